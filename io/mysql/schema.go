@@ -1,0 +1,60 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+)
+
+// ReadSchema reads the tables, columns and primary keys of the shard's
+// database from information_schema.
+func ReadSchema(ctx context.Context, db *sql.DB, dbName string) (schema.Source, error) {
+	s := schema.Source{Tables: map[string]schema.SourceTable{}}
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE,
+			EXTRA, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COLUMN_KEY
+		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`, dbName)
+	if err != nil {
+		return s, fmt.Errorf("reading information_schema.COLUMNS of %s: %w", dbName, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, col, dataType, colType, nullable, extra, colKey string
+		var maxLen int64
+		if err := rows.Scan(&table, &col, &dataType, &colType, &nullable, &extra, &maxLen, &colKey); err != nil {
+			return s, err
+		}
+		t := s.Tables[table]
+		t.Name = table
+		extra = strings.ToUpper(extra)
+		t.Columns = append(t.Columns, schema.SourceColumn{
+			Name: col, DataType: strings.ToLower(dataType), ColumnType: colType,
+			Nullable:  nullable == "YES",
+			Generated: strings.Contains(extra, "VIRTUAL GENERATED") || strings.Contains(extra, "STORED GENERATED") || strings.Contains(extra, "PERSISTENT") || strings.Contains(extra, "VIRTUAL"),
+			MaxLength: maxLen,
+		})
+		s.Tables[table] = t
+	}
+	if err := rows.Err(); err != nil {
+		return s, err
+	}
+	keys, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+		WHERE TABLE_SCHEMA = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION`, dbName)
+	if err != nil {
+		return s, fmt.Errorf("reading primary keys of %s: %w", dbName, err)
+	}
+	defer keys.Close()
+	for keys.Next() {
+		var table, col string
+		if err := keys.Scan(&table, &col); err != nil {
+			return s, err
+		}
+		if t, ok := s.Tables[table]; ok {
+			t.PrimaryKey = append(t.PrimaryKey, col)
+			s.Tables[table] = t
+		}
+	}
+	return s, keys.Err()
+}

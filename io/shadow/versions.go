@@ -1,0 +1,130 @@
+package shadow
+
+import (
+	"context"
+	"fmt"
+
+	"cloud.google.com/go/spanner"
+
+	"github.com/revrepl/spanner-to-sourcedb/transforms/plan"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+)
+
+// Table is one shadow table and the key columns it shares with its data table.
+type Table struct {
+	Name       string
+	KeyColumns []string
+}
+
+// ReadVersions reads, inside tx, the stored versions of keys; keys never
+// applied are absent from the result. The map is keyed by Key.String().
+// Reading inside the read-write transaction locks the rows, so a concurrent
+// writer of the same keys conflicts instead of interleaving.
+func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, keys []spanner.Key) (map[string]plan.Version, error) {
+	out := make(map[string]plan.Version, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	ks := make([]spanner.KeySet, len(keys))
+	for i, k := range keys {
+		ks[i] = k
+	}
+	cols := append(append([]string{}, t.KeyColumns...), CommitTsColumn, SeqColumn)
+	err := tx.Read(ctx, t.Name, spanner.KeySets(ks...), cols).Do(func(r *spanner.Row) error {
+		key := make(spanner.Key, len(t.KeyColumns))
+		for i := range t.KeyColumns {
+			var g spanner.GenericColumnValue
+			if err := r.Column(i, &g); err != nil {
+				return err
+			}
+			v, err := decodeKeyPart(g)
+			if err != nil {
+				return fmt.Errorf("shadow table %s column %s: %w", t.Name, t.KeyColumns[i], err)
+			}
+			key[i] = v
+		}
+		var ts spanner.NullTime
+		var seq spanner.NullInt64
+		if err := r.Column(len(t.KeyColumns), &ts); err != nil {
+			return err
+		}
+		if err := r.Column(len(t.KeyColumns)+1, &seq); err != nil {
+			return err
+		}
+		if ts.Valid {
+			out[key.String()] = plan.Version{CommitTs: record.FromTime(ts.Time), Seq: seq.Int64}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading shadow table %s: %w", t.Name, err)
+	}
+	return out, nil
+}
+
+// Mutation records v as the applied version of key.
+func (t Table) Mutation(key spanner.Key, v plan.Version) *spanner.Mutation {
+	cols := append(append([]string{}, t.KeyColumns...), CommitTsColumn, SeqColumn)
+	vals := append(append([]any{}, []any(key)...), v.CommitTs.Time(), v.Seq)
+	return spanner.InsertOrUpdate(t.Name, cols, vals)
+}
+
+// decodeKeyPart turns a key column value back into the Go type that Key
+// produces, so both sides of a lookup print the same Key.String().
+func decodeKeyPart(g spanner.GenericColumnValue) (any, error) {
+	var target any
+	switch g.Type.GetCode().String() {
+	case "INT64":
+		var v spanner.NullInt64
+		err := g.Decode(&v)
+		return nullOr(v.Valid, v.Int64), err
+	case "STRING", "UUID":
+		var v spanner.NullString
+		err := g.Decode(&v)
+		return nullOr(v.Valid, v.StringVal), err
+	case "BOOL":
+		var v spanner.NullBool
+		err := g.Decode(&v)
+		return nullOr(v.Valid, v.Bool), err
+	case "FLOAT64":
+		var v spanner.NullFloat64
+		err := g.Decode(&v)
+		return nullOr(v.Valid, v.Float64), err
+	case "FLOAT32":
+		var v spanner.NullFloat32
+		err := g.Decode(&v)
+		return nullOr(v.Valid, v.Float32), err
+	case "BYTES":
+		var v []byte
+		err := g.Decode(&v)
+		if v == nil {
+			return nil, err
+		}
+		return v, err
+	case "TIMESTAMP":
+		var v spanner.NullTime
+		err := g.Decode(&v)
+		return nullOr(v.Valid, v.Time), err
+	case "DATE":
+		var v spanner.NullDate
+		err := g.Decode(&v)
+		return nullOr(v.Valid, v.Date), err
+	case "NUMERIC":
+		if g.Type.GetTypeAnnotation().String() == "PG_NUMERIC" {
+			var v spanner.PGNumeric
+			err := g.Decode(&v)
+			return v, err
+		}
+		var v spanner.NullNumeric
+		err := g.Decode(&v)
+		return nullOr(v.Valid, v.Numeric), err
+	}
+	return target, fmt.Errorf("unsupported key type %s", g.Type.GetCode())
+}
+
+func nullOr(valid bool, v any) any {
+	if !valid {
+		return nil
+	}
+	return v
+}

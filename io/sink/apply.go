@@ -1,0 +1,313 @@
+// Package sink applies batches of row changes to a MySQL shard, guarded by
+// the shadow tables so that only changes newer than what was applied for a
+// primary key reach MySQL.
+//
+// The protocol, per batch, in one Spanner read-write transaction on the
+// metadata database:
+//
+//  1. read the shadow rows of every key in the batch (this locks them);
+//  2. keep, per key, only the newest change, and only if it is newer than
+//     the shadow row;
+//  3. apply those changes to MySQL in one transaction;
+//  4. re-read the shadow rows: if they changed, a concurrent writer got in,
+//     and the MySQL transaction is rolled back and the batch retried;
+//  5. commit MySQL; 6. write the shadow rows; 7. commit Spanner.
+//
+// Why a crash anywhere converges: before step 5 nothing is visible. Between
+// 5 and 7 MySQL holds versions newer than the shadow rows say; a retry
+// re-reads the old shadow rows, applies the same changes again (upserts and
+// deletes of full rows are idempotent) and commits the shadow rows. So MySQL
+// is always at or ahead of the shadow version of every key, and the shadow
+// version only advances to what MySQL already holds. A change older than
+// the shadow version is never applied, so an older version cannot overwrite
+// a newer one.
+package sink
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"cloud.google.com/go/spanner"
+	"cloud.google.com/go/spanner/apiv1/spannerpb"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/dml"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/plan"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+)
+
+// Applier applies batches for one pipeline; it is safe for concurrent use.
+type Applier struct {
+	Meta         *spanner.Client // metadata database, holding the shadow tables
+	ShadowPrefix string
+	Spanner      schema.Spanner
+	Mapper       mapping.Mapper
+	Priority     spannerpb.RequestOptions_Priority
+	// Hooks lets tests inject crashes between protocol steps.
+	Hooks Hooks
+}
+
+// Hooks are called between protocol steps; a non-nil error aborts there.
+type Hooks struct {
+	AfterShadowRead  func() error
+	AfterMySQLCommit func() error
+}
+
+// Failure is a record that could not be applied, with why.
+type Failure struct {
+	Record record.Record
+	Err    error
+}
+
+// Outcome summarises a batch.
+type Outcome struct {
+	Applied    []record.Record
+	Stale      int // not newer than the shadow row: already applied
+	Superseded int // replaced by a newer change of the same key in the batch
+	Failed     []Failure
+}
+
+// prepared is a record made ready for the protocol.
+type prepared struct {
+	rec     record.Record
+	table   shadow.Table
+	key     spanner.Key
+	version plan.Version
+	row     mapping.Row
+}
+
+// Apply applies batch to db. Records that cannot even be prepared (bad keys,
+// values MySQL cannot hold) come back in Outcome.Failed; the others are
+// applied or skipped as older. An error means nothing of the batch was
+// committed to Spanner and the whole batch may be retried.
+func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
+	var out Outcome
+	var ps []prepared
+	for _, r := range batch {
+		p, err := a.prepare(r)
+		if err != nil {
+			out.Failed = append(out.Failed, Failure{Record: r, Err: err})
+			continue
+		}
+		ps = append(ps, p)
+	}
+	if len(ps) == 0 {
+		return out, nil
+	}
+	_, err := a.Meta.ReadWriteTransactionWithOptions(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+		out.Applied, out.Stale, out.Superseded = nil, 0, 0
+		stored, err := readVersions(ctx, tx, ps)
+		if err != nil {
+			return err
+		}
+		if a.Hooks.AfterShadowRead != nil {
+			if err := a.Hooks.AfterShadowRead(); err != nil {
+				return err
+			}
+		}
+		changes := make([]plan.Change, len(ps))
+		for i, p := range ps {
+			changes[i] = plan.Change{Key: p.table.Name + p.key.String(), Version: p.version}
+		}
+		d := plan.Decide(changes, stored)
+		out.Stale, out.Superseded = len(d.Stale), len(d.Superseded)
+		if len(d.Apply) == 0 {
+			return nil
+		}
+		apply := make([]prepared, len(d.Apply))
+		for i, idx := range d.Apply {
+			apply[i] = ps[idx]
+		}
+		if err := a.writeMySQL(ctx, tx, db, apply, stored); err != nil {
+			return err
+		}
+		muts := make([]*spanner.Mutation, len(apply))
+		for i, p := range apply {
+			muts[i] = p.table.Mutation(p.key, p.version)
+			out.Applied = append(out.Applied, p.rec)
+		}
+		return tx.BufferWrite(muts)
+	}, spanner.TransactionOptions{CommitPriority: a.Priority})
+	if err != nil {
+		return Outcome{Failed: out.Failed}, err
+	}
+	return out, nil
+}
+
+func (a *Applier) prepare(r record.Record) (prepared, error) {
+	t, ok := a.Spanner.Tables[r.TableName]
+	if !ok {
+		return prepared{}, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
+	}
+	key, err := shadow.Key(t, r.Mod.KeysJSON)
+	if err != nil {
+		return prepared{}, err
+	}
+	seq, err := r.Sequence()
+	if err != nil {
+		return prepared{}, err
+	}
+	row, err := a.Mapper.ToSource(r)
+	if err != nil {
+		return prepared{}, err
+	}
+	cols := make([]string, len(t.PrimaryKey))
+	for i, k := range t.PrimaryKey {
+		cols[i] = k.Column
+	}
+	return prepared{
+		rec:     r,
+		table:   shadow.Table{Name: shadow.TableName(a.ShadowPrefix, t.Name), KeyColumns: cols},
+		key:     key,
+		version: plan.Version{CommitTs: r.CommitTimestamp, Seq: seq},
+		row:     row,
+	}, nil
+}
+
+func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []prepared) (map[string]plan.Version, error) {
+	byTable := map[string][]spanner.Key{}
+	tables := map[string]shadow.Table{}
+	for _, p := range ps {
+		byTable[p.table.Name] = append(byTable[p.table.Name], p.key)
+		tables[p.table.Name] = p.table
+	}
+	stored := map[string]plan.Version{}
+	for name, keys := range byTable {
+		vs, err := tables[name].ReadVersions(ctx, tx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range vs {
+			stored[name+k] = v
+		}
+	}
+	return stored, nil
+}
+
+// writeMySQL applies the rows in one MySQL transaction and commits it only
+// if the shadow rows are unchanged.
+func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB,
+	apply []prepared, stored map[string]plan.Version) (err error) {
+	stmts, err := statements(apply)
+	if err != nil {
+		return err
+	}
+	mtx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return &MySQLError{Err: err}
+	}
+	defer func() {
+		if err != nil {
+			_ = mtx.Rollback()
+		}
+	}()
+	for _, st := range stmts {
+		if _, err := mtx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+			return &MySQLError{Err: err, SQL: st.SQL}
+		}
+	}
+	again, err := readVersions(ctx, tx, apply)
+	if err != nil {
+		return err
+	}
+	for k, v := range again {
+		if stored[k] != v {
+			return errShadowChanged
+		}
+	}
+	if len(again) != countPresent(apply, stored) {
+		return errShadowChanged
+	}
+	if err := mtx.Commit(); err != nil {
+		return &MySQLError{Err: err}
+	}
+	if a.Hooks.AfterMySQLCommit != nil {
+		return a.Hooks.AfterMySQLCommit()
+	}
+	return nil
+}
+
+func countPresent(apply []prepared, stored map[string]plan.Version) int {
+	n := 0
+	for _, p := range apply {
+		if _, ok := stored[p.table.Name+p.key.String()]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+var errShadowChanged = errors.New("shadow table rows changed during the transaction: a concurrent writer applied the same keys")
+
+// MySQLError is a failure reported by MySQL while applying a batch.
+type MySQLError struct {
+	Err error
+	SQL string
+}
+
+func (e *MySQLError) Error() string {
+	if e.SQL == "" {
+		return "MySQL: " + e.Err.Error()
+	}
+	sql := e.SQL
+	if len(sql) > 200 {
+		sql = sql[:200] + "..."
+	}
+	return fmt.Sprintf("MySQL: %v (statement: %s)", e.Err, sql)
+}
+
+func (e *MySQLError) Unwrap() error { return e.Err }
+
+// statements groups rows into multi-row statements: one upsert per table and
+// column list, one delete per table. Upserts and deletes touch distinct keys
+// (one change per key), so their relative order does not matter.
+func statements(apply []prepared) ([]dml.Statement, error) {
+	type group struct {
+		table   string
+		cols    []string
+		keyCols []string
+		rows    [][]any
+		delete  bool
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, p := range apply {
+		r := p.row
+		id := "D" + r.Table
+		if !r.Delete {
+			id = "U" + r.Table + "\x00" + strings.Join(r.Columns, "\x00")
+		}
+		g, ok := groups[id]
+		if !ok {
+			g = &group{table: r.Table, cols: r.Columns, keyCols: r.KeyColumns, delete: r.Delete}
+			groups[id] = g
+			order = append(order, id)
+		}
+		if r.Delete {
+			g.rows = append(g.rows, r.KeyValues)
+		} else {
+			g.rows = append(g.rows, r.Values)
+		}
+	}
+	var out []dml.Statement
+	for _, id := range order {
+		g := groups[id]
+		var st dml.Statement
+		var err error
+		if g.delete {
+			st, err = dml.Delete(g.table, g.keyCols, g.rows)
+		} else {
+			st, err = dml.Upsert(g.table, g.cols, g.keyCols, g.rows)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}

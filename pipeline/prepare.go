@@ -1,0 +1,236 @@
+// Package pipeline turns validated parameters into a running job: Prepare
+// does the launch-time work (schemas, shadow tables, partition metadata,
+// shard checks) so that problems surface as launch errors, and Build adds the
+// Beam graph.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/spanner"
+	database "cloud.google.com/go/spanner/admin/database/apiv1"
+	"cloud.google.com/go/spanner/apiv1/spannerpb"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
+	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
+	"github.com/revrepl/spanner-to-sourcedb/io/spannerschema"
+	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/transforms"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+)
+
+// Env is what the job gets from outside the template's own parameters.
+type Env struct {
+	// TempLocation is the job's temp location (--temp_location), under
+	// which the DLQ goes when deadLetterQueueDirectory is not set.
+	TempLocation string
+	// MaxWorkers is --max_num_workers (0 = unknown, counted as 1).
+	MaxWorkers int64
+	// Tuning knobs, zero for defaults.
+	BatchSize         int
+	QueryWindowMillis int64
+	PollMillis        int64
+	HeartbeatMillis   int64
+}
+
+// Plan is everything Build needs, resolved at launch.
+type Plan struct {
+	Read        changestream.Config
+	Filtration  string
+	SingleShard string
+	Buckets     int64
+	Write       transforms.WriteConfig
+	// Resumed reports that partition state of an earlier job was found.
+	Resumed bool
+	// ShadowTablesCreated lists the shadow tables created at this launch.
+	ShadowTablesCreated []string
+}
+
+// Defaults for the tuning knobs.
+const (
+	DefaultBatchSize         = 256
+	DefaultQueryWindowMillis = 2000
+	DefaultPollMillis        = 1000
+	DefaultHeartbeatMillis   = 1000
+)
+
+func dbPath(project, instance, db string) string {
+	return fmt.Sprintf("projects/%s/instances/%s/databases/%s", project, instance, db)
+}
+
+// Prepare checks the environment and sets up the metadata database.
+func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
+	env = withDefaults(env)
+	dlqDir := cfg.DeadLetterQueueDirectory
+	if dlqDir == "" {
+		if env.TempLocation == "" {
+			return nil, errors.New("deadLetterQueueDirectory: not set, and there is no --temp_location to put dlq/ under; set one of them")
+		}
+		dlqDir = strings.TrimSuffix(env.TempLocation, "/") + "/dlq"
+	}
+
+	shards, err := mysql.ReadShardFile(ctx, cfg.SourceShardsFilePath)
+	if err != nil {
+		return nil, err
+	}
+	if len(shards) > 1 || cfg.IsShardedMigration {
+		return nil, fmt.Errorf("sourceShardsFilePath %s: %d shards given; replicating to several shards is not supported yet in this build",
+			cfg.SourceShardsFilePath, len(shards))
+	}
+	single := shards[0].LogicalShardID
+	if single == "" {
+		single = mysql.SingleShardID
+	}
+	source, err := readSourceSchema(ctx, shards[0])
+	if err != nil {
+		return nil, err
+	}
+
+	mainDB := dbPath(cfg.SpannerProjectID, cfg.InstanceID, cfg.DatabaseID)
+	metaDB := dbPath(cfg.SpannerProjectID, cfg.MetadataInstance, cfg.MetadataDatabase)
+	csMetaDB := dbPath(cfg.SpannerProjectID, cfg.MetadataInstance, cfg.ChangeStreamMetadataDatabase)
+	priority := spannerpb.RequestOptions_Priority_value["PRIORITY_"+cfg.SpannerPriority]
+
+	mainClient, err := spanner.NewClient(ctx, mainDB)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", mainDB, err)
+	}
+	defer mainClient.Close()
+	sp, err := spannerschema.Read(ctx, mainClient)
+	if err != nil {
+		return nil, fmt.Errorf("reading the schema of %s: %w", mainDB, err)
+	}
+
+	admin, err := database.NewDatabaseAdminClient(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the Spanner database admin API: %w", err)
+	}
+	defer admin.Close()
+	created, err := ensureShadowTables(ctx, admin, metaDB, cfg.ShadowTablePrefix, sp)
+	if err != nil {
+		return nil, err
+	}
+
+	table := cfg.SpannerMetadataTableName
+	if table == "" {
+		table = changestream.DefaultTableName(cfg.DatabaseID, cfg.ChangeStreamName)
+	}
+	resumed, err := startPartitions(ctx, admin, csMetaDB, table, cfg, env)
+	if err != nil {
+		return nil, err
+	}
+
+	return &Plan{
+		Read: changestream.Config{
+			Database: mainDB, Stream: cfg.ChangeStreamName, Postgres: sp.IsPostgres(),
+			MetadataDatabase: csMetaDB, MetadataTable: table, Priority: priority,
+			HeartbeatMillis: env.HeartbeatMillis, QueryWindowMillis: env.QueryWindowMillis, PollMillis: env.PollMillis,
+		},
+		Filtration:  cfg.FiltrationMode,
+		SingleShard: single,
+		Buckets:     cfg.MaxShardConnections * int64(len(shards)),
+		Write: transforms.WriteConfig{
+			ShardsFile: cfg.SourceShardsFilePath, MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
+			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
+			BatchSize: env.BatchSize, PoolSize: poolSize(cfg.MaxShardConnections, env.MaxWorkers),
+			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName,
+		},
+		Resumed:             resumed,
+		ShadowTablesCreated: created,
+	}, nil
+}
+
+func withDefaults(env Env) Env {
+	if env.BatchSize <= 0 {
+		env.BatchSize = DefaultBatchSize
+	}
+	if env.QueryWindowMillis <= 0 {
+		env.QueryWindowMillis = DefaultQueryWindowMillis
+	}
+	if env.PollMillis <= 0 {
+		env.PollMillis = DefaultPollMillis
+	}
+	if env.HeartbeatMillis <= 0 {
+		env.HeartbeatMillis = DefaultHeartbeatMillis
+	}
+	return env
+}
+
+// poolSize shares a shard's connection budget among the workers.
+func poolSize(maxShardConnections, maxWorkers int64) int {
+	if maxWorkers < 1 {
+		maxWorkers = 1
+	}
+	n := maxShardConnections / maxWorkers
+	if n < 1 {
+		n = 1
+	}
+	return int(n)
+}
+
+func readSourceSchema(ctx context.Context, s mysql.Shard) (schema.Source, error) {
+	db, err := mysql.Open(s, 2)
+	if err != nil {
+		return schema.Source{}, err
+	}
+	defer db.Close()
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		return schema.Source{}, fmt.Errorf("shard %q (%s:%s/%s): cannot connect: %w", s.LogicalShardID, s.Host, s.Port, s.DBName, err)
+	}
+	src, err := mysql.ReadSchema(pctx, db, s.DBName)
+	if err != nil {
+		return schema.Source{}, fmt.Errorf("shard %q: %w", s.LogicalShardID, err)
+	}
+	return src, nil
+}
+
+func ensureShadowTables(ctx context.Context, admin *database.DatabaseAdminClient, metaDB, prefix string, sp schema.Spanner) ([]string, error) {
+	meta, err := spanner.NewClient(ctx, metaDB)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to metadata database %s: %w", metaDB, err)
+	}
+	defer meta.Close()
+	ro := meta.ReadOnlyTransaction()
+	dialect, err := spannerschema.Dialect(ctx, ro)
+	ro.Close()
+	if err != nil {
+		return nil, fmt.Errorf("metadata database %s: %w", metaDB, err)
+	}
+	names := make([]string, 0, len(sp.Tables))
+	for n := range sp.Tables {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	tables := make([]schema.SpannerTable, len(names))
+	for i, n := range names {
+		tables[i] = sp.Tables[n]
+	}
+	return shadow.Ensure(ctx, admin, meta, metaDB, dialect == "POSTGRESQL", prefix, tables)
+}
+
+func startPartitions(ctx context.Context, admin *database.DatabaseAdminClient, db, table string, cfg *params.Config, env Env) (bool, error) {
+	client, err := spanner.NewClient(ctx, db)
+	if err != nil {
+		return false, fmt.Errorf("connecting to change stream metadata database %s: %w", db, err)
+	}
+	defer client.Close()
+	if err := changestream.CreateMetadataTable(ctx, admin, client, db, table); err != nil {
+		return false, err
+	}
+	end := int64(changestream.Unbounded)
+	if !cfg.EndTimestamp.IsZero() {
+		end = cfg.EndTimestamp.UnixNano()
+	}
+	root := changestream.Partition{
+		Token: changestream.RootToken, Start: cfg.StartTimestamp.UnixNano(), End: end, HeartbeatMillis: env.HeartbeatMillis,
+	}
+	return changestream.MetadataTable{Client: client, Table: table}.Start(ctx, root)
+}

@@ -1,0 +1,386 @@
+package params
+
+import "slices"
+
+// Parameter names. Use these constants instead of string literals so that a
+// renamed parameter breaks the build rather than silently reading "".
+const (
+	ChangeStreamName               = "changeStreamName"
+	InstanceID                     = "instanceId"
+	DatabaseID                     = "databaseId"
+	SpannerProjectID               = "spannerProjectId"
+	MetadataInstance               = "metadataInstance"
+	MetadataDatabase               = "metadataDatabase"
+	SourceShardsFilePath           = "sourceShardsFilePath"
+	StartTimestamp                 = "startTimestamp"
+	EndTimestamp                   = "endTimestamp"
+	ShadowTablePrefix              = "shadowTablePrefix"
+	SessionFilePath                = "sessionFilePath"
+	FiltrationMode                 = "filtrationMode"
+	ShardingCustomJarPath          = "shardingCustomJarPath"
+	ShardingCustomClassName        = "shardingCustomClassName"
+	ShardingCustomParameters       = "shardingCustomParameters"
+	SourceDbTimezoneOffset         = "sourceDbTimezoneOffset"
+	DlqGcsPubSubSubscription       = "dlqGcsPubSubSubscription"
+	SkipDirectoryName              = "skipDirectoryName"
+	MaxShardConnections            = "maxShardConnections"
+	DeadLetterQueueDirectory       = "deadLetterQueueDirectory"
+	DlqMaxRetryCount               = "dlqMaxRetryCount"
+	RunMode                        = "runMode"
+	DlqRetryMinutes                = "dlqRetryMinutes"
+	SourceType                     = "sourceType"
+	TransformationJarPath          = "transformationJarPath"
+	TransformationClassName        = "transformationClassName"
+	TransformationCustomParameters = "transformationCustomParameters"
+	FilterEventsDirectoryName      = "filterEventsDirectoryName"
+	ChangeStreamMetadataDatabase   = "changeStreamMetadataDatabase"
+	SpannerMetadataTableName       = "spannerMetadataTableName"
+	TableOverrides                 = "tableOverrides"
+	ColumnOverrides                = "columnOverrides"
+	SchemaOverridesFilePath        = "schemaOverridesFilePath"
+	IsShardedMigration             = "isShardedMigration"
+	SpannerPriority                = "spannerPriority"
+)
+
+// Values of the enum parameters, exported so pipeline code can switch on them.
+const (
+	FiltrationNone             = "none"
+	FiltrationForwardMigration = "forward_migration"
+
+	RunModeRegular     = "regular"
+	RunModeRetryDLQ    = "retryDLQ"
+	RunModeRetryAllDLQ = "retryAllDLQ"
+
+	SourceMySQL      = "mysql"
+	SourcePostgreSQL = "postgresql"
+	SourceCassandra  = "cassandra"
+	SourceSpanner    = "spanner"
+	SourceOracle     = "oracle"
+
+	PriorityLow    = "LOW"
+	PriorityMedium = "MEDIUM"
+	PriorityHigh   = "HIGH"
+)
+
+// Regexes shared by several parameters. They are written in the subset of
+// syntax that Go and Java (which Dataflow uses to check metadata.json) read
+// the same way.
+const (
+	rePositive    = `^[0-9]*[1-9][0-9]*$`
+	reNonNegative = `^[0-9]+$`
+	reDirName     = `^[^/]+$`
+	reIdentOrNone = `^([A-Za-z][A-Za-z0-9_]{0,127})?$`
+	reTimestamp   = `^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$`
+)
+
+// definitions is the one table every output is generated from. The order is
+// the order of the README table, the launch command and metadata.json:
+// required parameters first, then the rest in the order of the user guide.
+var definitions = []Param{
+	{
+		Name:      ChangeStreamName,
+		Label:     "Change stream name",
+		HelpText:  "Name of the Spanner change stream to replicate from. The stream should watch every table to be replicated and use value_capture_type 'NEW_ROW'.",
+		Required:  true,
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      InstanceID,
+		Label:     "Spanner instance ID",
+		HelpText:  "Spanner instance that holds the replicated database and its change stream.",
+		Required:  true,
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      DatabaseID,
+		Label:     "Spanner database ID",
+		HelpText:  "Spanner database whose changes are written back to the source database.",
+		Required:  true,
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      SpannerProjectID,
+		Label:     "Spanner project ID",
+		HelpText:  "Google Cloud project of both the replicated Spanner database and the metadata database.",
+		Required:  true,
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      MetadataInstance,
+		Label:     "Metadata instance ID",
+		HelpText:  "Spanner instance of the metadata database.",
+		Required:  true,
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      MetadataDatabase,
+		Label:     "Metadata database ID",
+		HelpText:  "Spanner database that holds the shadow tables and, unless changeStreamMetadataDatabase is set, the change stream reader's partition metadata.",
+		Required:  true,
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      SourceShardsFilePath,
+		Label:     "Source shards file",
+		HelpText:  "Path (gs://bucket/object or a local path) of the JSON file that lists the source database shards and how to connect to them.",
+		Required:  true,
+		Kind:      String,
+		ParamType: "GCS_READ_FILE",
+		Check:     filePath,
+	},
+	{
+		Name:      StartTimestamp,
+		Label:     "Start timestamp",
+		HelpText:  "RFC 3339 timestamp (for example 2024-05-01T10:00:00Z) of the first change to replicate, inclusive. Empty means the moment the job is launched.",
+		Kind:      Timestamp,
+		Regexes:   []string{reTimestamp},
+		ParamType: "TEXT",
+	},
+	{
+		Name:      EndTimestamp,
+		Label:     "End timestamp",
+		HelpText:  "RFC 3339 timestamp of the last change to replicate, inclusive; it must not be before the start timestamp. Empty means the job keeps replicating until it is stopped.",
+		Kind:      Timestamp,
+		Regexes:   []string{reTimestamp},
+		ParamType: "TEXT",
+	},
+	{
+		Name:      ShadowTablePrefix,
+		Label:     "Shadow table prefix",
+		HelpText:  "Prefix of the shadow tables created in the metadata database, which remember the commit timestamp last applied to each row. Letters, digits and underscores, starting with a letter.",
+		Default:   "shadow_",
+		Kind:      String,
+		Regexes:   []string{`^[A-Za-z][A-Za-z0-9_]*$`},
+		ParamType: "TEXT",
+		Check:     shadowPrefix,
+	},
+	{
+		Name:      SessionFilePath,
+		Label:     "Session file",
+		HelpText:  "Path (gs:// or local) of a Spanner migration tool session file, used to map Spanner table and column names to source names and to find the shard ID column. Cannot be combined with tableOverrides, columnOverrides or schemaOverridesFilePath.",
+		Kind:      String,
+		ParamType: "GCS_READ_FILE",
+		Check:     filePath,
+	},
+	{
+		Name:      FiltrationMode,
+		Label:     "Filtration mode",
+		HelpText:  "forward_migration drops changes that the forward migration job itself wrote to Spanner (recognised by their transaction tag), so they do not echo back to the source; none replicates every change.",
+		Default:   FiltrationForwardMigration,
+		Kind:      Enum,
+		Enum:      []string{FiltrationNone, FiltrationForwardMigration},
+		ParamType: "ENUM",
+	},
+	{
+		Name:      ShardingCustomJarPath,
+		Label:     "Custom sharding module",
+		HelpText:  "Path (gs:// or local) of a WebAssembly module (.wasm) that decides which logical shard a change goes to. In this Go port it replaces the Java template's JAR. Requires shardingCustomClassName.",
+		Kind:      String,
+		ParamType: "GCS_READ_FILE",
+		Check:     filePath,
+	},
+	{
+		Name:      ShardingCustomClassName,
+		Label:     "Custom sharding function",
+		HelpText:  "With shardingCustomJarPath: the name of the function exported by that module that returns the shard ID. Without it: the name of a sharding implementation compiled into this template.",
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      ShardingCustomParameters,
+		Label:     "Custom sharding parameters",
+		HelpText:  "Free-form string handed unchanged to the custom sharding implementation when it starts.",
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      SourceDbTimezoneOffset,
+		Label:     "Source database time zone offset",
+		HelpText:  "UTC offset, as +HH:MM or -HH:MM, in which the source database stores DATETIME and TIMESTAMP values; Spanner timestamps are converted to it.",
+		Default:   "+00:00",
+		Kind:      Offset,
+		Regexes:   []string{`^[+-](0[0-9]|1[0-4]):[0-5][0-9]$`},
+		ParamType: "TEXT",
+	},
+	{
+		Name:      DlqGcsPubSubSubscription,
+		Label:     "Dead-letter queue Pub/Sub subscription",
+		HelpText:  "Subscription (projects/<project>/subscriptions/<subscription>) that receives Cloud Storage OBJECT_FINALIZE notifications for the retry/ folder of the dead-letter queue directory. When set in regular mode, retries are driven by these notifications instead of polling every dlqRetryMinutes.",
+		Kind:      Subscription,
+		Regexes:   []string{`^(projects/[^/]+/subscriptions/[^/]+)?$`},
+		ParamType: "PUBSUB_SUBSCRIPTION",
+	},
+	{
+		Name:      SkipDirectoryName,
+		Label:     "Skip directory name",
+		HelpText:  "Folder, directly under the dead-letter queue directory, that receives changes deliberately not replicated (for example for tables missing at the source). A custom sharding implementation can return this name as the shard ID to skip a change.",
+		Default:   "skip",
+		Kind:      String,
+		Regexes:   []string{reDirName},
+		ParamType: "TEXT",
+		Check:     dirName,
+	},
+	{
+		Name:      MaxShardConnections,
+		Label:     "Maximum connections per shard",
+		HelpText:  "Upper limit on open connections to each source shard, summed over all workers; each worker gets this number divided by the maximum worker count.",
+		Default:   "10000",
+		Kind:      Int,
+		Regexes:   []string{rePositive},
+		ParamType: "NUMBER",
+		Check:     positive,
+	},
+	{
+		Name:      DeadLetterQueueDirectory,
+		Label:     "Dead-letter queue directory",
+		HelpText:  "Directory (gs:// or local) where changes that could not be applied are kept, in the retry/ and severe/ folders. Empty means dlq/ under the job's temporary location.",
+		Kind:      String,
+		ParamType: "GCS_WRITE_FOLDER",
+		Check:     dirPath,
+	},
+	{
+		Name:      DlqMaxRetryCount,
+		Label:     "Maximum dead-letter queue retries",
+		HelpText:  "How many times a change that failed with a temporary error is retried from the dead-letter queue before it is moved to severe/. 0 retries forever.",
+		Default:   "500",
+		Kind:      Int,
+		Regexes:   []string{reNonNegative},
+		ParamType: "NUMBER",
+		Check:     nonNegative,
+	},
+	{
+		Name:      RunMode,
+		Label:     "Run mode",
+		HelpText:  "regular replicates the change stream and retries temporary failures; retryDLQ is a batch job that re-processes the severe/ folder once and exits; retryAllDLQ re-processes severe/ and keeps retrying retry/, and must not run alongside a regular job.",
+		Default:   RunModeRegular,
+		Kind:      Enum,
+		Enum:      []string{RunModeRegular, RunModeRetryDLQ, RunModeRetryAllDLQ},
+		ParamType: "ENUM",
+	},
+	{
+		Name:      DlqRetryMinutes,
+		Label:     "Dead-letter queue retry interval (minutes)",
+		HelpText:  "Minutes between two scans of the retry/ folder of the dead-letter queue directory. Not used when dlqGcsPubSubSubscription is set.",
+		Default:   "10",
+		Kind:      Int,
+		Regexes:   []string{rePositive},
+		ParamType: "NUMBER",
+		Check:     positive,
+	},
+	{
+		Name:      SourceType,
+		Label:     "Source database type",
+		HelpText:  "Kind of database the changes are written to.",
+		Default:   SourceMySQL,
+		Kind:      Enum,
+		Enum:      []string{SourceMySQL, SourcePostgreSQL, SourceCassandra, SourceSpanner, SourceOracle},
+		ParamType: "ENUM",
+	},
+	{
+		Name:      TransformationJarPath,
+		Label:     "Custom transformation module",
+		HelpText:  "Path (gs:// or local) of a WebAssembly module (.wasm) that rewrites or filters rows before they are written to the source. In this Go port it replaces the Java template's JAR. Requires transformationClassName.",
+		Kind:      String,
+		ParamType: "GCS_READ_FILE",
+		Check:     filePath,
+	},
+	{
+		Name:      TransformationClassName,
+		Label:     "Custom transformation function",
+		HelpText:  "With transformationJarPath: the name of the function exported by that module that transforms a row. Without it: the name of a transformation compiled into this template.",
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      TransformationCustomParameters,
+		Label:     "Custom transformation parameters",
+		HelpText:  "Free-form string handed unchanged to the custom transformation when it starts.",
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      FilterEventsDirectoryName,
+		Label:     "Filtered events directory name",
+		HelpText:  "Folder, directly under the dead-letter queue directory, reserved for changes that a custom transformation filters out.",
+		Default:   "skip",
+		Kind:      String,
+		Regexes:   []string{reDirName},
+		ParamType: "TEXT",
+		Check:     dirName,
+	},
+	{
+		Name:      ChangeStreamMetadataDatabase,
+		Label:     "Change stream metadata database ID",
+		HelpText:  "Spanner database, in metadataInstance, for the change stream reader's partition metadata only. Empty means metadataDatabase.",
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      SpannerMetadataTableName,
+		Label:     "Change stream metadata table name",
+		HelpText:  "Name of the change stream reader's partition metadata table. Set it to the previous job's table name to carry progress over when replacing a job. Empty means a generated name.",
+		Kind:      String,
+		Regexes:   []string{reIdentOrNone},
+		ParamType: "TEXT",
+		Check:     spannerIdentifier,
+	},
+	{
+		Name:      TableOverrides,
+		Label:     "Table name overrides",
+		HelpText:  "Table renames as pairs of source and Spanner names, for example [{Singers, Vocalists}, {Albums, Records}]. gcloud splits --parameters on commas, so pass it as --parameters \"^~^tableOverrides=[...]\". Cannot be combined with sessionFilePath or schemaOverridesFilePath.",
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      ColumnOverrides,
+		Label:     "Column name overrides",
+		HelpText:  "Column renames as pairs of source and Spanner names, each qualified with the source table name, for example [{Singers.SingerName, Singers.TalentName}]. Pass it with gcloud's ^~^ delimiter like tableOverrides. Cannot be combined with sessionFilePath or schemaOverridesFilePath.",
+		Kind:      String,
+		ParamType: "TEXT",
+	},
+	{
+		Name:      SchemaOverridesFilePath,
+		Label:     "Schema overrides file",
+		HelpText:  "Path (gs:// or local) of a JSON file with table and column renames between source and Spanner. Cannot be combined with sessionFilePath, tableOverrides or columnOverrides.",
+		Kind:      String,
+		ParamType: "GCS_READ_FILE",
+		Check:     filePath,
+	},
+	{
+		Name:      IsShardedMigration,
+		Label:     "Sharded migration",
+		HelpText:  "Set to true when the source is sharded even though the shards file lists a single shard, so changes are routed by shard ID as with several shards.",
+		Default:   "false",
+		Kind:      Bool,
+		Regexes:   []string{`^(true|false)$`},
+		ParamType: "BOOLEAN",
+	},
+	{
+		Name:      SpannerPriority,
+		Label:     "Spanner request priority",
+		HelpText:  "Priority of every request the job sends to Spanner: LOW, MEDIUM or HIGH.",
+		Default:   PriorityHigh,
+		Kind:      Enum,
+		Enum:      []string{PriorityLow, PriorityMedium, PriorityHigh},
+		ParamType: "ENUM",
+	},
+}
+
+// Definitions returns every parameter in documentation order. The result is a
+// copy, so callers may modify it freely.
+func Definitions() []Param {
+	out := make([]Param, len(definitions))
+	for i, p := range definitions {
+		p.Enum = slices.Clone(p.Enum)
+		p.Regexes = slices.Clone(p.Regexes)
+		p.NotSupportedYet = notYet[p.Name]
+		out[i] = p
+	}
+	return out
+}

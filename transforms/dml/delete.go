@@ -1,0 +1,58 @@
+package dml
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Delete builds DELETE FROM `t` WHERE (`k1`=? AND `k2`=?) OR (...), one
+// parenthesised group per key. A nil key value becomes `k` IS NULL with no
+// parameter, because `k`=NULL never matches (the Java template's "= null"
+// silently deleted nothing).
+func Delete(table string, keyColumns []string, keys [][]any) (Statement, error) {
+	if err := checkIdent("table", table); err != nil {
+		return Statement{}, err
+	}
+	if err := checkColumns("key", keyColumns); err != nil {
+		return Statement{}, err
+	}
+	if len(keys) == 0 {
+		return Statement{}, errNoRows
+	}
+	if n := len(keys) * len(keyColumns); n > MaxPlaceholders {
+		return Statement{}, fmt.Errorf("dml: %d parameters exceed %d; split the batch", n, MaxPlaceholders)
+	}
+	quoted := make([]string, len(keyColumns))
+	for i, k := range keyColumns {
+		quoted[i] = QuoteIdent(k)
+	}
+
+	var b strings.Builder
+	b.WriteString("DELETE FROM ")
+	b.WriteString(QuoteIdent(table))
+	b.WriteString(" WHERE ")
+	args := make([]any, 0, len(keys)*len(keyColumns))
+	for i, key := range keys {
+		if len(key) != len(keyColumns) {
+			return Statement{}, fmt.Errorf("dml: key %d has %d values for %d key columns", i, len(key), len(keyColumns))
+		}
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		b.WriteByte('(')
+		for j, v := range key {
+			if j > 0 {
+				b.WriteString(" AND ")
+			}
+			b.WriteString(quoted[j])
+			if v == nil {
+				b.WriteString(" IS NULL")
+				continue
+			}
+			b.WriteString("=?")
+			args = append(args, v)
+		}
+		b.WriteByte(')')
+	}
+	return Statement{SQL: b.String(), Args: args}, nil
+}

@@ -1,0 +1,117 @@
+// Package errclass decides, in one place, whether a failed record is worth
+// retrying (retryable: the cause may go away, e.g. a missing foreign-key
+// parent or a lost connection) or not (severe: the same record will fail the
+// same way until a person fixes data or schema).
+package errclass
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/revrepl/spanner-to-sourcedb/transforms/convert"
+)
+
+// Class is the fate of a failed record.
+type Class int
+
+const (
+	// Retryable records go to the DLQ's retry/ directory and come back.
+	Retryable Class = iota
+	// Severe records go to severe/ and wait for a person.
+	Severe
+)
+
+func (c Class) String() string {
+	if c == Severe {
+		return "severe"
+	}
+	return "retryable"
+}
+
+// Permanent marks an error as severe whatever its cause, e.g. invalid input
+// found before MySQL was reached.
+type Permanent struct{ Err error }
+
+func (p *Permanent) Error() string { return p.Err.Error() }
+func (p *Permanent) Unwrap() error { return p.Err }
+
+// MarkPermanent wraps err as severe.
+func MarkPermanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Permanent{Err: err}
+}
+
+// mysqlClasses lists MySQL server errors by number. Numbers not listed are
+// retryable, as in the Java template: an unknown failure is given the
+// chance to go away before it needs a person.
+var mysqlClasses = map[uint16]Class{
+	1054: Severe, // unknown column
+	1064: Severe, // SQL syntax
+	1146: Severe, // table doesn't exist
+	1048: Severe, // column cannot be null
+	1264: Severe, // out of range value
+	1292: Severe, // incorrect datetime/date value
+	1366: Severe, // incorrect value for column (e.g. bad encoding)
+	1406: Severe, // data too long
+	1265: Severe, // data truncated
+	1062: Severe, // duplicate entry on a unique key other than the primary key
+	1142: Severe, // command denied (privileges)
+	1044: Severe, // access denied to database
+	1045: Severe, // access denied
+	1452: Retryable, // FK: parent row missing (parent may arrive later)
+	1451: Retryable, // FK: child rows exist (child delete may arrive later)
+	3819: Retryable, // check constraint (may pass after other rows change)
+	1205: Retryable, // lock wait timeout
+	1213: Retryable, // deadlock
+	1053: Retryable, // server shutdown
+	1159: Retryable, // net read interrupted
+	1161: Retryable, // net write interrupted
+	2006: Retryable, // server gone away
+	2013: Retryable, // lost connection
+	1040: Retryable, // too many connections
+	1290: Retryable, // read-only (e.g. during a failover)
+}
+
+// Classify returns the class of err.
+func Classify(err error) Class {
+	var p *Permanent
+	if errors.As(err, &p) {
+		return Severe
+	}
+	if convert.IsConversionError(err) {
+		return Severe
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		if c, ok := mysqlClasses[me.Number]; ok {
+			return c
+		}
+		return Retryable
+	}
+	return Retryable
+}
+
+// IsConnectionError reports failures of the connection rather than of the
+// statement: the whole batch should be retried, not split record by record.
+func IsConnectionError(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1053, 1159, 1161, 2006, 2013, 1040, 1205, 1213, 1290:
+			return true
+		}
+		return false
+	}
+	// A network error (dial, reset) has no MySQL number.
+	var ne interface{ Timeout() bool }
+	return errors.As(err, &ne)
+}
