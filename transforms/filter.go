@@ -29,8 +29,8 @@ const (
 const ForwardMigrationTagPrefix = "txBy="
 
 var (
-	totalSpannerWrites     = beam.NewCounter("transforms", "total_spanner_writes")
-	forwardMigrationDrops  = beam.NewCounter("transforms", "fwd_migration_filtered_record_count")
+	totalSpannerWrites    = beam.NewCounter("transforms", "total_spanner_writes")
+	forwardMigrationDrops = beam.NewCounter("transforms", "fwd_migration_filtered_record_count")
 )
 
 // filterFn drops whole transactions written by the forward migration.

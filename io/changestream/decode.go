@@ -87,7 +87,7 @@ type childPartitionsRecordRow struct {
 }
 
 type childPartitionRow struct {
-	Token                 spanner.NullString `spanner:"token"`
+	Token                 spanner.NullString   `spanner:"token"`
 	ParentPartitionTokens []spanner.NullString `spanner:"parent_partition_tokens"`
 }
 

@@ -85,7 +85,7 @@ func decodePostgresJSON(raw []byte, token string) ([]Item, error) {
 			PartitionToken: token, CommitTimestamp: record.FromTime(ts),
 			RecordSequence: d.RecordSequence, ServerTransactionID: d.ServerTransactionID,
 			IsLastRecordInTransactionInPartition: d.IsLastRecordInTransactionInPartition,
-			TableName: d.TableName, ModType: d.ModType, ValueCaptureType: d.ValueCaptureType,
+			TableName:                            d.TableName, ModType: d.ModType, ValueCaptureType: d.ValueCaptureType,
 			TransactionTag: d.TransactionTag, IsSystemTransaction: d.IsSystemTransaction,
 		}
 		dcr.NumberOfRecordsInTransaction, _ = strconv.ParseInt(d.NumberOfRecordsInTransaction.String(), 10, 64)

@@ -50,19 +50,19 @@ func MarkPermanent(err error) error {
 // retryable, as in the Java template: an unknown failure is given the
 // chance to go away before it needs a person.
 var mysqlClasses = map[uint16]Class{
-	1054: Severe, // unknown column
-	1064: Severe, // SQL syntax
-	1146: Severe, // table doesn't exist
-	1048: Severe, // column cannot be null
-	1264: Severe, // out of range value
-	1292: Severe, // incorrect datetime/date value
-	1366: Severe, // incorrect value for column (e.g. bad encoding)
-	1406: Severe, // data too long
-	1265: Severe, // data truncated
-	1062: Severe, // duplicate entry on a unique key other than the primary key
-	1142: Severe, // command denied (privileges)
-	1044: Severe, // access denied to database
-	1045: Severe, // access denied
+	1054: Severe,    // unknown column
+	1064: Severe,    // SQL syntax
+	1146: Severe,    // table doesn't exist
+	1048: Severe,    // column cannot be null
+	1264: Severe,    // out of range value
+	1292: Severe,    // incorrect datetime/date value
+	1366: Severe,    // incorrect value for column (e.g. bad encoding)
+	1406: Severe,    // data too long
+	1265: Severe,    // data truncated
+	1062: Severe,    // duplicate entry on a unique key other than the primary key
+	1142: Severe,    // command denied (privileges)
+	1044: Severe,    // access denied to database
+	1045: Severe,    // access denied
 	1452: Retryable, // FK: parent row missing (parent may arrive later)
 	1451: Retryable, // FK: child rows exist (child delete may arrive later)
 	3819: Retryable, // check constraint (may pass after other rows change)
