@@ -6,10 +6,8 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"cloud.google.com/go/spanner"
@@ -67,13 +65,8 @@ func dbPath(project, instance, db string) string {
 // Prepare checks the environment and sets up the metadata database.
 func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	env = withDefaults(env)
-	dlqDir := cfg.DeadLetterQueueDirectory
-	if dlqDir == "" {
-		if env.TempLocation == "" {
-			return nil, errors.New("deadLetterQueueDirectory: not set, and there is no --temp_location to put dlq/ under; set one of them")
-		}
-		dlqDir = strings.TrimSuffix(env.TempLocation, "/") + "/dlq"
-	}
+	// Without a temp location (a local run) the DLQ is ./dlq/.
+	dlqDir := cfg.ResolveDeadLetterQueueDirectory(env.TempLocation)
 
 	shards, err := mysql.ReadShardFile(ctx, cfg.SourceShardsFilePath)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
@@ -193,6 +194,7 @@ func TestMariaDBRejectsWhatWeReject(t *testing.T) {
 		{"INT64", `"8"`, "bit(3)", "8"},
 		{"TIMESTAMP", `"2040-01-01T00:00:00Z"`, "timestamp", "'2040-01-01 10:00:00'"},
 		{"FLOAT64", `3.5e38`, "float", "3.5e38"},
+		{"STRING", `"` + strings.Repeat("é", 128) + `"`, "tinytext", "'" + strings.Repeat("é", 128) + "'"},
 	}
 	for i, c := range cases {
 		t.Run(fmt.Sprintf("%d_%s_into_%s", i, c.spanner, c.colType), func(t *testing.T) {

@@ -12,6 +12,11 @@ import (
 
 var integerText = regexp.MustCompile(`^[+-]?[0-9]+$`)
 
+// maxIntegerDigits bounds the text handed to big.Int, whose decimal parsing
+// is superlinear; the widest MySQL integer (BIGINT UNSIGNED, BIT(64)) has 20
+// digits, so anything longer is out of range whatever its value.
+const maxIntegerDigits = 40
+
 // exactInteger returns v as an exact integer, or an error when v is not one:
 // MySQL would round 1.5 into an INT column, which silently changes the value.
 func exactInteger(v any, t target) (*big.Int, error) {
@@ -43,6 +48,9 @@ func exactInteger(v any, t target) (*big.Int, error) {
 		if !integerText.MatchString(x) {
 			return nil, errors.New("text is not an integer")
 		}
+		if n := len(strings.TrimLeft(x, "+-0")); n > maxIntegerDigits {
+			return nil, fmt.Errorf("a %d-digit integer is out of range", n)
+		}
 		n, _ := new(big.Int).SetString(strings.TrimPrefix(x, "+"), 10)
 		return n, nil
 	}
@@ -55,7 +63,10 @@ func integralDecimal(s string) (*big.Int, error) {
 		return nil, err
 	}
 	if !d.isIntegral() {
-		return nil, fmt.Errorf("%s is not an integer", s)
+		return nil, fmt.Errorf("%s is not an integer", shorten(s))
+	}
+	if d.intDigits() > maxIntegerDigits {
+		return nil, fmt.Errorf("a %d-digit integer is out of range", d.intDigits())
 	}
 	return d.bigInt(), nil
 }

@@ -1,0 +1,49 @@
+# Reverse replication (Spanner change stream -> MySQL) on Beam Go.
+BINARY      ?= bin/revrepl
+GO          ?= go
+TEST_TIMEOUT ?= 30m
+# For `make image` / `make template`:
+PROJECT     ?= my-project
+REGION      ?= us-central1
+IMAGE       ?= $(REGION)-docker.pkg.dev/$(PROJECT)/dataflow/spanner-to-sourcedb:latest
+TEMPLATE_GCS ?= gs://$(PROJECT)-dataflow/templates/spanner-to-sourcedb.json
+
+.PHONY: build test integration-test unit-test lint metadata services run-local image template
+
+build:
+	$(GO) build -o $(BINARY) ./template
+
+# The whole suite, integration tests (Spanner emulator + MariaDB on prism) included.
+test: services
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+unit-test:
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /integration_test)
+
+integration-test: services
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./integration_test/...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Regenerates metadata.json and the README's parameter table and launch command.
+metadata:
+	$(GO) run ./template/cmd/genparams
+
+services:
+	@scripts/services.sh
+
+# Runs the pipeline on prism against a local Spanner emulator and MariaDB,
+# with sample schemas and a sample workload, and compares the result.
+run-local: services
+	$(GO) run ./integration_test/cmd/localrun
+
+# Builds the container image with Cloud Build (no local Docker needed).
+image:
+	gcloud builds submit --project $(PROJECT) --tag $(IMAGE) .
+
+template:
+	gcloud dataflow flex-template build $(TEMPLATE_GCS) \
+	  --project $(PROJECT) --image $(IMAGE) --sdk-language GO --metadata-file metadata.json
