@@ -35,6 +35,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/dml"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/plan"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
@@ -195,11 +196,11 @@ func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransacti
 	apply []prepared, stored map[string]plan.Version) (err error) {
 	stmts, err := statements(apply)
 	if err != nil {
-		return err
+		return &BatchError{Err: err}
 	}
 	mtx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return &MySQLError{Err: err}
+		return fmt.Errorf("MySQL: starting a transaction: %w", err)
 	}
 	defer func() {
 		if err != nil {
@@ -208,7 +209,7 @@ func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransacti
 	}()
 	for _, st := range stmts {
 		if _, err := mtx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			return &MySQLError{Err: err, SQL: st.SQL}
+			return &BatchError{Err: err, SQL: st.SQL}
 		}
 	}
 	again, err := readVersions(ctx, tx, apply)
@@ -224,7 +225,7 @@ func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransacti
 		return errShadowChanged
 	}
 	if err := mtx.Commit(); err != nil {
-		return &MySQLError{Err: err}
+		return fmt.Errorf("MySQL: commit: %w", err)
 	}
 	if a.Hooks.AfterMySQLCommit != nil {
 		return a.Hooks.AfterMySQLCommit()
@@ -244,15 +245,17 @@ func countPresent(apply []prepared, stored map[string]plan.Version) int {
 
 var errShadowChanged = errors.New("shadow table rows changed during the transaction: a concurrent writer applied the same keys")
 
-// MySQLError is a failure reported by MySQL while applying a batch.
-type MySQLError struct {
+// BatchError is a failure caused by the content of a batch: MySQL rejected a
+// statement, or its SQL could not be built. Splitting the batch isolates the
+// record at fault; other failures (Spanner, a lost connection) are not.
+type BatchError struct {
 	Err error
 	SQL string
 }
 
-func (e *MySQLError) Error() string {
+func (e *BatchError) Error() string {
 	if e.SQL == "" {
-		return "MySQL: " + e.Err.Error()
+		return e.Err.Error()
 	}
 	sql := e.SQL
 	if len(sql) > 200 {
@@ -261,7 +264,7 @@ func (e *MySQLError) Error() string {
 	return fmt.Sprintf("MySQL: %v (statement: %s)", e.Err, sql)
 }
 
-func (e *MySQLError) Unwrap() error { return e.Err }
+func (e *BatchError) Unwrap() error { return e.Err }
 
 // statements groups rows into multi-row statements: one upsert per table and
 // column list, one delete per table. Upserts and deletes touch distinct keys
@@ -297,17 +300,29 @@ func statements(apply []prepared) ([]dml.Statement, error) {
 	var out []dml.Statement
 	for _, id := range order {
 		g := groups[id]
-		var st dml.Statement
-		var err error
+		width := len(g.cols)
 		if g.delete {
-			st, err = dml.Delete(g.table, g.keyCols, g.rows)
-		} else {
-			st, err = dml.Upsert(g.table, g.cols, g.keyCols, g.rows)
+			width = len(g.keyCols)
 		}
-		if err != nil {
-			return nil, err
+		// Wide tables need several statements to stay under the protocol's
+		// placeholder limit.
+		per := max(1, dml.MaxPlaceholders/max(1, width))
+		for rows := g.rows; len(rows) > 0; {
+			n := min(per, len(rows))
+			var st dml.Statement
+			var err error
+			if g.delete {
+				st, err = dml.Delete(g.table, g.keyCols, rows[:n])
+			} else {
+				st, err = dml.Upsert(g.table, g.cols, g.keyCols, rows[:n])
+			}
+			if err != nil {
+				// A statement we cannot build will never apply: severe.
+				return nil, errclass.MarkPermanent(fmt.Errorf("table %s: %w", g.table, err))
+			}
+			out = append(out, st)
+			rows = rows[n:]
 		}
-		out = append(out, st)
 	}
 	return out, nil
 }

@@ -17,8 +17,8 @@ import (
 // returned: retry the batch.
 func (a *Applier) ApplyIsolating(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
 	out, err := a.Apply(ctx, db, batch)
-	var me *MySQLError
-	if err == nil || !errors.As(err, &me) || errclass.IsConnectionError(err) {
+	var be *BatchError
+	if err == nil || !errors.As(err, &be) || errclass.IsConnectionError(err) {
 		return out, err
 	}
 	if len(batch) == 1 {
