@@ -187,7 +187,7 @@ func TestConcurrentWritersNeverLetOlderWin(t *testing.T) {
 					if err == nil {
 						break
 					}
-					if !errors.Is(err, errShadowChanged) && errclass.Classify(err) == errclass.Severe {
+					if errclass.Classify(err) == errclass.Severe {
 						errs <- err
 						return
 					}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"cloud.google.com/go/spanner"
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/sink"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+)
+
+var (
+	benchSpannerDDL = []string{
+		`CREATE TABLE Bench (Id INT64 NOT NULL, Name STRING(100), Qty INT64, Price FLOAT64, Active BOOL, SentAt STRING(64)) PRIMARY KEY (Id)`,
+		`CREATE CHANGE STREAM benchstream FOR ALL OPTIONS (value_capture_type = 'NEW_ROW', retention_period = '1d')`,
+	}
+	benchMySQLDDL = "CREATE TABLE Bench (Id BIGINT PRIMARY KEY, Name VARCHAR(100), Qty BIGINT, Price DOUBLE, " +
+		"Active TINYINT(1), SentAt VARCHAR(64))"
+	benchShadowDDL = "CREATE TABLE shadow_Bench (Id INT64 NOT NULL, processed_commit_ts TIMESTAMP, record_seq INT64) PRIMARY KEY (Id)"
+	benchSpanner   = schema.Spanner{Dialect: "GOOGLE_STANDARD_SQL", Tables: map[string]schema.SpannerTable{"Bench": {
+		Name: "Bench", PrimaryKey: []schema.KeyPart{{Column: "Id"}}, Columns: []schema.SpannerColumn{
+			{Name: "Id", Type: "INT64"}, {Name: "Name", Type: "STRING(100)"}, {Name: "Qty", Type: "INT64"},
+			{Name: "Price", Type: "FLOAT64"}, {Name: "Active", Type: "BOOL"}, {Name: "SentAt", Type: "STRING(64)"},
+		}}}}
+)
+
+type env struct {
+	emu       *localenv.Emulator
+	id        string
+	db        *sql.DB
+	dbName    string
+	meta      *spanner.Client
+	applier   *sink.Applier
+	nextKey   int64
+	shardFile string
+}
+
+func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
+	e := &env{emu: emu, id: time.Now().Format("0102150405"), nextKey: 1}
+	e.dbName = "revrepl_bench_" + e.id
+	c := mysql.NewConfig()
+	c.Net, c.Addr, c.User = "tcp", *mysqlAddr, "root"
+	root, err := sql.Open("mysql", c.FormatDSN())
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	for _, st := range []string{
+		"CREATE DATABASE `" + e.dbName + "`",
+		"CREATE USER IF NOT EXISTS 'revrepl_bench'@'%' IDENTIFIED BY 'revrepl-bench'",
+		"GRANT ALL ON `" + e.dbName + "`.* TO 'revrepl_bench'@'%'",
+	} {
+		if _, err := root.ExecContext(ctx, st); err != nil {
+			return nil, fmt.Errorf("MariaDB at %s: %s: %w", *mysqlAddr, st, err)
+		}
+	}
+	c.DBName = e.dbName
+	c.InterpolateParams = true
+	if e.db, err = sql.Open("mysql", c.FormatDSN()); err != nil {
+		return nil, err
+	}
+	if _, err := e.db.ExecContext(ctx, benchMySQLDDL); err != nil {
+		return nil, err
+	}
+	metaPath, err := emu.CreateDatabase(ctx, "benchmeta"+e.id, false, []string{benchShadowDDL})
+	if err != nil {
+		return nil, err
+	}
+	if e.meta, err = spanner.NewClient(ctx, metaPath); err != nil {
+		return nil, err
+	}
+	src := schema.Source{Tables: map[string]schema.SourceTable{"Bench": {Name: "Bench", PrimaryKey: []string{"Id"}, Columns: []schema.SourceColumn{
+		{Name: "Id", DataType: "bigint", ColumnType: "bigint(20)"}, {Name: "Name", DataType: "varchar", ColumnType: "varchar(100)", MaxLength: 100},
+		{Name: "Qty", DataType: "bigint", ColumnType: "bigint(20)"}, {Name: "Price", DataType: "double", ColumnType: "double"},
+		{Name: "Active", DataType: "tinyint", ColumnType: "tinyint(1)"}, {Name: "SentAt", DataType: "varchar", ColumnType: "varchar(64)", MaxLength: 64},
+	}}}}
+	e.applier = &sink.Applier{Meta: e.meta, ShadowPrefix: "shadow_", Spanner: benchSpanner,
+		Mapper: mapping.Mapper{Spanner: benchSpanner, Source: src, TZ: time.UTC}}
+
+	host, port, _ := net.SplitHostPort(*mysqlAddr)
+	b, _ := json.Marshal(map[string]any{"shardConfigs": []map[string]string{{
+		"host": host, "port": port, "user": "revrepl_bench", "password": "revrepl-bench", "dbName": e.dbName}}})
+	dir, err := os.MkdirTemp("", "revrepl-bench")
+	if err != nil {
+		return nil, err
+	}
+	e.shardFile = filepath.Join(dir, "shards.json")
+	return e, os.WriteFile(e.shardFile, b, 0o600)
+}
+
+func (e *env) close() {
+	e.db.Close()
+	e.meta.Close()
+}
+
+// records makes n insert records for fresh keys.
+func (e *env) records(n int) []record.Record {
+	out := make([]record.Record, n)
+	now := time.Now()
+	for i := range out {
+		id := e.nextKey
+		e.nextKey++
+		out[i] = record.Record{
+			CommitTimestamp: record.FromTime(now.Add(time.Duration(i) * time.Microsecond)),
+			RecordSequence:  "00000000", TableName: "Bench", ModType: record.ModInsert,
+			Mod: record.ModJSON{
+				KeysJSON: fmt.Sprintf(`{"Id":"%d"}`, id), OldValuesJSON: "{}",
+				NewValuesJSON: fmt.Sprintf(`{"Name":"name-%d","Qty":"%d","Price":%d.25,"Active":true,"SentAt":"x"}`, id, id*3, id),
+			},
+		}
+	}
+	return out
+}
+
+// phases splits the writer's time: the shadow read (Spanner), the MySQL
+// transaction, and the shadow write and commit (Spanner).
+type phases struct{ read, mysql, commit time.Duration }
+
+// writerThroughput applies n records in batches of size through the
+// shadow-checked writer and returns records per second and where the time
+// went.
+func (e *env) writerThroughput(ctx context.Context, size, n int) (float64, phases, error) {
+	recs := e.records(n)
+	var ph phases
+	var t0, tRead, tMySQL time.Time
+	e.applier.Hooks.AfterShadowRead = func() error { tRead = time.Now(); return nil }
+	e.applier.Hooks.AfterMySQLCommit = func() error { tMySQL = time.Now(); return nil }
+	defer func() { e.applier.Hooks = sink.Hooks{} }()
+	start := time.Now()
+	for i := 0; i < n; i += size {
+		t0 = time.Now()
+		out, err := e.applier.Apply(ctx, e.db, recs[i:min(n, i+size)])
+		if err != nil {
+			return 0, ph, fmt.Errorf("batch size %d: %w", size, err)
+		}
+		if len(out.Failed) > 0 {
+			return 0, ph, fmt.Errorf("batch size %d: %v", size, out.Failed[0].Err)
+		}
+		ph.read += tRead.Sub(t0)
+		ph.mysql += tMySQL.Sub(tRead)
+		ph.commit += time.Since(tMySQL)
+	}
+	return float64(n) / time.Since(start).Seconds(), ph, nil
+}
+
+func (p phases) String() string {
+	total := p.read + p.mysql + p.commit
+	pc := func(d time.Duration) float64 { return 100 * d.Seconds() / total.Seconds() }
+	return fmt.Sprintf("shadow read %.0f%%, MySQL %.0f%%, shadow write+commit %.0f%%", pc(p.read), pc(p.mysql), pc(p.commit))
+}

@@ -1,0 +1,93 @@
+// Command bench measures the writer and the whole pipeline on this machine,
+// all in one run against the Cloud Spanner emulator and MariaDB:
+//
+//   - writer throughput with batch size 1 (the Java template's protocol: one
+//     Spanner read-write transaction and one MySQL transaction per record)
+//     and with the default batch size, on the same records;
+//   - the raw ceiling: the same rows written to MariaDB by plain multi-row
+//     upserts, with no shadow check;
+//   - end to end: a steady stream of changes committed to Spanner while the
+//     pipeline runs on prism, with commit-to-apply lag percentiles.
+//
+// It prints a table and ends with one line a script can read:
+// batch1_ratio=<x> ceiling_ratio=<x> p99_lag_s=<x> kept_up=<true|false>
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline"
+)
+
+var (
+	records   = flag.Int("records", 5000, "records per writer measurement")
+	batch1Max = flag.Int("batch1_records", 1000, "records for the batch-size-1 measurement (it is slow)")
+	batchSize = flag.Int("batch", pipeline.DefaultBatchSize, "default batch size to compare")
+	rate      = flag.Int("rate", 1000, "changes per second committed to Spanner in the end-to-end run")
+	duration  = flag.Duration("duration", 60*time.Second, "length of the end-to-end workload")
+	mysqlAddr = flag.String("mysql", "127.0.0.1:3306", "MariaDB address (root, empty password)")
+	emuAddr   = flag.String("emulator", "", "Spanner emulator address (default: start one on a free port)")
+	skipE2E   = flag.Bool("skip_e2e", false, "only measure the writer")
+)
+
+func main() {
+	flag.Parse()
+	beam.Init()
+	ctx := context.Background()
+	// Partition churn is off: the bench measures throughput and lag, and
+	// churn only adds the emulator's own re-partitioning pauses.
+	emu, err := localenv.StartEmulator(ctx, *emuAddr, "--enable_change_stream_churning=false")
+	if err != nil {
+		fail(err)
+	}
+	env, err := newEnv(ctx, emu)
+	if err != nil {
+		fail(err)
+	}
+	defer env.close()
+
+	fmt.Printf("writer: %d records of table Bench (6 columns), emulator %s, MariaDB %s\n", *records, emu.Addr, *mysqlAddr)
+	b1, ph1, err := env.writerThroughput(ctx, 1, min(*batch1Max, *records))
+	if err != nil {
+		fail(err)
+	}
+	bn, phn, err := env.writerThroughput(ctx, *batchSize, *records)
+	if err != nil {
+		fail(err)
+	}
+	raw, err := env.rawCeiling(ctx, *batchSize, *records)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("\n%-44s %12s %10s\n", "measurement", "records/s", "ratio")
+	fmt.Printf("%-44s %12.0f %10s\n", "writer, batch size 1 (Java protocol)", b1, "1.00")
+	fmt.Printf("%-44s %12.0f %10.2f\n", fmt.Sprintf("writer, batch size %d", *batchSize), bn, bn/b1)
+	fmt.Printf("%-44s %12.0f %10.2f\n", "raw multi-row upserts, no shadow check", raw, bn/raw)
+	fmt.Printf("\nwhere the writer's time goes: batch size 1: %s\n", ph1)
+	fmt.Printf("                              batch size %d: %s\n", *batchSize, phn)
+
+	p99, keptUp := -1.0, false
+	if !*skipE2E {
+		res, err := env.endToEnd(ctx, *rate, *duration)
+		if err != nil {
+			fail(err)
+		}
+		p99, keptUp = res.p99, res.keptUp
+		fmt.Printf("\nend to end: %d changes/s for %s: %d committed, %d applied, lag p50 %.2fs p99 %.2fs max %.2fs\n",
+			*rate, *duration, res.committed, res.applied, res.p50, res.p99, res.max)
+		fmt.Printf("committed rate achieved: %.0f changes/s\n", float64(res.committed)/res.generatorSeconds)
+	}
+	fmt.Printf("batch1_ratio=%.2f ceiling_ratio=%.2f p99_lag_s=%.2f kept_up=%t\n", bn/b1, bn/raw, p99, keptUp)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
