@@ -9,11 +9,25 @@ import (
 
 // Build adds the replication graph to s:
 //
-//	change stream -> filtration -> one record per row -> shard assignment -> writer (+ DLQ)
+//	change stream -> filtration -> one record per row --+
+//	DLQ retry/ (polled), severe/ (retry modes) ---------+-> shard assignment -> writer (+ DLQ)
 func Build(s beam.Scope, p *Plan) {
-	records := changestream.Read(s, p.Read)
-	kept := transforms.Filter(s, p.Filtration, records)
-	rows := transforms.SplitMods(s, kept)
-	keyed := transforms.AssignShard(s, p.SingleShard, p.Buckets, rows)
+	var rows []beam.PCollection
+	if p.ReadStream {
+		records := changestream.Read(s, p.Read)
+		kept := transforms.Filter(s, p.Filtration, records)
+		rows = append(rows, transforms.SplitMods(s, kept))
+	}
+	if p.RetryPoll > 0 {
+		rows = append(rows, transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil))
+	}
+	if !p.ReadStream {
+		rows = append(rows, transforms.ReconsumeFiles(s, p.DLQDir, p.SevereFiles, p.MaxRetries))
+	}
+	all := rows[0]
+	if len(rows) > 1 {
+		all = beam.Flatten(s, rows...)
+	}
+	keyed := transforms.AssignShard(s, p.SingleShard, p.Buckets, all)
 	transforms.Write(s, p.Write, keyed)
 }

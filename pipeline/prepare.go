@@ -35,6 +35,8 @@ type Env struct {
 	QueryWindowMillis int64
 	PollMillis        int64
 	HeartbeatMillis   int64
+	// RetryPoll overrides dlqRetryMinutes (tests).
+	RetryPoll time.Duration
 }
 
 // Plan is everything Build needs, resolved at launch.
@@ -44,6 +46,15 @@ type Plan struct {
 	SingleShard string
 	Buckets     int64
 	Write       transforms.WriteConfig
+	// ReadStream is false in the DLQ-only run modes.
+	ReadStream bool
+	// DLQ re-consumption: RetryPoll > 0 polls retry/ that often;
+	// SevereFiles are severe/ files to re-process once.
+	DLQDir      string
+	RetryPoll   time.Duration
+	RetryUntil  time.Time // zero: poll forever
+	SevereFiles []string
+	MaxRetries  int64
 	// Resumed reports that partition state of an earlier job was found.
 	Resumed bool
 	// ShadowTablesCreated lists the shadow tables created at this launch.
@@ -114,7 +125,14 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	if table == "" {
 		table = changestream.DefaultTableName(cfg.DatabaseID, cfg.ChangeStreamName)
 	}
-	resumed, err := startPartitions(ctx, admin, csMetaDB, table, cfg, env)
+	readStream := cfg.RunMode == params.RunModeRegular
+	var resumed bool
+	if readStream {
+		if resumed, err = startPartitions(ctx, admin, csMetaDB, table, cfg, env); err != nil {
+			return nil, err
+		}
+	}
+	dlqPlan, err := planDLQ(ctx, cfg, dlqDir, env)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +143,12 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 			MetadataDatabase: csMetaDB, MetadataTable: table, Priority: priority,
 			HeartbeatMillis: env.HeartbeatMillis, QueryWindowMillis: env.QueryWindowMillis, PollMillis: env.PollMillis,
 		},
+		ReadStream:  readStream,
+		DLQDir:      dlqDir,
+		RetryPoll:   dlqPlan.RetryPoll,
+		RetryUntil:  retryUntil(cfg),
+		SevereFiles: dlqPlan.SevereFiles,
+		MaxRetries:  cfg.DlqMaxRetryCount,
 		Filtration:  cfg.FiltrationMode,
 		SingleShard: single,
 		Buckets:     cfg.MaxShardConnections * int64(len(shards)),
@@ -132,7 +156,7 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 			ShardsFile: cfg.SourceShardsFilePath, MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
 			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
 			BatchSize: env.BatchSize, PoolSize: poolSize(cfg.MaxShardConnections, env.MaxWorkers),
-			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName,
+			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
 		},
 		Resumed:             resumed,
 		ShadowTablesCreated: created,
@@ -226,4 +250,13 @@ func startPartitions(ctx context.Context, admin *database.DatabaseAdminClient, d
 		Token: changestream.RootToken, Start: cfg.StartTimestamp.UnixNano(), End: end, HeartbeatMillis: env.HeartbeatMillis,
 	}
 	return changestream.MetadataTable{Client: client, Table: table}.Start(ctx, root)
+}
+
+// retryUntil ends retry polling with a bounded stream: the last poll comes
+// right after endTimestamp.
+func retryUntil(cfg *params.Config) time.Time {
+	if cfg.RunMode != params.RunModeRegular || cfg.EndTimestamp.IsZero() {
+		return time.Time{}
+	}
+	return cfg.EndTimestamp
 }

@@ -42,14 +42,18 @@ type WriteConfig struct {
 	PoolSize         int
 	DLQDir           string
 	SkipDir          string
+	// RetryMode is set for runMode retryDLQ and retryAllDLQ: records sent
+	// back to severe/ are counted as requeued, not as new severe errors.
+	RetryMode bool
 }
 
 var (
 	successRecords   = beam.NewCounter("transforms", "success_record_count")
 	retryableRecords = beam.NewCounter("transforms", "retryable_record_count")
-	severeRecords    = beam.NewCounter("transforms", "severe_record_count")
 	skippedRecords   = beam.NewCounter("transforms", "skipped_record_count")
 	staleRecords     = beam.NewCounter("transforms", "records_skipped_as_older")
+	severeErrors     = beam.NewCounter("transforms", "severe_error_count")
+	requeued         = beam.NewCounter("transforms", "element_requeued_for_retry_count")
 	batchSizes       = beam.NewDistribution("transforms", "write_batch_size")
 	writeLatency     = beam.NewDistribution("transforms", "successful_write_to_source_latency_ms")
 )
@@ -153,6 +157,11 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	}
 	batchSizes.Update(ctx, int64(len(batch)))
 	staleRecords.Inc(ctx, int64(out.Stale+out.Superseded))
+	for _, r := range out.Applied {
+		if r.IsRetryRecord {
+			retryableRecords.Inc(ctx, -1)
+		}
+	}
 	if n := len(out.Applied); n > 0 {
 		successRecords.Inc(ctx, int64(n))
 		writeLatency.Update(ctx, time.Since(start).Milliseconds())
@@ -188,9 +197,15 @@ func (f *writeFn) deadLetter(ctx context.Context, failures []sink.Failure) error
 			skippedRecords.Inc(ctx, 1)
 		case errclass.Classify(fl.Err) == errclass.Severe:
 			dir = dlq.SevereDir
-			severeRecords.Inc(ctx, 1)
+			if f.RetryMode {
+				requeued.Inc(ctx, 1)
+			} else {
+				severeErrors.Inc(ctx, 1)
+			}
 			log.Warnf(ctx, "record of table %s with keys %s to severe: %v", fl.Record.TableName, fl.Record.Mod.KeysJSON, fl.Err)
-		default:
+		case !fl.Record.IsRetryRecord:
+			// Counts records waiting in retry/: a retried record that
+			// fails again is already counted.
 			retryableRecords.Inc(ctx, 1)
 		}
 		line, err := dlq.Encode(fl.Record, msg)

@@ -28,13 +28,6 @@ var notYet = map[string]func(value string) string{
 
 	DlqGcsPubSubSubscription: always("Pub/Sub-driven dead-letter queue retries are not implemented in this build yet; leave it empty to poll the retry folder every dlqRetryMinutes"),
 
-	RunMode: func(v string) string {
-		if v != RunModeRegular {
-			return "only runMode=regular is implemented in this build yet"
-		}
-		return ""
-	},
-
 	IsShardedMigration: func(v string) string {
 		if v == "true" {
 			return "sharded routing of a single-shard configuration is not implemented in this build yet"

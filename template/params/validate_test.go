@@ -340,8 +340,6 @@ func TestNotSupportedYet(t *testing.T) {
 		{ColumnOverrides, "[{a.x, a.y}]"},
 		{SchemaOverridesFilePath, "gs://b/overrides.json"},
 		{DlqGcsPubSubSubscription, "projects/p/subscriptions/s"},
-		{RunMode, "retryDLQ"},
-		{RunMode, "retryAllDLQ"},
 		{IsShardedMigration, "true"},
 		{SourceType, "postgresql"},
 		{SourceType, "cassandra"},

@@ -104,6 +104,9 @@ type Record struct {
 	IsRetryRecord                bool      `json:"isRetryRecord"`
 	RetryCount                   int64     `json:"_metadata_retry_count"`
 	HistoricalRetryCount         int64     `json:"_metadata_historical_retry_count"`
+	// LastError is the error of the previous attempt, set when the record
+	// is read back from the DLQ (the Java template's _metadata_error).
+	LastError string `json:"_metadata_error,omitempty"`
 }
 
 // Sequence parses RecordSequence. Spanner's sequences are decimal digit

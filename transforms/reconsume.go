@@ -1,0 +1,220 @@
+package transforms
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+)
+
+func init() {
+	register.DoFn5x2[context.Context, *sdf.ManualWatermarkEstimator, *sdf.LockRTracker, []byte,
+		func(beam.EventTime, string), sdf.ProcessContinuation, error](&pollRetryFn{})
+	register.Emitter2[beam.EventTime, string]()
+	register.DoFn4x1[context.Context, string, func(record.Record), func(string), error](&readDLQFileFn{})
+	register.DoFn2x1[context.Context, string, error](&removeDLQFileFn{})
+}
+
+var (
+	reconsumed      = beam.NewCounter("transforms", "elementsReconsumedFromDeadLetterQueue")
+	failedDeletions = beam.NewCounter("transforms", "failedDeletions")
+	malformedLines  = beam.NewCounter("transforms", "malformed_dlq_lines")
+)
+
+// pollRetryFn lists the DLQ's retry/ directory every IntervalMillis and
+// emits the files it finds. Its restriction only counts polls. It runs as
+// long as the change stream beside it: forever, or, when the stream has an
+// end, until a last poll after EndMillis (files written to retry/ after that
+// wait for a retryAllDLQ run).
+type pollRetryFn struct {
+	Root           string
+	IntervalMillis int64
+	EndMillis      int64 // Unix milliseconds; 0 = never
+
+	// emitted remembers files handed out recently: a file is deleted only
+	// after its records are committed downstream, and reading it twice in
+	// the meantime would put its failing records back into retry/ twice.
+	emitted map[string]time.Time
+}
+
+func (f *pollRetryFn) CreateInitialRestriction(_ []byte) offsetrange.Restriction {
+	return offsetrange.Restriction{Start: 0, End: 1<<63 - 1}
+}
+
+func (f *pollRetryFn) SplitRestriction(_ []byte, rest offsetrange.Restriction) []offsetrange.Restriction {
+	return []offsetrange.Restriction{rest}
+}
+
+func (f *pollRetryFn) RestrictionSize(_ []byte, _ offsetrange.Restriction) float64 { return 1 }
+
+func (f *pollRetryFn) CreateTracker(rest offsetrange.Restriction) *sdf.LockRTracker {
+	return sdf.NewLockRTracker(offsetrange.NewTracker(rest))
+}
+
+func (f *pollRetryFn) TruncateRestriction(_ *sdf.LockRTracker, _ []byte) offsetrange.Restriction {
+	return offsetrange.Restriction{}
+}
+
+func (f *pollRetryFn) CreateWatermarkEstimator() *sdf.ManualWatermarkEstimator {
+	return &sdf.ManualWatermarkEstimator{}
+}
+
+func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEstimator, rt *sdf.LockRTracker,
+	_ []byte, emit func(beam.EventTime, string)) (sdf.ProcessContinuation, error) {
+	rest := rt.GetRestriction().(offsetrange.Restriction)
+	if !rt.TryClaim(rest.Start) {
+		return sdf.StopProcessing(), rt.GetError()
+	}
+	now := time.Now()
+	// Files are stamped with the time they were found, so this source never
+	// holds the pipeline's watermark back.
+	we.UpdateWatermark(now)
+	files, err := dlq.List(ctx, f.Root, dlq.RetryDir)
+	if err != nil {
+		log.Warnf(ctx, "listing the DLQ retry directory: %v", err)
+	}
+	if f.emitted == nil {
+		f.emitted = map[string]time.Time{}
+	}
+	for p, at := range f.emitted {
+		if now.Sub(at) > time.Hour {
+			delete(f.emitted, p) // still there after an hour: try it again
+		}
+	}
+	for _, file := range files {
+		if _, done := f.emitted[file.Path]; done {
+			continue
+		}
+		f.emitted[file.Path] = now
+		emit(beam.EventTime(now.UnixMilli()), file.Path)
+	}
+	delay := time.Duration(f.IntervalMillis) * time.Millisecond
+	if f.EndMillis > 0 {
+		if now.UnixMilli() > f.EndMillis {
+			rt.TryClaim(rest.End)
+			return sdf.StopProcessing(), nil
+		}
+		delay = min(delay, time.UnixMilli(f.EndMillis+1).Sub(now))
+	}
+	return sdf.ResumeProcessingIn(delay), nil
+}
+
+// readDLQFileFn reads one DLQ file back into the pipeline. Records with
+// retries left are emitted; exhausted and malformed lines are written to
+// severe/ before the bundle ends. The file's path goes to a second output,
+// which removeDLQFileFn consumes after a shuffle: the runner commits a
+// bundle's outputs together, so the file is deleted only once its records
+// are safely downstream. A crash before that re-reads the file, which may
+// duplicate records (the shadow check makes that harmless) but never loses
+// one.
+type readDLQFileFn struct {
+	Root       string
+	MaxRetries int64
+	// RetryMode counts records sent back to severe/ as requeued rather
+	// than as new severe errors (runMode retryDLQ and retryAllDLQ).
+	RetryMode bool
+}
+
+func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit func(record.Record), consumed func(string)) error {
+	data, err := dlq.ReadFile(ctx, path)
+	if err != nil {
+		// Already consumed and deleted by an earlier bundle: nothing to do.
+		log.Infof(ctx, "DLQ file %s is gone (%v); it was consumed already", path, err)
+		return nil
+	}
+	var severe [][]byte
+	for n, line := range bytes.Split(data, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		r := dlq.Reconsume(line, f.MaxRetries)
+		switch r.Verdict {
+		case dlq.Retry:
+			reconsumed.Inc(ctx, 1)
+			emit(r.Record)
+		case dlq.Exhausted:
+			l, err := dlq.Encode(r.Record, r.Error)
+			if err != nil {
+				return err
+			}
+			severe = append(severe, l)
+		case dlq.Malformed:
+			malformedLines.Inc(ctx, 1)
+			severe = append(severe, malformedLine(line, fmt.Sprintf("%s line %d: %s", path, n+1, r.Error)))
+		}
+	}
+	if len(severe) > 0 {
+		if _, err := (dlq.Writer{Root: f.Root}).Write(ctx, dlq.SevereDir, severe); err != nil {
+			return err
+		}
+		if f.RetryMode {
+			requeued.Inc(ctx, int64(len(severe)))
+		} else {
+			severeErrors.Inc(ctx, int64(len(severe)))
+		}
+	}
+	consumed(path)
+	return nil
+}
+
+// removeDLQFileFn deletes a consumed DLQ file.
+type removeDLQFileFn struct{}
+
+func (f *removeDLQFileFn) ProcessElement(ctx context.Context, path string) error {
+	if err := dlq.Remove(ctx, path); err != nil {
+		// The file stays and is read again later: duplicates, not loss.
+		failedDeletions.Inc(ctx, 1)
+		log.Warnf(ctx, "deleting consumed DLQ file %s: %v", path, err)
+	}
+	return nil
+}
+
+// malformedLine keeps a line that is not a DLQ record as it is, inside a
+// DLQ line that says what is wrong with it: a person can fix and move it.
+func malformedLine(line []byte, why string) []byte {
+	var msg any = string(line)
+	if json.Valid(line) {
+		msg = json.RawMessage(line)
+	}
+	b, _ := json.Marshal(map[string]any{"message": msg, "error_message": why})
+	return b
+}
+
+// ReconsumeRetries polls retry/ every interval and emits its records, until
+// end when end is not zero.
+func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time) beam.PCollection {
+	s = s.Scope("DLQ.RetryReconsumer")
+	var endMillis int64
+	if !end.IsZero() {
+		endMillis = end.UnixMilli()
+	}
+	files := beam.ParDo(s, &pollRetryFn{Root: root, IntervalMillis: interval.Milliseconds(), EndMillis: endMillis}, beam.Impulse(s))
+	files = beam.Reshuffle(s, files)
+	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries}, files)
+}
+
+func readFiles(s beam.Scope, fn *readDLQFileFn, files beam.PCollection) beam.PCollection {
+	records, consumed := beam.ParDo2(s, fn, files)
+	beam.ParDo0(s.Scope("DeleteConsumed"), &removeDLQFileFn{}, beam.Reshuffle(s, consumed))
+	return records
+}
+
+// ReconsumeFiles reads the given DLQ files once (runMode retryDLQ and
+// retryAllDLQ: the severe/ files found at launch).
+func ReconsumeFiles(s beam.Scope, root string, files []string, maxRetries int64) beam.PCollection {
+	s = s.Scope("DLQ.SevereReconsumer")
+	paths := beam.CreateList(s, files)
+	paths = beam.Reshuffle(s, paths)
+	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries, RetryMode: true}, paths)
+}
