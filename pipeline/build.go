@@ -19,7 +19,7 @@ func Build(s beam.Scope, p *Plan) {
 		rows = append(rows, transforms.SplitMods(s, kept))
 	}
 	if p.RetryPoll > 0 {
-		rows = append(rows, transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil))
+		rows = append(rows, transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil, p.Subscription))
 	}
 	if !p.ReadStream {
 		rows = append(rows, transforms.ReconsumeFiles(s, p.DLQDir, p.SevereFiles, p.MaxRetries))

@@ -50,11 +50,13 @@ type Plan struct {
 	ReadStream bool
 	// DLQ re-consumption: RetryPoll > 0 polls retry/ that often;
 	// SevereFiles are severe/ files to re-process once.
-	DLQDir      string
-	RetryPoll   time.Duration
-	RetryUntil  time.Time // zero: poll forever
-	SevereFiles []string
-	MaxRetries  int64
+	DLQDir     string
+	RetryPoll  time.Duration
+	RetryUntil time.Time // zero: poll forever
+	// Subscription delivers storage notifications of new retry files.
+	Subscription string
+	SevereFiles  []string
+	MaxRetries   int64
 	// Resumed reports that partition state of an earlier job was found.
 	Resumed bool
 	// ShadowTablesCreated lists the shadow tables created at this launch.
@@ -143,15 +145,16 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 			MetadataDatabase: csMetaDB, MetadataTable: table, Priority: priority,
 			HeartbeatMillis: env.HeartbeatMillis, QueryWindowMillis: env.QueryWindowMillis, PollMillis: env.PollMillis,
 		},
-		ReadStream:  readStream,
-		DLQDir:      dlqDir,
-		RetryPoll:   dlqPlan.RetryPoll,
-		RetryUntil:  retryUntil(cfg),
-		SevereFiles: dlqPlan.SevereFiles,
-		MaxRetries:  cfg.DlqMaxRetryCount,
-		Filtration:  cfg.FiltrationMode,
-		SingleShard: single,
-		Buckets:     cfg.MaxShardConnections * int64(len(shards)),
+		ReadStream:   readStream,
+		DLQDir:       dlqDir,
+		RetryPoll:    dlqPlan.RetryPoll,
+		RetryUntil:   retryUntil(cfg),
+		Subscription: dlqSubscription(cfg),
+		SevereFiles:  dlqPlan.SevereFiles,
+		MaxRetries:   cfg.DlqMaxRetryCount,
+		Filtration:   cfg.FiltrationMode,
+		SingleShard:  single,
+		Buckets:      cfg.MaxShardConnections * int64(len(shards)),
 		Write: transforms.WriteConfig{
 			ShardsFile: cfg.SourceShardsFilePath, MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
 			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
@@ -259,4 +262,14 @@ func retryUntil(cfg *params.Config) time.Time {
 		return time.Time{}
 	}
 	return cfg.EndTimestamp
+}
+
+// dlqSubscription is the notification subscription, used only where retry/
+// is consumed beside the change stream (regular mode), as in the Java
+// template.
+func dlqSubscription(cfg *params.Config) string {
+	if cfg.RunMode != params.RunModeRegular {
+		return ""
+	}
+	return cfg.DlqGcsPubSubSubscription
 }

@@ -40,11 +40,34 @@ type pollRetryFn struct {
 	Root           string
 	IntervalMillis int64
 	EndMillis      int64 // Unix milliseconds; 0 = never
+	// Subscription, when set, delivers the storage notifications of new
+	// retry files; they are pulled every PullMillis, and the full listing
+	// every IntervalMillis stays as a safety net.
+	Subscription string
+	PullMillis   int64
+
+	notes    *dlq.Notifications
+	lastList time.Time
 
 	// emitted remembers files handed out recently: a file is deleted only
 	// after its records are committed downstream, and reading it twice in
 	// the meantime would put its failing records back into retry/ twice.
 	emitted map[string]time.Time
+}
+
+func (f *pollRetryFn) Setup(ctx context.Context) error {
+	if f.Subscription == "" {
+		return nil
+	}
+	var err error
+	f.notes, err = dlq.OpenNotifications(ctx, f.Subscription)
+	return err
+}
+
+func (f *pollRetryFn) Teardown() {
+	if f.notes != nil {
+		f.notes.Close()
+	}
 }
 
 func (f *pollRetryFn) CreateInitialRestriction(_ []byte) offsetrange.Restriction {
@@ -79,9 +102,24 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 	// Files are stamped with the time they were found, so this source never
 	// holds the pipeline's watermark back.
 	we.UpdateWatermark(now)
-	files, err := dlq.List(ctx, f.Root, dlq.RetryDir)
-	if err != nil {
-		log.Warnf(ctx, "listing the DLQ retry directory: %v", err)
+	var paths []string
+	interval := time.Duration(f.IntervalMillis) * time.Millisecond
+	if f.notes != nil {
+		got, err := f.notes.Pull(ctx, f.Root)
+		if err != nil {
+			log.Warnf(ctx, "DLQ notifications: %v", err)
+		}
+		paths = append(paths, got...)
+	}
+	if now.Sub(f.lastList) >= interval {
+		f.lastList = now
+		files, err := dlq.List(ctx, f.Root, dlq.RetryDir)
+		if err != nil {
+			log.Warnf(ctx, "listing the DLQ retry directory: %v", err)
+		}
+		for _, file := range files {
+			paths = append(paths, file.Path)
+		}
 	}
 	if f.emitted == nil {
 		f.emitted = map[string]time.Time{}
@@ -91,14 +129,17 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 			delete(f.emitted, p) // still there after an hour: try it again
 		}
 	}
-	for _, file := range files {
-		if _, done := f.emitted[file.Path]; done {
+	for _, p := range paths {
+		if _, done := f.emitted[p]; done {
 			continue
 		}
-		f.emitted[file.Path] = now
-		emit(beam.EventTime(now.UnixMilli()), file.Path)
+		f.emitted[p] = now
+		emit(beam.EventTime(now.UnixMilli()), p)
 	}
-	delay := time.Duration(f.IntervalMillis) * time.Millisecond
+	delay := interval
+	if f.notes != nil {
+		delay = min(delay, time.Duration(f.PullMillis)*time.Millisecond)
+	}
 	if f.EndMillis > 0 {
 		if now.UnixMilli() > f.EndMillis {
 			rt.TryClaim(rest.End)
@@ -193,13 +234,16 @@ func malformedLine(line []byte, why string) []byte {
 
 // ReconsumeRetries polls retry/ every interval and emits its records, until
 // end when end is not zero.
-func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time) beam.PCollection {
+// With a subscription, storage notifications announce new files too.
+func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time, subscription string) beam.PCollection {
 	s = s.Scope("DLQ.RetryReconsumer")
 	var endMillis int64
 	if !end.IsZero() {
 		endMillis = end.UnixMilli()
 	}
-	files := beam.ParDo(s, &pollRetryFn{Root: root, IntervalMillis: interval.Milliseconds(), EndMillis: endMillis}, beam.Impulse(s))
+	poll := &pollRetryFn{Root: root, IntervalMillis: interval.Milliseconds(), EndMillis: endMillis,
+		Subscription: subscription, PullMillis: time.Second.Milliseconds()}
+	files := beam.ParDo(s, poll, beam.Impulse(s))
 	files = beam.Reshuffle(s, files)
 	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries}, files)
 }

@@ -125,3 +125,31 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestRetryFileFromNotification(t *testing.T) {
+	finalize := func(bucket, obj string) map[string]string {
+		return map[string]string{"eventType": "OBJECT_FINALIZE", "bucketId": bucket, "objectId": obj}
+	}
+	tests := []struct {
+		name  string
+		attrs map[string]string
+		want  string
+	}{
+		{"retry file", finalize("b", "dlq/retry/2024/06/10/06/13/error-1.json"), "gs://b/dlq/retry/2024/06/10/06/13/error-1.json"},
+		{"severe file", finalize("b", "dlq/severe/2024/06/10/06/13/error-1.json"), ""},
+		{"skip file", finalize("b", "dlq/skip/error-1.json"), ""},
+		{"java temp dir", finalize("b", "dlq/tmp_retry/x.json"), ""},
+		{"java temp file", finalize("b", "dlq/retry/.temp-beam/x.json"), ""},
+		{"our temp file", finalize("b", "dlq/retry/2024/.error-1.json.tmp"), ""},
+		{"folder placeholder", finalize("b", "dlq/retry/"), ""},
+		{"other bucket", finalize("c", "dlq/retry/error-1.json"), ""},
+		{"prefix lookalike", finalize("b", "dlq/retryx/error-1.json"), ""},
+		{"delete event", map[string]string{"eventType": "OBJECT_DELETE", "bucketId": "b", "objectId": "dlq/retry/e.json"}, ""},
+	}
+	for _, tt := range tests {
+		got, ok := RetryFileFromNotification(tt.attrs, "gs://b/dlq/")
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("%s: got %q %v, want %q", tt.name, got, ok, tt.want)
+		}
+	}
+}

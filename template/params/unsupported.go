@@ -26,8 +26,6 @@ var notYet = map[string]func(value string) string{
 	ColumnOverrides:         always("column name overrides are not implemented in this build yet"),
 	SchemaOverridesFilePath: always("schema override files are not implemented in this build yet"),
 
-	DlqGcsPubSubSubscription: always("Pub/Sub-driven dead-letter queue retries are not implemented in this build yet; leave it empty to poll the retry folder every dlqRetryMinutes"),
-
 	IsShardedMigration: func(v string) string {
 		if v == "true" {
 			return "sharded routing of a single-shard configuration is not implemented in this build yet"

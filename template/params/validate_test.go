@@ -339,7 +339,6 @@ func TestNotSupportedYet(t *testing.T) {
 		{TableOverrides, "[{a, b}]"},
 		{ColumnOverrides, "[{a.x, a.y}]"},
 		{SchemaOverridesFilePath, "gs://b/overrides.json"},
-		{DlqGcsPubSubSubscription, "projects/p/subscriptions/s"},
 		{IsShardedMigration, "true"},
 		{SourceType, "postgresql"},
 		{SourceType, "cassandra"},
