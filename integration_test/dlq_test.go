@@ -68,7 +68,7 @@ func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
 	values := params.Values{
 		"changeStreamName": "family", "instanceId": emu.Instance, "databaseId": "fam" + suffix,
 		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": "fammeta" + suffix,
-		"sourceShardsFilePath": shardFile, "deadLetterQueueDirectory": root,
+		"sourceShardsFilePath": shardFile, "deadLetterQueueDirectory": root, "dlqMaxRetryCount": "2",
 	}
 	start := time.Now().UTC()
 	values["startTimestamp"] = start.Format(time.RFC3339Nano)
@@ -80,14 +80,18 @@ func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
 		_, err := client.Apply(ctx, []*spanner.Mutation{
 			spanner.Insert("Children", cols, []any{int64(1), int64(10), "ok"}),
 			spanner.Insert("Children", cols, []any{int64(2), nil, "far too long"}),
+			spanner.Insert("Children", cols, []any{int64(3), int64(99), "orph"}), // its parent never comes
 		})
 		if err == nil {
-			time.Sleep(4 * time.Second)
+			time.Sleep(2 * time.Second)
 			_, err = client.Apply(ctx, []*spanner.Mutation{spanner.Insert("Parents", []string{"Id", "Name"}, []any{int64(10), "p"})})
 		}
 		writes <- err
 	}()
-	runPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: time.Second})
+	// Polls at about 0, 4, 8, 12 and 16 s: child 1 is retried after its
+	// parent arrived (at about 4 s) within its 2 retries, and the orphan
+	// uses up its 2 retries and reaches severe/ well before the end at 20 s.
+	runPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 4 * time.Second})
 	if err := <-writes; err != nil {
 		t.Fatal(err)
 	}
@@ -104,6 +108,12 @@ func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
 	}
 	if !strings.Contains(content, "this is not JSON") || !strings.Contains(content, "not a DLQ line") {
 		t.Errorf("severe/ lacks the malformed line with what is wrong:\n%s", content)
+	}
+	// The orphan used its dlqMaxRetryCount=2 retries, then went to severe/
+	// with the count reset and both retries in the historical count.
+	if !strings.Contains(content, `"keysJson":"{\"Id\":\"3\"}"`) ||
+		!strings.Contains(content, `"_metadata_retry_count":0,"_metadata_historical_retry_count":2`) {
+		t.Errorf("severe/ lacks the orphan child after exactly 2 retries:\n%s", content)
 	}
 
 	// Fix the cause, then re-process severe/ once.
@@ -124,10 +134,14 @@ func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
 			t.Errorf("severe file %s still exists after retryDLQ (err %v)", f, err)
 		}
 	}
-	// The malformed line fails again and is back in severe/, alone.
+	// The malformed line fails again and is back in severe/, alone; the
+	// orphan, retryable again, went to retry/ for the regular job.
 	again := readAll(t, dlqFiles(t, root, dlq.SevereDir))
-	if !strings.Contains(again, "this is not JSON") || strings.Contains(again, `\"Id\":\"2\"`) {
+	if !strings.Contains(again, "this is not JSON") || strings.Contains(again, `\"Id\":\"2\"`) || strings.Contains(again, `\"Id\":\"3\"`) {
 		t.Errorf("severe/ after retryDLQ:\n%s\nwant only the malformed line", again)
+	}
+	if retried := readAll(t, dlqFiles(t, root, dlq.RetryDir)); !strings.Contains(retried, `\"Id\":\"3\"`) {
+		t.Errorf("retry/ after retryDLQ lacks the orphan child:\n%s", retried)
 	}
 }
 
