@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	database "cloud.google.com/go/spanner/admin/database/apiv1"
+
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 )
 
@@ -46,4 +48,16 @@ func CreateDatabase(t testing.TB, e *localenv.Emulator, id string, postgres bool
 		t.Fatal(err)
 	}
 	return path
+}
+
+// DatabaseAdmin returns a database admin client for the test emulator,
+// closed when t ends.
+func DatabaseAdmin(t testing.TB) *database.DatabaseAdminClient {
+	t.Helper()
+	c, err := database.NewDatabaseAdminClient(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
