@@ -15,10 +15,8 @@ import (
 	"cloud.google.com/go/spanner"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
 )
 
 const (
@@ -78,33 +76,13 @@ func fakeGCSWithNotifications(t *testing.T) (subscription string) {
 // (fake) Pub/Sub: the full listing is set to 10 minutes, so only a
 // notification can bring the child back within the test.
 func TestDeadLetterQueueOnGCSWithNotifications(t *testing.T) {
-	emu := testenv.Spanner(t)
-	admin, dsn := testenv.MySQL(t)
-	for _, st := range familyMySQL {
-		if _, err := admin.Exec(st); err != nil {
-			t.Fatal(err)
-		}
-	}
-	shardFile := testenv.ShardFile(t, admin, dsn)
+	f := newFamily(t, "gfam")
+	admin, client, ctx := f.admin, f.client, context.Background()
 	subscription := fakeGCSWithNotifications(t)
-	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
-	mainDB := testenv.CreateDatabase(t, emu, "gfam"+suffix, false, familySpanner)
-	testenv.CreateDatabase(t, emu, "gfammeta"+suffix, false, nil)
-	ctx := context.Background()
-	client, err := spanner.NewClient(ctx, mainDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-
 	root := "gs://" + dlqBucket + "/dlq/"
-	start := time.Now().UTC()
-	values := params.Values{
-		"changeStreamName": "family", "instanceId": emu.Instance, "databaseId": "gfam" + suffix,
-		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": "gfammeta" + suffix,
-		"sourceShardsFilePath": shardFile, "deadLetterQueueDirectory": root, "dlqGcsPubSubSubscription": subscription,
-		"startTimestamp": start.Format(time.RFC3339Nano), "endTimestamp": start.Add(20 * time.Second).Format(time.RFC3339Nano),
-	}
+	values := f.values(20 * time.Second)
+	values["deadLetterQueueDirectory"] = root
+	values["dlqGcsPubSubSubscription"] = subscription
 	writes := make(chan error, 1)
 	go func() {
 		time.Sleep(2 * time.Second)

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
@@ -43,36 +44,15 @@ const javaLine = `{"message":{"commitTimestamp":{"seconds":1718000000,"nanos":12
 // moved to severe/). After the column is widened, a retryDLQ run applies
 // the severe record and removes its file.
 func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
-	emu := testenv.Spanner(t)
-	admin, dsn := testenv.MySQL(t)
-	for _, st := range familyMySQL {
-		if _, err := admin.Exec(st); err != nil {
-			t.Fatal(err)
-		}
-	}
-	shardFile := testenv.ShardFile(t, admin, dsn)
-	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
-	mainDB := testenv.CreateDatabase(t, emu, "fam"+suffix, false, familySpanner)
-	testenv.CreateDatabase(t, emu, "fammeta"+suffix, false, nil)
-	ctx := context.Background()
-	client, err := spanner.NewClient(ctx, mainDB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-
+	f := newFamily(t, "fam")
+	admin, client, ctx := f.admin, f.client, context.Background()
 	root := t.TempDir()
 	writeFile(t, filepath.Join(root, "retry/2024/06/10/06/13/error-java.json"), javaLine+"\n")
 	writeFile(t, filepath.Join(root, "retry/2024/06/10/06/13/error-bad.json"), "this is not JSON\n")
 
-	values := params.Values{
-		"changeStreamName": "family", "instanceId": emu.Instance, "databaseId": "fam" + suffix,
-		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": "fammeta" + suffix,
-		"sourceShardsFilePath": shardFile, "deadLetterQueueDirectory": root, "dlqMaxRetryCount": "2",
-	}
-	start := time.Now().UTC()
-	values["startTimestamp"] = start.Format(time.RFC3339Nano)
-	values["endTimestamp"] = start.Add(20 * time.Second).Format(time.RFC3339Nano)
+	values := f.values(20 * time.Second)
+	values["deadLetterQueueDirectory"] = root
+	values["dlqMaxRetryCount"] = "2"
 	writes := make(chan error, 1)
 	go func() {
 		time.Sleep(2 * time.Second)
@@ -142,6 +122,48 @@ func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
 	}
 	if retried := readAll(t, dlqFiles(t, root, dlq.RetryDir)); !strings.Contains(retried, `\"Id\":\"3\"`) {
 		t.Errorf("retry/ after retryDLQ lacks the orphan child:\n%s", retried)
+	}
+}
+
+// family is the parent/child schema of the DLQ tests, in Spanner (no
+// foreign key, so a child can be written first) and in MariaDB (with one).
+type family struct {
+	emu           *localenv.Emulator
+	admin         *sql.DB
+	client        *spanner.Client
+	shardFile, db string
+}
+
+func newFamily(t *testing.T, prefix string) *family {
+	t.Helper()
+	f := &family{emu: testenv.Spanner(t)}
+	var dsn string
+	f.admin, dsn = testenv.MySQL(t)
+	for _, st := range familyMySQL {
+		if _, err := f.admin.Exec(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.shardFile = testenv.ShardFile(t, f.admin, dsn)
+	f.db = fmt.Sprintf("%s%d", prefix, time.Now().UnixNano()%1e9)
+	path := testenv.CreateDatabase(t, f.emu, f.db, false, familySpanner)
+	testenv.CreateDatabase(t, f.emu, f.db+"meta", false, nil)
+	var err error
+	if f.client, err = spanner.NewClient(context.Background(), path); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.client.Close)
+	return f
+}
+
+// values are the parameters of a regular run from now for d.
+func (f *family) values(d time.Duration) params.Values {
+	start := time.Now().UTC()
+	return params.Values{
+		"changeStreamName": "family", "instanceId": f.emu.Instance, "databaseId": f.db,
+		"spannerProjectId": f.emu.Project, "metadataInstance": f.emu.Instance, "metadataDatabase": f.db + "meta",
+		"sourceShardsFilePath": f.shardFile, "startTimestamp": start.Format(time.RFC3339Nano),
+		"endTimestamp": start.Add(d).Format(time.RFC3339Nano),
 	}
 }
 
