@@ -8,7 +8,7 @@ REGION      ?= us-central1
 IMAGE       ?= $(REGION)-docker.pkg.dev/$(PROJECT)/dataflow/spanner-to-sourcedb:latest
 TEMPLATE_GCS ?= gs://$(PROJECT)-dataflow/templates/spanner-to-sourcedb.json
 
-.PHONY: build test integration-test unit-test lint metadata services run-local bench image template
+.PHONY: build test integration-test unit-test lint metadata services run-local bench image template wasm-example
 
 build:
 	$(GO) build -o $(BINARY) ./template
@@ -27,6 +27,13 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./transforms/plugin/guest ./transforms/routing/wasmexample ./transforms/transformation/wasmexample
+
+# The example modules, WASI reactors: custom sharding (shardingCustomJarPath)
+# and custom transformation (transformationJarPath).
+wasm-example:
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/shard_by_column.wasm ./transforms/routing/wasmexample
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/transform_example.wasm ./transforms/transformation/wasmexample
 
 # Regenerates metadata.json and the README's parameter table and launch command.
 metadata:

@@ -167,7 +167,7 @@ func (f *family) values(d time.Duration) params.Values {
 	}
 }
 
-func runPipeline(t *testing.T, ctx context.Context, v params.Values, env pipeline.Env) {
+func runPipeline(t *testing.T, ctx context.Context, v params.Values, env pipeline.Env) beam.PipelineResult {
 	t.Helper()
 	cfg, err := params.Parse(v, time.Now())
 	if err != nil {
@@ -179,9 +179,22 @@ func runPipeline(t *testing.T, ctx context.Context, v params.Values, env pipelin
 	}
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)
-	if err := ptest.Run(p); err != nil {
+	res, err := ptest.RunWithMetrics(p)
+	if err != nil {
 		t.Fatalf("pipeline (%s): %v", cfg.RunMode, err)
 	}
+	return res
+}
+
+// counter sums a counter over the pipeline's steps.
+func counter(res beam.PipelineResult, name string) int64 {
+	var n int64
+	for _, c := range res.Metrics().AllMetrics().Counters() {
+		if c.Key.Name == name {
+			n += c.Result()
+		}
+	}
+	return n
 }
 
 func writeFile(t *testing.T, path, content string) {

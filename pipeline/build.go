@@ -11,6 +11,7 @@ import (
 //
 //	change stream -> filtration -> one record per row --+
 //	DLQ retry/ (polled), severe/ (retry modes) ---------+-> shard assignment -> writer (+ DLQ)
+//	                                                        writer -> applied watermark (metadata database)
 func Build(s beam.Scope, p *Plan) {
 	var rows []beam.PCollection
 	if p.ReadStream {
@@ -28,6 +29,10 @@ func Build(s beam.Scope, p *Plan) {
 	if len(rows) > 1 {
 		all = beam.Flatten(s, rows...)
 	}
-	keyed := transforms.AssignShard(s, p.SingleShard, p.Buckets, all)
-	transforms.Write(s, p.Write, keyed)
+	keyed := transforms.AssignShard(s, p.Assign, all)
+	written := transforms.Write(s, p.Write, keyed)
+	if p.ReadStream {
+		// Stores how far the writer has got, for a relaunch to resume from.
+		changestream.TrackApplied(s, p.Read, written)
+	}
 }

@@ -6,6 +6,7 @@ package pipeline
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"sort"
 	"time"
@@ -37,15 +38,21 @@ type Env struct {
 	HeartbeatMillis   int64
 	// RetryPoll overrides dlqRetryMinutes (tests).
 	RetryPoll time.Duration
+	// StartTimestampGiven says the user set startTimestamp (rather than
+	// leaving it empty, which means "now" on a first launch and "resume"
+	// on a relaunch). A relaunch with a different one is refused.
+	StartTimestampGiven bool
+	// ChangeStreamEndpoint, when set, sends the change-stream queries
+	// there without authentication (tests: a fake Spanner server).
+	ChangeStreamEndpoint string
 }
 
 // Plan is everything Build needs, resolved at launch.
 type Plan struct {
-	Read        changestream.Config
-	Filtration  string
-	SingleShard string
-	Buckets     int64
-	Write       transforms.WriteConfig
+	Read       changestream.Config
+	Filtration string
+	Assign     transforms.AssignConfig
+	Write      transforms.WriteConfig
 	// ReadStream is false in the DLQ-only run modes.
 	ReadStream bool
 	// DLQ re-consumption: RetryPoll > 0 polls retry/ that often;
@@ -61,6 +68,9 @@ type Plan struct {
 	Resumed bool
 	// ShadowTablesCreated lists the shadow tables created at this launch.
 	ShadowTablesCreated []string
+	// MappingWarnings say which tables will not replicate fully, and why
+	// (also logged at launch).
+	MappingWarnings []string
 }
 
 // Defaults for the tuning knobs.
@@ -81,19 +91,11 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	// Without a temp location (a local run) the DLQ is ./dlq/.
 	dlqDir := cfg.ResolveDeadLetterQueueDirectory(env.TempLocation)
 
-	shards, err := mysql.ReadShardFile(ctx, cfg.SourceShardsFilePath)
+	sh, err := prepareShards(ctx, cfg, env)
 	if err != nil {
 		return nil, err
 	}
-	if len(shards) > 1 || cfg.IsShardedMigration {
-		return nil, fmt.Errorf("sourceShardsFilePath %s: %d shards given; replicating to several shards is not supported yet in this build",
-			cfg.SourceShardsFilePath, len(shards))
-	}
-	single := shards[0].LogicalShardID
-	if single == "" {
-		single = mysql.SingleShardID
-	}
-	source, err := readSourceSchema(ctx, shards[0])
+	source, err := readSourceSchema(ctx, sh.shards[0])
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +114,10 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the schema of %s: %w", mainDB, err)
 	}
+	rp, err := prepareRecordProcessing(ctx, cfg, sp, source)
+	if err != nil {
+		return nil, err
+	}
 
 	admin, err := database.NewDatabaseAdminClient(ctx)
 	if err != nil {
@@ -128,11 +134,19 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 		table = changestream.DefaultTableName(cfg.DatabaseID, cfg.ChangeStreamName)
 	}
 	readStream := cfg.RunMode == params.RunModeRegular
+	read := changestream.Config{
+		Database: mainDB, Stream: cfg.ChangeStreamName, Postgres: sp.IsPostgres(),
+		MetadataDatabase: csMetaDB, MetadataTable: table, Priority: priority,
+		HeartbeatMillis: env.HeartbeatMillis, QueryWindowMillis: env.QueryWindowMillis, PollMillis: env.PollMillis,
+		EndNanos: endNanos(cfg), DataEndpoint: env.ChangeStreamEndpoint,
+	}
 	var resumed bool
 	if readStream {
-		if resumed, err = startPartitions(ctx, admin, csMetaDB, table, cfg, env); err != nil {
+		launched, err := changestream.Launch(ctx, admin, &read, cfg.StartTimestamp, startTimestampGiven(env))
+		if err != nil {
 			return nil, err
 		}
+		resumed = launched.Resumed
 	}
 	dlqPlan, err := planDLQ(ctx, cfg, dlqDir, env)
 	if err != nil {
@@ -140,11 +154,7 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	}
 
 	return &Plan{
-		Read: changestream.Config{
-			Database: mainDB, Stream: cfg.ChangeStreamName, Postgres: sp.IsPostgres(),
-			MetadataDatabase: csMetaDB, MetadataTable: table, Priority: priority,
-			HeartbeatMillis: env.HeartbeatMillis, QueryWindowMillis: env.QueryWindowMillis, PollMillis: env.PollMillis,
-		},
+		Read:         read,
 		ReadStream:   readStream,
 		DLQDir:       dlqDir,
 		RetryPoll:    dlqPlan.RetryPoll,
@@ -153,14 +163,21 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 		SevereFiles:  dlqPlan.SevereFiles,
 		MaxRetries:   cfg.DlqMaxRetryCount,
 		Filtration:   cfg.FiltrationMode,
-		SingleShard:  single,
-		Buckets:      cfg.MaxShardConnections * int64(len(shards)),
+		Assign: transforms.AssignConfig{
+			Single: sh.single, Buckets: cfg.MaxShardConnections * int64(len(sh.shards)), Shards: sh.ids(),
+			Tables: rp.tables, Custom: sh.custom,
+			Spanner: sp, Database: mainDB, ReadDeletedRows: sh.single == "", Priority: priority,
+			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
+		},
 		Write: transforms.WriteConfig{
 			ShardsFile: cfg.SourceShardsFilePath, MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
 			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
-			BatchSize: env.BatchSize, PoolSize: poolSize(cfg.MaxShardConnections, env.MaxWorkers),
+			BatchSize: env.BatchSize, PoolSize: sh.poolSize,
 			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
+			Names: rp.names, Database: mainDB, Transformation: rp.transformation,
+			FilterDir: cfg.FilterEventsDirectoryName,
 		},
+		MappingWarnings:     rp.warnings,
 		Resumed:             resumed,
 		ShadowTablesCreated: created,
 	}, nil
@@ -180,18 +197,6 @@ func withDefaults(env Env) Env {
 		env.HeartbeatMillis = DefaultHeartbeatMillis
 	}
 	return env
-}
-
-// poolSize shares a shard's connection budget among the workers.
-func poolSize(maxShardConnections, maxWorkers int64) int {
-	if maxWorkers < 1 {
-		maxWorkers = 1
-	}
-	n := maxShardConnections / maxWorkers
-	if n < 1 {
-		n = 1
-	}
-	return int(n)
 }
 
 func readSourceSchema(ctx context.Context, s mysql.Shard) (schema.Source, error) {
@@ -236,23 +241,23 @@ func ensureShadowTables(ctx context.Context, admin *database.DatabaseAdminClient
 	return shadow.Ensure(ctx, admin, meta, metaDB, dialect == "POSTGRESQL", prefix, tables)
 }
 
-func startPartitions(ctx context.Context, admin *database.DatabaseAdminClient, db, table string, cfg *params.Config, env Env) (bool, error) {
-	client, err := spanner.NewClient(ctx, db)
-	if err != nil {
-		return false, fmt.Errorf("connecting to change stream metadata database %s: %w", db, err)
+// startTimestampGiven tells whether the user set startTimestamp. The
+// template binary gets parameters as flags and params.Config does not keep
+// whether one was empty, so the flag is looked at when Env does not say.
+func startTimestampGiven(env Env) bool {
+	if env.StartTimestampGiven {
+		return true
 	}
-	defer client.Close()
-	if err := changestream.CreateMetadataTable(ctx, admin, client, db, table); err != nil {
-		return false, err
+	f := flag.Lookup(params.StartTimestamp)
+	return f != nil && f.Value.String() != ""
+}
+
+// endNanos is endTimestamp for the change-stream reader.
+func endNanos(cfg *params.Config) int64 {
+	if cfg.EndTimestamp.IsZero() {
+		return changestream.Unbounded
 	}
-	end := int64(changestream.Unbounded)
-	if !cfg.EndTimestamp.IsZero() {
-		end = cfg.EndTimestamp.UnixNano()
-	}
-	root := changestream.Partition{
-		Token: changestream.RootToken, Start: cfg.StartTimestamp.UnixNano(), End: end, HeartbeatMillis: env.HeartbeatMillis,
-	}
-	return changestream.MetadataTable{Client: client, Table: table}.Start(ctx, root)
+	return cfg.EndTimestamp.UnixNano()
 }
 
 // retryUntil ends retry polling with a bounded stream: the last poll comes

@@ -1,33 +1,172 @@
 package transforms
 
 import (
+	"context"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/spanner"
+	"cloud.google.com/go/spanner/apiv1/spannerpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
+	"github.com/revrepl/spanner-to-sourcedb/io/sink"
+	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/shardkey"
 )
 
 func init() {
-	register.DoFn2x0[record.Record, func(int64, record.Record)](&assignShardFn{})
+	register.DoFn3x1[context.Context, record.Record, func(int64, record.Record), error](&assignShardFn{})
 	register.Emitter2[int64, record.Record]()
 }
 
-// assignShardFn picks each record's shard and its grouping key.
-type assignShardFn struct {
-	// SingleShard, when set, receives every record.
-	SingleShard string
+var customShardLatency = beam.NewDistribution("transforms", "custom_shard_id_impl_latency_ms")
+
+// AssignConfig configures shard assignment. It holds shard ids, never
+// connection details: passwords stay in the shard file.
+type AssignConfig struct {
+	// Single, when set, receives every record (one shard and
+	// isShardedMigration=false); nothing else below is used then.
+	Single string
 	// Buckets is maxShardConnections x the number of shards.
 	Buckets int64
+	// Shards are the logical shard ids of the shard file.
+	Shards []string
+	Tables routing.StaticTables
+	Custom CustomSharding
+	// Spanner is the change stream database's schema; Database is its
+	// path, read for the rows of DELETEs when ReadDeletedRows is set.
+	Spanner         schema.Spanner
+	Database        string
+	ReadDeletedRows bool
+	Priority        int32
+	DLQDir          string
+	SkipDir         string
+	RetryMode       bool
 }
 
-func (f *assignShardFn) ProcessElement(r record.Record, emit func(int64, record.Record)) {
-	r.Shard = f.SingleShard
+// assignShardFn picks each record's shard and its grouping key. Records it
+// cannot route are written to the DLQ by FinishBundle, so a bundle only
+// completes once each record went on or was filed.
+type assignShardFn struct {
+	AssignConfig
+
+	router      routing.Router
+	closeCustom func()
+	client      *spanner.Client
+	rows        rowReader
+	dead        deadLetters
+	failed      []sink.Failure
+}
+
+func (f *assignShardFn) Setup(ctx context.Context) error {
+	if f.Single != "" {
+		return nil
+	}
+	f.router = routing.Router{Shards: map[string]bool{}, SkipDir: f.SkipDir, Tables: f.Tables}
+	for _, s := range f.Shards {
+		f.router.Shards[s] = true
+	}
+	if f.Custom.IsSet() {
+		fe, closer, err := NewShardFetcher(ctx, f.Custom)
+		if err != nil {
+			return err
+		}
+		f.router.Fetcher = timedFetcher{fe}
+		f.closeCustom = closer
+	}
+	if f.ReadDeletedRows && f.rows == nil {
+		c, err := spanner.NewClient(ctx, f.Database)
+		if err != nil {
+			return fmt.Errorf("connecting to %s for reading deleted rows: %w", f.Database, err)
+		}
+		f.client = c
+		f.rows = spannerread.Reader{Client: c, Priority: spannerpb.RequestOptions_Priority(f.Priority)}
+	}
+	f.dead = deadLetters{w: dlq.Writer{Root: f.DLQDir}, skipDir: f.SkipDir, retryMode: f.RetryMode}
+	return nil
+}
+
+func (f *assignShardFn) Teardown() {
+	if f.closeCustom != nil {
+		f.closeCustom()
+	}
+	if f.client != nil {
+		f.client.Close()
+	}
+}
+
+func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emit func(int64, record.Record)) error {
+	if f.Single != "" {
+		r.Shard = f.Single
+	} else {
+		shard, err := f.route(ctx, &r)
+		if err != nil {
+			f.failed = append(f.failed, sink.Failure{Record: r, Err: err})
+			return nil
+		}
+		r.Shard = shard
+	}
 	emit(shardkey.Of(r.TableName, r.Mod.KeysJSON, r.Shard, f.Buckets), r)
+	return nil
 }
 
-// AssignShard keys records for the writer. Only the single-shard mode
-// exists so far; routing by a shard-id column comes with multi-shard support.
-func AssignShard(s beam.Scope, singleShard string, buckets int64, col beam.PCollection) beam.PCollection {
-	return beam.ParDo(s.Scope("AssignShardId"), &assignShardFn{SingleShard: singleShard, Buckets: buckets}, col)
+// FinishBundle takes the emitter only because Beam requires bundle
+// methods to declare the outputs of ProcessElement.
+func (f *assignShardFn) FinishBundle(ctx context.Context, _ func(int64, record.Record)) error {
+	failed := f.failed
+	f.failed = nil
+	return f.dead.write(ctx, failed)
+}
+
+// route finds the shard of a multi-shard record. A DELETE carries only its
+// keys, so its row is read back first (and kept in the record's new values,
+// where the writer's mapping finds source key columns too).
+func (f *assignShardFn) route(ctx context.Context, r *record.Record) (string, error) {
+	t := f.Spanner.Tables[r.TableName]
+	if r.ModType == record.ModDelete && f.ReadDeletedRows && f.Tables.AtSource(r.TableName) && !hasValues(r.Mod.NewValuesJSON) {
+		if _, ok := f.Spanner.Tables[r.TableName]; !ok {
+			return "", fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
+		}
+		vals, err := f.rows.RowBefore(ctx, t, r.Mod.KeysJSON, r.CommitTimestamp.Time())
+		if err != nil {
+			return "", err
+		}
+		r.Mod.NewValuesJSON = vals
+	}
+	rec, err := routing.SpannerRecord(t, r.Mod.KeysJSON, r.Mod.NewValuesJSON)
+	if err != nil {
+		return "", err
+	}
+	return f.router.Route(ctx, routing.Request{TableName: r.TableName, SpannerRecord: rec})
+}
+
+// rowReader reads a deleted row back: io/spannerread.Reader, or a fake.
+type rowReader interface {
+	RowBefore(ctx context.Context, t schema.SpannerTable, keysJSON string, commit time.Time) (string, error)
+}
+
+// hasValues tells a DELETE already read back (e.g. retried from the DLQ)
+// from a fresh one.
+func hasValues(newValuesJSON string) bool {
+	return newValuesJSON != "" && newValuesJSON != "{}"
+}
+
+// timedFetcher records the custom fetcher's latency.
+type timedFetcher struct{ routing.Fetcher }
+
+func (t timedFetcher) ShardID(ctx context.Context, req routing.Request) (string, error) {
+	start := time.Now()
+	id, err := t.Fetcher.ShardID(ctx, req)
+	customShardLatency.Update(ctx, time.Since(start).Milliseconds())
+	return id, err
+}
+
+// AssignShard routes records to their shard and keys them for the writer.
+func AssignShard(s beam.Scope, cfg AssignConfig, col beam.PCollection) beam.PCollection {
+	return beam.ParDo(s.Scope("AssignShardId"), &assignShardFn{AssignConfig: cfg}, col)
 }

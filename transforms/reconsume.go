@@ -185,6 +185,7 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 			reconsumed.Inc(ctx, 1)
 			emit(r.Record)
 		case dlq.Exhausted:
+			retryableRecords.Inc(ctx, -1) // no longer waiting in retry/
 			l, err := dlq.Encode(r.Record, r.Error)
 			if err != nil {
 				return err

@@ -3,7 +3,6 @@ package transforms
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,20 +10,21 @@ import (
 	"cloud.google.com/go/spanner/apiv1/spannerpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/sink"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
+	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/transformation"
 )
 
 func init() {
-	register.DoFn4x1[context.Context, state.Provider, int64, record.Record, error](&writeFn{})
+	register.DoFn5x1[context.Context, state.Provider, int64, record.Record, func(beam.EventTime, int64), error](&writeFn{})
+	register.Emitter2[beam.EventTime, int64]()
 }
 
 // WriteConfig configures the writer.
@@ -45,6 +45,16 @@ type WriteConfig struct {
 	// RetryMode is set for runMode retryDLQ and retryAllDLQ: records sent
 	// back to severe/ are counted as requeued, not as new severe errors.
 	RetryMode bool
+	// Names maps Spanner names to source names (session file, overrides;
+	// zero: identity).
+	Names mapping.Names
+	// Database is the change stream's database, read for what change
+	// records lack (deleted rows, generated columns) when needed.
+	Database string
+	// Transformation is the custom transformation, if any; FilterDir
+	// (filterEventsDirectoryName) receives the changes it filters out.
+	Transformation transformation.Config
+	FilterDir      string
 }
 
 var (
@@ -69,27 +79,30 @@ type writeFn struct {
 
 	applier *sink.Applier
 	meta    *spanner.Client
-	dbs     map[string]*sql.DB
-	buf     map[string][]record.Record
-	dlq     dlq.Writer
+	main    *spanner.Client // the change stream's database, when read
+	// closeTransform releases the custom transformation.
+	closeTransform func()
+	dbs            map[string]*sql.DB
+	// releases give back the worker's shared shard pools (mysql.Acquire).
+	releases []func()
+	buf      map[string][]record.Record
+	dlq      dlq.Writer
 }
 
 func (f *writeFn) Setup(ctx context.Context) error {
-	shards, err := mysql.ReadShardFile(ctx, f.ShardsFile)
+	// Secrets are resolved here, on the worker, like the file itself.
+	shards, err := mysql.LoadShards(ctx, f.ShardsFile)
 	if err != nil {
 		return err
 	}
 	f.dbs = map[string]*sql.DB{}
 	for _, s := range shards {
-		id := s.LogicalShardID
-		if id == "" {
-			id = mysql.SingleShardID
-		}
-		db, err := mysql.Open(s, f.PoolSize)
+		db, release, err := mysql.Acquire(s, f.PoolSize)
 		if err != nil {
 			return err
 		}
-		f.dbs[id] = db
+		f.dbs[s.ID()] = db
+		f.releases = append(f.releases, release)
 	}
 	if f.meta, err = spanner.NewClient(ctx, f.MetadataDatabase); err != nil {
 		return fmt.Errorf("connecting to metadata database %s: %w", f.MetadataDatabase, err)
@@ -100,35 +113,67 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	}
 	f.applier = &sink.Applier{
 		Meta: f.meta, ShadowPrefix: f.ShadowPrefix, Spanner: f.Spanner,
-		Mapper:   mapping.Mapper{Spanner: f.Spanner, Source: f.Source, TZ: tz},
+		Mapper:   mapping.Mapper{Spanner: f.Spanner, Source: f.Source, Names: f.Names, TZ: tz},
 		Priority: spannerpb.RequestOptions_Priority(f.Priority),
 	}
 	f.dlq = dlq.Writer{Root: f.DLQDir}
+	return f.setupRecordProcessing(ctx)
+}
+
+// setupRecordProcessing starts the custom transformation and connects to
+// the change stream's database when mapping or the transformation needs
+// rows from it.
+func (f *writeFn) setupRecordProcessing(ctx context.Context) error {
+	if f.Transformation.IsSet() {
+		t, closer, err := transformation.New(ctx, f.Transformation)
+		if err != nil {
+			return err
+		}
+		f.applier.Transform, f.closeTransform = t, closer
+	}
+	if f.applier.Transform != nil || f.applier.Mapper.ReadsSpanner() {
+		c, err := spanner.NewClient(ctx, f.Database)
+		if err != nil {
+			return fmt.Errorf("connecting to %s to read rows that change records lack: %w", f.Database, err)
+		}
+		f.main = c
+		f.applier.Rows = spannerread.Reader{Client: c, Priority: spannerpb.RequestOptions_Priority(f.Priority)}
+	}
 	return nil
 }
 
 func (f *writeFn) Teardown() {
-	for _, db := range f.dbs {
-		db.Close()
+	for _, release := range f.releases {
+		release()
 	}
 	if f.meta != nil {
 		f.meta.Close()
 	}
+	if f.main != nil {
+		f.main.Close()
+	}
+	if f.closeTransform != nil {
+		f.closeTransform()
+	}
 }
 
-func (f *writeFn) StartBundle(context.Context) { f.buf = map[string][]record.Record{} }
+// StartBundle takes the marker emitter only because the SDK requires every
+// bundle method to list the emitters FinishBundle uses.
+func (f *writeFn) StartBundle(_ context.Context, _ func(beam.EventTime, int64)) {
+	f.buf = map[string][]record.Record{}
+}
 
-func (f *writeFn) ProcessElement(ctx context.Context, _ state.Provider, _ int64, r record.Record) error {
+func (f *writeFn) ProcessElement(ctx context.Context, _ state.Provider, _ int64, r record.Record, done func(beam.EventTime, int64)) error {
 	f.buf[r.Shard] = append(f.buf[r.Shard], r)
 	if len(f.buf[r.Shard]) >= f.BatchSize {
-		return f.flush(ctx, r.Shard)
+		return f.flushAndMark(ctx, r.Shard, done)
 	}
 	return nil
 }
 
-func (f *writeFn) FinishBundle(ctx context.Context) error {
+func (f *writeFn) FinishBundle(ctx context.Context, done func(beam.EventTime, int64)) error {
 	for shard := range f.buf {
-		if err := f.flush(ctx, shard); err != nil {
+		if err := f.flushAndMark(ctx, shard, done); err != nil {
 			return err
 		}
 	}
@@ -157,11 +202,21 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	}
 	batchSizes.Update(ctx, int64(len(batch)))
 	staleRecords.Inc(ctx, int64(out.Stale+out.Superseded))
-	for _, r := range out.Applied {
+	// retryable_record_count counts records waiting in retry/: a retried
+	// record that no longer fails (applied, filtered, or dropped as older)
+	// leaves it. Those failing again are handled in deadLetters.write.
+	retried := 0
+	for _, r := range batch {
 		if r.IsRetryRecord {
-			retryableRecords.Inc(ctx, -1)
+			retried++
 		}
 	}
+	for _, fl := range out.Failed {
+		if fl.Record.IsRetryRecord {
+			retried--
+		}
+	}
+	retryableRecords.Inc(ctx, -int64(retried))
 	if n := len(out.Applied); n > 0 {
 		successRecords.Inc(ctx, int64(n))
 		writeLatency.Update(ctx, time.Since(start).Milliseconds())
@@ -172,7 +227,30 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 			lag.Update(ctx, int64(now.Sub(r.CommitTimestamp.Time()).Seconds()))
 		}
 	}
+	if err := f.fileFiltered(ctx, shard, out.Filtered); err != nil {
+		return err
+	}
 	return f.deadLetter(ctx, out.Failed)
+}
+
+// fileFiltered keeps the changes the custom transformation filtered out
+// under filterEventsDirectoryName (the Java template counted and dropped
+// them).
+func (f *writeFn) fileFiltered(ctx context.Context, shard string, recs []record.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	beam.NewCounter(shard, "filtered_events_"+shard).Inc(ctx, int64(len(recs)))
+	lines := make([][]byte, len(recs))
+	for i, r := range recs {
+		l, err := dlq.Encode(r, "Filtered record from custom transformation in reverse replication")
+		if err != nil {
+			return err
+		}
+		lines[i] = l
+	}
+	_, err := f.dlq.Write(ctx, f.FilterDir, lines)
+	return err
 }
 
 func failAll(batch []record.Record, err error) []sink.Failure {
@@ -185,41 +263,7 @@ func failAll(batch []record.Record, err error) []sink.Failure {
 
 // deadLetter writes failures to skip/, retry/ or severe/ by class.
 func (f *writeFn) deadLetter(ctx context.Context, failures []sink.Failure) error {
-	if len(failures) == 0 {
-		return nil
-	}
-	lines := map[string][][]byte{}
-	for _, fl := range failures {
-		dir, msg := dlq.RetryDir, fl.Err.Error()
-		switch {
-		case errors.Is(fl.Err, mapping.ErrTableNotAtSource):
-			dir, msg = f.SkipDir, "Skipped record from reverse replication"
-			skippedRecords.Inc(ctx, 1)
-		case errclass.Classify(fl.Err) == errclass.Severe:
-			dir = dlq.SevereDir
-			if f.RetryMode {
-				requeued.Inc(ctx, 1)
-			} else {
-				severeErrors.Inc(ctx, 1)
-			}
-			log.Warnf(ctx, "record of table %s with keys %s to severe: %v", fl.Record.TableName, fl.Record.Mod.KeysJSON, fl.Err)
-		case !fl.Record.IsRetryRecord:
-			// Counts records waiting in retry/: a retried record that
-			// fails again is already counted.
-			retryableRecords.Inc(ctx, 1)
-		}
-		line, err := dlq.Encode(fl.Record, msg)
-		if err != nil {
-			return err
-		}
-		lines[dir] = append(lines[dir], line)
-	}
-	for dir, ls := range lines {
-		if _, err := f.dlq.Write(ctx, dir, ls); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deadLetters{w: f.dlq, skipDir: f.SkipDir, retryMode: f.RetryMode}.write(ctx, failures)
 }
 
 func parseOffset(s string) (*time.Location, error) {
@@ -234,7 +278,8 @@ func parseOffset(s string) (*time.Location, error) {
 	return time.FixedZone(s, off), nil
 }
 
-// Write applies keyed records to MySQL.
-func Write(s beam.Scope, cfg WriteConfig, keyed beam.PCollection) {
-	beam.ParDo0(s.Scope("Write to source"), &writeFn{WriteConfig: cfg}, keyed)
+// Write applies keyed records to MySQL. It returns one element per written
+// batch (see flushAndMark), whose watermark tells how far writing has got.
+func Write(s beam.Scope, cfg WriteConfig, keyed beam.PCollection) beam.PCollection {
+	return beam.ParDo(s.Scope("Write to source"), &writeFn{WriteConfig: cfg}, keyed)
 }

@@ -10,7 +10,8 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 )
 
-// DSN builds the driver configuration of a shard. interpolateParams makes a
+// DSN builds the driver configuration of a shard, honouring its
+// connectionProperties (see properties). interpolateParams makes a
 // statement with arguments one round trip instead of prepare+execute+close;
 // the driver escapes every argument itself, so values are still never part
 // of the SQL text we build.
@@ -33,14 +34,22 @@ func DSN(s Shard) (string, error) {
 		// converting TIMESTAMP columns with a server default zone.
 		"time_zone": "'+00:00'",
 	}
-	for _, kv := range splitProperties(s.ConnectionProperties) {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return "", fmt.Errorf("shard %q: connectionProperties entry %q is not key=value", s.LogicalShardID, kv)
-		}
-		c.Params[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	dsn := c.FormatDSN()
+	props, err := properties(s.ConnectionProperties)
+	if err != nil {
+		return "", fmt.Errorf("shard %q: %w", s.ID(), err)
 	}
-	return c.FormatDSN(), nil
+	if len(props) == 0 {
+		return dsn, nil
+	}
+	// The driver parses its own parameters (tls, timeouts, ...) and keeps
+	// the others as session variables; parsing here reports bad values at
+	// launch, naming the shard.
+	dsn += "&" + props.Encode()
+	if _, err := driver.ParseDSN(dsn); err != nil {
+		return "", fmt.Errorf("shard %q: connectionProperties: %w", s.ID(), err)
+	}
+	return dsn, nil
 }
 
 func splitProperties(p string) []string {
@@ -67,4 +76,19 @@ func Open(s Shard, poolSize int) (*sql.DB, error) {
 	db.SetMaxIdleConns(poolSize)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
+}
+
+// PoolSize shares a shard's connection budget (maxShardConnections, summed
+// over all workers) among the workers: each worker opens at most this many
+// connections to each shard. maxWorkers 0 means unknown and counts as 1.
+func PoolSize(maxShardConnections, maxWorkers int64) (int, error) {
+	if maxWorkers < 1 {
+		maxWorkers = 1
+	}
+	n := maxShardConnections / maxWorkers
+	if n < 1 {
+		return 0, fmt.Errorf("maxShardConnections %d divided by max_num_workers %d leaves no connection per worker; raise maxShardConnections to at least %d or lower max_num_workers",
+			maxShardConnections, maxWorkers, maxWorkers)
+	}
+	return int(n), nil
 }

@@ -32,7 +32,7 @@ func ReadSchema(ctx context.Context, db *sql.DB, dbName string) (schema.Source, 
 		t.Columns = append(t.Columns, schema.SourceColumn{
 			Name: col, DataType: strings.ToLower(dataType), ColumnType: colType,
 			Nullable:  nullable == "YES",
-			Generated: strings.Contains(extra, "VIRTUAL GENERATED") || strings.Contains(extra, "STORED GENERATED") || strings.Contains(extra, "PERSISTENT") || strings.Contains(extra, "VIRTUAL"),
+			Generated: isGenerated(extra),
 			MaxLength: maxLen,
 		})
 		s.Tables[table] = t
@@ -57,4 +57,18 @@ func ReadSchema(ctx context.Context, db *sql.DB, dbName string) (schema.Source, 
 		}
 	}
 	return s, keys.Err()
+}
+
+// isGenerated reads information_schema.COLUMNS.EXTRA: MySQL says "VIRTUAL
+// GENERATED" or "STORED GENERATED", MariaDB the same (older versions
+// "VIRTUAL" or "PERSISTENT"). MySQL's "DEFAULT_GENERATED" marks an
+// expression default, a column that is written like any other.
+func isGenerated(extra string) bool {
+	for _, f := range strings.Fields(strings.ToUpper(extra)) {
+		switch f {
+		case "VIRTUAL", "STORED", "PERSISTENT":
+			return true
+		}
+	}
+	return false
 }

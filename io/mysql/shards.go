@@ -4,18 +4,14 @@ package mysql
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
-	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs"   // gs:// shard files
-	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local" // local shard files
+	"github.com/revrepl/spanner-to-sourcedb/io/secrets"
 )
 
 // Shard is one MySQL database of the shard file.
@@ -33,79 +29,73 @@ type Shard struct {
 // Port accepts the port as a JSON string (the Java template's form) or number.
 type Port string
 
-// UnmarshalJSON implements json.Unmarshaler.
+// UnmarshalJSON implements json.Unmarshaler. Anything else (true, {}) is
+// kept as its JSON text, so that the shard check can name the shard whose
+// port is wrong instead of failing the whole file.
 func (p *Port) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("port %s is neither a string nor a number", b)
-		}
-		s = n.String()
+	if string(bytes.TrimSpace(b)) == "null" {
+		*p = "" // the default port, as when the field is absent
+		return nil
 	}
-	*p = Port(s)
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*p = Port(strings.TrimSpace(s))
+		return nil
+	}
+	*p = Port(b)
 	return nil
 }
 
 // SingleShardID names the only shard when the shard file leaves it empty.
 const SingleShardID = "single_shard"
 
-// ReadShardFile reads and parses the shard file at path (gs:// or local).
-func ReadShardFile(ctx context.Context, path string) ([]Shard, error) {
-	fs, err := filesystem.New(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("sourceShardsFilePath %s: %w", path, err)
-	}
-	defer fs.Close()
-	r, err := fs.OpenRead(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("sourceShardsFilePath %s: cannot open: %w", path, err)
-	}
-	defer r.Close()
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("sourceShardsFilePath %s: cannot read: %w", path, err)
-	}
-	shards, err := ParseShards(data)
-	if err != nil {
-		return nil, fmt.Errorf("sourceShardsFilePath %s: %w", path, err)
-	}
-	return shards, nil
-}
-
 // ParseShards parses {"shardConfigs":[...]} or the older bare array, and
-// checks every shard, reporting all problems at once.
+// checks every shard, reporting all problems at once. It does no I/O:
+// secrets are resolved by ResolvePasswords.
 func ParseShards(data []byte) ([]Shard, error) {
 	var shards []Shard
 	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, errors.New(`the file is empty; expected {"shardConfigs":[{...}]}`)
+	}
 	var err error
-	if len(trimmed) > 0 && trimmed[0] == '[' {
-		err = json.Unmarshal(trimmed, &shards)
+	if trimmed[0] == '[' {
+		err = json.Unmarshal(data, &shards)
 	} else {
 		var f struct {
-			ShardConfigs []Shard `json:"shardConfigs"`
+			ShardConfigs *[]Shard `json:"shardConfigs"`
 		}
-		err = json.Unmarshal(trimmed, &f)
-		shards = f.ShardConfigs
+		err = json.Unmarshal(data, &f)
+		if err == nil && f.ShardConfigs == nil {
+			return nil, errors.New(`the "shardConfigs" field is missing; expected {"shardConfigs":[{...}]}`)
+		}
+		if f.ShardConfigs != nil {
+			shards = *f.ShardConfigs
+		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("not valid JSON%s: %w", jsonPosition(data, err), err)
+		return nil, jsonError(data, err)
 	}
 	if len(shards) == 0 {
-		return nil, errors.New(`no shards: expected {"shardConfigs":[{...}]} with at least one shard`)
+		return nil, errors.New(`no shards: "shardConfigs" must list at least one shard`)
 	}
 	var errs []error
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for i, s := range shards {
-		name := fmt.Sprintf("shard %d (logicalShardId %q)", i, s.LogicalShardID)
-		if s.LogicalShardID != "" && seen[s.LogicalShardID] {
-			errs = append(errs, fmt.Errorf("%s: duplicate logicalShardId", name))
+		name := shardName(i, s)
+		if j, dup := seen[s.LogicalShardID]; dup && s.LogicalShardID != "" {
+			errs = append(errs, fmt.Errorf("%s: duplicate logicalShardId, already used by shard %d", name, j))
+		} else {
+			seen[s.LogicalShardID] = i
 		}
-		seen[s.LogicalShardID] = true
 		if strings.Contains(s.LogicalShardID, "/") {
+			// The shard id becomes part of DLQ and metric names.
 			errs = append(errs, fmt.Errorf("%s: logicalShardId must not contain '/'", name))
 		}
-		if s.Host == "" {
+		if len(shards) > 1 && s.LogicalShardID == "" {
+			errs = append(errs, fmt.Errorf("%s: logicalShardId is required when there are several shards", name))
+		}
+		if strings.TrimSpace(s.Host) == "" {
 			errs = append(errs, fmt.Errorf("%s: host is missing", name))
 		}
 		if s.User == "" {
@@ -119,20 +109,18 @@ func ParseShards(data []byte) ([]Shard, error) {
 		} else if n, err := strconv.Atoi(string(s.Port)); err != nil || n <= 0 || n > 65535 {
 			errs = append(errs, fmt.Errorf("%s: port %q is not a number between 1 and 65535", name, s.Port))
 		}
-		if s.Password == "" && s.SecretManagerURI == "" {
+		switch {
+		case s.SecretManagerURI != "":
+			if _, err := secrets.VersionName(s.SecretManagerURI); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		case s.Password == "":
 			// An empty password is legal in MySQL, but a shard file that
-			// names neither is far more often a mistake.
+			// names neither is far more often a mistake (Java rejects it too).
 			errs = append(errs, fmt.Errorf("%s: neither password nor secretManagerUri is set", name))
 		}
-		if s.SecretManagerURI != "" {
-			errs = append(errs, fmt.Errorf("%s: secretManagerUri is not supported yet in this build; give password", name))
-		}
-	}
-	if len(shards) > 1 {
-		for i, s := range shards {
-			if s.LogicalShardID == "" {
-				errs = append(errs, fmt.Errorf("shard %d: logicalShardId is required when there are several shards", i))
-			}
+		if _, err := DSN(shards[i]); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -142,17 +130,34 @@ func ParseShards(data []byte) ([]Shard, error) {
 	return shards, nil
 }
 
-// jsonPosition turns a syntax error offset into " at line L, column C".
-func jsonPosition(data []byte, err error) string {
-	var se *json.SyntaxError
-	if !errors.As(err, &se) {
-		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) {
-			return ""
-		}
-		return lineCol(data, te.Offset)
+func shardName(i int, s Shard) string {
+	if s.LogicalShardID == "" {
+		return fmt.Sprintf("shard %d", i)
 	}
-	return lineCol(data, se.Offset)
+	return fmt.Sprintf("shard %d (logicalShardId %q)", i, s.LogicalShardID)
+}
+
+// ID is the shard's logical id, single_shard when the file leaves it empty
+// (only allowed with one shard).
+func (s Shard) ID() string {
+	if s.LogicalShardID == "" {
+		return SingleShardID
+	}
+	return s.LogicalShardID
+}
+
+// jsonError says where the file goes wrong, by line and column.
+func jsonError(data []byte, err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("not valid JSON at %s: %w", lineCol(data, se.Offset), err)
+	case errors.As(err, &te):
+		return fmt.Errorf("unexpected JSON %s at %s where %s is expected (field %q)",
+			te.Value, lineCol(data, te.Offset), te.Type, te.Field)
+	}
+	return fmt.Errorf("not a shard file: %w", err)
 }
 
 func lineCol(data []byte, off int64) string {
@@ -162,5 +167,5 @@ func lineCol(data []byte, off int64) string {
 	before := data[:off]
 	line := bytes.Count(before, []byte("\n")) + 1
 	col := int(off) - bytes.LastIndexByte(before, '\n')
-	return fmt.Sprintf(" at line %d, column %d", line, col)
+	return fmt.Sprintf("line %d, column %d", line, col)
 }

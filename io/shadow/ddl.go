@@ -45,7 +45,11 @@ func CreateDDL(prefix string, t schema.SpannerTable, postgres bool) (string, err
 		if !ok {
 			return "", fmt.Errorf("table %s: key column %s not among its columns", t.Name, k.Column)
 		}
-		fmt.Fprintf(&b, "  %s %s NOT NULL,\n", q(c.Name), c.Type)
+		typ, err := keyColumnType(c.Type, postgres)
+		if err != nil {
+			return "", fmt.Errorf("table %s key column %s: %w", t.Name, k.Column, err)
+		}
+		fmt.Fprintf(&b, "  %s %s NOT NULL,\n", q(c.Name), typ)
 		part := q(c.Name)
 		if k.Desc {
 			part += " DESC"

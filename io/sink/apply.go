@@ -46,6 +46,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/transforms/plan"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/transformation"
 )
 
 // Applier applies batches for one pipeline; it is safe for concurrent use.
@@ -55,6 +56,11 @@ type Applier struct {
 	Spanner      schema.Spanner
 	Mapper       mapping.Mapper
 	Priority     spannerpb.RequestOptions_Priority
+	// Rows reads what a change record lacks from the change stream's
+	// database (see complete.go); nil when no table needs it.
+	Rows RowReader
+	// Transform is the custom transformation, nil when none is set.
+	Transform transformation.Transformer
 	// Hooks lets tests inject crashes between protocol steps.
 	Hooks Hooks
 }
@@ -73,7 +79,10 @@ type Failure struct {
 
 // Outcome summarises a batch.
 type Outcome struct {
-	Applied    []record.Record
+	Applied []record.Record
+	// Filtered were dropped by the custom transformation: not written to
+	// MySQL, but their shadow rows advanced as if they had been.
+	Filtered   []record.Record
 	Stale      int // not newer than the shadow row: already applied
 	Superseded int // replaced by a newer change of the same key in the batch
 	Failed     []Failure
@@ -91,14 +100,21 @@ type prepared struct {
 // Apply applies batch to db. Records that cannot even be prepared (bad keys,
 // values MySQL cannot hold) come back in Outcome.Failed; the others are
 // applied or skipped as older. An error means nothing of the batch was
-// committed to Spanner and the whole batch may be retried.
+// committed to Spanner and the whole batch may be retried. Records whose
+// change lacks values are completed in batch itself (complete.go).
 func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
 	var out Outcome
 	var ps []prepared
-	for _, r := range batch {
-		p, err := a.prepare(r)
+	for i := range batch {
+		// Completing in place keeps what was read in the caller's
+		// records: a split batch or a DLQ line needs no second read.
+		if err := a.complete(ctx, &batch[i]); err != nil {
+			out.Failed = append(out.Failed, Failure{Record: batch[i], Err: err})
+			continue
+		}
+		p, err := a.prepare(ctx, batch[i])
 		if err != nil {
-			out.Failed = append(out.Failed, Failure{Record: r, Err: err})
+			out.Failed = append(out.Failed, Failure{Record: batch[i], Err: err})
 			continue
 		}
 		ps = append(ps, p)
@@ -107,7 +123,7 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 		return out, nil
 	}
 	_, err := a.Meta.ReadWriteTransactionWithOptions(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
-		out.Applied, out.Stale, out.Superseded = nil, 0, 0
+		out.Applied, out.Filtered, out.Stale, out.Superseded = nil, nil, 0, 0
 		stored, err := readVersions(ctx, tx, ps)
 		if err != nil {
 			return err
@@ -126,17 +142,26 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 		if len(d.Apply) == 0 {
 			return nil
 		}
-		apply := make([]prepared, len(d.Apply))
-		for i, idx := range d.Apply {
-			apply[i] = ps[idx]
+		var apply, write []prepared
+		for _, idx := range d.Apply {
+			apply = append(apply, ps[idx])
+			if !ps[idx].row.Filtered {
+				write = append(write, ps[idx])
+			}
 		}
-		if err := a.writeMySQL(ctx, tx, db, apply); err != nil {
-			return err
+		if len(write) > 0 {
+			if err := a.writeMySQL(ctx, tx, db, write); err != nil {
+				return err
+			}
 		}
 		muts := make([]*spanner.Mutation, len(apply))
 		for i, p := range apply {
 			muts[i] = p.table.Mutation(p.key, p.version)
-			out.Applied = append(out.Applied, p.rec)
+			if p.row.Filtered {
+				out.Filtered = append(out.Filtered, p.rec)
+			} else {
+				out.Applied = append(out.Applied, p.rec)
+			}
 		}
 		return tx.BufferWrite(muts)
 	}, spanner.TransactionOptions{CommitPriority: a.Priority})
@@ -146,7 +171,7 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 	return out, nil
 }
 
-func (a *Applier) prepare(r record.Record) (prepared, error) {
+func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error) {
 	t, ok := a.Spanner.Tables[r.TableName]
 	if !ok {
 		return prepared{}, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
@@ -159,7 +184,7 @@ func (a *Applier) prepare(r record.Record) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
-	row, err := a.Mapper.ToSource(r)
+	row, err := a.mapRow(ctx, r)
 	if err != nil {
 		return prepared{}, err
 	}

@@ -35,6 +35,7 @@ func (a *Applier) ApplyIsolating(ctx context.Context, db *sql.DB, batch []record
 	}
 	return Outcome{
 		Applied:    append(left.Applied, right.Applied...),
+		Filtered:   append(left.Filtered, right.Filtered...),
 		Stale:      left.Stale + right.Stale,
 		Superseded: left.Superseded + right.Superseded,
 		Failed:     append(left.Failed, right.Failed...),

@@ -331,15 +331,6 @@ func TestModuleFunctionAloneIsNotAConflict(t *testing.T) {
 // a case when its feature lands.
 func TestNotSupportedYet(t *testing.T) {
 	tests := []struct{ param, value string }{
-		{SessionFilePath, "gs://b/session.json"},
-		{ShardingCustomJarPath, "gs://b/shard.wasm"},
-		{ShardingCustomClassName, "ShardByRegion"},
-		{TransformationJarPath, "gs://b/t.wasm"},
-		{TransformationClassName, "Uppercase"},
-		{TableOverrides, "[{a, b}]"},
-		{ColumnOverrides, "[{a.x, a.y}]"},
-		{SchemaOverridesFilePath, "gs://b/overrides.json"},
-		{IsShardedMigration, "true"},
 		{SourceType, "postgresql"},
 		{SourceType, "cassandra"},
 		{SourceType, "spanner"},

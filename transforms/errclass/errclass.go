@@ -12,6 +12,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/transforms/convert"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/transformation"
 )
 
 // Class is the fate of a failed record.
@@ -60,6 +62,12 @@ var mysqlClasses = map[uint16]Class{
 	1406: Severe,    // data too long
 	1265: Severe,    // data truncated
 	1062: Severe,    // duplicate entry on a unique key other than the primary key
+	1364: Severe,    // a NOT NULL column without default is not written (no Spanner column)
+	1136: Severe,    // column count doesn't match value count
+	3140: Severe,    // invalid JSON text for a JSON column (MySQL)
+	4025: Retryable, // MariaDB's check constraint (MySQL's 3819)
+	1216: Retryable, // FK: parent row missing (older servers)
+	1217: Retryable, // FK: child rows exist (older servers)
 	1142: Severe,    // command denied (privileges)
 	1044: Severe,    // access denied to database
 	1045: Severe,    // access denied
@@ -83,7 +91,14 @@ func Classify(err error) Class {
 	if errors.As(err, &p) {
 		return Severe
 	}
-	if convert.IsConversionError(err) {
+	if convert.IsConversionError(err) || hasSevereCause(err) {
+		return Severe
+	}
+	// A change the schemas and name mapping cannot turn into a row, or
+	// that the custom transformation rejects, fails the same way again.
+	var mapErr *mapping.Error
+	var te *transformation.Error
+	if errors.As(err, &mapErr) || errors.As(err, &te) {
 		return Severe
 	}
 	var me *mysql.MySQLError
@@ -93,6 +108,9 @@ func Classify(err error) Class {
 		}
 		return Retryable
 	}
+	// Spanner errors of a record (reading its row back) are retryable
+	// unless a severe cause above says otherwise: Spanner's own codes do
+	// not tell a transient transaction problem from a lasting one.
 	return Retryable
 }
 

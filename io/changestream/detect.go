@@ -1,0 +1,86 @@
+package changestream
+
+import (
+	"context"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
+	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
+)
+
+// detectFn polls the metadata table and emits partitions ready to read. Its
+// restriction only counts polls; it ends when every partition has finished.
+type detectFn struct {
+	clientFn
+}
+
+func (f *detectFn) Setup(ctx context.Context) error { return f.setup(ctx, false) }
+func (f *detectFn) Teardown()                       { f.teardown() }
+
+func (f *detectFn) CreateInitialRestriction(_ []byte) offsetrange.Restriction {
+	return offsetrange.Restriction{Start: 0, End: meta.Unbounded}
+}
+
+func (f *detectFn) SplitRestriction(_ []byte, rest offsetrange.Restriction) []offsetrange.Restriction {
+	return []offsetrange.Restriction{rest}
+}
+
+func (f *detectFn) RestrictionSize(_ []byte, _ offsetrange.Restriction) float64 { return 1 }
+
+func (f *detectFn) CreateTracker(rest offsetrange.Restriction) *sdf.LockRTracker {
+	return sdf.NewLockRTracker(offsetrange.NewTracker(rest))
+}
+
+func (f *detectFn) TruncateRestriction(_ *sdf.LockRTracker, _ []byte) offsetrange.Restriction {
+	return offsetrange.Restriction{}
+}
+
+func (f *detectFn) CreateWatermarkEstimator() *sdf.ManualWatermarkEstimator {
+	return &sdf.ManualWatermarkEstimator{}
+}
+
+func (f *detectFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEstimator, rt *sdf.LockRTracker,
+	_ []byte, emit func(beam.EventTime, meta.Partition)) (sdf.ProcessContinuation, error) {
+	rest := rt.GetRestriction().(offsetrange.Restriction)
+	if !rt.TryClaim(rest.Start) {
+		return sdf.StopProcessing(), rt.GetError()
+	}
+	poll := time.Duration(f.PollMillis) * time.Millisecond
+	snap, err := f.meta.Scan(ctx)
+	if err != nil {
+		if streamquery.IsTransient(err) {
+			transientErrors.Inc(ctx, 1)
+			log.Warnf(ctx, "change stream %s: looking for partitions: %v; trying again", f.Stream, err)
+			return sdf.ResumeProcessingIn(poll), nil
+		}
+		return sdf.StopProcessing(), err
+	}
+	partitionsActive.Set(ctx, int64(snap.Unfinished))
+	if snap.Unfinished == 0 {
+		// Every partition reached its end: the bounded read is complete.
+		log.Infof(ctx, "change stream %s: every partition reached the end timestamp", f.Stream)
+		rt.TryClaim(rest.End)
+		return sdf.StopProcessing(), nil
+	}
+	// Hold the watermark at the slowest unfinished partition: partitions
+	// not yet emitted start there, and their records must not be late.
+	we.UpdateWatermark(snap.MinWatermark)
+	if len(snap.Ready) > 0 {
+		moved, err := f.meta.Schedule(ctx, snap.Ready)
+		if err != nil {
+			if streamquery.IsTransient(err) {
+				return sdf.ResumeProcessingIn(poll), nil
+			}
+			return sdf.StopProcessing(), err
+		}
+		for _, p := range moved {
+			emit(beam.EventTime(p.Start/int64(time.Millisecond)), p)
+		}
+	}
+	return sdf.ResumeProcessingIn(poll), nil
+}

@@ -1,0 +1,289 @@
+package meta
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"cloud.google.com/go/spanner"
+)
+
+// Table is a partition metadata table (and its job table) in a Spanner
+// database of either dialect.
+type Table struct {
+	Client   *spanner.Client
+	Name     string
+	Postgres bool
+}
+
+func (t Table) jobTable() string { return t.Name + jobSuffix }
+
+var pgParam = regexp.MustCompile(`@p(\d+)`)
+
+// stmt adapts a statement written in GoogleSQL form (backquoted
+// identifiers, parameters @p1, @p2, ...) to the database's dialect: the
+// PostgreSQL interface wants double-quoted identifiers (the columns are
+// mixed case) and $1, $2, ..., which the client binds as p1, p2, ....
+func (t Table) stmt(sql string, args ...any) spanner.Statement {
+	params := make(map[string]any, len(args))
+	for i, a := range args {
+		params[fmt.Sprintf("p%d", i+1)] = a
+	}
+	if t.Postgres {
+		sql = pgParam.ReplaceAllString(strings.ReplaceAll(sql, "`", `"`), "$$$1")
+	}
+	return spanner.Statement{SQL: sql, Params: params}
+}
+
+var partitionColumns = []string{"PartitionToken", "ParentTokens", "StartTimestamp", "EndTimestamp", "HeartbeatMillis", "State", "Watermark"}
+
+// selectRows is the column list that scanRow reads.
+const selectRows = "SELECT `PartitionToken`, `ParentTokens`, `StartTimestamp`, `EndTimestamp`, `HeartbeatMillis`, `State`, `Watermark`, `ScheduledAt` FROM `%s`"
+
+func scanRow(r *spanner.Row) (Row, spanner.NullTime, error) {
+	var out Row
+	var start, end, wm time.Time
+	var scheduledAt spanner.NullTime
+	if err := r.Columns(&out.Token, &out.Parents, &start, &end, &out.HeartbeatMillis, &out.State, &wm, &scheduledAt); err != nil {
+		return Row{}, scheduledAt, err
+	}
+	out.Start, out.End, out.Watermark = timeNanos(start), timeNanos(end), timeNanos(wm)
+	return out, scheduledAt, nil
+}
+
+func (t Table) insert(p Partition) *spanner.Mutation {
+	parents := p.Parents
+	if parents == nil {
+		parents = []string{}
+	}
+	return spanner.Insert(t.Name, append(partitionColumns, "CreatedAt"),
+		[]any{p.Token, parents, nanosTime(p.Start), nanosTime(p.End), p.HeartbeatMillis, StateCreated, nanosTime(p.Start), spanner.CommitTimestamp})
+}
+
+// Snapshot is what scheduling needs to know about the table.
+type Snapshot struct {
+	// Ready are CREATED partitions whose parents have all finished, and
+	// partitions SCHEDULED long ago that no reader has started (see
+	// Schedule).
+	Ready []Partition
+	// Unfinished counts partitions not yet FINISHED.
+	Unfinished int
+	// MinWatermark is the lowest position of the unfinished partitions:
+	// no change still to be read is older.
+	MinWatermark time.Time
+}
+
+// StaleSchedule is how long a partition may stay SCHEDULED before it is
+// handed out again. Scheduling commits before the partition is emitted; if
+// the commit's outcome was lost (an error after Spanner committed), nobody
+// would ever read the partition, and the job would stall on it. Handing it
+// out again risks a second reader instead, which only duplicates changes,
+// and the shadow tables drop duplicates.
+const StaleSchedule = 10 * time.Minute
+
+// Scan reads the unfinished partitions.
+func (t Table) Scan(ctx context.Context) (Snapshot, error) {
+	var s Snapshot
+	var rows []Row
+	cutoff := time.Now().Add(-StaleSchedule)
+	err := t.Client.Single().Query(ctx, t.stmt(fmt.Sprintf(selectRows, t.Name)+" WHERE `State` <> @p1", StateFinished)).Do(
+		func(r *spanner.Row) error {
+			row, scheduledAt, err := scanRow(r)
+			if err != nil {
+				return err
+			}
+			if row.State == StateScheduled && scheduledAt.Valid && scheduledAt.Time.Before(cutoff) {
+				row.State = StateCreated // stale: hand it out again
+			}
+			rows = append(rows, row)
+			if wm := time.Unix(0, row.Watermark); s.MinWatermark.IsZero() || wm.Before(s.MinWatermark) {
+				s.MinWatermark = wm
+			}
+			return nil
+		})
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("scanning partition metadata table %s: %w", t.Name, err)
+	}
+	s.Unfinished = len(rows)
+	s.Ready = Ready(rows)
+	return s, nil
+}
+
+// MinWatermark is the lowest position of the unfinished partitions; ok is
+// false when every partition has finished. It may come truncated to
+// microseconds (the emulator's MIN does that), so it is a lower bound.
+func (t Table) MinWatermark(ctx context.Context) (wm time.Time, ok bool, err error) {
+	iter := t.Client.Single().Query(ctx, t.stmt(fmt.Sprintf("SELECT MIN(`Watermark`) FROM `%s` WHERE `State` <> @p1", t.Name), StateFinished))
+	defer iter.Stop()
+	row, err := iter.Next()
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reading the lowest partition watermark in %s: %w", t.Name, err)
+	}
+	var min spanner.NullTime
+	if err := row.Column(0, &min); err != nil {
+		return time.Time{}, false, fmt.Errorf("reading the lowest partition watermark in %s: %w", t.Name, err)
+	}
+	return min.Time, min.Valid, nil
+}
+
+// Schedule moves the given CREATED partitions to SCHEDULED and returns those
+// it moved. A partition already moved is left out, so that a partition is
+// never handed to two readers: this, together with Finish inserting a
+// merged child only once, is why a merged child is read once. (The one
+// exception is a partition SCHEDULED for longer than StaleSchedule, which
+// is moved again.)
+func (t Table) Schedule(ctx context.Context, ps []Partition) ([]Partition, error) {
+	var moved []Partition
+	err := t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+		moved = moved[:0]
+		keys := spanner.KeySets()
+		byToken := map[string]Partition{}
+		for _, p := range ps {
+			keys = spanner.KeySets(keys, spanner.Key{p.Token})
+			byToken[p.Token] = p
+		}
+		var muts []*spanner.Mutation
+		cutoff := time.Now().Add(-StaleSchedule)
+		err := tx.Read(ctx, t.Name, keys, []string{"PartitionToken", "State", "ScheduledAt"}).Do(func(r *spanner.Row) error {
+			var tok, state string
+			var at spanner.NullTime
+			if err := r.Columns(&tok, &state, &at); err != nil {
+				return err
+			}
+			stale := state == StateScheduled && at.Valid && at.Time.Before(cutoff)
+			if state != StateCreated && !stale {
+				return nil
+			}
+			moved = append(moved, byToken[tok])
+			muts = append(muts, spanner.Update(t.Name, []string{"PartitionToken", "State", "ScheduledAt"},
+				[]any{tok, StateScheduled, spanner.CommitTimestamp}))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.BufferWrite(muts)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scheduling partitions in %s: %w", t.Name, err)
+	}
+	return moved, nil
+}
+
+// MarkRunning records that a reader has started the partition and returns
+// its state before: RUNNING if a reader started it earlier (and was
+// checkpointed before reading anything), FINISHED for a partition that
+// must not be read again (handed out twice, see StaleSchedule); then
+// nothing changes.
+func (t Table) MarkRunning(ctx context.Context, token string) (prev string, err error) {
+	return t.advance(ctx, token, "RunningAt", time.Time{})
+}
+
+// SetWatermark stores the partition's read position: everything before it
+// has been handed downstream. It reports a partition already finished
+// instead (by a reader that held the rest of its range), whose position
+// must not change.
+func (t Table) SetWatermark(ctx context.Context, token string, wm time.Time) (finished bool, err error) {
+	prev, err := t.advance(ctx, token, "Watermark", wm)
+	return prev == StateFinished, err
+}
+
+// advance updates an unfinished partition: sets it RUNNING with column set
+// to the commit time, or its Watermark to wm. It returns the state before.
+func (t Table) advance(ctx context.Context, token, column string, wm time.Time) (prev string, err error) {
+	err = t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+		row, err := tx.ReadRow(ctx, t.Name, spanner.Key{token}, []string{"State"})
+		if err != nil {
+			return err
+		}
+		if err := row.Column(0, &prev); err != nil {
+			return err
+		}
+		switch {
+		case prev == StateFinished, column == "RunningAt" && prev == StateRunning:
+			return nil
+		case column == "Watermark":
+			return tx.BufferWrite([]*spanner.Mutation{spanner.Update(t.Name, []string{"PartitionToken", "Watermark"}, []any{token, wm})})
+		}
+		return tx.BufferWrite([]*spanner.Mutation{spanner.Update(t.Name,
+			[]string{"PartitionToken", "State", column}, []any{token, StateRunning, spanner.CommitTimestamp})})
+	})
+	if err != nil {
+		return "", fmt.Errorf("updating partition %q in %s: %w", token, t.Name, err)
+	}
+	return prev, nil
+}
+
+// Finish records the partition's children and marks it FINISHED at end
+// (its children's start, or just past endTimestamp), in one transaction.
+// Each child is inserted only if absent: every parent of a merged child
+// reports it, and the child must exist once. Doing both in one transaction
+// means a child exists as soon as its parent counts as finished.
+func (t Table) Finish(ctx context.Context, token string, children []Partition, end int64) error {
+	err := t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+		var muts []*spanner.Mutation
+		if len(children) > 0 {
+			keys := spanner.KeySets()
+			for _, c := range children {
+				keys = spanner.KeySets(keys, spanner.Key{c.Token})
+			}
+			existing := map[string]bool{}
+			err := tx.Read(ctx, t.Name, keys, []string{"PartitionToken"}).Do(func(r *spanner.Row) error {
+				var tok string
+				if err := r.Column(0, &tok); err != nil {
+					return err
+				}
+				existing[tok] = true
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			for _, c := range children {
+				if !existing[c.Token] {
+					existing[c.Token] = true
+					muts = append(muts, t.insert(c))
+				}
+			}
+		}
+		muts = append(muts, spanner.Update(t.Name, []string{"PartitionToken", "State", "Watermark", "FinishedAt"},
+			[]any{token, StateFinished, nanosTime(end), spanner.CommitTimestamp}))
+		return tx.BufferWrite(muts)
+	})
+	if err != nil {
+		return fmt.Errorf("finishing partition %q in %s: %w", token, t.Name, err)
+	}
+	return nil
+}
+
+// Rows lists every partition row (for tests and diagnostics).
+func (t Table) Rows(ctx context.Context) ([]Row, error) {
+	var out []Row
+	err := t.Client.Single().Query(ctx, t.stmt(fmt.Sprintf(selectRows, t.Name)+" ORDER BY `PartitionToken`")).Do(func(r *spanner.Row) error {
+		row, _, err := scanRow(r)
+		if err != nil {
+			return err
+		}
+		out = append(out, row)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading partition metadata table %s: %w", t.Name, err)
+	}
+	return out, nil
+}
+
+func readRows(ctx context.Context, t Table, tx *spanner.ReadWriteTransaction) ([]Row, error) {
+	var out []Row
+	err := tx.Query(ctx, t.stmt(fmt.Sprintf(selectRows, t.Name))).Do(func(r *spanner.Row) error {
+		row, _, err := scanRow(r)
+		if err != nil {
+			return err
+		}
+		out = append(out, row)
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,99 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/files"
+	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/overrides"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/session"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/transformation"
+)
+
+// recordProcessing is what the launch decides about turning changes into
+// source rows: the name mapping, what routing needs to know of it, and the
+// custom transformation.
+type recordProcessing struct {
+	names          mapping.Names
+	tables         routing.StaticTables
+	transformation transformation.Config
+	// warnings say what will not replicate as the schemas stand.
+	warnings []string
+}
+
+// prepareRecordProcessing reads the name mapping (session file, overrides
+// or identity), checks it against both schemas, and starts the custom
+// transformation once so that a broken one fails the launch.
+func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.Spanner, src schema.Source) (recordProcessing, error) {
+	names, err := readNames(ctx, cfg)
+	if err != nil {
+		return recordProcessing{}, err
+	}
+	if err := mapping.CheckNames(names, sp); err != nil {
+		return recordProcessing{}, err
+	}
+	m := &mapping.Mapper{Spanner: sp, Source: src, Names: names}
+	rp := recordProcessing{
+		names:    names,
+		tables:   routing.StaticTables{ShardIDColumns: map[string]string{}, SourceTables: map[string]bool{}},
+		warnings: m.Warnings(),
+		transformation: transformation.Config{
+			ModulePath: cfg.TransformationJarPath, Name: cfg.TransformationClassName, Params: cfg.TransformationCustomParameters,
+		},
+	}
+	for t := range sp.Tables {
+		if m.AtSource(t) {
+			rp.tables.SourceTables[t] = true
+		}
+		if c, ok := m.ShardIDColumn(t); ok {
+			rp.tables.ShardIDColumns[t] = c
+		}
+	}
+	if rp.transformation.IsSet() {
+		_, closer, err := transformation.New(ctx, rp.transformation)
+		if err != nil {
+			return recordProcessing{}, err
+		}
+		closer()
+	}
+	for _, w := range rp.warnings {
+		log.Warn(ctx, w)
+	}
+	return rp, nil
+}
+
+// readNames reads the one name mapping given; params.Parse already
+// rejects more than one.
+func readNames(ctx context.Context, cfg *params.Config) (mapping.Names, error) {
+	switch {
+	case cfg.SessionFilePath != "":
+		data, err := files.Read(ctx, cfg.SessionFilePath)
+		if err != nil {
+			return mapping.Names{}, fmt.Errorf("sessionFilePath: %w", err)
+		}
+		n, err := session.Parse(data, cfg.SessionFilePath)
+		if err != nil {
+			return mapping.Names{}, fmt.Errorf("sessionFilePath %s: %w", cfg.SessionFilePath, err)
+		}
+		return n, nil
+	case cfg.SchemaOverridesFilePath != "":
+		data, err := files.Read(ctx, cfg.SchemaOverridesFilePath)
+		if err != nil {
+			return mapping.Names{}, fmt.Errorf("schemaOverridesFilePath: %w", err)
+		}
+		n, err := overrides.ParseFile(data, cfg.SchemaOverridesFilePath)
+		if err != nil {
+			return mapping.Names{}, fmt.Errorf("schemaOverridesFilePath %s: %w", cfg.SchemaOverridesFilePath, err)
+		}
+		return n, nil
+	case cfg.TableOverrides != "" || cfg.ColumnOverrides != "":
+		return overrides.ParseStrings(cfg.TableOverrides, cfg.ColumnOverrides)
+	}
+	return mapping.Names{}, nil
+}

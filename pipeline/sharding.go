@@ -1,0 +1,70 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/transforms"
+)
+
+// sharding is what the launch decides about the shards.
+type sharding struct {
+	shards []mysql.Shard
+	// single is the shard that receives everything, "" in multi-shard mode.
+	single   string
+	poolSize int
+	custom   transforms.CustomSharding
+}
+
+// prepareShards reads the shard file (secrets included), checks every
+// shard, and checks the sharding parameters, reporting the shards'
+// problems together.
+func prepareShards(ctx context.Context, cfg *params.Config, env Env) (sharding, error) {
+	shards, err := mysql.LoadShards(ctx, cfg.SourceShardsFilePath)
+	if err != nil {
+		return sharding{}, err
+	}
+	sh := sharding{shards: shards, custom: transforms.CustomSharding{
+		ModulePath: cfg.ShardingCustomJarPath, Name: cfg.ShardingCustomClassName, Params: cfg.ShardingCustomParameters,
+	}}
+	if sh.poolSize, err = mysql.PoolSize(cfg.MaxShardConnections, env.MaxWorkers); err != nil {
+		return sharding{}, err
+	}
+	if len(shards) == 1 && !cfg.IsShardedMigration {
+		sh.single = shards[0].ID()
+		if sh.custom.IsSet() {
+			// The Java template ignores the custom fetcher here; saying so
+			// beats routing differently from what the user configured.
+			return sharding{}, fmt.Errorf("shardingCustomClassName %q: the shard file has one shard and isShardedMigration is false, so every change goes to that shard; set isShardedMigration=true to route with the custom shard fetcher, or drop the shardingCustom parameters",
+				cfg.ShardingCustomClassName)
+		}
+	} else {
+		for _, s := range shards {
+			if s.LogicalShardID == "" {
+				return sharding{}, fmt.Errorf("sourceShardsFilePath %s: isShardedMigration=true needs a logicalShardId for the shard, as the shard-id column or custom fetcher will name it", cfg.SourceShardsFilePath)
+			}
+		}
+	}
+	if err := mysql.CheckShards(ctx, shards); err != nil {
+		return sharding{}, fmt.Errorf("sourceShardsFilePath %s: %w", cfg.SourceShardsFilePath, err)
+	}
+	if sh.single == "" && sh.custom.IsSet() {
+		_, closeFetcher, err := transforms.NewShardFetcher(ctx, sh.custom)
+		if err != nil {
+			return sharding{}, err
+		}
+		closeFetcher()
+	}
+	return sh, nil
+}
+
+// ids lists the logical shard ids.
+func (sh sharding) ids() []string {
+	out := make([]string, len(sh.shards))
+	for i, s := range sh.shards {
+		out[i] = s.ID()
+	}
+	return out
+}
