@@ -56,6 +56,13 @@ func uniqueID(prefix string) string {
 // launch prepares the metadata table for a read of cfg from start.
 func launch(t *testing.T, cfg *changestream.Config, start time.Time, startGiven bool) meta.Launched {
 	t.Helper()
+	return launchTB(t, cfg, start, startGiven)
+}
+
+func launchB(b *testing.B, cfg *changestream.Config, start time.Time) { launchTB(b, cfg, start, true) }
+
+func launchTB(t testing.TB, cfg *changestream.Config, start time.Time, startGiven bool) meta.Launched {
+	t.Helper()
 	ctx := context.Background()
 	admin, err := database.NewDatabaseAdminClient(ctx)
 	if err != nil {

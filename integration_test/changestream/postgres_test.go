@@ -88,7 +88,9 @@ func TestPostgresDialect(t *testing.T) {
 			t.Errorf("change of account %d at %v not emitted", w.id, w.at)
 			continue
 		}
-		var keys struct{ ID json.Number `json:"id"` }
+		var keys struct {
+			ID json.Number `json:"id"`
+		}
 		if err := json.Unmarshal([]byte(r.Mods[0].KeysJSON), &keys); err != nil || keys.ID.String() != jsonID(w.id) {
 			t.Errorf("change at %v: keys %s, want id %d", w.at, r.Mods[0].KeysJSON, w.id)
 		}

@@ -56,9 +56,9 @@ type Server struct {
 	// responses are the partitions' items as encoded responses (without
 	// result metadata), built once when a partition is scripted.
 	responses map[string][]*spannerpb.PartialResultSet
-	faults     map[string][]Fault
-	requests   []Request
-	sessions   int
+	faults    map[string][]Fault
+	requests  []Request
+	sessions  int
 }
 
 // Start listens on a free loopback port.

@@ -35,18 +35,22 @@ func init() {
 // Why no change is lost. The applied watermark is only ever stored as a
 // time T at which an event-time timer fired here, that is, once the input
 // watermark of this step had passed T. That watermark is the writer's output
-// watermark, which does not pass the timestamp of any writer input still
-// pending or in a bundle being processed; a bundle completes only after its
-// FinishBundle has flushed every record to MySQL or to the dead-letter
-// queue. So every record with event time before T has been applied or
-// dead-lettered, provided no record is emitted behind the source's
-// watermark: the partition reader holds its watermark at the lowest
-// position of all unfinished partitions (see readFn.holdWatermark), below
-// any record still to be read, and event times (commit times in
-// milliseconds, rounded down) never fall below it. Records dropped on the
-// way (filtered transactions) need no applying. Conversely, for any change
-// at or after T, its partition either had not finished or finished after T,
-// so a relaunch reopens it from at most the change's time (meta.Rewind).
+// watermark, which a runner does not advance past the timestamp of any
+// writer input still pending or in a bundle being processed; and a writer
+// bundle completes only once each of its records is in MySQL, found older
+// than MySQL's (the shadow check), or written to the dead-letter queue
+// (otherwise the bundle fails and is retried, or the job fails). So every
+// record with event time before T has been dealt with, provided the source
+// emits no record behind its own watermark: the partition reader holds its
+// watermark below the lowest position of all unfinished partitions (see
+// readFn.holdWatermark), which is below any record still to be read, created
+// children included, and event times (commit times in milliseconds, rounded
+// down) are never below a record's position. Records dropped on the way
+// (filtered transactions) need no applying. Conversely, a change at or after
+// T lies in a partition that had not finished, or finished after T, so a
+// relaunch reopens that partition from at most the change's time
+// (meta.Rewind) and reads it again; the shadow tables make the repeats that
+// this brings harmless.
 func TrackApplied(s beam.Scope, cfg Config, done beam.PCollection) {
 	s = s.Scope("changestream.TrackApplied")
 	// A seed arms the timer even if nothing is ever written.
@@ -141,7 +145,16 @@ func (f *appliedFn) ProcessElement(ctx context.Context, ts beam.EventTime, sp st
 	if _, armed, err := f.Armed.Read(sp); err != nil || armed {
 		return err
 	}
-	first := f.StartMillis + f.IntervalMillis
+	start := f.StartMillis
+	if start <= 0 {
+		// No applied watermark from the launch (a pipeline built without
+		// Launch): start at the first write rather than step from 1970.
+		if int64(ts) <= 0 {
+			return nil
+		}
+		start = int64(ts)
+	}
+	first := start + f.IntervalMillis
 	if f.EndMillis > 0 {
 		first = min(first, f.EndMillis)
 	}

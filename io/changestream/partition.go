@@ -174,7 +174,8 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 		return sdf.StopProcessing(), rt.GetError()
 	}
 	if r.claimed >= rest.Start {
-		partitionLag.Update(ctx, time.Since(time.Unix(0, r.claimed)).Milliseconds())
+		// Windows end a little in the future; that is no lag.
+		partitionLag.Update(ctx, max(0, time.Since(time.Unix(0, r.claimed)).Milliseconds()))
 	}
 	if len(r.children) > 0 || queryEnd >= rest.End-1 {
 		// The partition ended (children announced) or reached endTimestamp.
