@@ -6,7 +6,6 @@ package pipeline
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"sort"
 	"time"
@@ -38,10 +37,6 @@ type Env struct {
 	HeartbeatMillis   int64
 	// RetryPoll overrides dlqRetryMinutes (tests).
 	RetryPoll time.Duration
-	// StartTimestampGiven says the user set startTimestamp (rather than
-	// leaving it empty, which means "now" on a first launch and "resume"
-	// on a relaunch). A relaunch with a different one is refused.
-	StartTimestampGiven bool
 	// ChangeStreamEndpoint, when set, sends the change-stream queries
 	// there without authentication (tests: a fake Spanner server).
 	ChangeStreamEndpoint string
@@ -142,7 +137,7 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	}
 	var resumed bool
 	if readStream {
-		launched, err := changestream.Launch(ctx, admin, &read, cfg.StartTimestamp, startTimestampGiven(env))
+		launched, err := changestream.Launch(ctx, admin, &read, cfg.StartTimestamp, cfg.StartTimestampGiven)
 		if err != nil {
 			return nil, err
 		}
@@ -239,17 +234,6 @@ func ensureShadowTables(ctx context.Context, admin *database.DatabaseAdminClient
 		tables[i] = sp.Tables[n]
 	}
 	return shadow.Ensure(ctx, admin, meta, metaDB, dialect == "POSTGRESQL", prefix, tables)
-}
-
-// startTimestampGiven tells whether the user set startTimestamp. The
-// template binary gets parameters as flags and params.Config does not keep
-// whether one was empty, so the flag is looked at when Env does not say.
-func startTimestampGiven(env Env) bool {
-	if env.StartTimestampGiven {
-		return true
-	}
-	f := flag.Lookup(params.StartTimestamp)
-	return f != nil && f.Value.String() != ""
 }
 
 // endNanos is endTimestamp for the change-stream reader.

@@ -177,7 +177,7 @@ func TestRelaunchAfterCrashLosesNothing(t *testing.T) {
 	// FinishBundle: a FinishBundle stuck in MariaDB would hold the Go SDK
 	// harness's DataSource lock, which its progress reports wait for, and
 	// freeze every bundle of the worker, the reader's included.
-	env := pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 5 * time.Second, StartTimestampGiven: true, BatchSize: 1}
+	env := pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 5 * time.Second, BatchSize: 1}
 	prepare := func(v params.Values) (*pipeline.Plan, error) {
 		cfg, err := params.Parse(v, time.Now())
 		if err != nil {

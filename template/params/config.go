@@ -16,7 +16,10 @@ type Config struct {
 	SourceShardsFilePath string
 
 	StartTimestamp time.Time // the launch time when startTimestamp is empty
-	EndTimestamp   time.Time // zero when empty: replicate until stopped
+	// StartTimestampGiven tells a relaunch that means "resume" (empty) from
+	// one that names a start, which must then match the first launch's.
+	StartTimestampGiven bool
+	EndTimestamp        time.Time // zero when empty: replicate until stopped
 
 	ShadowTablePrefix string
 	SessionFilePath   string

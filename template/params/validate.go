@@ -276,6 +276,7 @@ func (ps *parsed) config(now time.Time) *Config {
 	}
 	if t, ok := ps.times[StartTimestamp]; ok {
 		c.StartTimestamp = t
+		c.StartTimestampGiven = true
 	}
 	if c.ChangeStreamMetadataDatabase == "" {
 		c.ChangeStreamMetadataDatabase = c.MetadataDatabase

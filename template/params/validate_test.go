@@ -425,3 +425,16 @@ func TestResolveDeadLetterQueueDirectory(t *testing.T) {
 		}
 	}
 }
+
+func TestStartTimestampGiven(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c, err := Parse(base(), now)
+	if err != nil || c.StartTimestampGiven || !c.StartTimestamp.Equal(now) {
+		t.Fatalf("empty start: given %v start %v err %v, want not given and now", c.StartTimestampGiven, c.StartTimestamp, err)
+	}
+	v := base()
+	v[StartTimestamp] = "2026-01-01T00:00:00Z"
+	if c, err = Parse(v, now); err != nil || !c.StartTimestampGiven {
+		t.Fatalf("explicit start: given %v err %v, want given", c.StartTimestampGiven, err)
+	}
+}
