@@ -3,9 +3,9 @@ package routing
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
-	"sync"
+
+	"github.com/revrepl/spanner-to-sourcedb/transforms/plugin"
 )
 
 // Request is what a shard fetcher is asked: the Spanner table and the
@@ -57,28 +57,15 @@ func (f ColumnFetcher) ShardID(_ context.Context, req Request) (string, error) {
 // Factory makes a compiled-in fetcher from shardingCustomParameters.
 type Factory func(params string) (Fetcher, error)
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Factory{}
-)
+var registry = plugin.NewRegistry[Fetcher]("routing: shard fetcher")
 
 // Register makes a Go fetcher available as shardingCustomClassName name.
-// Call it from init(), so that the launcher and every worker (the same
-// binary) know it. A second registration of a name panics.
-func Register(name string, f Factory) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("routing: shard fetcher %q registered twice", name))
-	}
-	registry[name] = f
-}
+// Call it from init(); a second registration of a name panics.
+func Register(name string, f Factory) { registry.Register(name, f) }
 
 // New makes the registered fetcher name with its parameters.
 func New(name, params string) (Fetcher, error) {
-	registryMu.RLock()
-	f, ok := registry[name]
-	registryMu.RUnlock()
+	f, ok := registry.Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("shardingCustomClassName %q: no such shard fetcher in this build (registered: %v); to load a WebAssembly module, also set shardingCustomJarPath", name, Registered())
 	}
@@ -90,13 +77,4 @@ func New(name, params string) (Fetcher, error) {
 }
 
 // Registered lists the registered names.
-func Registered() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Registered() []string { return registry.Names() }

@@ -2,47 +2,25 @@ package transformation
 
 import (
 	"fmt"
-	"sort"
-	"sync"
+
+	"github.com/revrepl/spanner-to-sourcedb/transforms/plugin"
 )
 
 // Factory makes a compiled-in transformation from
 // transformationCustomParameters.
 type Factory func(params string) (Transformer, error)
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Factory{}
-)
+var registry = plugin.NewRegistry[Transformer]("transformation")
 
 // Register makes a Go transformation available as transformationClassName
-// name. Call it from init(), so that the launcher and every worker (the
-// same binary) know it. A second registration of a name panics.
-func Register(name string, f Factory) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("transformation: %q registered twice", name))
-	}
-	registry[name] = f
-}
+// name. Call it from init(); a second registration of a name panics.
+func Register(name string, f Factory) { registry.Register(name, f) }
 
 // Registered lists the registered names.
-func Registered() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
+func Registered() []string { return registry.Names() }
 
 func newRegistered(name, params string) (Transformer, error) {
-	registryMu.RLock()
-	f, ok := registry[name]
-	registryMu.RUnlock()
+	f, ok := registry.Lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("transformationClassName %q: no such transformation in this build (registered: %v); to load a WebAssembly module, also set transformationJarPath", name, Registered())
 	}
