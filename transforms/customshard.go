@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
-
+	"github.com/revrepl/spanner-to-sourcedb/io/files"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
 )
@@ -33,9 +32,10 @@ func NewShardFetcher(ctx context.Context, c CustomSharding) (routing.Fetcher, fu
 	if c.Name == "" {
 		return nil, nil, fmt.Errorf("shardingCustomJarPath %s: shardingCustomClassName must name the module's shard function", c.ModulePath)
 	}
-	wasm, err := readFile(ctx, c.ModulePath)
+	wasm, err := files.Read(ctx, c.ModulePath)
 	if err != nil {
-		return nil, nil, fmt.Errorf("shardingCustomJarPath %s: %w", c.ModulePath, err)
+		// files.Read's error starts with the path.
+		return nil, nil, fmt.Errorf("shardingCustomJarPath %w", err)
 	}
 	m, err := plugin.Load(ctx, c.ModulePath, wasm)
 	if err != nil {
@@ -64,17 +64,4 @@ func (w wasmFetcher) ShardID(ctx context.Context, req routing.Request) (string, 
 		return "", err
 	}
 	return resp.LogicalShardID, nil
-}
-
-func readFile(ctx context.Context, path string) ([]byte, error) {
-	fs, err := filesystem.New(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	b, err := filesystem.Read(ctx, fs, path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read: %w", err)
-	}
-	return b, nil
 }
