@@ -8,7 +8,7 @@ REGION      ?= us-central1
 IMAGE       ?= $(REGION)-docker.pkg.dev/$(PROJECT)/dataflow/spanner-to-sourcedb:latest
 TEMPLATE_GCS ?= gs://$(PROJECT)-dataflow/templates/spanner-to-sourcedb.json
 
-.PHONY: build test integration-test unit-test lint metadata services run-local bench image template wasm-example
+.PHONY: build test integration-test unit-test lint metadata services demo run-local bench image template wasm-example
 
 build:
 	$(GO) build -o $(BINARY) ./template
@@ -44,8 +44,13 @@ services:
 
 # Runs the pipeline on prism against a local Spanner emulator and MariaDB,
 # with sample schemas and a sample workload, and compares the result.
-run-local: services
-	$(GO) run ./integration_test/cmd/localrun
+# The one-command demo: a sharded sample shop replicated from the Spanner
+# emulator into two MariaDB shards on prism, with live progress and a
+# row-by-row verification. DEMO_FLAGS='--duration=2m --rate=50' to vary it.
+demo: services
+	$(GO) run ./integration_test/cmd/demo $(DEMO_FLAGS)
+
+run-local: demo
 
 # Writer throughput (batch size 1 vs batched vs raw MySQL) and end-to-end lag
 # at 1,000 changes/s for 60 s, on the emulator and MariaDB; see the README.

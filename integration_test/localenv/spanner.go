@@ -48,7 +48,7 @@ func EmulatorPath() string {
 // SPANNER_EMULATOR_HOST is pointed at it, which every Spanner client honours.
 func StartEmulator(ctx context.Context, addr string, flags ...string) (*Emulator, error) {
 	e := &Emulator{Project: "test-project", Instance: "test-instance"}
-	if addr != "" && reachable(addr) {
+	if addr != "" && Reachable(addr) {
 		e.Addr = addr
 	} else {
 		bin := EmulatorPath()
@@ -69,7 +69,7 @@ func StartEmulator(ctx context.Context, addr string, flags ...string) (*Emulator
 			return nil, fmt.Errorf("starting %s: %w", bin, err)
 		}
 		deadline := time.Now().Add(20 * time.Second)
-		for !reachable(addr) {
+		for !Reachable(addr) {
 			if time.Now().After(deadline) {
 				cmd.Process.Kill()
 				return nil, fmt.Errorf("the Spanner emulator did not listen on %s within 20s", addr)
@@ -85,7 +85,8 @@ func StartEmulator(ctx context.Context, addr string, flags ...string) (*Emulator
 	return e, nil
 }
 
-func reachable(addr string) bool {
+// Reachable reports whether something accepts TCP connections at addr.
+func Reachable(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err != nil {
 		return false
