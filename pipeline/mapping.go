@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
-
 	"github.com/revrepl/spanner-to-sourcedb/io/files"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 	"github.com/revrepl/spanner-to-sourcedb/template/params"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/overrides"
@@ -36,7 +35,7 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 		return recordProcessing{}, err
 	}
 	if err := mapping.CheckNames(names, sp); err != nil {
-		return recordProcessing{}, err
+		return recordProcessing{}, withMappingParam(cfg, err)
 	}
 	m := &mapping.Mapper{Spanner: sp, Source: src, Names: names}
 	rp := recordProcessing{
@@ -63,9 +62,21 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 		closer()
 	}
 	for _, w := range rp.warnings {
-		log.Warn(ctx, w)
+		logs.Warn(ctx, "schema mapping warning", "detail", w)
 	}
 	return rp, nil
+}
+
+// withMappingParam names the parameter of the mapping file err is about;
+// the mapping's own messages name only the file.
+func withMappingParam(cfg *params.Config, err error) error {
+	switch {
+	case cfg.SessionFilePath != "":
+		return fmt.Errorf("sessionFilePath: %w", err)
+	case cfg.SchemaOverridesFilePath != "":
+		return fmt.Errorf("schemaOverridesFilePath: %w", err)
+	}
+	return err
 }
 
 // readNames reads the one name mapping given; params.Parse already

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 	"github.com/revrepl/spanner-to-sourcedb/template/params"
 )
 
@@ -37,17 +37,18 @@ func main() {
 		os.Exit(1)
 	}
 	if plan.Resumed {
-		log.Infof(ctx, "resuming change stream %s from the partition state in %s", cfg.ChangeStreamName, plan.Read.MetadataTable)
+		logs.Info(ctx, "resuming change stream", "stream", cfg.ChangeStreamName, "metadata_table", plan.Read.MetadataTable)
 	}
 	if len(plan.ShadowTablesCreated) > 0 {
-		log.Infof(ctx, "created %d shadow tables: %v", len(plan.ShadowTablesCreated), plan.ShadowTablesCreated)
+		logs.Info(ctx, "shadow tables created", "count", len(plan.ShadowTablesCreated), "tables", plan.ShadowTablesCreated)
 	}
-	log.Infof(ctx, "dead-letter queue directory: %s", plan.Write.DLQDir)
+	logs.Info(ctx, "dead-letter queue", "dir", plan.Write.DLQDir)
 
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)
 	if err := beamx.Run(ctx, p); err != nil {
-		log.Exitf(ctx, "pipeline failed: %v", err)
+		logs.Error(ctx, "pipeline failed", "error", err)
+		os.Exit(1)
 	}
 }
 

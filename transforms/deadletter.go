@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
-
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/sink"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
 )
 
@@ -35,6 +35,8 @@ func (d deadLetters) write(ctx context.Context, failures []sink.Failure) error {
 		return nil
 	}
 	lines := map[string][][]byte{}
+	var firstRetry error
+	var severe []sink.Failure
 	for _, fl := range failures {
 		dir, msg := dlq.RetryDir, fl.Err.Error()
 		// A retried record going anywhere but back to retry/ leaves the
@@ -51,13 +53,16 @@ func (d deadLetters) write(ctx context.Context, failures []sink.Failure) error {
 			} else {
 				severeErrors.Inc(ctx, 1)
 			}
-			log.Warnf(ctx, "record of table %s with keys %s to severe: %v", fl.Record.TableName, fl.Record.Mod.KeysJSON, fl.Err)
+			severe = append(severe, fl)
 		case !fl.Record.IsRetryRecord:
 			// Counts records waiting in retry/: a retried record that
 			// fails again is already counted.
 			retryableRecords.Inc(ctx, 1)
 		default:
 			leaves = false
+		}
+		if dir == dlq.RetryDir && firstRetry == nil {
+			firstRetry = fl.Err
 		}
 		if leaves && dir != dlq.RetryDir {
 			retryableRecords.Inc(ctx, -1)
@@ -73,5 +78,27 @@ func (d deadLetters) write(ctx context.Context, failures []sink.Failure) error {
 			return err
 		}
 	}
+	// Logged once stored: a bundle failing before then is retried and
+	// would log them again.
+	for _, fl := range severe {
+		logSevere(ctx, fl.Record, fl.Err.Error(), "")
+	}
+	// Retryable failures can be every record for a while (a parent row
+	// not there yet): one line per batch, and only at Debug.
+	if n := len(lines[dlq.RetryDir]); n > 0 {
+		logs.Debug(ctx, "records to retry", "count", n, "first_error", firstRetry)
+	}
 	return nil
+}
+
+// logSevere logs a record going to severe/. Severe records wait for a
+// person, who needs the table and key to find the row; they are rare enough
+// to log one by one. reason says why when it is not the record's own
+// error (e.g. retries exhausted).
+func logSevere(ctx context.Context, r record.Record, err, reason string) {
+	args := []any{"table", r.TableName, "keys", r.Mod.KeysJSON, "shard", r.Shard, "commit", r.CommitTimestamp}
+	if reason != "" {
+		args = append(args, "reason", reason)
+	}
+	logs.Warn(ctx, "record to severe", append(args, "error", err)...)
 }

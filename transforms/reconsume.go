@@ -10,10 +10,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
 )
 
@@ -107,7 +107,7 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 	if f.notes != nil {
 		got, err := f.notes.Pull(ctx, f.Root)
 		if err != nil {
-			log.Warnf(ctx, "DLQ notifications: %v", err)
+			logs.Warn(ctx, "DLQ notifications pull failed", "subscription", f.Subscription, "error", err)
 		}
 		paths = append(paths, got...)
 	}
@@ -115,7 +115,7 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 		f.lastList = now
 		files, err := dlq.List(ctx, f.Root, dlq.RetryDir)
 		if err != nil {
-			log.Warnf(ctx, "listing the DLQ retry directory: %v", err)
+			logs.Warn(ctx, "DLQ retry listing failed", "dir", f.Root, "error", err)
 		}
 		for _, file := range files {
 			paths = append(paths, file.Path)
@@ -147,6 +147,11 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 		}
 		delay = min(delay, time.UnixMilli(f.EndMillis+1).Sub(now))
 	}
+	// Nothing comes out before the next poll, and what it finds is stamped
+	// with its own time. Left at this poll's time, the watermark would hold
+	// back the whole pipeline's, and the applied watermark that a relaunch
+	// resumes from, for a full retry interval (10 minutes by default).
+	we.UpdateWatermark(now.Add(delay))
 	return sdf.ResumeProcessingIn(delay), nil
 }
 
@@ -170,10 +175,17 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 	data, err := dlq.ReadFile(ctx, path)
 	if err != nil {
 		// Already consumed and deleted by an earlier bundle: nothing to do.
-		log.Infof(ctx, "DLQ file %s is gone (%v); it was consumed already", path, err)
+		logs.Info(ctx, "DLQ file already consumed", "file", path, "error", err)
 		return nil
 	}
 	var severe [][]byte
+	var exhausted []record.Record
+	var retried int
+	type badLine struct {
+		n   int
+		why string
+	}
+	var malformed []badLine
 	for n, line := range bytes.Split(data, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
@@ -183,6 +195,7 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 		switch r.Verdict {
 		case dlq.Retry:
 			reconsumed.Inc(ctx, 1)
+			retried++
 			emit(r.Record)
 		case dlq.Exhausted:
 			retryableRecords.Inc(ctx, -1) // no longer waiting in retry/
@@ -191,8 +204,10 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 				return err
 			}
 			severe = append(severe, l)
+			exhausted = append(exhausted, r.Record)
 		case dlq.Malformed:
 			malformedLines.Inc(ctx, 1)
+			malformed = append(malformed, badLine{n + 1, r.Error})
 			severe = append(severe, malformedLine(line, fmt.Sprintf("%s line %d: %s", path, n+1, r.Error)))
 		}
 	}
@@ -205,7 +220,15 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 		} else {
 			severeErrors.Inc(ctx, int64(len(severe)))
 		}
+		for _, r := range exhausted {
+			logSevere(ctx, r, r.LastError, "retries exhausted")
+		}
+		for _, m := range malformed {
+			logs.Warn(ctx, "malformed DLQ line to severe", "file", path, "line", m.n, "error", m.why)
+		}
 	}
+	// Retry files come back every retry interval: Debug only.
+	logs.Debug(ctx, "DLQ file consumed", "file", path, "retried", retried, "to_severe", len(exhausted), "malformed", len(malformed))
 	consumed(path)
 	return nil
 }
@@ -217,7 +240,7 @@ func (f *removeDLQFileFn) ProcessElement(ctx context.Context, path string) error
 	if err := dlq.Remove(ctx, path); err != nil {
 		// The file stays and is read again later: duplicates, not loss.
 		failedDeletions.Inc(ctx, 1)
-		log.Warnf(ctx, "deleting consumed DLQ file %s: %v", path, err)
+		logs.Warn(ctx, "consumed DLQ file not deleted", "file", path, "error", err)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/sink"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
@@ -87,6 +88,7 @@ type writeFn struct {
 	releases []func()
 	buf      map[string][]record.Record
 	dlq      dlq.Writer
+	shards   shardState
 }
 
 func (f *writeFn) Setup(ctx context.Context) error {
@@ -195,7 +197,19 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	}
 	start := time.Now()
 	out, err := f.applier.ApplyIsolating(ctx, db, batch)
-	if err != nil {
+	f.shards.note(ctx, shard, len(batch), len(out.Applied), err)
+	switch {
+	case err != nil && errclass.IsConnectionError(err) && ctx.Err() == nil:
+		// The shard failed as a whole, not a record of the batch: it is
+		// down, restarting or failing over, or a lock wait timed out.
+		// Failing the bundle would end the job on a runner that does not
+		// retry bundles (prism) and, on one that does, hold back every
+		// key of the bundle for as long as the outage lasts. As in the
+		// Java template the records wait in retry/ instead: none was
+		// recorded as applied, so a retry applies them all, and the
+		// shadow check drops what did reach MySQL.
+		out = sink.Outcome{Failed: failAll(batch, fmt.Errorf("shard %s: %w", shard, err))}
+	case err != nil:
 		// Nothing of the batch was recorded as applied: the runner retries
 		// the bundle, and the shadow check drops what did reach MySQL.
 		return fmt.Errorf("applying %d records to shard %s: %w", len(batch), shard, err)

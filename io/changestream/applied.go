@@ -9,10 +9,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 )
 
 func init() {
@@ -176,7 +176,7 @@ func (f *appliedFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Pr
 		// Progress only goes unrecorded until the next firing; a relaunch
 		// in between re-reads a little more. Not worth failing the job.
 		appliedSaveErrors.Inc(ctx, 1)
-		log.Warnf(ctx, "change stream: storing the applied watermark %s: %v", applied.UTC().Format(time.RFC3339Nano), err)
+		logs.Warn(ctx, "applied watermark not stored", "metadata_table", f.MetadataTable, "applied", applied, "error", err)
 	} else {
 		appliedWatermark.Set(ctx, fired)
 		appliedLag.Update(ctx, time.Since(applied).Milliseconds())
@@ -187,7 +187,7 @@ func (f *appliedFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Pr
 	}
 	next := meta.NextProgress(fired, frontier, f.IntervalMillis, maxProgressStep, f.EndMillis, time.Now())
 	if next == 0 {
-		log.Infof(ctx, "change stream: applied watermark final at %s", applied.UTC().Format(time.RFC3339Nano))
+		logs.Info(ctx, "applied watermark final", "metadata_table", f.MetadataTable, "applied", applied)
 		return f.Armed.Write(sp, finalArmed)
 	}
 	return f.arm(sp, tp, next)

@@ -7,10 +7,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 )
 
 // detectFn polls the metadata table and emits partitions ready to read. Its
@@ -55,7 +55,7 @@ func (f *detectFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEs
 	if err != nil {
 		if streamquery.IsTransient(err) {
 			transientErrors.Inc(ctx, 1)
-			log.Warnf(ctx, "change stream %s: looking for partitions: %v; trying again", f.Stream, err)
+			logs.Warn(ctx, "partition scan failed, retrying", "stream", f.Stream, "pause", poll, "error", err)
 			return sdf.ResumeProcessingIn(poll), nil
 		}
 		return sdf.StopProcessing(), err
@@ -63,7 +63,7 @@ func (f *detectFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEs
 	partitionsActive.Set(ctx, int64(snap.Unfinished))
 	if snap.Unfinished == 0 {
 		// Every partition reached its end: the bounded read is complete.
-		log.Infof(ctx, "change stream %s: every partition reached the end timestamp", f.Stream)
+		logs.Info(ctx, "change stream finished", "stream", f.Stream)
 		rt.TryClaim(rest.End)
 		return sdf.StopProcessing(), nil
 	}

@@ -11,11 +11,11 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/decode"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
 )
 
@@ -90,7 +90,7 @@ func (f *readFn) holdWatermark(ctx context.Context, we *sdf.ManualWatermarkEstim
 		low, ok, err := f.meta.MinWatermark(ctx)
 		switch {
 		case err != nil:
-			log.Warnf(ctx, "change stream %s: reading the lowest partition position: %v", f.Stream, err)
+			logs.Warn(ctx, "lowest partition position unreadable", "stream", f.Stream, "error", err)
 		case ok:
 			f.low, f.lowAt, f.lowLoaded = low, time.Now(), true
 		}
@@ -108,9 +108,10 @@ func (f *readFn) backoff() streamquery.Backoff {
 	return f.Backoff
 }
 
-// retry runs op until it succeeds, pausing with exponential backoff after
-// transient errors. Other errors, and cancellation, end it.
-func (f *readFn) retry(ctx context.Context, what string, op func() error) error {
+// retry runs op on partition token until it succeeds, pausing with
+// exponential backoff after transient errors. Other errors, and
+// cancellation, end it.
+func (f *readFn) retry(ctx context.Context, what, token string, op func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := op()
 		if err == nil || !streamquery.IsTransient(err) {
@@ -118,10 +119,11 @@ func (f *readFn) retry(ctx context.Context, what string, op func() error) error 
 		}
 		transientErrors.Inc(ctx, 1)
 		pause := f.backoff().Delay(attempt)
-		log.Warnf(ctx, "change stream %s: %s: %v; retrying in %v", f.Stream, what, err, pause)
+		logs.Warn(ctx, "transient error, retrying", "stream", f.Stream, "op", what, "partition", token,
+			"attempt", attempt, "pause", pause, "error", err)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (gave up: %v)", what, err, ctx.Err())
+			return fmt.Errorf("%s %s: %w (gave up: %v)", what, token, err, ctx.Err())
 		case <-time.After(pause):
 		}
 	}
@@ -132,7 +134,7 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 	rest := rt.GetRestriction().(offsetrange.Restriction)
 	f.holdWatermark(ctx, we)
 	var finished, started bool
-	err := f.retry(ctx, "updating partition "+p.Token, func() error {
+	err := f.retry(ctx, "updating partition", p.Token, func() error {
 		if rest.Start == p.Start {
 			prev, err := f.meta.MarkRunning(ctx, p.Token)
 			finished, started = prev == meta.StateFinished, prev != meta.StateFinished && prev != meta.StateRunning
@@ -156,7 +158,7 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 	}
 	if started {
 		partitionsStarted.Inc(ctx, 1)
-		log.Infof(ctx, "change stream %s: partition %s started at %s (parents %v)", f.Stream, p.Token, fmtNanos(rest.Start), p.Parents)
+		logs.Info(ctx, "partition started", "stream", f.Stream, "partition", p.Token, "start", fmtNanos(rest.Start), "parents", p.Parents)
 	}
 
 	now := time.Now()
@@ -181,18 +183,22 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 		// The partition ended (children announced) or reached endTimestamp.
 		// Only the reader holding that position may finish it: after a
 		// checkpoint, the residual's reader does.
-		end, how, last := rest.End, "reached the end timestamp", queryEnd
+		end, how, last := rest.End, "end timestamp", queryEnd
 		if len(r.children) > 0 {
-			end, how, last = r.childStart, fmt.Sprintf("ended with %d child partitions", len(r.children)), r.childStart
+			end, how, last = r.childStart, "split or merged", r.childStart
 		}
 		if !r.claim(last) {
 			return sdf.StopProcessing(), rt.GetError()
 		}
-		if err := f.retry(ctx, "finishing partition "+p.Token, func() error { return f.meta.Finish(ctx, p.Token, r.children, end) }); err != nil {
+		if err := f.retry(ctx, "finishing partition", p.Token, func() error { return f.meta.Finish(ctx, p.Token, r.children, end) }); err != nil {
 			return sdf.StopProcessing(), err
 		}
 		partitionsFinished.Inc(ctx, 1)
-		log.Infof(ctx, "change stream %s: partition %s %s at %s", f.Stream, p.Token, how, fmtNanos(end))
+		args := []any{"stream", f.Stream, "partition", p.Token, "reason", how, "end", fmtNanos(end)}
+		if len(r.children) > 0 {
+			args = append(args, "children", childTokens(r.children))
+		}
+		logs.Info(ctx, "partition finished", args...)
 		rt.TryClaim(rest.End)
 		return sdf.StopProcessing(), nil
 	}
@@ -261,7 +267,7 @@ func (f *readFn) query(ctx context.Context, p meta.Partition, from, end int64, r
 		}
 		return nil
 	}
-	return f.retry(ctx, "reading partition "+p.Token, func() error {
+	return f.retry(ctx, "reading partition", p.Token, func() error {
 		q.Start = time.Unix(0, max(from, r.claimed)).UTC()
 		r.children = nil // a partition's child records come last: read again if at all
 		err := q.Run(ctx, f.data, handle)
@@ -274,6 +280,14 @@ func (f *readFn) query(ctx context.Context, p meta.Partition, from, end int64, r
 		return fmt.Errorf("reading change stream %s partition %q from %s: %w",
 			f.Stream, p.Token, q.Start.Format(time.RFC3339Nano), streamquery.Explain(err))
 	})
+}
+
+func childTokens(ps []meta.Partition) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Token
+	}
+	return out
 }
 
 func fmtNanos(n int64) string {

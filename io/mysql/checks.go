@@ -84,8 +84,10 @@ func CheckShard(ctx context.Context, s Shard) error {
 		missing, _ = missingPrivileges(lines, s.DBName)
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("the user lacks %s on database %q (grant them with GRANT INSERT, UPDATE, DELETE ON `%s`.* TO ...)",
-			strings.Join(missing, ", "), s.DBName, strings.ReplaceAll(s.DBName, "`", "``"))
+		// The hint names only what is missing, so it can be run as it is.
+		lacks := strings.Join(missing, ", ")
+		return fmt.Errorf("the user lacks %s on database %q (grant them with GRANT %s ON `%s`.* TO ...)",
+			lacks, s.DBName, lacks, strings.ReplaceAll(s.DBName, "`", "``"))
 	}
 	return nil
 }

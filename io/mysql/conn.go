@@ -34,11 +34,14 @@ func DSN(s Shard) (string, error) {
 		// converting TIMESTAMP columns with a server default zone.
 		"time_zone": "'+00:00'",
 	}
-	dsn := c.FormatDSN()
 	props, err := properties(s.ConnectionProperties)
 	if err != nil {
 		return "", fmt.Errorf("shard %q: %w", s.ID(), err)
 	}
+	if !props.Has("sql_mode") {
+		c.Params["sql_mode"] = strictSQLMode
+	}
+	dsn := c.FormatDSN()
 	if len(props) == 0 {
 		return dsn, nil
 	}
@@ -51,6 +54,17 @@ func DSN(s Shard) (string, error) {
 	}
 	return dsn, nil
 }
+
+// strictSQLMode adds STRICT_ALL_TABLES to the server's modes for the
+// writer's sessions. Without it MySQL stores a value that does not fit its
+// column truncated or clamped, with a mere warning: on a non-strict server,
+// and even under STRICT_TRANS_TABLES (the usual default) for non-transactional
+// tables such as MyISAM in every row of a multi-row statement but the first.
+// The template checks values against the schema read at launch, but the
+// source schema may change after it. (Connector/J, the Java template's
+// driver, adds STRICT_TRANS_TABLES by default: jdbcCompliantTruncation.)
+// A sql_mode in connectionProperties replaces this.
+const strictSQLMode = "CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')"
 
 func splitProperties(p string) []string {
 	var out []string

@@ -96,8 +96,11 @@ func TestDSN(t *testing.T) {
 		{name: "jdbc timeouts in ms", props: "connectTimeout=2500;socketTimeout=60000", check: func(c *driver.Config) string {
 			return cond(c.Timeout == 2500*time.Millisecond && c.ReadTimeout == time.Minute && c.WriteTimeout == time.Minute, fmt.Sprint(c.Timeout, c.ReadTimeout))
 		}},
+		{name: "strict session by default", check: func(c *driver.Config) string {
+			return cond(c.Params["sql_mode"] == strictSQLMode, fmt.Sprint(c.Params))
+		}},
 		{name: "jdbc tuning dropped, comments and blanks skipped", props: "# pool tuning\ncachePrepStmts=true\n\nrewriteBatchedStatements = true", check: func(c *driver.Config) string {
-			return cond(len(c.Params) == 1, fmt.Sprint(c.Params))
+			return cond(len(c.Params) == 2 && c.Params["sql_mode"] != "", fmt.Sprint(c.Params))
 		}},
 		{name: "go driver parameter", props: "tls=preferred&readTimeout=30s", check: func(c *driver.Config) string {
 			return cond(c.ReadTimeout == 30*time.Second && c.TLS != nil, fmt.Sprint(c.ReadTimeout))

@@ -152,7 +152,8 @@ func jsonError(data []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		return fmt.Errorf("not valid JSON at %s: %w", lineCol(data, se.Offset), err)
+		// Offset counts the offending byte itself.
+		return fmt.Errorf("not valid JSON at %s: %w", lineCol(data, se.Offset-1), err)
 	case errors.As(err, &te):
 		return fmt.Errorf("unexpected JSON %s at %s where %s is expected (field %q)",
 			te.Value, lineCol(data, te.Offset), te.Type, te.Field)
@@ -160,10 +161,9 @@ func jsonError(data []byte, err error) error {
 	return fmt.Errorf("not a shard file: %w", err)
 }
 
+// lineCol renders the byte offset off as a 1-based line and column.
 func lineCol(data []byte, off int64) string {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
+	off = min(max(off, 0), int64(len(data)))
 	before := data[:off]
 	line := bytes.Count(before, []byte("\n")) + 1
 	col := int(off) - bytes.LastIndexByte(before, '\n')

@@ -77,6 +77,8 @@ var mysqlClasses = map[uint16]Class{
 	1205: Retryable, // lock wait timeout
 	1213: Retryable, // deadlock
 	1053: Retryable, // server shutdown
+	1927: Retryable, // MariaDB: connection killed (KILL, a proxy, a failover)
+	4031: Retryable, // MySQL: disconnected by the server (idle too long)
 	1159: Retryable, // net read interrupted
 	1161: Retryable, // net write interrupted
 	2006: Retryable, // server gone away
@@ -124,7 +126,7 @@ func IsConnectionError(err error) bool {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		switch me.Number {
-		case 1053, 1159, 1161, 2006, 2013, 1040, 1205, 1213, 1290:
+		case 1053, 1159, 1161, 1927, 4031, 2006, 2013, 1040, 1205, 1213, 1290:
 			return true
 		}
 		return false

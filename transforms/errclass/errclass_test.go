@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"syscall"
 	"testing"
 
+	"cloud.google.com/go/spanner"
 	"github.com/go-sql-driver/mysql"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -49,6 +52,8 @@ func TestClassify(t *testing.T) {
 		{"1205 lock wait timeout", my(1205), Retryable},
 		{"1213 deadlock", my(1213), Retryable},
 		{"1053 server shutdown", my(1053), Retryable},
+		{"1927 MariaDB connection killed", my(1927), Retryable},
+		{"4031 MySQL disconnected by the server", my(4031), Retryable},
 		{"1159 net read interrupted", my(1159), Retryable},
 		{"1161 net write interrupted", my(1161), Retryable},
 		{"2006 gone away", my(2006), Retryable},
@@ -82,26 +87,46 @@ func TestClassify(t *testing.T) {
 }
 
 func TestIsConnectionError(t *testing.T) {
-	tests := []struct {
-		name string
-		err  error
-		want bool
-	}{
-		{"bad conn", driver.ErrBadConn, true},
-		{"invalid conn", mysql.ErrInvalidConn, true},
-		{"deadline", context.DeadlineExceeded, true},
-		{"gone away", my(2006), true},
-		{"deadlock: retry the whole batch", my(1213), true},
-		{"dial error", &net.OpError{Op: "dial", Err: errors.New("refused")}, true},
-		{"data too long is the batch's content", my(1406), false},
-		{"FK is the batch's content", my(1452), false},
-		{"plain", errors.New("x"), false},
-	}
-	for _, tt := range tests {
+	for _, tt := range connectionTests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := IsConnectionError(tt.err); got != tt.want {
 				t.Errorf("IsConnectionError(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}
+}
+
+// TestConnectionErrorsAreRetryable: the writer sends a whole batch that
+// failed with a connection error to the DLQ, where Classify picks the
+// directory; none of those batches may land in severe/.
+func TestConnectionErrorsAreRetryable(t *testing.T) {
+	for _, tt := range connectionTests {
+		if tt.want && Classify(tt.err) != Retryable {
+			t.Errorf("%s: IsConnectionError but Classify(%v) = %v", tt.name, tt.err, Classify(tt.err))
+		}
+	}
+}
+
+var connectionTests = []struct {
+	name string
+	err  error
+	want bool
+}{
+	{"bad conn", driver.ErrBadConn, true},
+	{"invalid conn", mysql.ErrInvalidConn, true},
+	{"deadline", context.DeadlineExceeded, true},
+	{"gone away", my(2006), true},
+	{"deadlock: retry the whole batch", my(1213), true},
+	{"dial error", &net.OpError{Op: "dial", Err: errors.New("refused")}, true},
+	// A stopped server, as the writer sees it: inside the metadata
+	// transaction, so wrapped by the Spanner client too.
+	{"connection refused in a Spanner transaction", spanner.ToSpannerError(fmt.Errorf("MySQL: starting a transaction: %w",
+		&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)})), true},
+	{"connection lost at commit", spanner.ToSpannerError(fmt.Errorf("MySQL: commit: %w", mysql.ErrInvalidConn)), true},
+	{"1053 shutdown mid-statement", wrap(my(1053)), true},
+	{"1927 MariaDB connection killed", wrap(my(1927)), true},
+	{"4031 MySQL disconnected by the server", my(4031), true},
+	{"data too long is the batch's content", my(1406), false},
+	{"FK is the batch's content", my(1452), false},
+	{"plain", errors.New("x"), false},
 }

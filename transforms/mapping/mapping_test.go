@@ -364,6 +364,31 @@ func TestWarningsAndLookups(t *testing.T) {
 	}
 }
 
+func TestWarnsOfMissingSourceColumn(t *testing.T) {
+	names := Names{Listed: true, Origin: "session file s.json", Tables: map[string]TableNames{
+		"Users": {Source: "Users", Columns: map[string]string{"id": "id", "name": "nme", "time_colm": "time_colm"}},
+	}}
+	w := strings.Join(newMapper(names).Warnings(), "\n")
+	want := `table "Users": the session file s.json maps Spanner column "name" to source column "nme", which source table Users lacks; the column is not replicated`
+	if !strings.Contains(w, want) {
+		t.Errorf("warnings lack %q:\n%s", want, w)
+	}
+	if strings.Contains(w, `"time_colm"`) || strings.Contains(w, `"spanner_only"`) {
+		t.Errorf("only the missing column deserves a warning:\n%s", w)
+	}
+}
+
+func TestSessionColumnMissingInSpanner(t *testing.T) {
+	names := Names{Listed: true, Origin: "session file s.json", Tables: map[string]TableNames{
+		"Users": {Source: "Users", Columns: map[string]string{"id": "id", "nam": "name"}},
+	}}
+	w := strings.Join(newMapper(names).Warnings(), "\n")
+	want := `table "Users": the session file s.json maps Spanner column "nam", which Spanner lacks, to source column "name"; that source column is not written`
+	if !strings.Contains(w, want) {
+		t.Errorf("warnings lack %q:\n%s", want, w)
+	}
+}
+
 func TestCheckNames(t *testing.T) {
 	good := Names{Tables: map[string]TableNames{"Target_Table_1": {Source: "source_table1", Columns: map[string]string{"Target_Name_Col_1": "name_col1"}}}}
 	if err := CheckNames(good, testSpanner); err != nil {
@@ -379,7 +404,12 @@ func TestCheckNames(t *testing.T) {
 			t.Errorf("CheckNames error %v lacks %q", err, want)
 		}
 	}
-	if err := CheckNames(Names{Listed: true, Tables: bad.Tables}, testSpanner); err != nil {
+	if err := CheckNames(Names{Listed: true, Tables: map[string]TableNames{"Target_Table_2": {Source: "source_table2"}}}, testSpanner); err != nil {
 		t.Errorf("a session file may know tables Spanner lacks: %v", err)
+	}
+	// Nor columns: one dropped from Spanner since the migration is a
+	// warning of the Mapper (TestSessionColumnMissingInSpanner).
+	if err := CheckNames(Names{Listed: true, Origin: "session file s.json", Tables: bad.Tables}, testSpanner); err != nil {
+		t.Errorf("a session file may know columns Spanner lacks: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/revrepl/spanner-to-sourcedb/transforms/convert"
@@ -110,6 +111,31 @@ func (m *Mapper) compileTable(t schema.SpannerTable, lowerSource map[string][]st
 		p.byName[strings.ToLower(sc.Name)] = i
 		if c.spGenerated && !c.spKey && !sc.Generated {
 			p.generated = append(p.generated, c.spanner)
+		}
+	}
+	if m.Names.Listed {
+		mapped := make([]string, 0, len(m.Names.Tables[t.Name].Columns))
+		for c := range m.Names.Tables[t.Name].Columns {
+			mapped = append(mapped, c)
+		}
+		sort.Strings(mapped)
+		for _, c := range mapped {
+			if _, ok := t.Column(c); !ok {
+				p.warnings = append(p.warnings, fmt.Sprintf(
+					"table %q: the %s maps Spanner column %q, which Spanner lacks, to source column %q; that source column is not written",
+					t.Name, m.origin(), c, m.Names.Tables[t.Name].Columns[c]))
+			}
+		}
+	}
+	for _, c := range t.Columns {
+		// A mapping naming a source column the table lacks (a typo, or
+		// a column dropped since) leaves the Spanner column unwritten.
+		if name, explicit, ok := m.Names.SourceColumn(t.Name, c.Name); ok && explicit {
+			if _, found := p.byName[strings.ToLower(name)]; !found {
+				p.warnings = append(p.warnings, fmt.Sprintf(
+					"table %q: the %s maps Spanner column %q to source column %q, which source table %s lacks; the column is not replicated",
+					t.Name, m.origin(), c.Name, name, src.Name))
+			}
 		}
 	}
 	if len(src.PrimaryKey) == 0 {

@@ -1,0 +1,311 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/spanner"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline"
+	"github.com/revrepl/spanner-to-sourcedb/template/params"
+)
+
+// The schedule of TestMariaDBDown, from the start timestamp. Writes stop
+// 40 s before the end so that records queued in retry/ during the outage
+// are re-applied (retry/ is polled every 3 s) before the last poll, which
+// comes right after endTimestamp.
+const (
+	mdbDownAt     = 25 * time.Second
+	mdbDownFor    = 60 * time.Second
+	mdbWritesStop = 100 * time.Second
+	mdbRunFor     = 140 * time.Second
+	mdbRetryPoll  = 3 * time.Second
+	mdbKeys       = 300
+)
+
+// TestMariaDBDown stops the MySQL shard (a clean MariaDB shutdown) for a
+// minute in the middle of a steady stream of Spanner writes, then starts
+// it again. Records that fail meanwhile must go to retry/ and be applied
+// once MariaDB is back: at the end MariaDB equals Spanner, nothing is left
+// in retry/ and nothing went to severe/.
+func TestMariaDBDown(t *testing.T) {
+	emu := testenv.Spanner(t)
+	server := testenv.PrivateMariaDB(t)
+	ctx := context.Background()
+
+	mysqlDB, dsn := server.Database(t, "app")
+	if _, err := mysqlDB.Exec("CREATE TABLE Accounts (Id BIGINT PRIMARY KEY, Name VARCHAR(100), Balance BIGINT, Note TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	shardFile := testenv.ShardFile(t, mysqlDB, dsn)
+
+	id := fmt.Sprintf("down%d", time.Now().UnixNano()%1e9)
+	mainDB := testenv.CreateDatabase(t, emu, id, false, []string{
+		"CREATE TABLE Accounts (Id INT64 NOT NULL, Name STRING(100), Balance INT64, Note STRING(MAX)) PRIMARY KEY (Id)",
+		"CREATE CHANGE STREAM accounts_cs FOR Accounts OPTIONS (value_capture_type = 'NEW_ROW', retention_period = '7d')",
+	})
+	// The writer's shadow tables and the reader's partitions get databases
+	// of their own: the emulator runs one read-write transaction at a time
+	// per database, and the test's writes would contend with them.
+	testenv.CreateDatabase(t, emu, id+"shadow", false, nil)
+	testenv.CreateDatabase(t, emu, id+"csmeta", false, nil)
+	client, err := spanner.NewClient(ctx, mainDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+
+	dlqDir := t.TempDir()
+	start := time.Now().UTC()
+	values := params.Values{
+		"changeStreamName": "accounts_cs", "instanceId": emu.Instance, "databaseId": id,
+		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": id + "shadow",
+		"changeStreamMetadataDatabase": id + "csmeta",
+		"sourceShardsFilePath":         shardFile, "deadLetterQueueDirectory": dlqDir,
+		"startTimestamp": start.Format(time.RFC3339Nano), "endTimestamp": start.Add(mdbRunFor).Format(time.RFC3339Nano),
+		// A record is retried every 3 s for a minute: far from exhausting
+		// this budget, so none can reach severe/ for being retried.
+		"dlqMaxRetryCount": "1000",
+	}
+
+	// The goroutines end with the test, also when it fails early: they
+	// log through t, which must not happen once the test has returned.
+	gctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	writes := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w := &mdbWorkload{client: client, rng: rand.New(rand.NewPCG(11, 12)), exists: map[int64]bool{}}
+		writes <- w.run(gctx, start.Add(2*time.Second), start.Add(mdbWritesStop))
+		t.Logf("workload: %d transactions: %d inserts, %d updates, %d deletes", w.txns, w.inserts, w.updates, w.deletes)
+	}()
+	fault := make(chan error, 1)
+	var retryLinesWhileDown, retryUniqueWhileDown int
+	var downErrors []string
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fault <- func() error {
+			if !mdbSleepUntil(gctx, start.Add(mdbDownAt)) {
+				return nil
+			}
+			if err := server.Stop(); err != nil {
+				return err
+			}
+			t.Logf("MariaDB stopped at +%v", time.Since(start).Round(time.Second))
+			up := time.Now().Add(mdbDownFor)
+			// Watch retry/ while MariaDB is down: proof that the outage
+			// did send records there, with the errors that sent them.
+			for time.Now().Before(up) {
+				lines, err := localenv.ReadDLQ(dlqDir, dlq.RetryDir)
+				if err == nil && len(lines) > retryLinesWhileDown {
+					retryLinesWhileDown = len(lines)
+					uniq := map[string]bool{}
+					for _, l := range lines {
+						m := l.Message
+						uniq[fmt.Sprint(m.TableName, m.Mod.KeysJSON, m.CommitTimestamp, m.ServerTransactionID, m.RecordSequence)] = true
+					}
+					retryUniqueWhileDown = len(uniq)
+					downErrors = downErrors[:0]
+					for _, l := range lines[:min(3, len(lines))] {
+						downErrors = append(downErrors, l.ErrorMessage)
+					}
+				}
+				next := time.Now().Add(500 * time.Millisecond)
+				if next.After(up) {
+					next = up
+				}
+				if !mdbSleepUntil(gctx, next) {
+					return nil
+				}
+			}
+			if err := server.Start(); err != nil {
+				return err
+			}
+			t.Logf("MariaDB started again at +%v", time.Since(start).Round(time.Second))
+			return nil
+		}()
+	}()
+
+	res := mdbRunPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: mdbRetryPoll})
+	wg.Wait()
+	if err := <-writes; err != nil {
+		t.Fatalf("writing to Spanner: %v", err)
+	}
+	if err := <-fault; err != nil {
+		t.Fatalf("stopping or starting MariaDB: %v", err)
+	}
+	t.Logf("pipeline ended at +%v", time.Since(start).Round(time.Second))
+
+	// The fault must have happened, or the comparison below proves nothing.
+	t.Logf("while MariaDB was down retry/ held up to %d records (%d distinct); errors: %q", retryLinesWhileDown, retryUniqueWhileDown, downErrors)
+	if retryLinesWhileDown == 0 {
+		t.Error("no record reached retry/ while MariaDB was down")
+	}
+	reconsumed := mdbCounter(res, "elementsReconsumedFromDeadLetterQueue")
+	t.Logf("counters: success_record_count %d, elementsReconsumedFromDeadLetterQueue %d, retryable_record_count %d, severe_error_count %d",
+		mdbCounter(res, "success_record_count"), reconsumed, mdbCounter(res, "retryable_record_count"), mdbCounter(res, "severe_error_count"))
+	if reconsumed == 0 {
+		t.Error("elementsReconsumedFromDeadLetterQueue is 0: nothing was re-applied from retry/")
+	}
+	if n := mdbCounter(res, "severe_error_count"); n != 0 {
+		t.Errorf("severe_error_count = %d, want 0", n)
+	}
+
+	rows, mismatches, err := localenv.CompareTable(ctx, client, []localenv.Shard{{DB: mysqlDB}}, localenv.Table{Name: "Accounts", Key: []string{"Id"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := localenv.ReadDLQ(dlqDir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("compared %d Spanner rows: %d mismatches; %d DLQ lines left", rows, len(mismatches), len(lines))
+	if rows == 0 {
+		t.Error("Spanner holds no rows: the workload wrote nothing")
+	}
+	for i, m := range mismatches {
+		if i == 20 {
+			t.Errorf("... and %d more", len(mismatches)-i)
+			break
+		}
+		t.Errorf("mismatch: %v", m)
+	}
+	for _, m := range localenv.Unexplained(mismatches, lines) {
+		t.Errorf("mismatch not accounted for in the DLQ: %v", m)
+	}
+	retryFiles, err := dlq.List(ctx, dlqDir, dlq.RetryDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(retryFiles) != 0 {
+		t.Errorf("retry/ still holds %d files, want every one consumed", len(retryFiles))
+	}
+	// Every record that failed while MariaDB was down was retryable and
+	// is applied now: nothing may be left anywhere in the DLQ.
+	for i, l := range lines {
+		if i == 10 {
+			t.Errorf("... and %d more DLQ lines", len(lines)-i)
+			break
+		}
+		t.Errorf("left in the DLQ: table %s keys %s: %s", l.Message.TableName, l.Message.Mod.KeysJSON, l.ErrorMessage)
+	}
+}
+
+// mdbWorkload writes one small transaction every 100-200 ms: inserts of
+// absent keys, updates and deletes of present ones. It is the only
+// read-write client of its database (the emulator runs one read-write
+// transaction at a time per database).
+type mdbWorkload struct {
+	client                          *spanner.Client
+	rng                             *rand.Rand
+	exists                          map[int64]bool
+	seq                             int64
+	txns, inserts, updates, deletes int
+}
+
+func (w *mdbWorkload) run(ctx context.Context, from, until time.Time) error {
+	if !mdbSleepUntil(ctx, from) {
+		return nil
+	}
+	cols := []string{"Id", "Name", "Balance", "Note"}
+	for time.Now().Before(until) {
+		var muts []*spanner.Mutation
+		next := map[int64]bool{} // key -> exists after this transaction
+		for n := 1 + w.rng.IntN(3); n > 0; n-- {
+			k := int64(1 + w.rng.IntN(mdbKeys))
+			if _, dup := next[k]; dup {
+				continue
+			}
+			w.seq++
+			vals := []any{k, fmt.Sprintf("account %d v%d", k, w.seq), w.rng.Int64N(1_000_000) - 500_000,
+				strings.Repeat("n", w.rng.IntN(40))}
+			switch {
+			case !w.exists[k]:
+				muts = append(muts, spanner.Insert("Accounts", cols, vals))
+				next[k] = true
+				w.inserts++
+			case w.rng.IntN(4) == 0:
+				muts = append(muts, spanner.Delete("Accounts", spanner.Key{k}))
+				next[k] = false
+				w.deletes++
+			default:
+				muts = append(muts, spanner.Update("Accounts", cols, vals))
+				next[k] = true
+				w.updates++
+			}
+		}
+		if _, err := w.client.Apply(ctx, muts); err != nil {
+			return err
+		}
+		w.txns++
+		for k, e := range next {
+			w.exists[k] = e
+		}
+		if !mdbSleepUntil(ctx, time.Now().Add(time.Duration(100+w.rng.IntN(100))*time.Millisecond)) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// mdbSleepUntil sleeps until at and reports false when ctx ends first.
+func mdbSleepUntil(ctx context.Context, at time.Time) bool {
+	tm := time.NewTimer(time.Until(at))
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-tm.C:
+		return true
+	}
+}
+
+func mdbRunPipeline(t *testing.T, ctx context.Context, v params.Values, env pipeline.Env) beam.PipelineResult {
+	t.Helper()
+	cfg, err := params.Parse(v, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pipeline.Prepare(ctx, cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, s := beam.NewPipelineWithRoot()
+	pipeline.Build(s, plan)
+	res, err := ptest.RunWithMetrics(p)
+	if err != nil {
+		t.Fatalf("pipeline: %v", err)
+	}
+	return res
+}
+
+// mdbCounter sums the committed value of a counter over the pipeline's
+// steps. Not Result(): that falls back to the attempted value when the
+// committed one is 0, and prism's attempted values are those of the last
+// progress report of some bundle, so a counter that balances out to 0
+// (retryable_record_count) would read as a partial bundle's count.
+func mdbCounter(res beam.PipelineResult, name string) int64 {
+	var n int64
+	for _, c := range res.Metrics().AllMetrics().Counters() {
+		if c.Key.Name == name {
+			n += c.Committed
+		}
+	}
+	return n
+}
