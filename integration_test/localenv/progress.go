@@ -74,7 +74,9 @@ func (p *Prism) Progress(ctx context.Context) (Progress, error) {
 	if len(jobs.GetJobInfo()) == 0 {
 		return Progress{}, nil
 	}
-	job := jobs.GetJobInfo()[len(jobs.GetJobInfo())-1].GetJobId()
+	info := jobs.GetJobInfo()[len(jobs.GetJobInfo())-1]
+	job := info.GetJobId()
+	ended := info.GetState() == jobpb.JobState_DONE || info.GetState() == jobpb.JobState_FAILED || info.GetState() == jobpb.JobState_CANCELLED
 	m, err := p.jobs.GetJobMetrics(ctx, &jobpb.GetJobMetricsRequest{JobId: job})
 	if err != nil {
 		return Progress{}, err
@@ -93,9 +95,15 @@ func (p *Prism) Progress(ctx context.Context) (Progress, error) {
 		if dst, ok := sums[c.Key.Name]; ok {
 			*dst += max(c.Attempted, c.Committed)
 		}
-		// It goes down as retried records leave retry/.
+		// It goes down as retried records leave retry/, so the largest
+		// value is not the latest; once the job ended, the committed
+		// value is final (even when 0, which Result reads as unset).
 		if c.Key.Name == "retryable_record_count" {
-			out.InRetry += c.Result()
+			if ended {
+				out.InRetry += c.Committed
+			} else {
+				out.InRetry += c.Result()
+			}
 		}
 	}
 	for _, g := range res.AllMetrics().Gauges() {
