@@ -3,6 +3,7 @@ package integration_test
 import (
 	"context"
 	"fmt"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"net"
 	"os"
 	"strings"
@@ -93,7 +94,7 @@ func TestDeadLetterQueueOnGCSWithNotifications(t *testing.T) {
 		}
 		writes <- err
 	}()
-	runPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 10 * time.Minute})
+	testenv.RunPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 10 * time.Minute})
 	if err := <-writes; err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/spanner"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
@@ -71,7 +69,7 @@ func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
 	// Polls at about 0, 4, 8, 12 and 16 s: child 1 is retried after its
 	// parent arrived (at about 4 s) within its 2 retries, and the orphan
 	// uses up its 2 retries and reaches severe/ well before the end at 20 s.
-	runPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 4 * time.Second})
+	testenv.RunPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 4 * time.Second})
 	if err := <-writes; err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +105,7 @@ func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
 	delete(retry, "startTimestamp")
 	delete(retry, "endTimestamp")
 	retry["runMode"] = "retryDLQ"
-	runPipeline(t, ctx, retry, pipeline.Env{})
+	testenv.RunPipeline(t, ctx, retry, pipeline.Env{})
 	expectRows(t, admin, "SELECT Id FROM Children ORDER BY Id", "1,2")
 	for _, f := range severe {
 		if _, err := os.Stat(f); !os.IsNotExist(err) {
@@ -165,36 +163,6 @@ func (f *family) values(d time.Duration) params.Values {
 		"sourceShardsFilePath": f.shardFile, "startTimestamp": start.Format(time.RFC3339Nano),
 		"endTimestamp": start.Add(d).Format(time.RFC3339Nano),
 	}
-}
-
-func runPipeline(t *testing.T, ctx context.Context, v params.Values, env pipeline.Env) beam.PipelineResult {
-	t.Helper()
-	cfg, err := params.Parse(v, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := pipeline.Prepare(ctx, cfg, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, s := beam.NewPipelineWithRoot()
-	pipeline.Build(s, plan)
-	res, err := ptest.RunWithMetrics(p)
-	if err != nil {
-		t.Fatalf("pipeline (%s): %v", cfg.RunMode, err)
-	}
-	return res
-}
-
-// counter sums a counter over the pipeline's steps.
-func counter(res beam.PipelineResult, name string) int64 {
-	var n int64
-	for _, c := range res.Metrics().AllMetrics().Counters() {
-		if c.Key.Name == name {
-			n += c.Result()
-		}
-	}
-	return n
 }
 
 func writeFile(t *testing.T, path, content string) {

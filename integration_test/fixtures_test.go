@@ -1,10 +1,8 @@
 package integration_test
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -268,34 +266,11 @@ func wantRows(t *testing.T, db *sql.DB, query string, want ...string) {
 // dlqLines reads every line filed under sub of the DLQ directory.
 func dlqLines(t *testing.T, root, sub string) []dlq.Line {
 	t.Helper()
-	var out []dlq.Line
-	err := filepath.Walk(filepath.Join(root, sub), func(path string, info os.FileInfo, err error) error {
-		if os.IsNotExist(err) {
-			return nil
-		}
-		if err != nil || info.IsDir() || strings.HasPrefix(info.Name(), ".") {
-			return err
-		}
-		fh, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(nil, 1<<24)
-		for sc.Scan() {
-			var l dlq.Line
-			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			out = append(out, l)
-		}
-		return sc.Err()
-	})
+	lines, err := localenv.ReadDLQ(root, sub)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return lines
 }
 
 // dlqKeys summarises DLQ lines as "table keys" strings.

@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/spanner"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
@@ -120,28 +118,6 @@ func (e *inputEnv) launchError(t *testing.T, v params.Values) error {
 	}
 	t.Fatal("the launch succeeded")
 	return nil
-}
-
-func inputRun(t *testing.T, plan *pipeline.Plan) beam.PipelineResult {
-	t.Helper()
-	p, s := beam.NewPipelineWithRoot()
-	pipeline.Build(s, plan)
-	res, err := ptest.RunWithMetrics(p)
-	if err != nil {
-		t.Fatalf("pipeline: %v", err)
-	}
-	return res
-}
-
-// inputCounter adds up a counter over the pipeline's steps.
-func inputCounter(res beam.PipelineResult, name string) int64 {
-	var n int64
-	for _, c := range res.Metrics().AllMetrics().Counters() {
-		if c.Key.Name == name {
-			n += c.Result()
-		}
-	}
-	return n
 }
 
 // compareAll compares every table over the only shard and fails t for each

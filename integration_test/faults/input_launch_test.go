@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -178,7 +179,7 @@ func TestMalformedLaunchInputs(t *testing.T) {
 		})
 	}
 
-	inputRun(t, e.prepare(t, good, inputPolls(time.Hour)))
+	testenv.RunPlan(t, e.prepare(t, good, inputPolls(time.Hour)))
 	if ms := e.compareAll(t, inputItemsTable); len(ms) != 0 {
 		t.Errorf("%d mismatches after the fixed launch, want none", len(ms))
 	}
@@ -238,7 +239,7 @@ func TestMalformedRetryLines(t *testing.T) {
 			[]*spanner.Mutation{spanner.Insert("Items", cols, []any{int64(1), "one"}), spanner.Insert("Items", cols, []any{int64(2), "two"})},
 			[]*spanner.Mutation{spanner.Update("Items", cols, []any{int64(1), "one, renamed"})})
 	}()
-	inputRun(t, plan)
+	testenv.RunPlan(t, plan)
 	if err := <-writes; err != nil {
 		t.Fatalf("workload: %v", err)
 	}

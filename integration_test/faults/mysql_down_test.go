@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/spanner"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
@@ -142,7 +140,7 @@ func TestMariaDBDown(t *testing.T) {
 		}()
 	}()
 
-	res := mdbRunPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: mdbRetryPoll})
+	res := testenv.RunPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: mdbRetryPoll})
 	wg.Wait()
 	if err := <-writes; err != nil {
 		t.Fatalf("writing to Spanner: %v", err)
@@ -157,13 +155,13 @@ func TestMariaDBDown(t *testing.T) {
 	if retryLinesWhileDown == 0 {
 		t.Error("no record reached retry/ while MariaDB was down")
 	}
-	reconsumed := mdbCounter(res, "elementsReconsumedFromDeadLetterQueue")
+	reconsumed := testenv.Counter(res, "elementsReconsumedFromDeadLetterQueue")
 	t.Logf("counters: success_record_count %d, elementsReconsumedFromDeadLetterQueue %d, retryable_record_count %d, severe_error_count %d",
-		mdbCounter(res, "success_record_count"), reconsumed, mdbCounter(res, "retryable_record_count"), mdbCounter(res, "severe_error_count"))
+		testenv.Counter(res, "success_record_count"), reconsumed, testenv.Counter(res, "retryable_record_count"), testenv.Counter(res, "severe_error_count"))
 	if reconsumed == 0 {
 		t.Error("elementsReconsumedFromDeadLetterQueue is 0: nothing was re-applied from retry/")
 	}
-	if n := mdbCounter(res, "severe_error_count"); n != 0 {
+	if n := testenv.Counter(res, "severe_error_count"); n != 0 {
 		t.Errorf("severe_error_count = %d, want 0", n)
 	}
 
@@ -274,38 +272,4 @@ func mdbSleepUntil(ctx context.Context, at time.Time) bool {
 	case <-tm.C:
 		return true
 	}
-}
-
-func mdbRunPipeline(t *testing.T, ctx context.Context, v params.Values, env pipeline.Env) beam.PipelineResult {
-	t.Helper()
-	cfg, err := params.Parse(v, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := pipeline.Prepare(ctx, cfg, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, s := beam.NewPipelineWithRoot()
-	pipeline.Build(s, plan)
-	res, err := ptest.RunWithMetrics(p)
-	if err != nil {
-		t.Fatalf("pipeline: %v", err)
-	}
-	return res
-}
-
-// mdbCounter sums the committed value of a counter over the pipeline's
-// steps. Not Result(): that falls back to the attempted value when the
-// committed one is 0, and prism's attempted values are those of the last
-// progress report of some bundle, so a counter that balances out to 0
-// (retryable_record_count) would read as a partial bundle's count.
-func mdbCounter(res beam.PipelineResult, name string) int64 {
-	var n int64
-	for _, c := range res.Metrics().AllMetrics().Counters() {
-		if c.Key.Name == name {
-			n += c.Committed
-		}
-	}
-	return n
 }
