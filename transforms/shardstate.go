@@ -3,6 +3,7 @@ package transforms
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -11,19 +12,26 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 )
 
-// shardState remembers which shards a writer instance found unreachable,
-// so that an outage is logged when it starts and when it ends rather than
-// at every batch that fails meanwhile. Each writer instance logs its own
-// view; a DoFn instance runs one bundle at a time, so no lock is needed.
+// shardState remembers which shards were found unreachable, so that an
+// outage is logged when it starts and when it ends rather than at every
+// batch that fails meanwhile. The writers of one worker process share one
+// (workerShards): a worker runs many writer instances at once, and one
+// line per worker and outage is what an operator wants to read.
 type shardState struct {
+	mu   sync.Mutex
 	down map[string]time.Time // shard -> first failure seen
 }
+
+// workerShards is the shard state of this worker process.
+var workerShards = &shardState{}
 
 // note records the outcome of a write of records to shard: err is what the
 // applier returned, applied how many rows reached MySQL. Only rows written
 // prove the shard is back: a batch of stale or unmappable records succeeds
 // without MySQL.
 func (s *shardState) note(ctx context.Context, shard string, records, applied int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err == nil {
 		if applied == 0 {
 			return

@@ -88,7 +88,6 @@ type writeFn struct {
 	releases []func()
 	buf      map[string][]record.Record
 	dlq      dlq.Writer
-	shards   shardState
 }
 
 func (f *writeFn) Setup(ctx context.Context) error {
@@ -197,7 +196,7 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	}
 	start := time.Now()
 	out, err := f.applier.ApplyIsolating(ctx, db, batch)
-	f.shards.note(ctx, shard, len(batch), len(out.Applied), err)
+	workerShards.note(ctx, shard, len(batch), len(out.Applied), err)
 	switch {
 	case err != nil && errclass.IsConnectionError(err) && ctx.Err() == nil:
 		// The shard failed as a whole, not a record of the batch: it is
