@@ -3,7 +3,7 @@ package integration_test
 import (
 	"context"
 	"fmt"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"net"
 	"os"
 	"strings"
@@ -94,7 +94,7 @@ func TestDeadLetterQueueOnGCSWithNotifications(t *testing.T) {
 		}
 		writes <- err
 	}()
-	testenv.RunPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 10 * time.Minute})
+	testrun.Pipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 10 * time.Minute})
 	if err := <-writes; err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package integration_test
 import (
 	"context"
 	"fmt"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +18,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
 	"github.com/revrepl/spanner-to-sourcedb/template/params"
@@ -96,14 +96,14 @@ func TestRetryAllDLQ(t *testing.T) {
 
 	res := job.cancel(t)
 	// Each line was read once: 2 from retry/, 2 from severe/, 1 late.
-	if n := testenv.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n != 5 {
+	if n := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n != 5 {
 		t.Errorf("elementsReconsumedFromDeadLetterQueue = %d, want 5", n)
 	}
 	// A record sent back to severe/ by a retry run is not a new severe error.
-	if n := testenv.Counter(res, "element_requeued_for_retry_count"); n != 1 {
+	if n := testrun.Counter(res, "element_requeued_for_retry_count"); n != 1 {
 		t.Errorf("element_requeued_for_retry_count = %d, want 1", n)
 	}
-	if n := testenv.Counter(res, "severe_error_count"); n != 0 {
+	if n := testrun.Counter(res, "severe_error_count"); n != 0 {
 		t.Errorf("severe_error_count = %d, want 0", n)
 	}
 }

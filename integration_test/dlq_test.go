@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,7 +70,7 @@ func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
 	// Polls at about 0, 4, 8, 12 and 16 s: child 1 is retried after its
 	// parent arrived (at about 4 s) within its 2 retries, and the orphan
 	// uses up its 2 retries and reaches severe/ well before the end at 20 s.
-	testenv.RunPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 4 * time.Second})
+	testrun.Pipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 4 * time.Second})
 	if err := <-writes; err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestDeadLetterQueueRetryAndRetryDLQ(t *testing.T) {
 	delete(retry, "startTimestamp")
 	delete(retry, "endTimestamp")
 	retry["runMode"] = "retryDLQ"
-	testenv.RunPipeline(t, ctx, retry, pipeline.Env{})
+	testrun.Pipeline(t, ctx, retry, pipeline.Env{})
 	expectRows(t, admin, "SELECT Id FROM Children ORDER BY Id", "1,2")
 	for _, f := range severe {
 		if _, err := os.Stat(f); !os.IsNotExist(err) {

@@ -3,6 +3,7 @@ package integration_test
 import (
 	"context"
 	"fmt"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"math/big"
 	"testing"
 	"time"
@@ -68,15 +69,15 @@ func TestRetryDLQFixtureEndsConsistent(t *testing.T) {
 		}
 		writes <- err
 	}()
-	res := testenv.RunPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 3 * time.Second})
+	res := testrun.Pipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 3 * time.Second})
 	if err := <-writes; err != nil {
 		t.Fatal(err)
 	}
 	// Both first attempts failed and came back from retry/.
-	if n := testenv.Counter(res, "retryable_record_count"); n != 0 {
+	if n := testrun.Counter(res, "retryable_record_count"); n != 0 {
 		t.Errorf("retryable_record_count = %d, want 0 once everything is applied", n)
 	}
-	if n := testenv.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n < 2 {
+	if n := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n < 2 {
 		t.Errorf("%d records came back from retry/, want at least the customer and the order", n)
 	}
 	wantRows(t, admin, "SELECT CustomerId, CustomerName, CreditLimit, LegacyRegion FROM Customers ORDER BY CustomerId",

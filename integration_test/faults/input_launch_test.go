@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -179,7 +179,7 @@ func TestMalformedLaunchInputs(t *testing.T) {
 		})
 	}
 
-	testenv.RunPlan(t, e.prepare(t, good, inputPolls(time.Hour)))
+	testrun.Plan(t, e.prepare(t, good, inputPolls(time.Hour)))
 	if ms := e.compareAll(t, inputItemsTable); len(ms) != 0 {
 		t.Errorf("%d mismatches after the fixed launch, want none", len(ms))
 	}
@@ -239,7 +239,7 @@ func TestMalformedRetryLines(t *testing.T) {
 			[]*spanner.Mutation{spanner.Insert("Items", cols, []any{int64(1), "one"}), spanner.Insert("Items", cols, []any{int64(2), "two"})},
 			[]*spanner.Mutation{spanner.Update("Items", cols, []any{int64(1), "one, renamed"})})
 	}()
-	testenv.RunPlan(t, plan)
+	testrun.Plan(t, plan)
 	if err := <-writes; err != nil {
 		t.Fatalf("workload: %v", err)
 	}

@@ -2,7 +2,7 @@ package faults
 
 import (
 	"context"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"math/big"
 	"strings"
 	"testing"
@@ -92,7 +92,7 @@ func TestForeignKeyOrder(t *testing.T) {
 				[]*spanner.Mutation{spanner.Update("Children", []string{"Id", "Label"}, []any{int64(1), "c1 renamed"})})
 		}()
 	}()
-	res := testenv.RunPlan(t, plan)
+	res := testrun.Plan(t, plan)
 	if err := <-writes; err != nil {
 		t.Fatalf("workload: %v", err)
 	}
@@ -101,7 +101,7 @@ func TestForeignKeyOrder(t *testing.T) {
 	// Every attempt, the retries included, failed for the one reason.
 	inputWantAll(t, "the child inserted before its parent", retry.errors("Children", `{"Id":"1"}`), "Error 1452")
 	inputWantAll(t, "the parent deleted before its child", retry.errors("Parents", `{"Id":"2"}`), "Error 1451")
-	if n := testenv.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n < 2 {
+	if n := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n < 2 {
 		t.Errorf("%d records reconsumed from retry/, want at least the 2 that failed", n)
 	}
 	if ms := e.compareAll(t, inputFKTables...); len(ms) != 0 {
@@ -220,7 +220,7 @@ func TestTooLargeValues(t *testing.T) {
 			spanner.Update("Notes", []string{"Id", "Msg"}, []any{int64(5), "yes!"}),
 		})
 	}()
-	testenv.RunPlan(t, plan)
+	testrun.Plan(t, plan)
 	if err := <-writes; err != nil {
 		t.Fatalf("workload: %v", err)
 	}

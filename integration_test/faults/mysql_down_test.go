@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -140,7 +141,7 @@ func TestMariaDBDown(t *testing.T) {
 		}()
 	}()
 
-	res := testenv.RunPipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: mdbRetryPoll})
+	res := testrun.Pipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: mdbRetryPoll})
 	wg.Wait()
 	if err := <-writes; err != nil {
 		t.Fatalf("writing to Spanner: %v", err)
@@ -155,13 +156,13 @@ func TestMariaDBDown(t *testing.T) {
 	if retryLinesWhileDown == 0 {
 		t.Error("no record reached retry/ while MariaDB was down")
 	}
-	reconsumed := testenv.Counter(res, "elementsReconsumedFromDeadLetterQueue")
+	reconsumed := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue")
 	t.Logf("counters: success_record_count %d, elementsReconsumedFromDeadLetterQueue %d, retryable_record_count %d, severe_error_count %d",
-		testenv.Counter(res, "success_record_count"), reconsumed, testenv.Counter(res, "retryable_record_count"), testenv.Counter(res, "severe_error_count"))
+		testrun.Counter(res, "success_record_count"), reconsumed, testrun.Counter(res, "retryable_record_count"), testrun.Counter(res, "severe_error_count"))
 	if reconsumed == 0 {
 		t.Error("elementsReconsumedFromDeadLetterQueue is 0: nothing was re-applied from retry/")
 	}
-	if n := testenv.Counter(res, "severe_error_count"); n != 0 {
+	if n := testrun.Counter(res, "severe_error_count"); n != 0 {
 		t.Errorf("severe_error_count = %d, want 0", n)
 	}
 

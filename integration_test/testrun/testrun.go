@@ -1,4 +1,7 @@
-package testenv
+// Package testrun runs the template's pipeline to its end in tests, as a
+// user would launch it. It is apart from testenv because the unit tests of
+// the packages the pipeline is built from use testenv.
+package testrun
 
 import (
 	"context"
@@ -12,9 +15,9 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/template/params"
 )
 
-// RunPipeline launches the template with v as a user would (parse,
+// Pipeline launches the template with v as a user would (parse,
 // launch-time checks, graph) and runs it to its end on the test runner.
-func RunPipeline(t testing.TB, ctx context.Context, v params.Values, env pipeline.Env) beam.PipelineResult {
+func Pipeline(t testing.TB, ctx context.Context, v params.Values, env pipeline.Env) beam.PipelineResult {
 	t.Helper()
 	cfg, err := params.Parse(v, time.Now())
 	if err != nil {
@@ -24,11 +27,11 @@ func RunPipeline(t testing.TB, ctx context.Context, v params.Values, env pipelin
 	if err != nil {
 		t.Fatal(err)
 	}
-	return RunPlan(t, plan)
+	return Plan(t, plan)
 }
 
-// RunPlan runs a prepared plan to its end on the test runner.
-func RunPlan(t testing.TB, plan *pipeline.Plan) beam.PipelineResult {
+// Plan runs a prepared plan to its end on the test runner.
+func Plan(t testing.TB, plan *pipeline.Plan) beam.PipelineResult {
 	t.Helper()
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)
