@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/revrepl/spanner-to-sourcedb/io/poll"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -37,6 +38,7 @@ var (
 // end, until a last poll after EndMillis (files written to retry/ after that
 // wait for a retryAllDLQ run).
 type pollRetryFn struct {
+	poll.Impulse
 	Root           string
 	IntervalMillis int64
 	EndMillis      int64 // Unix milliseconds; 0 = never
@@ -68,28 +70,6 @@ func (f *pollRetryFn) Teardown() {
 	if f.notes != nil {
 		f.notes.Close()
 	}
-}
-
-func (f *pollRetryFn) CreateInitialRestriction(_ []byte) offsetrange.Restriction {
-	return offsetrange.Restriction{Start: 0, End: 1<<63 - 1}
-}
-
-func (f *pollRetryFn) SplitRestriction(_ []byte, rest offsetrange.Restriction) []offsetrange.Restriction {
-	return []offsetrange.Restriction{rest}
-}
-
-func (f *pollRetryFn) RestrictionSize(_ []byte, _ offsetrange.Restriction) float64 { return 1 }
-
-func (f *pollRetryFn) CreateTracker(rest offsetrange.Restriction) *sdf.LockRTracker {
-	return sdf.NewLockRTracker(offsetrange.NewTracker(rest))
-}
-
-func (f *pollRetryFn) TruncateRestriction(_ *sdf.LockRTracker, _ []byte) offsetrange.Restriction {
-	return offsetrange.Restriction{}
-}
-
-func (f *pollRetryFn) CreateWatermarkEstimator() *sdf.ManualWatermarkEstimator {
-	return &sdf.ManualWatermarkEstimator{}
 }
 
 func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEstimator, rt *sdf.LockRTracker,

@@ -2,6 +2,7 @@ package changestream
 
 import (
 	"context"
+	"github.com/revrepl/spanner-to-sourcedb/io/poll"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -17,32 +18,11 @@ import (
 // restriction only counts polls; it ends when every partition has finished.
 type detectFn struct {
 	clientFn
+	poll.Impulse
 }
 
 func (f *detectFn) Setup(ctx context.Context) error { return f.setup(ctx, false) }
 func (f *detectFn) Teardown()                       { f.teardown() }
-
-func (f *detectFn) CreateInitialRestriction(_ []byte) offsetrange.Restriction {
-	return offsetrange.Restriction{Start: 0, End: meta.Unbounded}
-}
-
-func (f *detectFn) SplitRestriction(_ []byte, rest offsetrange.Restriction) []offsetrange.Restriction {
-	return []offsetrange.Restriction{rest}
-}
-
-func (f *detectFn) RestrictionSize(_ []byte, _ offsetrange.Restriction) float64 { return 1 }
-
-func (f *detectFn) CreateTracker(rest offsetrange.Restriction) *sdf.LockRTracker {
-	return sdf.NewLockRTracker(offsetrange.NewTracker(rest))
-}
-
-func (f *detectFn) TruncateRestriction(_ *sdf.LockRTracker, _ []byte) offsetrange.Restriction {
-	return offsetrange.Restriction{}
-}
-
-func (f *detectFn) CreateWatermarkEstimator() *sdf.ManualWatermarkEstimator {
-	return &sdf.ManualWatermarkEstimator{}
-}
 
 func (f *detectFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEstimator, rt *sdf.LockRTracker,
 	_ []byte, emit func(beam.EventTime, meta.Partition)) (sdf.ProcessContinuation, error) {

@@ -29,7 +29,7 @@ func init() {
 func Read(s beam.Scope, cfg Config) beam.PCollection {
 	s = s.Scope("changestream.Read")
 	imp := beam.Impulse(s)
-	parts := beam.ParDo(s.Scope("DetectPartitions"), &detectFn{clientFn{Config: cfg}}, imp)
+	parts := beam.ParDo(s.Scope("DetectPartitions"), &detectFn{clientFn: clientFn{Config: cfg}}, imp)
 	parts = beam.Reshuffle(s, parts)
 	return beam.ParDo(s.Scope("ReadPartition"), &readFn{clientFn: clientFn{Config: cfg}}, parts)
 }
