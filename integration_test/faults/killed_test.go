@@ -70,7 +70,7 @@ func TestKilledPipelineRelaunchedLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	bin := buildTemplate(t)
+	bin := testenv.BuildTemplate(t)
 	dlqDir := t.TempDir()
 
 	start := time.Now().UTC()
@@ -195,22 +195,6 @@ func TestKilledPipelineRelaunchedLosesNothing(t *testing.T) {
 	if t.Failed() {
 		t.Logf("first job's output:\n%s\nrelaunch's output:\n%s", first.tail(), second.tail())
 	}
-}
-
-// buildTemplate builds the template binary; the build cache makes that
-// cheap after the test binary itself was built.
-func buildTemplate(t *testing.T) string {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build the template: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "template")
-	cmd := exec.Command(gobin, "build", "-o", bin, "github.com/revrepl/spanner-to-sourcedb/template")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./template: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // child is one run of the template binary.
