@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"math/big"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func noFailures(t *testing.T, f *fixtureRun) {
 
 func wantLine(t *testing.T, lines []dlq.Line, table, keys, msg string) {
 	t.Helper()
-	got := dlqKeys(lines)
+	got := localenv.DLQByKey(lines)
 	l, ok := got[table+" "+keys]
 	if !ok {
 		t.Errorf("no DLQ line for %s %s; have %v", table, keys, keysOf(got))
@@ -130,7 +131,7 @@ func googleRun(t *testing.T) *fixtureRun {
 				wantWarning(t, f, `table "`+tbl+`": source table "`+tbl+`": it has no primary key`)
 				wantRows(t, f.db, "SELECT COUNT(*) FROM "+tbl, "0")
 			}
-			severe := dlqKeys(dlqLines(t, f.dlqDir, dlq.SevereDir))
+			severe := localenv.DLQByKey(dlqLines(t, f.dlqDir, dlq.SevereDir))
 			for _, k := range []string{`generated_pk_column_table {"generated_column_col":"a1 "}`, `generated_pk_column_table {"generated_column_col":"d1 "}`,
 				`generated_to_non_generated_column_table {"generated_column_pk_col":"pk-n1"}`, `generated_to_non_generated_column_table {"generated_column_pk_col":"pk-n2"}`} {
 				if l, ok := severe[k]; !ok || !strings.Contains(l.ErrorMessage, "it has no primary key") {
@@ -142,7 +143,7 @@ func googleRun(t *testing.T) *fixtureRun {
 				t.Errorf("unexpected severe record %s: %s", k, l.ErrorMessage)
 			}
 			if l := dlqLines(t, f.dlqDir, dlq.RetryDir); len(l) > 0 {
-				t.Errorf("retry/ has %d records: %v", len(l), keysOf(dlqKeys(l)))
+				t.Errorf("retry/ has %d records: %v", len(l), keysOf(localenv.DLQByKey(l)))
 			}
 			wantLine(t, dlqLines(t, f.dlqDir, "skip"), "spanner_only_table", `{"id":"1"}`, "Skipped record from reverse replication")
 			wantWarning(t, f, `table "spanner_only_table": table does not exist at the source`)
@@ -292,7 +293,7 @@ func stringOverridesRun(t *testing.T) *fixtureRun {
 			wantRows(t, f.db, "SELECT CustomerId, LegacyOrderSystem, OrderId, OrderValue FROM Orders", "1|web|100|12.50")
 			wantLine(t, dlqLines(t, f.dlqDir, dlq.RetryDir), "Customers", `{"CustomerId":"2"}`, "CHK_CreditLimit")
 			if l := dlqLines(t, f.dlqDir, dlq.SevereDir); len(l) > 0 {
-				t.Errorf("severe/ has %v", keysOf(dlqKeys(l)))
+				t.Errorf("severe/ has %v", keysOf(localenv.DLQByKey(l)))
 			}
 			wantWarning(t, f, `table "Orders": the source key of Orders is not Spanner's key, so each delete reads the deleted row from Spanner`)
 		},

@@ -273,15 +273,6 @@ func dlqLines(t *testing.T, root, sub string) []dlq.Line {
 	return lines
 }
 
-// dlqKeys summarises DLQ lines as "table keys" strings.
-func dlqKeys(lines []dlq.Line) map[string]dlq.Line {
-	out := map[string]dlq.Line{}
-	for _, l := range lines {
-		out[l.Message.TableName+" "+l.Message.Mod.KeysJSON] = l
-	}
-	return out
-}
-
 // shadowKeys lists the keys (first key column, as text) of a shadow table.
 func shadowKeys(t *testing.T, f *fixtureRun, table, keyCol string) []string {
 	t.Helper()

@@ -3,6 +3,7 @@ package integration_test
 import (
 	"context"
 	"fmt"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"math/big"
 	"testing"
@@ -85,7 +86,7 @@ func TestRetryDLQFixtureEndsConsistent(t *testing.T) {
 	wantRows(t, admin, "SELECT CustomerId, LegacyOrderSystem, OrderId, OrderValue FROM Orders", "3|web|300|99.00")
 	for _, sub := range []string{dlq.RetryDir, dlq.SevereDir} {
 		if l := dlqLines(t, root, sub); len(l) > 0 {
-			t.Errorf("%s/ still has %v", sub, keysOf(dlqKeys(l)))
+			t.Errorf("%s/ still has %v", sub, keysOf(localenv.DLQByKey(l)))
 		}
 	}
 }

@@ -157,15 +157,6 @@ func (e *inputEnv) dlqLines(t *testing.T, sub string) []dlq.Line {
 	return lines
 }
 
-// inputDLQByKey indexes lines by "table keysJson".
-func inputDLQByKey(lines []dlq.Line) map[string]dlq.Line {
-	out := map[string]dlq.Line{}
-	for _, l := range lines {
-		out[l.Message.TableName+" "+l.Message.Mod.KeysJSON] = l
-	}
-	return out
-}
-
 // inputMismatchKey renders a mismatch of a single-column INT64 key the way the
 // change stream writes keysJson, so that it can be compared with DLQ lines.
 func inputMismatchKey(m localenv.Mismatch) string {

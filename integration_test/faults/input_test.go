@@ -241,7 +241,7 @@ func TestTooLargeValues(t *testing.T) {
 		`Items {"Id":"4"}`: "does not fit DECIMAL(5,2)",
 		`Items {"Id":"5"}`: "-129 is out of range [-128, 127]",
 	}
-	severe := inputDLQByKey(e.dlqLines(t, dlq.SevereDir))
+	severe := localenv.DLQByKey(e.dlqLines(t, dlq.SevereDir))
 	for k, msg := range want {
 		l, ok := severe[k]
 		switch {

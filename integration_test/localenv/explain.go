@@ -70,3 +70,12 @@ func Unexplained(mismatches []Mismatch, lines []dlq.Line) []Mismatch {
 	}
 	return out
 }
+
+// DLQByKey indexes lines by "table keysJson", the way a test names a record.
+func DLQByKey(lines []dlq.Line) map[string]dlq.Line {
+	out := map[string]dlq.Line{}
+	for _, l := range lines {
+		out[l.Message.TableName+" "+l.Message.Mod.KeysJSON] = l
+	}
+	return out
+}

@@ -24,9 +24,8 @@ import (
 // Level is the lowest level written (Info by default).
 var Level = new(slog.LevelVar)
 
-// L is the logger behind Debug, Info, Warn and Error, for code that wants
-// slog's own API; pass ctx (InfoContext etc.) so Beam can tag the entry.
-var L = slog.New(Handler{})
+// handler is the handler behind Debug, Info, Warn and Error.
+var handler slog.Handler = Handler{}
 
 // Debug logs an event at debug level; args are slog key-value pairs or
 // slog.Attr values.
@@ -44,7 +43,7 @@ func Error(ctx context.Context, msg string, args ...any) { output(ctx, slog.Leve
 // output builds the record itself, as slog's wrapping example does, so the
 // source location is the caller of Info rather than Info.
 func output(ctx context.Context, level slog.Level, msg string, args []any) {
-	h := L.Handler()
+	h := handler
 	if !h.Enabled(ctx, level) {
 		return
 	}

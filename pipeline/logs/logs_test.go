@@ -72,7 +72,7 @@ func TestHandler(t *testing.T) {
 			Info(ctx, "z", slog.Group("shard", "id", "s1", "host", "h"), slog.Group("", "inline", 1), slog.Group("none"), slog.Attr{})
 		}, beamlog.SevInfo, "z shard.id=s1 shard.host=h inline=1"},
 		{"with", func() {
-			L.With("stream", "s").WithGroup("p").With("token", "t").InfoContext(ctx, "w", "start", 5)
+			slog.New(Handler{}).With("stream", "s").WithGroup("p").With("token", "t").InfoContext(ctx, "w", "start", 5)
 		}, beamlog.SevInfo, "w stream=s p.token=t p.start=5"},
 		{"debug off", func() { Debug(ctx, "hidden") }, 0, ""},
 		{"newline", func() { Info(ctx, "n", "sql", "a\nb") }, beamlog.SevInfo, `n sql="a\nb"`},
@@ -105,13 +105,13 @@ func TestLevel(t *testing.T) {
 }
 
 // The worker reports the logging line from a frame count; it must be the
-// caller's line, through the package functions and through L.
+// caller's line, through the package functions and through a slog.Logger.
 func TestLocation(t *testing.T) {
 	c := capturing(t)
 	ctx := context.Background()
 	_, _, line, _ := runtime.Caller(0)
 	Info(ctx, "a")
-	L.WarnContext(ctx, "b")
+	slog.New(Handler{}).WarnContext(ctx, "b")
 	got := c.take()
 	want := []string{fmt.Sprintf("logs_test.go:%d", line+1), fmt.Sprintf("logs_test.go:%d", line+2)}
 	if len(got) != 2 || got[0].loc != want[0] || got[1].loc != want[1] {
