@@ -27,8 +27,9 @@ const RequireServicesEnv = "REVREPL_REQUIRE_SERVICES"
 
 // MySQLParams are the DSN parameters every test connection uses: client-side
 // interpolation (as the writer uses), raw DATETIME text, UTF-8 and a UTC
-// session so TIMESTAMP columns store exactly what was bound.
-const MySQLParams = "interpolateParams=true&parseTime=false&charset=utf8mb4&loc=UTC&time_zone=%27%2B00%3A00%27"
+// session so TIMESTAMP columns store exactly what was bound, and found rows
+// as row counts (the writer's unique-key path relies on it).
+const MySQLParams = "interpolateParams=true&parseTime=false&charset=utf8mb4&loc=UTC&time_zone=%27%2B00%3A00%27&clientFoundRows=true"
 
 // Unavailable skips t, or fails it when REVREPL_REQUIRE_SERVICES=1.
 func Unavailable(t testing.TB, format string, args ...any) {

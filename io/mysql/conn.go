@@ -23,6 +23,9 @@ func DSN(s Shard) (string, error) {
 	c.Addr = net.JoinHostPort(s.Host, string(s.Port))
 	c.DBName = s.DBName
 	c.InterpolateParams = true
+	// An UPDATE's row count tells whether the row exists even when no
+	// value changed (the unique-key-safe writer relies on it).
+	c.ClientFoundRows = true
 	c.ParseTime = false
 	c.Loc = time.UTC
 	c.Timeout = 10 * time.Second

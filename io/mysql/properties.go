@@ -32,6 +32,7 @@ var fixed = map[string]string{
 	"time_zone": "the session runs in UTC", "charset": "the template writes utf8mb4",
 	"multiStatements":   "the template sends one statement per call",
 	"interpolateParams": "the template binds values on the client",
+	"clientFoundRows":   "the writer counts matched rows, not changed ones",
 }
 
 // sslModes maps JDBC sslMode values to the Go driver's tls parameter.

@@ -9,8 +9,8 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
 )
 
-// ReadSchema reads the tables, columns and primary keys of the shard's
-// database from information_schema.
+// ReadSchema reads the tables, columns, primary keys and secondary unique
+// indexes of the shard's database from information_schema.
 func ReadSchema(ctx context.Context, db *sql.DB, dbName string) (schema.Source, error) {
 	s := schema.Source{Tables: map[string]schema.SourceTable{}}
 	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE,
@@ -56,7 +56,40 @@ func ReadSchema(ctx context.Context, db *sql.DB, dbName string) (schema.Source, 
 			s.Tables[table] = t
 		}
 	}
-	return s, keys.Err()
+	if err := keys.Err(); err != nil {
+		return s, err
+	}
+	return s, readUniqueKeys(ctx, db, dbName, s)
+}
+
+// readUniqueKeys adds each table's unique indexes other than the primary
+// key: the writer must never let a row's values land in another row through
+// them (see io/sink/unique.go).
+func readUniqueKeys(ctx context.Context, db *sql.DB, dbName string, s schema.Source) error {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY'
+		ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`, dbName)
+	if err != nil {
+		return fmt.Errorf("reading unique indexes of %s: %w", dbName, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, index, col string
+		if err := rows.Scan(&table, &index, &col); err != nil {
+			return err
+		}
+		t, ok := s.Tables[table]
+		if !ok {
+			continue
+		}
+		if n := len(t.UniqueKeys); n == 0 || t.UniqueKeys[n-1].Name != index {
+			t.UniqueKeys = append(t.UniqueKeys, schema.UniqueKey{Name: index})
+		}
+		u := &t.UniqueKeys[len(t.UniqueKeys)-1]
+		u.Columns = append(u.Columns, col)
+		s.Tables[table] = t
+	}
+	return rows.Err()
 }
 
 // isGenerated reads information_schema.COLUMNS.EXTRA: MySQL says "VIRTUAL

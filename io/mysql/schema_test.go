@@ -8,6 +8,7 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
 )
 
 func TestIsGenerated(t *testing.T) {
@@ -42,6 +43,8 @@ func TestReadSchema(t *testing.T) {
 		"CREATE TABLE t (b INT NOT NULL, a VARCHAR(20), g1 VARCHAR(30) AS (CONCAT(a, '!')) VIRTUAL, g2 INT AS (b * 2) STORED, " +
 			"at TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, u INT UNSIGNED, PRIMARY KEY (a, b))",
 		"CREATE TABLE nokey (x INT)",
+		"CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(50), org INT, login VARCHAR(20), nick VARCHAR(20), " +
+			"UNIQUE KEY by_email (email), UNIQUE KEY by_login (login, org), KEY by_nick (nick))",
 	} {
 		if _, err := db.Exec(st); err != nil {
 			t.Fatal(err)
@@ -73,5 +76,12 @@ func TestReadSchema(t *testing.T) {
 	}
 	if k := s.Tables["nokey"].PrimaryKey; len(k) != 0 {
 		t.Errorf("nokey has key %v", k)
+	}
+	if u := tbl.UniqueKeys; len(u) != 0 {
+		t.Errorf("t has unique keys %v beside its primary key", u)
+	}
+	wantUnique := []schema.UniqueKey{{Name: "by_email", Columns: []string{"email"}}, {Name: "by_login", Columns: []string{"login", "org"}}}
+	if u := s.Tables["users"].UniqueKeys; !reflect.DeepEqual(u, wantUnique) {
+		t.Errorf("users unique keys %+v, want %+v (non-unique by_nick left out, columns in index order)", u, wantUnique)
 	}
 }

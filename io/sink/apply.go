@@ -33,6 +33,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"cloud.google.com/go/spanner"
@@ -122,8 +123,9 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 	if len(ps) == 0 {
 		return out, nil
 	}
+	var clashes []Failure // rows MySQL refused for a unique value (unique.go)
 	_, err := a.Meta.ReadWriteTransactionWithOptions(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
-		out.Applied, out.Filtered, out.Stale, out.Superseded = nil, nil, 0, 0
+		out.Applied, out.Filtered, out.Stale, out.Superseded, clashes = nil, nil, 0, 0, nil
 		stored, err := readVersions(ctx, tx, ps)
 		if err != nil {
 			return err
@@ -142,21 +144,34 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 		if len(d.Apply) == 0 {
 			return nil
 		}
-		var apply, write []prepared
+		var write []prepared
+		var writeFrom []int // index into ps of each row of write
 		for _, idx := range d.Apply {
-			apply = append(apply, ps[idx])
 			if !ps[idx].row.Filtered {
 				write = append(write, ps[idx])
+				writeFrom = append(writeFrom, idx)
 			}
 		}
+		clashed := map[int]error{}
 		if len(write) > 0 {
-			if err := a.writeMySQL(ctx, tx, db, write); err != nil {
+			c, err := a.writeMySQL(ctx, tx, db, write)
+			if err != nil {
 				return err
 			}
+			for i, e := range c {
+				clashed[writeFrom[i]] = e
+			}
 		}
-		muts := make([]*spanner.Mutation, len(apply))
-		for i, p := range apply {
-			muts[i] = p.table.Mutation(p.key, p.version)
+		muts := make([]*spanner.Mutation, 0, len(d.Apply))
+		for _, idx := range d.Apply {
+			p := ps[idx]
+			if e, ok := clashed[idx]; ok {
+				// Not written: its shadow row stays as it was, so the
+				// retry from the DLQ applies it.
+				clashes = append(clashes, Failure{Record: p.rec, Err: e})
+				continue
+			}
+			muts = append(muts, p.table.Mutation(p.key, p.version))
 			if p.row.Filtered {
 				out.Filtered = append(out.Filtered, p.rec)
 			} else {
@@ -168,6 +183,7 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 	if err != nil {
 		return Outcome{Failed: out.Failed}, err
 	}
+	out.Failed = append(out.Failed, clashes...)
 	return out, nil
 }
 
@@ -222,36 +238,51 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 }
 
 // writeMySQL applies the rows in one MySQL transaction and commits it only
-// if the shadow rows are unchanged.
-func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (err error) {
-	stmts, err := statements(apply)
+// if the shadow rows are unchanged. Rows that clash on a unique index with
+// a row of another key come back by index into apply (see unique.go); the
+// others are committed.
+func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (clashes map[int]error, err error) {
+	steps, err := a.statements(apply)
 	if err != nil {
-		return &BatchError{Err: err}
+		return nil, &BatchError{Err: err}
 	}
 	mtx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("MySQL: starting a transaction: %w", err)
+		return nil, fmt.Errorf("MySQL: starting a transaction: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			_ = mtx.Rollback()
 		}
 	}()
-	for _, st := range stmts {
+	for _, st := range steps {
+		if st.unique != nil {
+			c, err := applyUnique(ctx, mtx, st.unique)
+			if err != nil {
+				return nil, err
+			}
+			for idx, e := range c {
+				if clashes == nil {
+					clashes = map[int]error{}
+				}
+				clashes[idx] = e
+			}
+			continue
+		}
 		if _, err := mtx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			return &BatchError{Err: err, SQL: st.SQL}
+			return nil, &BatchError{Err: err, SQL: st.SQL}
 		}
 	}
 	if err := a.checkAlive(ctx, tx, apply[0]); err != nil {
-		return err
+		return nil, err
 	}
 	if err := mtx.Commit(); err != nil {
-		return fmt.Errorf("MySQL: commit: %w", err)
+		return nil, fmt.Errorf("MySQL: commit: %w", err)
 	}
 	if a.Hooks.AfterMySQLCommit != nil {
-		return a.Hooks.AfterMySQLCommit()
+		return nil, a.Hooks.AfterMySQLCommit()
 	}
-	return nil
+	return clashes, nil
 }
 
 // checkAlive makes sure, just before MySQL commits, that the Spanner
@@ -289,23 +320,39 @@ func (e *BatchError) Error() string {
 
 func (e *BatchError) Unwrap() error { return e.Err }
 
-// statements groups rows into multi-row statements: one upsert per table and
-// column list, one delete per table. Upserts and deletes touch distinct keys
-// (one change per key), so their relative order does not matter.
-func statements(apply []prepared) ([]dml.Statement, error) {
+// step is one statement, or the rows of a table with secondary unique
+// indexes, written one by one (unique.go).
+type step struct {
+	dml.Statement
+	unique []uniqueRow
+}
+
+// statements orders the rows' writes: first the deletes, one multi-row
+// statement per table, then the upserts, one multi-row statement per table
+// and column list, except for tables with unique indexes besides the
+// primary key, whose rows are written one by one in commit order. Tables
+// keep the order in which they first appear. The rows touch distinct keys
+// (one change per key), so order only matters for values that must be
+// unique: deletes free them, and unique.go orders the rest.
+func (a *Applier) statements(apply []prepared) ([]step, error) {
 	type group struct {
 		table   string
 		cols    []string
 		keyCols []string
 		rows    [][]any
 		delete  bool
+		unique  []uniqueRow
 	}
 	var order []string
 	groups := map[string]*group{}
-	for _, p := range apply {
+	for i, p := range apply {
 		r := p.row
+		unique := !r.Delete && len(a.Mapper.Source.Tables[r.Table].UniqueKeys) > 0
 		id := "D" + r.Table
-		if !r.Delete {
+		switch {
+		case unique:
+			id = "R" + r.Table
+		case !r.Delete:
 			id = "U" + r.Table + "\x00" + strings.Join(r.Columns, "\x00")
 		}
 		g, ok := groups[id]
@@ -314,15 +361,30 @@ func statements(apply []prepared) ([]dml.Statement, error) {
 			groups[id] = g
 			order = append(order, id)
 		}
-		if r.Delete {
+		switch {
+		case unique:
+			g.unique = append(g.unique, uniqueRow{idx: i, row: r})
+		case r.Delete:
 			g.rows = append(g.rows, r.KeyValues)
-		} else {
+		default:
 			g.rows = append(g.rows, r.Values)
 		}
 	}
-	var out []dml.Statement
+	// Deletes first, stable otherwise.
+	slices.SortStableFunc(order, func(x, y string) int {
+		return cmpBool(groups[y].delete, groups[x].delete)
+	})
+	var out []step
 	for _, id := range order {
 		g := groups[id]
+		if g.unique != nil {
+			slices.SortStableFunc(g.unique, func(x, y uniqueRow) int {
+				vx, vy := apply[x.idx].version, apply[y.idx].version
+				return cmpBool(vx.After(vy), vy.After(vx))
+			})
+			out = append(out, step{unique: g.unique})
+			continue
+		}
 		width := len(g.cols)
 		if g.delete {
 			width = len(g.keyCols)
@@ -343,9 +405,20 @@ func statements(apply []prepared) ([]dml.Statement, error) {
 				// A statement we cannot build will never apply: severe.
 				return nil, errclass.MarkPermanent(fmt.Errorf("table %s: %w", g.table, err))
 			}
-			out = append(out, st)
+			out = append(out, step{Statement: st})
 			rows = rows[n:]
 		}
 	}
 	return out, nil
+}
+
+// cmpBool orders false before true.
+func cmpBool(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case x:
+		return 1
+	}
+	return -1
 }

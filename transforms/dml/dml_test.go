@@ -183,3 +183,76 @@ func TestDeleteErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestInsertAndUpdate(t *testing.T) {
+	cases := []struct {
+		name       string
+		cols, keys []string
+		row        []any
+		insertSQL  string
+		updateSQL  string
+		updateArgs []any
+	}{
+		{
+			name: "non-key columns are set, keys matched", cols: []string{"id", "email", "name"}, keys: []string{"id"},
+			row:        []any{int64(2), "a", "Bob"},
+			insertSQL:  "INSERT INTO `t` (`id`,`email`,`name`) VALUES (?,?,?)",
+			updateSQL:  "UPDATE `t` SET `email`=?,`name`=? WHERE `id`=?",
+			updateArgs: []any{"a", "Bob", int64(2)},
+		},
+		{
+			name: "composite key, NULL key part", cols: []string{"k1", "v", "k2"}, keys: []string{"k1", "K2"},
+			row:        []any{1, "x", nil},
+			insertSQL:  "INSERT INTO `t` (`k1`,`v`,`k2`) VALUES (?,?,?)",
+			updateSQL:  "UPDATE `t` SET `v`=? WHERE `k1`=? AND `K2` IS NULL",
+			updateArgs: []any{"x", 1},
+		},
+		{
+			name: "only key columns: self-assignment", cols: []string{"a", "b"}, keys: []string{"a", "b"},
+			row:        []any{1, 2},
+			insertSQL:  "INSERT INTO `t` (`a`,`b`) VALUES (?,?)",
+			updateSQL:  "UPDATE `t` SET `a`=`a` WHERE `a`=? AND `b`=?",
+			updateArgs: []any{1, 2},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ins, err := Insert("t", c.cols, [][]any{c.row})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ins.SQL != c.insertSQL || !reflect.DeepEqual(ins.Args, c.row) {
+				t.Errorf("insert: got %s %v, want %s %v", ins.SQL, ins.Args, c.insertSQL, c.row)
+			}
+			up, err := Update("t", c.cols, c.keys, c.row)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if up.SQL != c.updateSQL || !reflect.DeepEqual(up.Args, c.updateArgs) {
+				t.Errorf("update: got %s %#v, want %s %#v", up.SQL, up.Args, c.updateSQL, c.updateArgs)
+			}
+		})
+	}
+}
+
+func TestUpdateErrors(t *testing.T) {
+	cases := []struct {
+		name, table, wantErr string
+		cols, keys           []string
+		row                  []any
+	}{
+		{"empty table", "", "empty table", []string{"a"}, []string{"a"}, []any{1}},
+		{"no key", "t", "without key columns", []string{"a"}, nil, []any{1}},
+		{"unknown key", "t", "not among", []string{"a"}, []string{"b"}, []any{1}},
+		{"short row", "t", "1 values for 2 columns", []string{"a", "b"}, []string{"a"}, []any{1}},
+		{"duplicate column", "t", "duplicate", []string{"a", "A"}, []string{"a"}, []any{1, 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Update(c.table, c.cols, c.keys, c.row)
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Fatalf("err = %v, want one containing %q", err, c.wantErr)
+			}
+		})
+	}
+}

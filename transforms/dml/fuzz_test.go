@@ -162,3 +162,56 @@ func FuzzDelete(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUpdate checks UPDATE statements built from arbitrary names and NULL
+// patterns against an independently computed skeleton.
+func FuzzUpdate(f *testing.F) {
+	f.Add("t", "id", "v", uint8(1), uint8(0))
+	f.Add("a`b", "c``", "`", uint8(2), uint8(3))
+	f.Add("t", "k", "K", uint8(1), uint8(1))
+	f.Fuzz(func(t *testing.T, table, c1, c2 string, keyMode, nullMask uint8) {
+		cols := []string{c1, c2}
+		keys := []string{c1}
+		if keyMode%2 == 0 {
+			keys = []string{c1, c2}
+		}
+		row := []any{1, 2}
+		for i := range row {
+			if nullMask&(1<<i) != 0 {
+				row[i] = nil
+			}
+		}
+		st, err := Update(table, cols, keys, row)
+		if err != nil {
+			return
+		}
+		skeleton, idents, err := scanSQL(st.SQL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cond := func(v any) string {
+			if v == nil {
+				return "I IS NULL"
+			}
+			return "I=?"
+		}
+		var want string
+		var wantIdents []string
+		if len(keys) == 1 {
+			want = "UPDATE I SET I=? WHERE " + cond(row[0])
+			wantIdents = []string{table, c2, c1}
+		} else {
+			want = "UPDATE I SET I=I WHERE " + cond(row[0]) + " AND " + cond(row[1])
+			wantIdents = []string{table, c1, c1, c1, c2}
+		}
+		if skeleton != want {
+			t.Fatalf("skeleton\n got %q\nwant %q", skeleton, want)
+		}
+		if !slices.Equal(idents, wantIdents) {
+			t.Fatalf("identifiers %q, want %q", idents, wantIdents)
+		}
+		if n := strings.Count(skeleton, "?"); n != len(st.Args) {
+			t.Fatalf("%d placeholders, %d args", n, len(st.Args))
+		}
+	})
+}

@@ -42,7 +42,8 @@ func TestClassify(t *testing.T) {
 		{"1366 bad value", my(1366), Severe},
 		{"1048 null into NOT NULL", my(1048), Severe},
 		{"1364 NOT NULL without default not written", my(1364), Severe},
-		{"1062 duplicate on another unique key", my(1062), Severe},
+		{"1062 duplicate entry: the change freeing the value has not arrived", my(ErDupEntry), Retryable},
+		{"1062 wrapped", fmt.Errorf("table t: %w", my(ErDupEntry)), Retryable},
 		{"1142 privileges", my(1142), Severe},
 		// Causes that may go away: another record, the server, the network.
 		{"1452 FK parent missing", my(1452), Retryable},

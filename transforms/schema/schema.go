@@ -75,6 +75,14 @@ type SourceTable struct {
 	Name       string         `json:"name"`
 	Columns    []SourceColumn `json:"columns"`
 	PrimaryKey []string       `json:"primaryKey"`
+	// UniqueKeys are the unique indexes other than the primary key.
+	UniqueKeys []UniqueKey `json:"uniqueKeys,omitempty"`
+}
+
+// UniqueKey is a unique index of a MySQL table, columns in index order.
+type UniqueKey struct {
+	Name    string   `json:"name"`
+	Columns []string `json:"columns"`
 }
 
 // Column returns the named column, or false.
