@@ -238,15 +238,22 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 }
 
 // writeMySQL applies the rows in one MySQL transaction and commits it only
-// if the shadow rows are unchanged. Rows that clash on a unique index with
-// a row of another key come back by index into apply (see unique.go); the
-// others are committed.
-func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (clashes map[int]error, err error) {
+// if the shadow rows are unchanged. Rows of tables with secondary unique
+// indexes that MySQL refused come back by index into apply, with their
+// errors (see unique.go); the others are committed.
+func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (failed map[int]error, err error) {
 	steps, err := a.statements(apply)
 	if err != nil {
 		return nil, &BatchError{Err: err}
 	}
-	mtx, err := db.BeginTx(ctx, nil)
+	// A connection of its own, so that unique.go can discard it if it
+	// cannot put a session setting back.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("MySQL: connecting: %w", err)
+	}
+	defer conn.Close()
+	mtx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("MySQL: starting a transaction: %w", err)
 	}
@@ -257,15 +264,15 @@ func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransacti
 	}()
 	for _, st := range steps {
 		if st.unique != nil {
-			c, err := applyUnique(ctx, mtx, st.unique)
+			f, err := applyUnique(ctx, conn, mtx, st.unique)
 			if err != nil {
 				return nil, err
 			}
-			for idx, e := range c {
-				if clashes == nil {
-					clashes = map[int]error{}
+			for idx, e := range f {
+				if failed == nil {
+					failed = map[int]error{}
 				}
-				clashes[idx] = e
+				failed[idx] = e
 			}
 			continue
 		}
@@ -280,9 +287,11 @@ func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransacti
 		return nil, fmt.Errorf("MySQL: commit: %w", err)
 	}
 	if a.Hooks.AfterMySQLCommit != nil {
-		return nil, a.Hooks.AfterMySQLCommit()
+		if err := a.Hooks.AfterMySQLCommit(); err != nil {
+			return nil, err
+		}
 	}
-	return clashes, nil
+	return failed, nil
 }
 
 // checkAlive makes sure, just before MySQL commits, that the Spanner
@@ -327,13 +336,13 @@ type step struct {
 	unique []uniqueRow
 }
 
-// statements orders the rows' writes: first the deletes, one multi-row
-// statement per table, then the upserts, one multi-row statement per table
-// and column list, except for tables with unique indexes besides the
-// primary key, whose rows are written one by one in commit order. Tables
-// keep the order in which they first appear. The rows touch distinct keys
-// (one change per key), so order only matters for values that must be
-// unique: deletes free them, and unique.go orders the rest.
+// statements groups rows into multi-row statements: one upsert per table
+// and column list, one delete per table, in the order in which each group
+// first appears. Rows touch distinct keys (one change per key), so within
+// a group their order does not matter. Tables with unique indexes besides
+// the primary key are the exception: their changes, deletes included, form
+// one step at the table's first appearance and are written one by one in
+// commit order (unique.go).
 func (a *Applier) statements(apply []prepared) ([]step, error) {
 	type group struct {
 		table   string
@@ -347,7 +356,7 @@ func (a *Applier) statements(apply []prepared) ([]step, error) {
 	groups := map[string]*group{}
 	for i, p := range apply {
 		r := p.row
-		unique := !r.Delete && len(a.Mapper.Source.Tables[r.Table].UniqueKeys) > 0
+		unique := len(a.Mapper.Source.Tables[r.Table].UniqueKeys) > 0
 		id := "D" + r.Table
 		switch {
 		case unique:
@@ -370,10 +379,6 @@ func (a *Applier) statements(apply []prepared) ([]step, error) {
 			g.rows = append(g.rows, r.Values)
 		}
 	}
-	// Deletes first, stable otherwise.
-	slices.SortStableFunc(order, func(x, y string) int {
-		return cmpBool(groups[y].delete, groups[x].delete)
-	})
 	var out []step
 	for _, id := range order {
 		g := groups[id]

@@ -3,7 +3,10 @@ package sink
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/transforms/dml"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
@@ -21,30 +24,39 @@ import (
 //
 //   - UPDATE ... WHERE <primary key>; the connection reports found rows
 //     (clientFoundRows), so a count of 0 means the row does not exist;
-//   - then, for an absent row, a plain INSERT.
+//   - then, for an absent row, a plain INSERT;
+//   - a delete is DELETE ... WHERE <primary key>.
 //
-// Either fails with MySQL's duplicate-entry error (1062) when a unique value
-// is held by a row of another key. InnoDB then undoes only that statement,
-// so the transaction goes on. Which rows clash depends on order, so:
+// An UPDATE or INSERT fails with MySQL's duplicate-entry error (1062) when
+// a unique value is held by a row of another key. InnoDB then undoes only
+// that statement (as for every error but a deadlock or a lost connection,
+// which fail the whole batch), so the transaction goes on. Which rows clash
+// depends on order, so:
 //
-//  1. deletes of the batch run before any upsert (they only free values);
-//  2. upserts run in commit order; one that clashes is deferred and tried
-//     again after the others, for as long as a pass makes progress: a
-//     change that frees a value (an update to another value) then runs
-//     before the one that takes it, whatever order they arrived in;
+//  1. the table's changes run in commit order, deletes included: Spanner
+//     enforced the same uniqueness, so a delete or update that frees a value
+//     committed before the change that takes it;
+//  2. a change that clashes anyway (its batch lacks the change that frees
+//     the value, or arrived in another order) is deferred and tried again
+//     after the others, for as long as a pass makes progress;
 //  3. rows still clashing when a pass makes no progress may be a cycle,
 //     such as one transaction swapping the values of two rows. They are
-//     deleted and inserted again together, inside a savepoint, with
-//     foreign-key checks off so that no ON DELETE action fires; if that
-//     fails too, the savepoint is rolled back and each of them fails on
-//     its own with MySQL's message, a retryable error (the change holding
-//     the value has not arrived yet): it goes to retry/ and the rest of the
-//     batch is applied.
+//     deleted and inserted again together inside a savepoint, with
+//     foreign-key checks off so that no ON DELETE action fires. A row whose
+//     insert still fails is dropped from the set (back to the savepoint)
+//     and the rest is tried again;
+//  4. what is left fails on its own with MySQL's message: a retryable
+//     error (the change holding the value has not arrived yet), so it goes
+//     to retry/ and the rest of the batch is applied.
+//
+// A row MySQL refuses for another reason (a CHECK constraint, a missing
+// foreign-key parent, a value too long) fails on its own too, so a bad
+// row cannot split a swap across batches.
 //
 // No statement here can write into a row with another primary key, so a
 // wrong guess about order costs a retry, never a merge.
 
-// uniqueRow is one upsert of a table with secondary unique indexes; idx is
+// uniqueRow is one change of a table with secondary unique indexes; idx is
 // its position in the writer's list.
 type uniqueRow struct {
 	idx int
@@ -64,23 +76,26 @@ func (e *UniqueClashError) Error() string {
 
 func (e *UniqueClashError) Unwrap() error { return e.Err }
 
-// applyUnique writes rows (sorted by commit order) in tx. Rows that still
-// clash come back by idx; an error means the batch failed (a *BatchError
-// for a statement MySQL rejected for another reason).
-func applyUnique(ctx context.Context, tx *sql.Tx, rows []uniqueRow) (map[int]error, error) {
+// applyUnique writes rows (sorted by commit order) in tx, on conn. Rows
+// MySQL refused come back by idx with their errors; an error means the
+// batch failed (a lost connection, a deadlock, or a session that could not
+// be put back as it was).
+func applyUnique(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow) (map[int]error, error) {
+	failed := map[int]error{}
 	pending := rows
-	var clashes map[int]error
 	for len(pending) > 0 {
 		var deferred []uniqueRow
-		clashes = map[int]error{}
 		for _, r := range pending {
-			err := upsertRow(ctx, tx, r.row)
-			if errclass.IsDuplicateKey(err) {
+			err := writeRow(ctx, tx, r.row)
+			switch {
+			case err == nil:
+				delete(failed, r.idx)
+			case errclass.IsDuplicateKey(err):
 				deferred = append(deferred, r)
-				clashes[r.idx] = &UniqueClashError{Table: r.row.Table, Err: err}
-				continue
-			}
-			if err != nil {
+				failed[r.idx] = &UniqueClashError{Table: r.row.Table, Err: err}
+			case rowLevel(err):
+				failed[r.idx] = err
+			default:
 				return nil, err
 			}
 		}
@@ -89,23 +104,36 @@ func applyUnique(ctx context.Context, tx *sql.Tx, rows []uniqueRow) (map[int]err
 		}
 		pending = deferred
 	}
-	if len(pending) == 0 {
-		return nil, nil
-	}
 	if len(pending) > 1 {
-		moved, err := reinsert(ctx, tx, pending)
+		moved, err := reinsert(ctx, conn, tx, pending)
 		if err != nil {
 			return nil, err
 		}
-		if moved {
-			return nil, nil
+		for _, r := range moved {
+			delete(failed, r.idx)
 		}
 	}
-	return clashes, nil
+	return failed, nil
 }
 
-// upsertRow writes one row: UPDATE by primary key, INSERT if absent.
-func upsertRow(ctx context.Context, tx *sql.Tx, r mapping.Row) error {
+// rowLevel reports whether MySQL refused one statement only: everything
+// but a failure of the connection or of the whole transaction.
+func rowLevel(err error) bool {
+	var be *BatchError
+	var p *errclass.Permanent
+	return (errors.As(err, &be) || errors.As(err, &p)) && !errclass.IsConnectionError(err)
+}
+
+// writeRow writes one change: DELETE by primary key, or UPDATE by primary
+// key and INSERT if absent.
+func writeRow(ctx context.Context, tx *sql.Tx, r mapping.Row) error {
+	if r.Delete {
+		del, err := dml.Delete(r.Table, r.KeyColumns, [][]any{r.KeyValues})
+		if err != nil {
+			return errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.Table, err))
+		}
+		return exec(ctx, tx, del)
+	}
 	up, err := dml.Update(r.Table, r.Columns, r.KeyColumns, r.Values)
 	if err != nil {
 		return errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.Table, err))
@@ -117,12 +145,20 @@ func upsertRow(ctx context.Context, tx *sql.Tx, r mapping.Row) error {
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
 		return err
 	}
+	return insertRow(ctx, tx, r)
+}
+
+func insertRow(ctx context.Context, tx *sql.Tx, r mapping.Row) error {
 	ins, err := dml.Insert(r.Table, r.Columns, [][]any{r.Values})
 	if err != nil {
 		return errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.Table, err))
 	}
-	if _, err := tx.ExecContext(ctx, ins.SQL, ins.Args...); err != nil {
-		return &BatchError{Err: err, SQL: ins.SQL}
+	return exec(ctx, tx, ins)
+}
+
+func exec(ctx context.Context, tx *sql.Tx, st dml.Statement) error {
+	if _, err := tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+		return &BatchError{Err: err, SQL: st.SQL}
 	}
 	return nil
 }
@@ -135,49 +171,81 @@ const (
 	saveFKChecks      = "SET @revrepl_fk_checks = @@SESSION.foreign_key_checks"
 	fkChecksOff       = "SET SESSION foreign_key_checks = 0"
 	restoreFKChecks   = "SET SESSION foreign_key_checks = @revrepl_fk_checks"
+	// restoreTimeout bounds putting foreign-key checks back, which runs
+	// even when the batch's context is done.
+	restoreTimeout = 10 * time.Second
 )
 
-// reinsert deletes rows and inserts them again, so that values they swap
-// among themselves are free when each is inserted. It reports false, with
-// the transaction as it was, when some row still clashes.
-func reinsert(ctx context.Context, tx *sql.Tx, rows []uniqueRow) (moved bool, err error) {
+// reinsert deletes the rows that are not deletes and inserts them again,
+// so that values they swap among themselves are free when each is
+// inserted. A row whose insert fails is dropped (back to the savepoint)
+// and the others are tried again; it returns the rows written.
+//
+// Foreign-key checks are a session setting: they are put back whatever
+// happens, without the batch's deadline; if that fails, the connection is
+// discarded rather than returned to the pool with checks off.
+func reinsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow) (moved []uniqueRow, err error) {
+	var upserts []uniqueRow
+	for _, r := range rows {
+		if !r.row.Delete {
+			upserts = append(upserts, r)
+		}
+	}
+	if len(upserts) < 2 {
+		return nil, nil
+	}
 	for _, q := range []string{savepoint, saveFKChecks, fkChecksOff} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return false, fmt.Errorf("MySQL: %s: %w", q, err)
+			return nil, fmt.Errorf("MySQL: %s: %w", q, err)
 		}
 	}
 	defer func() {
-		if _, rerr := tx.ExecContext(ctx, restoreFKChecks); rerr != nil && err == nil {
-			moved, err = false, fmt.Errorf("MySQL: %s: %w", restoreFKChecks, rerr)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
+		defer cancel()
+		if _, rerr := tx.ExecContext(rctx, restoreFKChecks); rerr != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			moved, err = nil, fmt.Errorf("MySQL: %s: %w", restoreFKChecks, rerr)
 		}
 	}()
+	for len(upserts) > 1 {
+		bad, err := tryReinsert(ctx, tx, upserts)
+		if err != nil {
+			return nil, err
+		}
+		if bad < 0 {
+			if _, err := tx.ExecContext(ctx, releaseSavepoint); err != nil {
+				return nil, fmt.Errorf("MySQL: %s: %w", releaseSavepoint, err)
+			}
+			return upserts, nil
+		}
+		if _, err := tx.ExecContext(ctx, rollbackSavepoint); err != nil {
+			return nil, fmt.Errorf("MySQL: %s: %w", rollbackSavepoint, err)
+		}
+		upserts = append(upserts[:bad:bad], upserts[bad+1:]...)
+	}
+	return nil, nil
+}
+
+// tryReinsert deletes and inserts rows; it returns the index of the first
+// row MySQL refused, or -1 when all were written.
+func tryReinsert(ctx context.Context, tx *sql.Tx, rows []uniqueRow) (int, error) {
 	for _, r := range rows {
 		del, err := dml.Delete(r.row.Table, r.row.KeyColumns, [][]any{r.row.KeyValues})
 		if err != nil {
-			return false, errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.row.Table, err))
+			return 0, errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.row.Table, err))
 		}
-		if _, err := tx.ExecContext(ctx, del.SQL, del.Args...); err != nil {
-			return false, &BatchError{Err: err, SQL: del.SQL}
+		if err := exec(ctx, tx, del); err != nil {
+			return 0, err
 		}
 	}
-	for _, r := range rows {
-		ins, err := dml.Insert(r.row.Table, r.row.Columns, [][]any{r.row.Values})
-		if err != nil {
-			return false, errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.row.Table, err))
-		}
-		_, err = tx.ExecContext(ctx, ins.SQL, ins.Args...)
-		if errclass.IsDuplicateKey(err) {
-			if _, err := tx.ExecContext(ctx, rollbackSavepoint); err != nil {
-				return false, fmt.Errorf("MySQL: %s: %w", rollbackSavepoint, err)
-			}
-			return false, nil
+	for i, r := range rows {
+		err := insertRow(ctx, tx, r.row)
+		if err != nil && rowLevel(err) {
+			return i, nil
 		}
 		if err != nil {
-			return false, &BatchError{Err: err, SQL: ins.SQL}
+			return 0, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, releaseSavepoint); err != nil {
-		return false, fmt.Errorf("MySQL: %s: %w", releaseSavepoint, err)
-	}
-	return true, nil
+	return -1, nil
 }

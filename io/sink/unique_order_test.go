@@ -1,7 +1,7 @@
 package sink
 
-// Adversarial review of the unique-key writer (issue 12.1): each test here
-// fails on the reviewed code.
+// Order and session-state cases of the unique-key writer, each found by an
+// adversarial review and failing on the first version of unique.go.
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func change(table, keys string, sec int64, seq int, newValues string) record.Rec
 // writer runs every delete first: DELETE Parents 1 cascades to kid 10 and to
 // its toy 100 (a row no change of the batch touches); the kid's upsert puts
 // the kid back, but the toy is gone for good.
-func TestReviewDeletesFirstCascadesIntoRowsMovedAwayEarlierInTheBatch(t *testing.T) {
+func TestDeletesKeepArrivalOrderAcrossTables(t *testing.T) {
 	emu := testenv.Spanner(t)
 	db, _ := testenv.MySQL(t)
 	for _, st := range []string{
@@ -103,7 +103,7 @@ func TestReviewDeletesFirstCascadesIntoRowsMovedAwayEarlierInTheBatch(t *testing
 // re-inserted all or nothing, so 5's clash sends the swap to retry/ too (and
 // if the two halves of the swap are retried in different batches they never
 // apply).
-func TestReviewUnrelatedClashDefeatsASwapInTheSameBatch(t *testing.T) {
+func TestUniqueKeySwapSurvivesAnUnrelatedClash(t *testing.T) {
 	f := newUniqueFixture(t)
 	f.apply(t, user(1, 1, 0, "a", "Alice"), user(2, 1, 1, "b", "Bob"), user(9, 1, 2, "z", "Zoe"))
 	out := f.apply(t, user(1, 2, 0, "b", "Alice"), user(2, 2, 1, "a", "Bob"), user(5, 3, 0, "z", "Eve"))
@@ -116,7 +116,7 @@ func TestReviewUnrelatedClashDefeatsASwapInTheSameBatch(t *testing.T) {
 // whole Apply with a BatchError, ApplyIsolating splits the batch, the two
 // halves of the swap land in different sub-batches and each clashes: the
 // swap goes to retry/ because of an unrelated bad record.
-func TestReviewBadRecordSplitsASwapApart(t *testing.T) {
+func TestUniqueKeySwapSurvivesABadRecordInItsBatch(t *testing.T) {
 	f := newUniqueFixture(t)
 	if _, err := f.db.Exec("ALTER TABLE Users ADD CONSTRAINT no_bad CHECK (Name <> 'bad')"); err != nil {
 		t.Fatal(err)
@@ -185,7 +185,7 @@ func (w *cancellingConn) IsValid() bool { return w.Conn.(driver.Validator).IsVal
 // and fails, database/sql rolls back and keeps the connection (the driver
 // can reset sessions), and the pooled connection keeps
 // foreign_key_checks = 0 for every later batch.
-func TestReviewCancelledSwapLeavesForeignKeyChecksOffOnThePool(t *testing.T) {
+func TestUniqueKeyCancelledSwapRestoresForeignKeyChecks(t *testing.T) {
 	f := newUniqueFixture(t)
 	f.apply(t, user(1, 1, 0, "a", "Alice"), user(2, 1, 1, "b", "Bob"))
 	_, dsn := testenv.MySQL(t)
@@ -232,7 +232,7 @@ func (f *uniqueFixture) dbName(t *testing.T) string {
 // A hook that only observes (returns nil) must not change the outcome: the
 // writer returns the hook's result in place of the clashes, so a record
 // MySQL refused is reported Applied and its shadow row advances.
-func TestReviewAfterMySQLCommitHookDropsClashes(t *testing.T) {
+func TestAfterMySQLCommitHookKeepsClashes(t *testing.T) {
 	f := newUniqueFixture(t)
 	f.apply(t, user(9, 1, 0, "z", "Zoe"))
 	f.applier.Hooks.AfterMySQLCommit = func() error { return nil }
