@@ -27,6 +27,12 @@
 // retried and re-decides against the winner's shadow version: the newest
 // version is applied last. Every writer whose Spanner commit fails retries
 // (the client on ABORTED, the runner by re-running the bundle).
+//
+// A shard that stops answering cannot hold a batch, or its Spanner
+// transaction, for longer than the deadlines of deadline.go: the batch
+// then fails whole, as a connection error, and is retried later like any
+// batch whose Spanner commit failed (one whose commit landed after all is
+// found stale then).
 package sink
 
 import (
@@ -122,7 +128,9 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 	if len(ps) == 0 {
 		return out, nil
 	}
-	_, err := a.Meta.ReadWriteTransactionWithOptions(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+	tctx, cancel := context.WithTimeout(ctx, BatchTimeout) // deadline.go
+	defer cancel()
+	_, err := a.Meta.ReadWriteTransactionWithOptions(tctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
 		out.Applied, out.Filtered, out.Stale, out.Superseded = nil, nil, 0, 0
 		stored, err := readVersions(ctx, tx, ps)
 		if err != nil {
@@ -150,7 +158,7 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 			}
 		}
 		if len(write) > 0 {
-			if err := a.writeMySQL(ctx, tx, db, write); err != nil {
+			if err := a.writeMySQLWithin(ctx, tx, db, write); err != nil {
 				return err
 			}
 		}
@@ -165,7 +173,7 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 		}
 		return tx.BufferWrite(muts)
 	}, spanner.TransactionOptions{CommitPriority: a.Priority})
-	if err != nil {
+	if err = timedOut(ctx, tctx, "the batch's Spanner transaction", BatchTimeout, err); err != nil {
 		return Outcome{Failed: out.Failed}, err
 	}
 	return out, nil
