@@ -32,7 +32,7 @@ import (
 const (
 	frzAt         = 25 * time.Second
 	frzFor        = 60 * time.Second
-	frzMarkAfter  = 20 * time.Second // into the freeze: a write the other shard must apply before the thaw
+	frzMarkAfter  = 10 * time.Second // into the freeze: a write the other shard must apply before the thaw
 	frzWritesStop = 110 * time.Second
 	frzRunFor     = 150 * time.Second
 	frzKeys       = 600 // odd keys live on the frozen shard1, even ones on shard2

@@ -16,8 +16,11 @@ import (
 // aborts a read-write transaction that sends it nothing for about 10 s,
 // and the client then runs the closure, MySQL work included, again.
 //
-// Both are constants: they follow from Spanner's idle limit, not from the
-// workload, and a batch that misses them loses nothing (it waits in retry/).
+// They are constants, not parameters: MySQLTimeout follows from Spanner's
+// idle limit, not from the workload, BatchTimeout only has to leave room
+// for a few aborted attempts, and a batch that misses either loses
+// nothing (it waits in retry/). Each expiry holds the worker's other
+// shards' batches of the bundle for at most that long.
 const (
 	// MySQLTimeout bounds the MySQL part of one attempt of a batch's
 	// transaction: getting a connection, starting the MySQL transaction,
