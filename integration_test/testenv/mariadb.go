@@ -42,6 +42,7 @@ type MariaDB struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
+	frozen bool          // SIGSTOPped by Freeze
 }
 
 // serverFlags keep startup and the data directory small: a test server
@@ -171,11 +172,50 @@ func (m *MariaDB) Stop() error {
 	return m.stopLocked()
 }
 
+// Freeze suspends the server process (SIGSTOP), as a hung host or a
+// stalled process looks to its clients: its connections stay open and the
+// kernel still accepts new ones on its port, but nothing is answered until
+// Thaw. Stop thaws a frozen server first.
+func (m *MariaDB) Freeze() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cmd == nil {
+		return fmt.Errorf("MariaDB on %s is not running", m.Addr)
+	}
+	if err := m.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("freezing MariaDB: %w", err)
+	}
+	m.frozen = true
+	return nil
+}
+
+// Thaw resumes a server suspended by Freeze (SIGCONT).
+func (m *MariaDB) Thaw() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.thawLocked()
+}
+
+func (m *MariaDB) thawLocked() error {
+	if m.cmd == nil || !m.frozen {
+		return nil
+	}
+	if err := m.cmd.Process.Signal(syscall.SIGCONT); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("thawing MariaDB: %w", err)
+	}
+	m.frozen = false
+	return nil
+}
+
 func (m *MariaDB) stopLocked() error {
 	if m.cmd == nil {
 		return nil
 	}
 	defer func() { m.cmd = nil }()
+	// A stopped process would not act on SIGTERM.
+	if err := m.thawLocked(); err != nil {
+		return err
+	}
 	if err := m.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("signalling MariaDB: %w", err)
 	}

@@ -85,6 +85,10 @@ func Open(s Shard, poolSize int) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	return open(s, dsn, poolSize)
+}
+
+func open(s Shard, dsn string, poolSize int) (*sql.DB, error) {
 	db, err := sql.Open("mysql", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("shard %q: %w", s.LogicalShardID, err)

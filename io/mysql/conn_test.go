@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +145,84 @@ func cond(ok bool, msg string) string {
 		return ""
 	}
 	return msg
+}
+
+func TestWriterDSNCapsIOTimeouts(t *testing.T) {
+	base := Shard{LogicalShardID: "s1", Host: "10.0.0.5", Port: "3307", User: "u", Password: "p", DBName: "app"}
+	tests := []struct {
+		props       string
+		read, write time.Duration
+	}{
+		{"", WriterIOTimeout, WriterIOTimeout},
+		{"socketTimeout=0", WriterIOTimeout, WriterIOTimeout},                // JDBC's "none": the cap
+		{"socketTimeout=600000", WriterIOTimeout, WriterIOTimeout},           // JDBC's 10 minutes: capped
+		{"socketTimeout=2000", 2 * time.Second, 2 * time.Second},             // lower: kept
+		{"readTimeout=1h&writeTimeout=3s", WriterIOTimeout, 3 * time.Second}, // the Go driver's names
+	}
+	for _, tt := range tests {
+		s := base
+		s.ConnectionProperties = tt.props
+		dsn, err := writerDSN(s)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.props, err)
+		}
+		c, err := driver.ParseDSN(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ReadTimeout != tt.read || c.WriteTimeout != tt.write {
+			t.Errorf("%q: readTimeout %v, writeTimeout %v; want %v, %v", tt.props, c.ReadTimeout, c.WriteTimeout, tt.read, tt.write)
+		}
+		if c.Params["sql_mode"] != strictSQLMode {
+			t.Errorf("%q: the other parameters changed: %v", tt.props, c.Params)
+		}
+	}
+}
+
+// A shard that accepts connections but never answers (a frozen server:
+// the kernel still completes TCP handshakes) fails a writer pool's
+// operation that has no context deadline, as database/sql's commit has
+// none, after WriterIOTimeout instead of holding it for minutes.
+func TestWriterPoolGivesUpOnAFrozenServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never written to
+		}
+	}()
+	defer func() {
+		for len(accepted) > 0 {
+			(<-accepted).Close()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	db, release, err := Acquire(Shard{LogicalShardID: "frozen", Host: "127.0.0.1", Port: Port(port), User: "u", Password: "p", DBName: "d"}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	done := make(chan error, 1)
+	go func() { done <- db.PingContext(context.Background()) }()
+	const hang = 2 * time.Minute // far beyond the cap: detects a missing one
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("ping of a server that never answers succeeded")
+		}
+		t.Logf("gave up: %v", err)
+	case <-time.After(hang):
+		t.Fatalf("ping of a frozen server still waiting after %v", hang)
+	}
+	if len(accepted) == 0 {
+		t.Error("the fake server accepted no connection: the test proves nothing")
+	}
 }

@@ -27,6 +27,12 @@
 // retried and re-decides against the winner's shadow version: the newest
 // version is applied last. Every writer whose Spanner commit fails retries
 // (the client on ABORTED, the runner by re-running the bundle).
+//
+// A shard that stops answering cannot hold a batch, or its Spanner
+// transaction, for longer than the deadlines of deadline.go: the batch
+// then fails whole, as a connection error, and is retried later like any
+// batch whose Spanner commit failed (one whose commit landed after all is
+// found stale then).
 package sink
 
 import (
@@ -123,8 +129,10 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 	if len(ps) == 0 {
 		return out, nil
 	}
-	var clashes []Failure // rows MySQL refused for a unique value (unique.go)
-	_, err := a.Meta.ReadWriteTransactionWithOptions(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+	var clashes []Failure // rows MySQL refused one by one (unique.go)
+	tctx, cancel := context.WithTimeout(ctx, BatchTimeout) // deadline.go
+	defer cancel()
+	_, err := a.Meta.ReadWriteTransactionWithOptions(tctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
 		out.Applied, out.Filtered, out.Stale, out.Superseded, clashes = nil, nil, 0, 0, nil
 		stored, err := readVersions(ctx, tx, ps)
 		if err != nil {
@@ -154,7 +162,7 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 		}
 		clashed := map[int]error{}
 		if len(write) > 0 {
-			c, err := a.writeMySQL(ctx, tx, db, write)
+			c, err := a.writeMySQLWithin(ctx, tx, db, write)
 			if err != nil {
 				return err
 			}
@@ -180,7 +188,7 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 		}
 		return tx.BufferWrite(muts)
 	}, spanner.TransactionOptions{CommitPriority: a.Priority})
-	if err != nil {
+	if err = timedOut(ctx, tctx, "the batch's Spanner transaction", BatchTimeout, err); err != nil {
 		return Outcome{Failed: out.Failed}, err
 	}
 	out.Failed = append(out.Failed, clashes...)

@@ -39,6 +39,7 @@ var itemsMySQL = []string{
 
 type fixture struct {
 	db      *sql.DB
+	dsn     string // db's DSN, for a second pool
 	applier *Applier
 	meta    *spanner.Client
 }
@@ -46,7 +47,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	emu := testenv.Spanner(t)
-	db, _ := testenv.MySQL(t)
+	db, dsn := testenv.MySQL(t)
 	for _, st := range itemsMySQL {
 		if _, err := db.Exec(st); err != nil {
 			t.Fatal(err)
@@ -71,7 +72,7 @@ func newFixture(t *testing.T) *fixture {
 		"Parents": {Name: "Parents", Columns: []schema.SourceColumn{{Name: "Id", DataType: "bigint", ColumnType: "bigint(20)"}},
 			PrimaryKey: []string{"Id"}},
 	}}
-	return &fixture{db: db, meta: meta, applier: &Applier{
+	return &fixture{db: db, dsn: dsn, meta: meta, applier: &Applier{
 		Meta: meta, ShadowPrefix: "shadow_", Spanner: itemsSpanner,
 		Mapper: mapping.Mapper{Spanner: itemsSpanner, Source: src, TZ: time.UTC},
 	}}
