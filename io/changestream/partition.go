@@ -147,7 +147,7 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 		return err
 	})
 	if err != nil {
-		return sdf.StopProcessing(), err
+		return sdf.StopProcessing(), superseded(ctx, err)
 	}
 	if finished {
 		// Finished by the reader that held the range before this residual
@@ -191,7 +191,7 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 			return sdf.StopProcessing(), rt.GetError()
 		}
 		if err := f.retry(ctx, "finishing partition", p.Token, func() error { return f.meta.Finish(ctx, p.Token, r.children, end) }); err != nil {
-			return sdf.StopProcessing(), err
+			return sdf.StopProcessing(), superseded(ctx, err)
 		}
 		partitionsFinished.Inc(ctx, 1)
 		args := []any{"stream", f.Stream, "partition", p.Token, "reason", how, "end", fmtNanos(end)}

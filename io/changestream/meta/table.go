@@ -16,6 +16,10 @@ type Table struct {
 	Client   *spanner.Client
 	Name     string
 	Postgres bool
+	// Generation is the launch this handle writes for (set by Launch); a
+	// write of partition state fails once another launch has taken the
+	// table (see fence.go).
+	Generation int64
 }
 
 func (t Table) jobTable() string { return t.Name + jobSuffix }
@@ -133,7 +137,8 @@ func (t Table) MinWatermark(ctx context.Context) (wm time.Time, ok bool, err err
 // never handed to two readers: this, together with Finish inserting a
 // merged child only once, is why a merged child is read once. (The one
 // exception is a partition SCHEDULED for longer than StaleSchedule, which
-// is moved again.)
+// is moved again.) Like every write of partition state, it changes nothing
+// for a superseded job, which gets *SupersededError (see fence.go).
 func (t Table) Schedule(ctx context.Context, ps []Partition) ([]Partition, error) {
 	var moved []Partition
 	err := t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
@@ -143,6 +148,9 @@ func (t Table) Schedule(ctx context.Context, ps []Partition) ([]Partition, error
 		for _, p := range ps {
 			keys = spanner.KeySets(keys, spanner.Key{p.Token})
 			byToken[p.Token] = p
+		}
+		if err := t.fence(ctx, tx); err != nil {
+			return err
 		}
 		var muts []*spanner.Mutation
 		cutoff := time.Now().Add(-StaleSchedule)
@@ -192,8 +200,12 @@ func (t Table) SetWatermark(ctx context.Context, token string, wm time.Time) (fi
 
 // advance updates an unfinished partition: sets it RUNNING with column set
 // to the commit time, or its Watermark to wm. It returns the state before.
+// A superseded job gets *SupersededError and changes nothing.
 func (t Table) advance(ctx context.Context, token, column string, wm time.Time) (prev string, err error) {
 	err = t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+		if err := t.fence(ctx, tx); err != nil {
+			return err
+		}
 		row, err := tx.ReadRow(ctx, t.Name, spanner.Key{token}, []string{"State"})
 		if err != nil {
 			return err
@@ -220,9 +232,13 @@ func (t Table) advance(ctx context.Context, token, column string, wm time.Time) 
 // (its children's start, or just past endTimestamp), in one transaction.
 // Each child is inserted only if absent: every parent of a merged child
 // reports it, and the child must exist once. Doing both in one transaction
-// means a child exists as soon as its parent counts as finished.
+// means a child exists as soon as its parent counts as finished. A
+// superseded job gets *SupersededError and changes nothing.
 func (t Table) Finish(ctx context.Context, token string, children []Partition, end int64) error {
 	err := t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+		if err := t.fence(ctx, tx); err != nil {
+			return err
+		}
 		var muts []*spanner.Mutation
 		if len(children) > 0 {
 			keys := spanner.KeySets()
