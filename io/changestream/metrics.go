@@ -8,6 +8,9 @@ var (
 	heartbeats         = beam.NewCounter("changestream", "heartbeats")
 	partitionsStarted  = beam.NewCounter("changestream", "partitions_started")
 	partitionsFinished = beam.NewCounter("changestream", "partitions_finished")
+	// partitionsHandedOver counts readers that left a partition to the
+	// reader it was handed to after them (see meta.StaleSchedule).
+	partitionsHandedOver = beam.NewCounter("changestream", "partitions_handed_over")
 	// partitionsActive is the number of partitions not finished yet.
 	partitionsActive = beam.NewGauge("changestream", "partitions_active")
 	transientErrors  = beam.NewCounter("changestream", "transient_errors")

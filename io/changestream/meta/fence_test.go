@@ -79,10 +79,10 @@ func TestSupersededWritesChangeNothing(t *testing.T) {
 		}
 		// The first job splits the root into a and b, and reads a.
 		kids := []Partition{{Token: "a", Start: ns(0), End: Unbounded}, {Token: "b", Start: ns(0), End: Unbounded}}
-		must(t, tbl.Finish(ctx, RootToken, kids, ns(0)))
-		_, err = tbl.MarkRunning(ctx, "a")
+		must(t, tbl.Finish(ctx, Partition{Token: RootToken}, kids, ns(0)))
+		_, err = tbl.MarkRunning(ctx, Partition{Token: "a"})
 		must(t, err)
-		_, err = tbl.SetWatermark(ctx, "a", t0.Add(10*time.Second))
+		_, err = tbl.SetWatermark(ctx, Partition{Token: "a"}, t0.Add(10*time.Second))
 		must(t, err)
 		must(t, tbl.SaveApplied(ctx, t0.Add(5*time.Second), time.Hour))
 
@@ -104,11 +104,11 @@ func TestSupersededWritesChangeNothing(t *testing.T) {
 		if len(moved) != 0 {
 			t.Errorf("Schedule by a superseded job handed out %+v", moved)
 		}
-		_, err = old.MarkRunning(ctx, "b")
+		_, err = old.MarkRunning(ctx, Partition{Token: "b"})
 		wantSuperseded(t, "MarkRunning", err, 1, 2)
-		_, err = old.SetWatermark(ctx, "a", t0.Add(time.Hour))
+		_, err = old.SetWatermark(ctx, Partition{Token: "a"}, t0.Add(time.Hour))
 		wantSuperseded(t, "SetWatermark", err, 1, 2)
-		err = old.Finish(ctx, "a", []Partition{{Token: "c", Parents: []string{"a"}, Start: ns(time.Hour), End: Unbounded}}, ns(time.Hour))
+		err = old.Finish(ctx, Partition{Token: "a"}, []Partition{{Token: "c", Parents: []string{"a"}, Start: ns(time.Hour), End: Unbounded}}, ns(time.Hour))
 		wantSuperseded(t, "Finish", err, 1, 2)
 		err = old.SaveApplied(ctx, t0.Add(time.Hour), time.Hour)
 		wantSuperseded(t, "SaveApplied", err, 1, 2)
@@ -121,7 +121,7 @@ func TestSupersededWritesChangeNothing(t *testing.T) {
 		if err != nil || len(moved) != 2 {
 			t.Fatalf("Schedule by the current job = %+v, %v", moved, err)
 		}
-		_, err = tbl.SetWatermark(ctx, "a", t0.Add(20*time.Second))
+		_, err = tbl.SetWatermark(ctx, Partition{Token: "a"}, t0.Add(20*time.Second))
 		must(t, err)
 		must(t, tbl.SaveApplied(ctx, t0.Add(15*time.Second), time.Hour))
 		if a := rowsByToken(t, tbl)["a"]; a.Watermark != ns(20*time.Second) {
@@ -138,7 +138,7 @@ func TestNeverLaunchedHandleIsSuperseded(t *testing.T) {
 	stray := tbl
 	_, err := tbl.Launch(ctx, Identity{Stream: "s", Start: t0, End: Unbounded}, 500)
 	must(t, err)
-	_, err = stray.MarkRunning(ctx, RootToken)
+	_, err = stray.MarkRunning(ctx, Partition{Token: RootToken})
 	wantSuperseded(t, "MarkRunning", err, 0, 1)
 }
 
@@ -201,9 +201,77 @@ func TestRelaunchOnTableOfPreviousVersion(t *testing.T) {
 			fmt.Sprint(got.Reopened) != fmt.Sprint([]Reopen{{"a", ns(30 * time.Second)}}) {
 			t.Errorf("relaunch on the old table = %+v; want generation 1 resuming a from +30s", got)
 		}
-		_, err = stray.SetWatermark(ctx, "a", t0.Add(time.Hour))
+		_, err = stray.SetWatermark(ctx, Partition{Token: "a"}, t0.Add(time.Hour))
 		wantSuperseded(t, "SetWatermark", err, 0, 1)
-		_, err = tbl.SetWatermark(ctx, "a", t0.Add(40*time.Second))
+		_, err = tbl.SetWatermark(ctx, Partition{Token: "a"}, t0.Add(40*time.Second))
 		must(t, err)
+	})
+}
+
+// TestStaleReaderLeavesPartition: a partition handed out, then handed out
+// again after StaleSchedule because its first reader was slow to start,
+// is moved only by the second reader. The first reader's writes (start,
+// position, finish), before or after the second reader started, fail with
+// ErrHandedOver and change nothing; without the ticket check, the first
+// reader would find the partition RUNNING and read it alongside the second.
+func TestStaleReaderLeavesPartition(t *testing.T) {
+	dialects(t, func(t *testing.T, pg bool) {
+		ctx := context.Background()
+		tbl := newTable(t, pg)
+		_, err := tbl.Launch(ctx, Identity{Stream: "s", Start: t0, End: Unbounded}, 500)
+		must(t, err)
+		kids := []Partition{{Token: "a", Start: ns(0), End: Unbounded}}
+		must(t, tbl.Finish(ctx, Partition{Token: RootToken}, kids, ns(0)))
+		snap, err := tbl.Scan(ctx)
+		must(t, err)
+		first, err := tbl.Schedule(ctx, snap.Ready)
+		if err != nil || len(first) != 1 || first[0].Ticket == 0 {
+			t.Fatalf("Schedule = %+v, %v; want a with a ticket", first, err)
+		}
+		// Pretend that scheduling happened long ago, and its reader has
+		// not started yet.
+		long := time.Now().Add(-StaleSchedule - time.Minute).Truncate(time.Microsecond)
+		must(t, tbl.apply(ctx, []*spanner.Mutation{spanner.Update(tbl.Name, []string{"PartitionToken", "ScheduledAt"}, []any{"a", long})}))
+		slow := first[0]
+		slow.Ticket = long.UnixNano()
+
+		snap, err = tbl.Scan(ctx)
+		must(t, err)
+		second, err := tbl.Schedule(ctx, snap.Ready)
+		if err != nil || len(second) != 1 || second[0].Ticket == slow.Ticket {
+			t.Fatalf("second Schedule = %+v, %v; want a with a new ticket", second, err)
+		}
+		handedOver := func(what string, err error) {
+			t.Helper()
+			if !errors.Is(err, ErrHandedOver) {
+				t.Errorf("%s by the first reader = %v, want ErrHandedOver", what, err)
+			}
+		}
+		before := tableState(t, tbl)
+		_, err = tbl.MarkRunning(ctx, slow)
+		handedOver("MarkRunning before the second reader started", err)
+		if after := tableState(t, tbl); after != before {
+			t.Errorf("the first reader changed the table:\nbefore %s\nafter  %s", before, after)
+		}
+
+		if prev, err := tbl.MarkRunning(ctx, second[0]); err != nil || prev != StateScheduled {
+			t.Fatalf("MarkRunning by the second reader = %v, %v; want it was SCHEDULED", prev, err)
+		}
+		_, err = tbl.SetWatermark(ctx, second[0], t0.Add(10*time.Second))
+		must(t, err)
+		before = tableState(t, tbl)
+		_, err = tbl.MarkRunning(ctx, slow)
+		handedOver("MarkRunning after the second reader started", err)
+		_, err = tbl.SetWatermark(ctx, slow, t0.Add(time.Hour))
+		handedOver("SetWatermark", err)
+		err = tbl.Finish(ctx, slow, []Partition{{Token: "c", Parents: []string{"a"}, Start: ns(time.Hour), End: Unbounded}}, ns(time.Hour))
+		handedOver("Finish", err)
+		if after := tableState(t, tbl); after != before {
+			t.Errorf("the first reader changed the table:\nbefore %s\nafter  %s", before, after)
+		}
+		must(t, tbl.Finish(ctx, second[0], nil, ns(20*time.Second)))
+		if a := rowsByToken(t, tbl)["a"]; a.State != StateFinished || a.Watermark != ns(20*time.Second) {
+			t.Errorf("a = %+v, want finished by the second reader", a)
+		}
 	})
 }

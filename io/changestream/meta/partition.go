@@ -34,6 +34,13 @@ type Partition struct {
 	Start           int64 // inclusive
 	End             int64 // inclusive; Unbounded when reading forever
 	HeartbeatMillis int64
+	// Ticket is the reader's hold on the partition: the commit time (Unix
+	// nanoseconds) of the Schedule that handed it out, which the row keeps
+	// as ScheduledAt. A partition handed out again (see StaleSchedule)
+	// gets a new ticket, and the writes of a reader holding an older one
+	// fail with ErrHandedOver. 0 (a partition not from Schedule) is not
+	// checked.
+	Ticket int64
 }
 
 // QueryToken is the partition token to send: NULL (empty) for the root.
