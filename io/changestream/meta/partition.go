@@ -1,7 +1,8 @@
 // Package meta keeps the change-stream reader's state in Spanner: one row
 // per partition (lineage, state, read position) in a table whose columns
 // are those of Beam Java's partition metadata table, and a companion job
-// table that holds the job's identity and its applied watermark. Both
+// table that holds the job's identity, its applied watermark and the
+// generation of the launch that holds the table (see fence.go). Both
 // GoogleSQL and PostgreSQL-dialect metadata databases are supported.
 package meta
 
