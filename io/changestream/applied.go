@@ -58,7 +58,7 @@ func TrackApplied(s beam.Scope, cfg Config, done beam.PCollection) {
 	markers := beam.ParDo(s, markerKey, done)
 	beam.ParDo0(s, &appliedFn{
 		MetadataDatabase: cfg.MetadataDatabase, MetadataTable: cfg.MetadataTable, MetadataPostgres: cfg.MetadataPostgres,
-		StartMillis: cfg.AppliedMillis, EndMillis: endMillis(cfg.EndNanos), IntervalMillis: progressInterval(cfg),
+		Generation: cfg.Generation, StartMillis: cfg.AppliedMillis, EndMillis: endMillis(cfg.EndNanos), IntervalMillis: progressInterval(cfg),
 		Fire: timers.InEventTime("applied"),
 	}, beam.Flatten(s, seed, markers))
 }
@@ -102,6 +102,8 @@ type appliedFn struct {
 	MetadataDatabase string
 	MetadataTable    string
 	MetadataPostgres bool
+	// Generation is the launch's hold on the table (Config.Generation).
+	Generation int64
 	// StartMillis is the applied watermark at launch; EndMillis is just
 	// past endTimestamp (0 for none).
 	StartMillis, EndMillis int64
@@ -122,7 +124,7 @@ func (f *appliedFn) Setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connecting to metadata database %s: %w", f.MetadataDatabase, err)
 	}
-	f.table = meta.Table{Client: c, Name: f.MetadataTable, Postgres: f.MetadataPostgres}
+	f.table = meta.Table{Client: c, Name: f.MetadataTable, Postgres: f.MetadataPostgres, Generation: f.Generation}
 	return nil
 }
 
@@ -172,7 +174,11 @@ func (f *appliedFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Pr
 		return err
 	}
 	applied := time.UnixMilli(fired)
-	if err := f.table.SaveApplied(ctx, applied, keepFinished); err != nil {
+	if err := f.table.SaveApplied(ctx, applied, keepFinished); meta.IsSuperseded(err) {
+		// Another launch has the table: this job must stop, not go on
+		// reading changes it can no longer account for.
+		return superseded(ctx, err)
+	} else if err != nil {
 		// Progress only goes unrecorded until the next firing; a relaunch
 		// in between re-reads a little more. Not worth failing the job.
 		appliedSaveErrors.Inc(ctx, 1)

@@ -37,6 +37,10 @@ type Config struct {
 	MetadataDatabase string
 	MetadataTable    string
 	MetadataPostgres bool
+	// Generation is the launch's hold on the metadata table (set by
+	// Launch): once a later launch takes the table, this job's writes of
+	// partition state fail with *meta.SupersededError (see package meta).
+	Generation int64
 	// Priority is a spannerpb.RequestOptions_Priority value.
 	Priority        int32
 	HeartbeatMillis int64
@@ -70,7 +74,7 @@ func (f *clientFn) setup(ctx context.Context, needData bool) error {
 	if err != nil {
 		return fmt.Errorf("connecting to metadata database %s: %w", f.MetadataDatabase, err)
 	}
-	f.meta = meta.Table{Client: mc, Name: f.MetadataTable, Postgres: f.MetadataPostgres}
+	f.meta = meta.Table{Client: mc, Name: f.MetadataTable, Postgres: f.MetadataPostgres, Generation: f.Generation}
 	if needData {
 		if f.data, err = NewDataClient(ctx, f.Database, f.DataEndpoint); err != nil {
 			return err

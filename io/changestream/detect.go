@@ -56,7 +56,7 @@ func (f *detectFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEs
 			if streamquery.IsTransient(err) {
 				return sdf.ResumeProcessingIn(poll), nil
 			}
-			return sdf.StopProcessing(), err
+			return sdf.StopProcessing(), superseded(ctx, err)
 		}
 		for _, p := range moved {
 			emit(beam.EventTime(p.Start/int64(time.Millisecond)), p)

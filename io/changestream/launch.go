@@ -25,7 +25,9 @@ func DefaultTableName(databaseID, stream string) string {
 // it creates the tables if needed, stores the job or checks a relaunch
 // against the stored one, reopens what a relaunch must read again, and
 // checks that the stream still holds the changes from where reading
-// starts. It fills in cfg.MetadataPostgres and cfg.AppliedMillis.
+// starts. It fills in cfg.MetadataPostgres, cfg.AppliedMillis and
+// cfg.Generation: the launch takes the table from any job still running on
+// it, whose writes of partition state fail from then on (see package meta).
 // Problems a user can fix come back as errors that say how.
 func Launch(ctx context.Context, admin *database.DatabaseAdminClient, cfg *Config, start time.Time, startGiven bool) (meta.Launched, error) {
 	client, err := spanner.NewClient(ctx, cfg.MetadataDatabase)
@@ -58,6 +60,7 @@ func Launch(ctx context.Context, admin *database.DatabaseAdminClient, cfg *Confi
 		return meta.Launched{}, err
 	}
 	cfg.AppliedMillis = launched.Applied.UnixMilli()
+	cfg.Generation = launched.Generation
 	if launched.Resumed && len(launched.Reopened) > 0 {
 		from := launched.Reopened[0].From
 		for _, r := range launched.Reopened {

@@ -8,6 +8,9 @@ var (
 	heartbeats         = beam.NewCounter("changestream", "heartbeats")
 	partitionsStarted  = beam.NewCounter("changestream", "partitions_started")
 	partitionsFinished = beam.NewCounter("changestream", "partitions_finished")
+	// partitionsHandedOver counts readers that left a partition to the
+	// reader it was handed to after them (see meta.StaleSchedule).
+	partitionsHandedOver = beam.NewCounter("changestream", "partitions_handed_over")
 	// partitionsActive is the number of partitions not finished yet.
 	partitionsActive = beam.NewGauge("changestream", "partitions_active")
 	transientErrors  = beam.NewCounter("changestream", "transient_errors")
@@ -19,4 +22,7 @@ var (
 	appliedWatermark  = beam.NewGauge("changestream", "applied_watermark_ms")
 	appliedLag        = beam.NewDistribution("changestream", "applied_lag_ms")
 	appliedSaveErrors = beam.NewCounter("changestream", "applied_watermark_save_errors")
+	// supersededErrors counts writes refused because a later launch took
+	// the metadata table (see superseded).
+	supersededErrors = beam.NewCounter("changestream", "superseded_errors")
 )

@@ -136,18 +136,21 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 	var finished, started bool
 	err := f.retry(ctx, "updating partition", p.Token, func() error {
 		if rest.Start == p.Start {
-			prev, err := f.meta.MarkRunning(ctx, p.Token)
+			prev, err := f.meta.MarkRunning(ctx, p)
 			finished, started = prev == meta.StateFinished, prev != meta.StateFinished && prev != meta.StateRunning
 			return err
 		}
 		// Everything before rest.Start was emitted by bundles that the
 		// runner has committed (it handed us this residual).
 		var err error
-		finished, err = f.meta.SetWatermark(ctx, p.Token, time.Unix(0, rest.Start))
+		finished, err = f.meta.SetWatermark(ctx, p, time.Unix(0, rest.Start))
 		return err
 	})
+	if errors.Is(err, meta.ErrHandedOver) {
+		return f.handedOver(ctx, rt, p, err)
+	}
 	if err != nil {
-		return sdf.StopProcessing(), err
+		return sdf.StopProcessing(), superseded(ctx, err)
 	}
 	if finished {
 		// Finished by the reader that held the range before this residual
@@ -190,8 +193,12 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 		if !r.claim(last) {
 			return sdf.StopProcessing(), rt.GetError()
 		}
-		if err := f.retry(ctx, "finishing partition", p.Token, func() error { return f.meta.Finish(ctx, p.Token, r.children, end) }); err != nil {
-			return sdf.StopProcessing(), err
+		err := f.retry(ctx, "finishing partition", p.Token, func() error { return f.meta.Finish(ctx, p, r.children, end) })
+		if errors.Is(err, meta.ErrHandedOver) {
+			return f.handedOver(ctx, rt, p, err)
+		}
+		if err != nil {
+			return sdf.StopProcessing(), superseded(ctx, err)
 		}
 		partitionsFinished.Inc(ctx, 1)
 		args := []any{"stream", f.Stream, "partition", p.Token, "reason", how, "end", fmtNanos(end)}
@@ -208,6 +215,16 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 		return sdf.StopProcessing(), rt.GetError()
 	}
 	return sdf.ResumeProcessingIn(0), nil
+}
+
+// handedOver ends this reader's part in partition p, which was handed to
+// another reader (see meta.StaleSchedule): that reader reads it and moves
+// its position; this one must not, and has nothing left to do.
+func (f *readFn) handedOver(ctx context.Context, rt *sdf.LockRTracker, p meta.Partition, err error) (sdf.ProcessContinuation, error) {
+	partitionsHandedOver.Inc(ctx, 1)
+	logs.Warn(ctx, "partition handed to another reader; leaving it", "stream", f.Stream, "partition", p.Token, "error", err)
+	rt.TryClaim(rt.GetRestriction().(offsetrange.Restriction).End)
+	return sdf.StopProcessing(), nil
 }
 
 // partitionRead is the state of one window's read.

@@ -64,6 +64,8 @@ type Launched struct {
 	Reopened []Reopen
 	// Job is the stored identity (the first launch's one on a resume).
 	Job Job
+	// Generation is the launch's generation (see fence.go).
+	Generation int64
 }
 
 func formatEnd(n int64) string {
@@ -95,7 +97,11 @@ func (j Job) check(table string, id Identity) error {
 // partition whose changes may not all be applied (see Rewind). So a job
 // that was cancelled or crashed loses nothing, and a relaunch needs no
 // clean-up by hand.
-func (t Table) Launch(ctx context.Context, id Identity, heartbeatMillis int64) (Launched, error) {
+//
+// The launch also takes the table (see fence.go): it stores the next
+// generation, which t carries from then on, and every earlier job's writes
+// of partition state fail from then on.
+func (t *Table) Launch(ctx context.Context, id Identity, heartbeatMillis int64) (Launched, error) {
 	var out Launched
 	err := t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
 		out = Launched{}
@@ -103,17 +109,23 @@ func (t Table) Launch(ctx context.Context, id Identity, heartbeatMillis int64) (
 		if err != nil {
 			return err
 		}
-		rows, err := readRows(ctx, t, tx)
+		gen, _, err := t.readGeneration(ctx, tx)
 		if err != nil {
 			return err
 		}
+		rows, err := readRows(ctx, *t, tx)
+		if err != nil {
+			return err
+		}
+		take := spanner.Update(t.jobTable(), []string{"JobKey", "Generation", "LaunchedAt"},
+			[]any{jobKey, gen + 1, spanner.CommitTimestamp})
 		var muts []*spanner.Mutation
 		switch {
 		case !found && len(rows) == 0:
 			root := Partition{Token: RootToken, Start: id.Start.UnixNano(), End: id.End, HeartbeatMillis: heartbeatMillis}
 			job = Job{Identity: id, Applied: id.Start}
-			out = Launched{Applied: id.Start, Reopened: []Reopen{{Token: RootToken, From: root.Start}}, Job: job}
-			return tx.BufferWrite([]*spanner.Mutation{t.insert(root), t.putJob(job, true)})
+			out = Launched{Applied: id.Start, Reopened: []Reopen{{Token: RootToken, From: root.Start}}, Job: job, Generation: gen + 1}
+			return tx.BufferWrite([]*spanner.Mutation{t.insert(root), t.putJob(job, true), take})
 		case found:
 			if err := job.check(t.Name, id); err != nil {
 				return err
@@ -129,13 +141,13 @@ func (t Table) Launch(ctx context.Context, id Identity, heartbeatMillis int64) (
 			}
 			muts = append(muts, t.putJob(job, true))
 		}
-		out = Launched{Resumed: true, Applied: job.Applied, Job: job, Reopened: Rewind(rows, job.Applied.UnixNano())}
+		out = Launched{Resumed: true, Applied: job.Applied, Job: job, Reopened: Rewind(rows, job.Applied.UnixNano()), Generation: gen + 1}
 		for _, r := range out.Reopened {
 			muts = append(muts, spanner.Update(t.Name,
 				[]string{"PartitionToken", "State", "Watermark", "ScheduledAt", "RunningAt", "FinishedAt"},
 				[]any{r.Token, StateCreated, nanosTime(r.From), nil, nil, nil}))
 		}
-		return tx.BufferWrite(muts)
+		return tx.BufferWrite(append(muts, take))
 	})
 	if err != nil {
 		var conflict *ConflictError
@@ -144,6 +156,7 @@ func (t Table) Launch(ctx context.Context, id Identity, heartbeatMillis int64) (
 		}
 		return Launched{}, fmt.Errorf("preparing partition metadata table %s: %w", t.Name, err)
 	}
+	t.Generation = out.Generation
 	return out, nil
 }
 
@@ -188,9 +201,13 @@ func (t Table) Job(ctx context.Context) (j Job, ok bool, err error) {
 // SaveApplied advances the stored applied watermark to applied (it never
 // moves back) and deletes the finished partitions that ended more than
 // keep before it: no relaunch can need them again, since the applied
-// watermark only grows. Keeping some history helps operators.
+// watermark only grows. Keeping some history helps operators. A superseded
+// job (see fence.go) stores nothing and gets *SupersededError.
 func (t Table) SaveApplied(ctx context.Context, applied time.Time, keep time.Duration) error {
 	err := t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+		if err := t.fence(ctx, tx); err != nil {
+			return err
+		}
 		job, found, err := t.readJob(ctx, tx)
 		if err != nil {
 			return err

@@ -1,7 +1,8 @@
 // Package meta keeps the change-stream reader's state in Spanner: one row
 // per partition (lineage, state, read position) in a table whose columns
 // are those of Beam Java's partition metadata table, and a companion job
-// table that holds the job's identity and its applied watermark. Both
+// table that holds the job's identity, its applied watermark and the
+// generation of the launch that holds the table (see fence.go). Both
 // GoogleSQL and PostgreSQL-dialect metadata databases are supported.
 package meta
 
@@ -34,6 +35,13 @@ type Partition struct {
 	Start           int64 // inclusive
 	End             int64 // inclusive; Unbounded when reading forever
 	HeartbeatMillis int64
+	// Ticket is the reader's hold on the partition: the commit time (Unix
+	// nanoseconds) of the Schedule that handed it out, which the row keeps
+	// as ScheduledAt. A partition handed out again (see StaleSchedule)
+	// gets a new ticket, and the writes of a reader holding an older one
+	// fail with ErrHandedOver. 0 (a partition not from Schedule) is not
+	// checked.
+	Ticket int64
 }
 
 // QueryToken is the partition token to send: NULL (empty) for the root.

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -16,6 +17,10 @@ type Table struct {
 	Client   *spanner.Client
 	Name     string
 	Postgres bool
+	// Generation is the launch this handle writes for (set by Launch); a
+	// write of partition state fails once another launch has taken the
+	// table (see fence.go).
+	Generation int64
 }
 
 func (t Table) jobTable() string { return t.Name + jobSuffix }
@@ -79,8 +84,11 @@ type Snapshot struct {
 // handed out again. Scheduling commits before the partition is emitted; if
 // the commit's outcome was lost (an error after Spanner committed), nobody
 // would ever read the partition, and the job would stall on it. Handing it
-// out again risks a second reader instead, which only duplicates changes,
-// and the shadow tables drop duplicates.
+// out again risks a second reader instead, when the first was only slow to
+// start: the new scheduling's ticket (Partition.Ticket) makes the first
+// reader's writes fail with ErrHandedOver, so it leaves the partition to
+// the second without moving it. (What it emitted before noticing is a
+// repeat, which the shadow tables drop.)
 const StaleSchedule = 10 * time.Minute
 
 // Scan reads the unfinished partitions.
@@ -133,16 +141,25 @@ func (t Table) MinWatermark(ctx context.Context) (wm time.Time, ok bool, err err
 // never handed to two readers: this, together with Finish inserting a
 // merged child only once, is why a merged child is read once. (The one
 // exception is a partition SCHEDULED for longer than StaleSchedule, which
-// is moved again.)
+// is moved again.) Like every write of partition state, it changes nothing
+// for a superseded job, which gets *SupersededError (see fence.go).
+//
+// Each partition returned carries the scheduling's commit time as its
+// Ticket: the row's ScheduledAt, checked by the reader's writes, so that
+// of two readers of a partition handed out twice only the later one moves
+// it.
 func (t Table) Schedule(ctx context.Context, ps []Partition) ([]Partition, error) {
 	var moved []Partition
-	err := t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+	at, err := t.txnAt(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
 		moved = moved[:0]
 		keys := spanner.KeySets()
 		byToken := map[string]Partition{}
 		for _, p := range ps {
 			keys = spanner.KeySets(keys, spanner.Key{p.Token})
 			byToken[p.Token] = p
+		}
+		if err := t.fence(ctx, tx); err != nil {
+			return err
 		}
 		var muts []*spanner.Mutation
 		cutoff := time.Now().Add(-StaleSchedule)
@@ -169,49 +186,77 @@ func (t Table) Schedule(ctx context.Context, ps []Partition) ([]Partition, error
 	if err != nil {
 		return nil, fmt.Errorf("scheduling partitions in %s: %w", t.Name, err)
 	}
+	for i := range moved {
+		moved[i].Ticket = at.UnixNano()
+	}
 	return moved, nil
 }
+
+// ErrHandedOver is a write by a reader of a partition that has since been
+// handed to another reader (see StaleSchedule and Partition.Ticket): the
+// write changed nothing, and the reader must leave the partition alone.
+var ErrHandedOver = errors.New("partition handed to another reader")
 
 // MarkRunning records that a reader has started the partition and returns
 // its state before: RUNNING if a reader started it earlier (and was
 // checkpointed before reading anything), FINISHED for a partition that
-// must not be read again (handed out twice, see StaleSchedule); then
-// nothing changes.
-func (t Table) MarkRunning(ctx context.Context, token string) (prev string, err error) {
-	return t.advance(ctx, token, "RunningAt", time.Time{})
+// must not be read again; then nothing changes. A partition handed out
+// again since p was (see StaleSchedule) fails with ErrHandedOver.
+func (t Table) MarkRunning(ctx context.Context, p Partition) (prev string, err error) {
+	return t.advance(ctx, p, "RunningAt", time.Time{})
 }
 
 // SetWatermark stores the partition's read position: everything before it
 // has been handed downstream. It reports a partition already finished
 // instead (by a reader that held the rest of its range), whose position
-// must not change.
-func (t Table) SetWatermark(ctx context.Context, token string, wm time.Time) (finished bool, err error) {
-	prev, err := t.advance(ctx, token, "Watermark", wm)
+// must not change, and fails with ErrHandedOver like MarkRunning.
+func (t Table) SetWatermark(ctx context.Context, p Partition, wm time.Time) (finished bool, err error) {
+	prev, err := t.advance(ctx, p, "Watermark", wm)
 	return prev == StateFinished, err
+}
+
+// checkTicket fails with ErrHandedOver unless the partition's row still
+// holds p's ticket.
+func checkTicket(p Partition, scheduledAt spanner.NullTime) error {
+	if p.Ticket != 0 && (!scheduledAt.Valid || scheduledAt.Time.UnixNano() != p.Ticket) {
+		return fmt.Errorf("partition %q, taken at %s: %w", p.Token, time.Unix(0, p.Ticket).UTC().Format(time.RFC3339Nano), ErrHandedOver)
+	}
+	return nil
 }
 
 // advance updates an unfinished partition: sets it RUNNING with column set
 // to the commit time, or its Watermark to wm. It returns the state before.
-func (t Table) advance(ctx context.Context, token, column string, wm time.Time) (prev string, err error) {
+// A superseded job gets *SupersededError and changes nothing.
+func (t Table) advance(ctx context.Context, p Partition, column string, wm time.Time) (prev string, err error) {
 	err = t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
-		row, err := tx.ReadRow(ctx, t.Name, spanner.Key{token}, []string{"State"})
+		if err := t.fence(ctx, tx); err != nil {
+			return err
+		}
+		row, err := tx.ReadRow(ctx, t.Name, spanner.Key{p.Token}, []string{"State", "ScheduledAt"})
 		if err != nil {
 			return err
 		}
-		if err := row.Column(0, &prev); err != nil {
+		var scheduledAt spanner.NullTime
+		if err := row.Columns(&prev, &scheduledAt); err != nil {
+			return err
+		}
+		if prev == StateFinished {
+			return nil
+		}
+		if err := checkTicket(p, scheduledAt); err != nil {
 			return err
 		}
 		switch {
-		case prev == StateFinished, column == "RunningAt" && prev == StateRunning:
+		case column == "RunningAt" && prev == StateRunning:
 			return nil
 		case column == "Watermark":
-			return tx.BufferWrite([]*spanner.Mutation{spanner.Update(t.Name, []string{"PartitionToken", "Watermark"}, []any{token, wm})})
+			return tx.BufferWrite([]*spanner.Mutation{spanner.Update(t.Name, []string{"PartitionToken", "Watermark"}, []any{p.Token, wm})})
 		}
 		return tx.BufferWrite([]*spanner.Mutation{spanner.Update(t.Name,
-			[]string{"PartitionToken", "State", column}, []any{token, StateRunning, spanner.CommitTimestamp})})
+			[]string{"PartitionToken", "State", column}, []any{p.Token, StateRunning, spanner.CommitTimestamp})})
 	})
 	if err != nil {
-		return "", fmt.Errorf("updating partition %q in %s: %w", token, t.Name, err)
+		return "", fmt.Errorf("updating partition %q in %s: %w", p.Token, t.Name, err)
 	}
 	return prev, nil
 }
@@ -220,9 +265,28 @@ func (t Table) advance(ctx context.Context, token, column string, wm time.Time) 
 // (its children's start, or just past endTimestamp), in one transaction.
 // Each child is inserted only if absent: every parent of a merged child
 // reports it, and the child must exist once. Doing both in one transaction
-// means a child exists as soon as its parent counts as finished.
-func (t Table) Finish(ctx context.Context, token string, children []Partition, end int64) error {
+// means a child exists as soon as its parent counts as finished. A
+// superseded job gets *SupersededError, and a reader of a partition handed
+// out again since p was gets ErrHandedOver; neither changes anything.
+func (t Table) Finish(ctx context.Context, p Partition, children []Partition, end int64) error {
+	token := p.Token
 	err := t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+		if err := t.fence(ctx, tx); err != nil {
+			return err
+		}
+		if p.Ticket != 0 {
+			row, err := tx.ReadRow(ctx, t.Name, spanner.Key{token}, []string{"ScheduledAt"})
+			if err != nil {
+				return err
+			}
+			var scheduledAt spanner.NullTime
+			if err := row.Column(0, &scheduledAt); err != nil {
+				return err
+			}
+			if err := checkTicket(p, scheduledAt); err != nil {
+				return err
+			}
+		}
 		var muts []*spanner.Mutation
 		if len(children) > 0 {
 			keys := spanner.KeySets()

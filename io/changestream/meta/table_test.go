@@ -200,19 +200,19 @@ func TestLifecycle(t *testing.T) {
 			}
 		}
 		schedule(RootToken)
-		if prev, err := tbl.MarkRunning(ctx, RootToken); err != nil || prev != StateScheduled {
+		if prev, err := tbl.MarkRunning(ctx, Partition{Token: RootToken}); err != nil || prev != StateScheduled {
 			t.Fatalf("MarkRunning = %v, %v; want it was SCHEDULED", prev, err)
 		}
-		if prev, err := tbl.MarkRunning(ctx, RootToken); err != nil || prev != StateRunning {
+		if prev, err := tbl.MarkRunning(ctx, Partition{Token: RootToken}); err != nil || prev != StateRunning {
 			t.Fatalf("second MarkRunning = %v, %v; want it was RUNNING", prev, err)
 		}
 		kids := []Partition{{Token: "a", Start: ns(0), End: Unbounded}, {Token: "b", Start: ns(0), End: Unbounded}}
-		if err := tbl.Finish(ctx, RootToken, kids, ns(0)); err != nil {
+		if err := tbl.Finish(ctx, Partition{Token: RootToken}, kids, ns(0)); err != nil {
 			t.Fatal(err)
 		}
 		schedule("a", "b")
 		merged := Partition{Token: "m", Parents: []string{"a", "b"}, Start: ns(time.Minute), End: Unbounded}
-		if err := tbl.Finish(ctx, "a", []Partition{merged}, ns(time.Minute)); err != nil {
+		if err := tbl.Finish(ctx, Partition{Token: "a"}, []Partition{merged}, ns(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		schedule() // m waits for b
@@ -221,7 +221,7 @@ func TestLifecycle(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := tbl.Finish(ctx, "b", []Partition{merged}, ns(time.Minute)); err != nil {
+				if err := tbl.Finish(ctx, Partition{Token: "b"}, []Partition{merged}, ns(time.Minute)); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -239,10 +239,10 @@ func TestLifecycle(t *testing.T) {
 			t.Errorf("a = %+v, want finished at its children's start", a)
 		}
 		// A finished partition is not reopened by a late reader.
-		if prev, err := tbl.MarkRunning(ctx, "a"); err != nil || prev != StateFinished {
+		if prev, err := tbl.MarkRunning(ctx, Partition{Token: "a"}); err != nil || prev != StateFinished {
 			t.Errorf("MarkRunning(finished a) = %v, %v; want finished", prev, err)
 		}
-		if finished, err := tbl.SetWatermark(ctx, "a", t0.Add(time.Hour)); err != nil || !finished {
+		if finished, err := tbl.SetWatermark(ctx, Partition{Token: "a"}, t0.Add(time.Hour)); err != nil || !finished {
 			t.Errorf("SetWatermark(finished a) = %v, %v; want finished", finished, err)
 		}
 		if a := rowsByToken(t, tbl)["a"]; a.State != StateFinished || a.Watermark != ns(time.Minute) {
@@ -279,12 +279,12 @@ func TestRelaunchRewindsToApplied(t *testing.T) {
 			t.Fatal(err)
 		}
 		kids := []Partition{{Token: "a", Start: ns(0), End: Unbounded}, {Token: "b", Start: ns(0), End: Unbounded}}
-		must(t, tbl.Finish(ctx, RootToken, kids, ns(0)))
-		must(t, tbl.Finish(ctx, "a", []Partition{{Token: "c", Parents: []string{"a"}, Start: ns(10 * time.Second), End: Unbounded}}, ns(10*time.Second)))
-		must(t, tbl.Finish(ctx, "b", []Partition{{Token: "d", Parents: []string{"b"}, Start: ns(40 * time.Second), End: Unbounded}}, ns(40*time.Second)))
-		_, err := tbl.MarkRunning(ctx, "c")
+		must(t, tbl.Finish(ctx, Partition{Token: RootToken}, kids, ns(0)))
+		must(t, tbl.Finish(ctx, Partition{Token: "a"}, []Partition{{Token: "c", Parents: []string{"a"}, Start: ns(10 * time.Second), End: Unbounded}}, ns(10*time.Second)))
+		must(t, tbl.Finish(ctx, Partition{Token: "b"}, []Partition{{Token: "d", Parents: []string{"b"}, Start: ns(40 * time.Second), End: Unbounded}}, ns(40*time.Second)))
+		_, err := tbl.MarkRunning(ctx, Partition{Token: "c"})
 		must(t, err)
-		_, err = tbl.SetWatermark(ctx, "c", t0.Add(55*time.Second)) // read ahead
+		_, err = tbl.SetWatermark(ctx, Partition{Token: "c"}, t0.Add(55*time.Second)) // read ahead
 		must(t, err)
 		must(t, tbl.SaveApplied(ctx, t0.Add(30*time.Second), time.Hour))
 
@@ -320,9 +320,9 @@ func TestSaveApplied(t *testing.T) {
 			t.Fatal(err)
 		}
 		kids := []Partition{{Token: "a", Start: ns(0), End: Unbounded}, {Token: "b", Start: ns(0), End: Unbounded}}
-		must(t, tbl.Finish(ctx, RootToken, kids, ns(0)))
-		must(t, tbl.Finish(ctx, "a", []Partition{{Token: "c", Parents: []string{"a"}, Start: ns(time.Minute), End: Unbounded}}, ns(time.Minute)))
-		must(t, tbl.Finish(ctx, "b", []Partition{{Token: "d", Parents: []string{"b"}, Start: ns(3 * time.Hour), End: Unbounded}}, ns(3*time.Hour)))
+		must(t, tbl.Finish(ctx, Partition{Token: RootToken}, kids, ns(0)))
+		must(t, tbl.Finish(ctx, Partition{Token: "a"}, []Partition{{Token: "c", Parents: []string{"a"}, Start: ns(time.Minute), End: Unbounded}}, ns(time.Minute)))
+		must(t, tbl.Finish(ctx, Partition{Token: "b"}, []Partition{{Token: "d", Parents: []string{"b"}, Start: ns(3 * time.Hour), End: Unbounded}}, ns(3*time.Hour)))
 
 		must(t, tbl.SaveApplied(ctx, t0.Add(2*time.Hour), time.Hour))
 		must(t, tbl.SaveApplied(ctx, t0.Add(90*time.Minute), time.Hour)) // never moves back

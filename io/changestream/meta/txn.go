@@ -41,17 +41,22 @@ const maxTxnAttempts = 20
 // lost. Every transaction here reads what it decides on inside fn, so a
 // re-run decides afresh.
 func (t Table) txn(ctx context.Context, fn func(context.Context, *spanner.ReadWriteTransaction) error) error {
-	var err error
+	_, err := t.txnAt(ctx, fn)
+	return err
+}
+
+// txnAt is txn that also returns the commit time.
+func (t Table) txnAt(ctx context.Context, fn func(context.Context, *spanner.ReadWriteTransaction) error) (time.Time, error) {
 	for attempt := 1; ; attempt++ {
-		_, err = t.Client.ReadWriteTransaction(ctx, fn)
+		at, err := t.Client.ReadWriteTransaction(ctx, fn)
 		if err == nil || !lostTransaction(err) || attempt == maxTxnAttempts {
-			return err
+			return at, err
 		}
 		// Jitter keeps two losers from colliding again.
 		pause := time.Duration(rand.Int64N(int64(10*time.Millisecond) << min(attempt, 5)))
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return time.Time{}, ctx.Err()
 		case <-time.After(pause):
 		}
 	}
