@@ -77,54 +77,56 @@ func decodeKeyPart(g spanner.GenericColumnValue) (any, error) {
 	case "INT64":
 		var v spanner.NullInt64
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Int64), err
+		return nullOr(v, v.Valid, v.Int64), err
 	case "STRING", "UUID":
 		var v spanner.NullString
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.StringVal), err
+		return nullOr(v, v.Valid, v.StringVal), err
 	case "BOOL":
 		var v spanner.NullBool
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Bool), err
+		return nullOr(v, v.Valid, v.Bool), err
 	case "FLOAT64":
 		var v spanner.NullFloat64
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Float64), err
+		return nullOr(v, v.Valid, v.Float64), err
 	case "FLOAT32":
 		var v spanner.NullFloat32
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Float32), err
+		return nullOr(v, v.Valid, v.Float32), err
 	case "BYTES":
 		var v []byte
 		err := g.Decode(&v)
-		if v == nil {
-			return nil, err
-		}
-		return v, err
+		return v, err // nil for NULL, as nullKeyPart
 	case "TIMESTAMP":
 		var v spanner.NullTime
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Time), err
+		return nullOr(v, v.Valid, v.Time), err
 	case "DATE":
 		var v spanner.NullDate
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Date), err
+		return nullOr(v, v.Valid, v.Date), err
 	case "NUMERIC":
 		if g.Type.GetTypeAnnotation().String() == "PG_NUMERIC" {
 			var v spanner.PGNumeric
 			err := g.Decode(&v)
+			if !v.Valid {
+				return spanner.NullNumeric{}, err
+			}
 			return v, err
 		}
 		var v spanner.NullNumeric
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Numeric), err
+		return nullOr(v, v.Valid, v.Numeric), err
 	}
 	return target, fmt.Errorf("unsupported key type %s", g.Type.GetCode())
 }
 
-func nullOr(valid bool, v any) any {
+// nullOr is v when valid, else the typed NULL null (what nullKeyPart
+// returns for the column's type).
+func nullOr(null any, valid bool, v any) any {
 	if !valid {
-		return nil
+		return null
 	}
 	return v
 }

@@ -183,7 +183,13 @@ func TestConcurrentWritersNeverLetOlderWin(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < len(seq); i += 2 {
 				for {
-					_, err := f.applier.ApplyIsolating(ctx, f.db, seq[i:i+2])
+					out, err := f.applier.ApplyIsolating(ctx, f.db, seq[i:i+2])
+					if err == nil && len(out.Failed) > 0 {
+						// A conflict is no record's fault: it must not
+						// send a record to the DLQ.
+						errs <- fmt.Errorf("record failed: %w", out.Failed[0].Err)
+						return
+					}
 					if err == nil {
 						break
 					}
