@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"cloud.google.com/go/spanner"
+	"cloud.google.com/go/spanner/apiv1/spannerpb"
 
 	"github.com/revrepl/spanner-to-sourcedb/transforms/plan"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
@@ -18,8 +19,8 @@ type Table struct {
 
 // ReadVersions reads, inside tx, the stored versions of keys; keys never
 // applied are absent from the result. The map is keyed by Key.String().
-// Reading inside the read-write transaction locks the rows, so a concurrent
-// writer of the same keys conflicts instead of interleaving.
+// The read takes exclusive locks (LockingRead), so a concurrent writer of
+// the same keys waits or is aborted instead of interleaving.
 func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, keys []spanner.Key) (map[string]plan.Version, error) {
 	out := make(map[string]plan.Version, len(keys))
 	if len(keys) == 0 {
@@ -30,7 +31,7 @@ func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransactio
 		ks[i] = k
 	}
 	cols := append(append([]string{}, t.KeyColumns...), CommitTsColumn, SeqColumn)
-	err := tx.Read(ctx, t.Name, spanner.KeySets(ks...), cols).Do(func(r *spanner.Row) error {
+	err := tx.ReadWithOptions(ctx, t.Name, spanner.KeySets(ks...), cols, LockingRead()).Do(func(r *spanner.Row) error {
 		key := make(spanner.Key, len(t.KeyColumns))
 		for i := range t.KeyColumns {
 			var g spanner.GenericColumnValue
@@ -60,6 +61,16 @@ func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransactio
 		return nil, fmt.Errorf("reading shadow table %s: %w", t.Name, err)
 	}
 	return out, nil
+}
+
+// LockingRead are the options of every shadow read in a read-write
+// transaction: an exclusive lock, as the Java template takes. The default
+// (shared) lock lets two transactions read the same shadow row at once;
+// both then decide against the same old version and both apply, and
+// whichever commits MySQL last need not be the one that commits the newer
+// version (see io/sink).
+func LockingRead() *spanner.ReadOptions {
+	return &spanner.ReadOptions{LockHint: spannerpb.ReadRequest_LOCK_HINT_EXCLUSIVE}
 }
 
 // Mutation records v as the applied version of key.
