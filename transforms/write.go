@@ -16,7 +16,6 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/sink"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
@@ -198,19 +197,20 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	out, err := f.applier.ApplyIsolating(ctx, db, batch)
 	workerShards.note(ctx, shard, len(batch), len(out.Applied), err)
 	switch {
-	case err != nil && errclass.IsConnectionError(err) && ctx.Err() == nil:
-		// The shard failed as a whole, not a record of the batch: it is
-		// down, restarting or failing over, or a lock wait timed out.
-		// Failing the bundle would end the job on a runner that does not
-		// retry bundles (prism) and, on one that does, hold back every
-		// key of the bundle for as long as the outage lasts. As in the
-		// Java template the records wait in retry/ instead: none was
-		// recorded as applied, so a retry applies them all, and the
+	case err != nil && ctx.Err() == nil:
+		// ApplyIsolating isolates the records at fault, so what it
+		// returns failed the batch as a whole (sink.WholeBatch): the
+		// shard is down, restarting or failing over, a lock wait timed
+		// out, or Spanner is unavailable. Failing the bundle would end
+		// the job on a runner that does not retry bundles (prism) and,
+		// on one that does, hold back every key of the bundle for as
+		// long as the outage lasts. As in the Java template the records
+		// wait in retry/ instead: a retry applies them all, and the
 		// shadow check drops what did reach MySQL.
 		out = sink.Outcome{Failed: failAll(batch, fmt.Errorf("shard %s: %w", shard, err))}
 	case err != nil:
-		// Nothing of the batch was recorded as applied: the runner retries
-		// the bundle, and the shadow check drops what did reach MySQL.
+		// The worker is stopping: nothing of the batch was recorded as
+		// applied, the runner retries the bundle elsewhere.
 		return fmt.Errorf("applying %d records to shard %s: %w", len(batch), shard, err)
 	}
 	batchSizes.Update(ctx, int64(len(batch)))

@@ -36,7 +36,9 @@ type Fault struct {
 	Code  codes.Code
 }
 
-// Server serves scripted change-stream partitions over gRPC.
+// Server serves scripted change-stream partitions over gRPC, and
+// read-write transactions on empty tables whose reads it records
+// (readwrite.go).
 type Server struct {
 	// Addr is the loopback address the server listens on.
 	Addr string
@@ -59,6 +61,9 @@ type Server struct {
 	faults    map[string][]Fault
 	requests  []Request
 	sessions  int
+	// Read-write transactions (readwrite.go).
+	reads                            []Read
+	transactions, commits, mutations int
 }
 
 // Start listens on a free loopback port.

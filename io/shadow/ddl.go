@@ -26,7 +26,8 @@ const (
 func TableName(prefix, table string) string { return prefix + table }
 
 // CreateDDL returns the DDL of the shadow table of t: t's primary-key
-// columns with their types and order, plus the version columns.
+// columns with their types, order and NOT NULL setting, plus the version
+// columns.
 func CreateDDL(prefix string, t schema.SpannerTable, postgres bool) (string, error) {
 	if len(t.PrimaryKey) == 0 {
 		return "", fmt.Errorf("table %s has no primary key", t.Name)
@@ -49,7 +50,11 @@ func CreateDDL(prefix string, t schema.SpannerTable, postgres bool) (string, err
 		if err != nil {
 			return "", fmt.Errorf("table %s key column %s: %w", t.Name, k.Column, err)
 		}
-		fmt.Fprintf(&b, "  %s %s NOT NULL,\n", q(c.Name), typ)
+		notNull := " NOT NULL"
+		if c.Nullable {
+			notNull = ""
+		}
+		fmt.Fprintf(&b, "  %s %s%s,\n", q(c.Name), typ, notNull)
 		part := q(c.Name)
 		if k.Desc {
 			part += " DESC"

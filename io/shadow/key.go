@@ -44,12 +44,12 @@ func Key(t schema.SpannerTable, keysJSON string) (spanner.Key, error) {
 // client binds for that column type. Change streams encode INT64 and NUMERIC
 // as strings, BYTES as base64, and dates and timestamps as text.
 func keyValue(spannerType string, raw json.RawMessage) (any, error) {
-	if string(raw) == "null" {
-		return nil, nil
-	}
 	base := strings.ToUpper(spannerType)
 	if i := strings.IndexByte(base, '('); i >= 0 {
 		base = base[:i]
+	}
+	if string(raw) == "null" {
+		return nullKeyPart(base)
 	}
 	var s string
 	unquote := func() error { return json.Unmarshal(raw, &s) }
@@ -106,4 +106,32 @@ func keyValue(spannerType string, raw json.RawMessage) (any, error) {
 		return *r, nil
 	}
 	return nil, fmt.Errorf("type %s cannot be a key column here", spannerType)
+}
+
+// nullKeyPart is the NULL of a nullable key column, typed: the client
+// refuses an untyped nil key part ("key part has unsupported type <nil>"),
+// which would fail every batch holding the record. decodeKeyPart returns the
+// same value for a NULL read back, so both print the same Key.String().
+func nullKeyPart(base string) (any, error) {
+	switch base {
+	case "INT64", "BIGINT", "INT8":
+		return spanner.NullInt64{}, nil
+	case "STRING", "CHARACTER VARYING", "VARCHAR", "TEXT", "UUID":
+		return spanner.NullString{}, nil
+	case "BOOL", "BOOLEAN":
+		return spanner.NullBool{}, nil
+	case "FLOAT64", "DOUBLE PRECISION", "FLOAT8":
+		return spanner.NullFloat64{}, nil
+	case "FLOAT32", "REAL", "FLOAT4":
+		return spanner.NullFloat32{}, nil
+	case "BYTES", "BYTEA":
+		return []byte(nil), nil
+	case "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ":
+		return spanner.NullTime{}, nil
+	case "DATE":
+		return spanner.NullDate{}, nil
+	case "NUMERIC":
+		return spanner.NullNumeric{}, nil
+	}
+	return nil, fmt.Errorf("type %s cannot be a key column here", base)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"cloud.google.com/go/spanner"
+	"cloud.google.com/go/spanner/apiv1/spannerpb"
 
 	"github.com/revrepl/spanner-to-sourcedb/transforms/plan"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
@@ -18,8 +19,8 @@ type Table struct {
 
 // ReadVersions reads, inside tx, the stored versions of keys; keys never
 // applied are absent from the result. The map is keyed by Key.String().
-// Reading inside the read-write transaction locks the rows, so a concurrent
-// writer of the same keys conflicts instead of interleaving.
+// The read takes exclusive locks (LockingRead), so a concurrent writer of
+// the same keys waits or is aborted instead of interleaving.
 func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, keys []spanner.Key) (map[string]plan.Version, error) {
 	out := make(map[string]plan.Version, len(keys))
 	if len(keys) == 0 {
@@ -30,7 +31,7 @@ func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransactio
 		ks[i] = k
 	}
 	cols := append(append([]string{}, t.KeyColumns...), CommitTsColumn, SeqColumn)
-	err := tx.Read(ctx, t.Name, spanner.KeySets(ks...), cols).Do(func(r *spanner.Row) error {
+	err := tx.ReadWithOptions(ctx, t.Name, spanner.KeySets(ks...), cols, LockingRead()).Do(func(r *spanner.Row) error {
 		key := make(spanner.Key, len(t.KeyColumns))
 		for i := range t.KeyColumns {
 			var g spanner.GenericColumnValue
@@ -62,6 +63,16 @@ func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransactio
 	return out, nil
 }
 
+// LockingRead are the options of every shadow read in a read-write
+// transaction: an exclusive lock, as the Java template takes. The default
+// (shared) lock lets two transactions read the same shadow row at once;
+// both then decide against the same old version and both apply, and
+// whichever commits MySQL last need not be the one that commits the newer
+// version (see io/sink).
+func LockingRead() *spanner.ReadOptions {
+	return &spanner.ReadOptions{LockHint: spannerpb.ReadRequest_LOCK_HINT_EXCLUSIVE}
+}
+
 // Mutation records v as the applied version of key.
 func (t Table) Mutation(key spanner.Key, v plan.Version) *spanner.Mutation {
 	cols := append(append([]string{}, t.KeyColumns...), CommitTsColumn, SeqColumn)
@@ -77,54 +88,56 @@ func decodeKeyPart(g spanner.GenericColumnValue) (any, error) {
 	case "INT64":
 		var v spanner.NullInt64
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Int64), err
+		return nullOr(v, v.Valid, v.Int64), err
 	case "STRING", "UUID":
 		var v spanner.NullString
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.StringVal), err
+		return nullOr(v, v.Valid, v.StringVal), err
 	case "BOOL":
 		var v spanner.NullBool
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Bool), err
+		return nullOr(v, v.Valid, v.Bool), err
 	case "FLOAT64":
 		var v spanner.NullFloat64
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Float64), err
+		return nullOr(v, v.Valid, v.Float64), err
 	case "FLOAT32":
 		var v spanner.NullFloat32
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Float32), err
+		return nullOr(v, v.Valid, v.Float32), err
 	case "BYTES":
 		var v []byte
 		err := g.Decode(&v)
-		if v == nil {
-			return nil, err
-		}
-		return v, err
+		return v, err // nil for NULL, as nullKeyPart
 	case "TIMESTAMP":
 		var v spanner.NullTime
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Time), err
+		return nullOr(v, v.Valid, v.Time), err
 	case "DATE":
 		var v spanner.NullDate
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Date), err
+		return nullOr(v, v.Valid, v.Date), err
 	case "NUMERIC":
 		if g.Type.GetTypeAnnotation().String() == "PG_NUMERIC" {
 			var v spanner.PGNumeric
 			err := g.Decode(&v)
+			if !v.Valid {
+				return spanner.NullNumeric{}, err
+			}
 			return v, err
 		}
 		var v spanner.NullNumeric
 		err := g.Decode(&v)
-		return nullOr(v.Valid, v.Numeric), err
+		return nullOr(v, v.Valid, v.Numeric), err
 	}
 	return target, fmt.Errorf("unsupported key type %s", g.Type.GetCode())
 }
 
-func nullOr(valid bool, v any) any {
+// nullOr is v when valid, else the typed NULL null (what nullKeyPart
+// returns for the column's type).
+func nullOr(null any, valid bool, v any) any {
 	if !valid {
-		return nil
+		return null
 	}
 	return v
 }

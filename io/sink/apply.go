@@ -2,31 +2,57 @@
 // the shadow tables so that only changes newer than what was applied for a
 // primary key reach MySQL.
 //
-// The protocol, per batch, in one Spanner read-write transaction on the
+// The protocol, per batch, in one Spanner read-write transaction T on the
 // metadata database:
 //
-//  1. read the shadow rows of every key in the batch (this locks them);
+//  1. read the shadow rows of every key in the batch with an exclusive lock
+//     (shadow.LockingRead; absent rows are locked as keys);
 //  2. keep, per key, only the newest change, and only if it is newer than
 //     the shadow row;
-//  3. apply those changes to MySQL in one transaction (this locks the rows);
-//  4. check that the Spanner transaction still holds its locks;
-//  5. commit MySQL; 6. write the shadow rows; 7. commit Spanner.
+//  3. apply those changes to MySQL in one transaction M (InnoDB locks the
+//     rows written, and holds the locks until M ends);
+//  4. re-read one shadow row (exclusive): this fails if T has lost its
+//     locks;
+//  5. commit M; 6. buffer the new shadow rows; 7. commit T.
+//
+// What each step guarantees:
+//
+//   - The exclusive locks of step 1 order the writers of a key (two
+//     pipelines, a retryDLQ run beside the regular job, a zombie worker, an
+//     overlapping relaunch): while T holds them no other transaction can
+//     read the shadow rows with a lock or write them, so the versions T
+//     decided against in step 2 stay current. Shared locks (the default)
+//     would let two writers read the same old version, both pass step 4,
+//     and both commit MySQL in either order: MySQL could end at the older
+//     version with the shadow row at the newer, and nothing repairs that.
+//   - Step 4 proves that T still held its locks just before M commits. T
+//     loses them when an older transaction wants them (Spanner's wound-wait
+//     aborts the younger holder) or when it idles too long; a transaction
+//     that lost them fails its next operation (ABORTED, or NOT_FOUND /
+//     FAILED_PRECONDITION for an expired one and on the emulator), so one
+//     read is enough; T then rolls M back and retries, and nothing was
+//     visible.
+//   - If T loses its locks after step 4, M may still commit, but step 7
+//     fails, so T is retried (the client retries ABORTED; ApplyIsolating's
+//     caller sends the records to retry/). The writer W that took the locks
+//     read the shadow rows as they were before T (T's shadow writes never
+//     committed) after step 4, so its MySQL statements run after M's (step
+//     3) and, on every row M changed, wait for M's row locks: they land
+//     after M's. W commits its
+//     version to both; T's retry re-decides against W's version and
+//     re-applies T's change if that is the newer one. The newest version is
+//     applied last.
+//   - The shadow row is written (6, 7) only after M committed (5), so the
+//     shadow version of a key never exceeds what MySQL holds: a change
+//     older than the shadow version was applied already, or was superseded
+//     by one applied later, and is never applied.
 //
 // Why a crash anywhere converges: before step 5 nothing is visible. Between
 // 5 and 7 MySQL holds versions newer than the shadow rows say; a retry
 // re-reads the old shadow rows, applies the same changes again (upserts and
-// deletes of full rows are idempotent) and commits the shadow rows. So MySQL
-// is always at or ahead of the shadow version of every key, and the shadow
-// version only advances to what MySQL already holds. A change older than
-// the shadow version is never applied.
-//
-// Why concurrent writers of one key converge (two pipelines, or a zombie
-// worker): Spanner's locks order their shadow reads, and MySQL's row locks
-// order their MySQL writes. If the Spanner transaction loses its locks after
-// step 4, its MySQL commit may land, but its Spanner commit fails, so it is
-// retried and re-decides against the winner's shadow version: the newest
-// version is applied last. Every writer whose Spanner commit fails retries
-// (the client on ABORTED, the runner by re-running the bundle).
+// deletes of full rows are idempotent) and commits the shadow rows. A
+// record that is not retried (its batch failed and it went to the DLQ) is
+// the DLQ's to bring back; until then MySQL may hold it or an older change.
 //
 // A shard that stops answering cannot hold a batch, or its Spanner
 // transaction, for longer than the deadlines of deadline.go: the batch
@@ -309,7 +335,7 @@ func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransacti
 // its next operation, so one read is enough to find out; re-reading every
 // row, as the Java template does, costs a second full read per batch.
 func (a *Applier) checkAlive(ctx context.Context, tx *spanner.ReadWriteTransaction, p prepared) error {
-	_, err := tx.ReadRow(ctx, p.table.Name, p.key, []string{shadow.SeqColumn})
+	_, err := tx.ReadRowWithOptions(ctx, p.table.Name, p.key, []string{shadow.SeqColumn}, shadow.LockingRead())
 	if err != nil && spanner.ErrCode(err) != codes.NotFound {
 		return fmt.Errorf("re-checking shadow table %s before the MySQL commit: %w", p.table.Name, err)
 	}

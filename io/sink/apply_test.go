@@ -63,20 +63,21 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(meta.Close)
-	src := schema.Source{Tables: map[string]schema.SourceTable{
-		"Items": {Name: "Items", Columns: []schema.SourceColumn{
-			{Name: "Id", DataType: "bigint", ColumnType: "bigint(20)"},
-			{Name: "Name", DataType: "varchar", ColumnType: "varchar(10)", MaxLength: 10},
-			{Name: "ParentId", DataType: "bigint", ColumnType: "bigint(20)"},
-		}, PrimaryKey: []string{"Id"}},
-		"Parents": {Name: "Parents", Columns: []schema.SourceColumn{{Name: "Id", DataType: "bigint", ColumnType: "bigint(20)"}},
-			PrimaryKey: []string{"Id"}},
-	}}
 	return &fixture{db: db, dsn: dsn, meta: meta, applier: &Applier{
 		Meta: meta, ShadowPrefix: "shadow_", Spanner: itemsSpanner,
-		Mapper: mapping.Mapper{Spanner: itemsSpanner, Source: src, TZ: time.UTC},
+		Mapper: mapping.Mapper{Spanner: itemsSpanner, Source: itemsSource, TZ: time.UTC},
 	}}
 }
+
+var itemsSource = schema.Source{Tables: map[string]schema.SourceTable{
+	"Items": {Name: "Items", Columns: []schema.SourceColumn{
+		{Name: "Id", DataType: "bigint", ColumnType: "bigint(20)"},
+		{Name: "Name", DataType: "varchar", ColumnType: "varchar(10)", MaxLength: 10},
+		{Name: "ParentId", DataType: "bigint", ColumnType: "bigint(20)"},
+	}, PrimaryKey: []string{"Id"}},
+	"Parents": {Name: "Parents", Columns: []schema.SourceColumn{{Name: "Id", DataType: "bigint", ColumnType: "bigint(20)"}},
+		PrimaryKey: []string{"Id"}},
+}}
 
 // rec builds an Items change: version (sec, seq); name "" means DELETE.
 func rec(id int64, sec int64, seq int, name string) record.Record {
@@ -184,7 +185,13 @@ func TestConcurrentWritersNeverLetOlderWin(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < len(seq); i += 2 {
 				for {
-					_, err := f.applier.ApplyIsolating(ctx, f.db, seq[i:i+2])
+					out, err := f.applier.ApplyIsolating(ctx, f.db, seq[i:i+2])
+					if err == nil && len(out.Failed) > 0 {
+						// A conflict is no record's fault: it must not
+						// send a record to the DLQ.
+						errs <- fmt.Errorf("record failed: %w", out.Failed[0].Err)
+						return
+					}
 					if err == nil {
 						break
 					}

@@ -25,17 +25,18 @@ func Read(ctx context.Context, client *spanner.Client) (schema.Spanner, error) {
 	if s.IsPostgres() {
 		userSchema = "'public'"
 	}
-	cols := fmt.Sprintf(`SELECT table_name, column_name, spanner_type, is_generated
+	cols := fmt.Sprintf(`SELECT table_name, column_name, spanner_type, is_generated, is_nullable
 		FROM information_schema.columns WHERE table_schema = %s ORDER BY table_name, ordinal_position`, userSchema)
 	err = ro.Query(ctx, spanner.Statement{SQL: cols}).Do(func(r *spanner.Row) error {
-		var table, col, typ, gen spanner.NullString
-		if err := r.Columns(&table, &col, &typ, &gen); err != nil {
+		var table, col, typ, gen, nullable spanner.NullString
+		if err := r.Columns(&table, &col, &typ, &gen, &nullable); err != nil {
 			return err
 		}
 		t := s.Tables[table.StringVal]
 		t.Name = table.StringVal
 		t.Columns = append(t.Columns, schema.SpannerColumn{
 			Name: col.StringVal, Type: typ.StringVal, Generated: strings.EqualFold(gen.StringVal, "ALWAYS"),
+			Nullable: strings.EqualFold(nullable.StringVal, "YES"),
 		})
 		s.Tables[table.StringVal] = t
 		return nil

@@ -1,14 +1,17 @@
 package dml
 
 import (
+	"database/sql/driver"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
 // Delete builds DELETE FROM `t` WHERE (`k1`=? AND `k2`=?) OR (...), one
-// parenthesised group per key. A nil key value becomes `k` IS NULL with no
+// parenthesised group per key. A NULL key value becomes `k` IS NULL with no
 // parameter, because `k`=NULL never matches (the Java template's "= null"
-// silently deleted nothing).
+// silently deleted nothing). NULL is nil, a nil pointer, or a typed null
+// such as sql.NullString{} (a driver.Valuer whose value is nil).
 func Delete(table string, keyColumns []string, keys [][]any) (Statement, error) {
 	if err := checkIdent("table", table); err != nil {
 		return Statement{}, err
@@ -45,7 +48,7 @@ func Delete(table string, keyColumns []string, keys [][]any) (Statement, error) 
 				b.WriteString(" AND ")
 			}
 			b.WriteString(quoted[j])
-			if v == nil {
+			if isNull(v) {
 				b.WriteString(" IS NULL")
 				continue
 			}
@@ -55,4 +58,19 @@ func Delete(table string, keyColumns []string, keys [][]any) (Statement, error) 
 		b.WriteByte(')')
 	}
 	return Statement{SQL: b.String(), Args: args}, nil
+}
+
+// isNull reports whether v binds as SQL NULL.
+func isNull(v any) bool {
+	if v == nil {
+		return true
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return true
+	}
+	if vl, ok := v.(driver.Valuer); ok {
+		dv, err := vl.Value()
+		return err == nil && dv == nil
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package dml
 
 import (
+	"database/sql"
 	"reflect"
 	"strings"
 	"testing"
@@ -139,6 +140,16 @@ func TestDelete(t *testing.T) {
 		{
 			name: "NULL key value", table: "t", keys: []string{"k1", "k2"}, values: [][]any{{nil, "a"}, {1, nil}},
 			wantSQL: "DELETE FROM `t` WHERE (`k1` IS NULL AND `k2`=?) OR (`k1`=? AND `k2` IS NULL)", args: []any{"a", 1},
+		},
+		{
+			name: "every key value NULL", table: "t", keys: []string{"k1", "k2"}, values: [][]any{{nil, nil}},
+			wantSQL: "DELETE FROM `t` WHERE (`k1` IS NULL AND `k2` IS NULL)", args: []any{},
+		},
+		{
+			name: "typed NULLs", table: "t", keys: []string{"k1", "k2", "k3"},
+			values:  [][]any{{sql.NullInt64{}, sql.NullString{}, (*string)(nil)}, {sql.NullInt64{Int64: 4, Valid: true}, "x", sql.NullString{}}},
+			wantSQL: "DELETE FROM `t` WHERE (`k1` IS NULL AND `k2` IS NULL AND `k3` IS NULL) OR (`k1`=? AND `k2`=? AND `k3` IS NULL)",
+			args:    []any{sql.NullInt64{Int64: 4, Valid: true}, "x"},
 		},
 		{
 			name: "quoted names", table: "a`b", keys: []string{"c`d"}, values: [][]any{{1}},

@@ -1,6 +1,7 @@
 package dml
 
 import (
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -114,9 +115,13 @@ func FuzzUpsert(f *testing.F) {
 }
 
 func FuzzDelete(f *testing.F) {
-	f.Add("t", "k1", "k2", uint8(2), uint8(1))
-	f.Add("a`b", "`", "c", uint8(3), uint8(2))
-	f.Fuzz(func(t *testing.T, table, k1, k2 string, nRows, nullMask uint8) {
+	f.Add("t", "k1", "k2", uint8(2), uint8(1), uint8(0))
+	f.Add("a`b", "`", "c", uint8(3), uint8(2), uint8(1))
+	f.Add("t", "a", "b", uint8(3), uint8(0xff), uint8(2))
+	// nullKind picks how a NULL is spelled: nil, a typed null (a
+	// driver.Valuer of nil) or a nil pointer; each must become IS NULL.
+	nulls := []any{nil, sql.NullInt64{}, (*int64)(nil)}
+	f.Fuzz(func(t *testing.T, table, k1, k2 string, nRows, nullMask, nullKind uint8) {
 		keys := make([][]any, nRows%4)
 		var want strings.Builder
 		var wantIdents []string
@@ -133,7 +138,7 @@ func FuzzDelete(f *testing.F) {
 				}
 				wantIdents = append(wantIdents, k)
 				if nullMask&(1<<(2*i+j)) != 0 {
-					keys[i][j] = nil
+					keys[i][j] = nulls[int(nullKind)%len(nulls)]
 					want.WriteString("I IS NULL")
 				} else {
 					want.WriteString("I=?")

@@ -15,6 +15,9 @@ type SpannerColumn struct {
 	// Generated marks a generated column; stored generated columns appear in
 	// change records, virtual ones do not.
 	Generated bool `json:"generated,omitempty"`
+	// Nullable is information_schema's IS_NULLABLE. Spanner allows NULL in
+	// key columns; the shadow table copies the setting.
+	Nullable bool `json:"nullable,omitempty"`
 }
 
 // KeyPart is one primary-key column of a Spanner table, in key order.
