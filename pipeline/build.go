@@ -20,7 +20,7 @@ func Build(s beam.Scope, p *Plan) {
 		rows = append(rows, transforms.SplitMods(s, kept))
 	}
 	if p.RetryPoll > 0 {
-		rows = append(rows, transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil, p.Subscription))
+		rows = append(rows, transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil, p.Subscription, p.Write.RetryMode))
 	}
 	if !p.ReadStream {
 		rows = append(rows, transforms.ReconsumeFiles(s, p.DLQDir, p.SevereFiles, p.MaxRetries))

@@ -239,7 +239,10 @@ func malformedLine(line []byte, why string) []byte {
 // ReconsumeRetries polls retry/ every interval and emits its records, until
 // end when end is not zero.
 // With a subscription, storage notifications announce new files too.
-func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time, subscription string) beam.PCollection {
+// retryMode (runMode retryAllDLQ) counts the records whose retries are
+// exhausted as requeued, like those of the severe/ files the run re-reads,
+// rather than as new severe errors.
+func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time, subscription string, retryMode bool) beam.PCollection {
 	s = s.Scope("DLQ.RetryReconsumer")
 	var endMillis int64
 	if !end.IsZero() {
@@ -249,7 +252,7 @@ func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetr
 		Subscription: subscription, PullMillis: time.Second.Milliseconds()}
 	files := beam.ParDo(s, poll, beam.Impulse(s))
 	files = beam.Reshuffle(s, files)
-	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries}, files)
+	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries, RetryMode: retryMode}, files)
 }
 
 func readFiles(s beam.Scope, fn *readDLQFileFn, files beam.PCollection) beam.PCollection {
