@@ -98,6 +98,8 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	}
 	f.dbs = map[string]*sql.DB{}
 	for _, s := range shards {
+		// Values are bound as wall clocks in this zone (see mysql.DSN).
+		s.TimeZone = f.TimezoneOffset
 		db, release, err := mysql.Acquire(s, f.PoolSize)
 		if err != nil {
 			return err
