@@ -250,3 +250,105 @@ func waitUntil(t *testing.T, j *runningJob, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestRetryAllDLQExhaustedRetry checks the counters of a retryAllDLQ run
+// for a retry/ record whose retries are used up: it goes to severe/ as a
+// requeued record, like the severe/ records the run re-reads, not as a new
+// severe error.
+func TestRetryAllDLQExhaustedRetry(t *testing.T) {
+	f := newFamily(t, "exh")
+	ctx := context.Background()
+	root := t.TempDir()
+	const fkError = "MySQL: Error 1452 (23000): Cannot add or update a child row: a foreign key constraint fails"
+	// Retried twice already: with dlqMaxRetryCount=2, this read exhausts it.
+	line := strings.Replace(childLine(t, 5, 99, "orph", fkError),
+		`"_metadata_retry_count":0`, `"_metadata_retry_count":2`, 1)
+	if !strings.Contains(line, `"_metadata_retry_count":2`) {
+		t.Fatalf("no retry count in the line to set: %s", line)
+	}
+	retryFile := filepath.Join(root, "retry/2024/06/10/06/13/error-exhausted.json")
+	writeFile(t, retryFile, line+"\n")
+
+	values := f.values(0)
+	delete(values, "startTimestamp")
+	delete(values, "endTimestamp")
+	values["deadLetterQueueDirectory"] = root
+	values["runMode"] = "retryAllDLQ"
+	values["dlqMaxRetryCount"] = "2"
+	cfg, err := params.Parse(values, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pipeline.Prepare(ctx, cfg, pipeline.Env{RetryPoll: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, s := beam.NewPipelineWithRoot()
+	pipeline.Build(s, plan)
+	job := startJob(t, p)
+	waitUntil(t, job, "the exhausted record to reach severe/ and its retry/ file to be removed", func() bool {
+		return gone(retryFile) && len(dlqLines(t, root, dlq.SevereDir)) == 1
+	})
+	if got := dlqLines(t, root, dlq.SevereDir)[0].Message; got.Mod.KeysJSON != `{"Id":"5"}` || got.HistoricalRetryCount != 2 {
+		t.Errorf("severe/ holds %+v, want child 5 after its 2 retries", got)
+	}
+	res := job.cancel(t)
+	if n := testrun.Counter(res, "element_requeued_for_retry_count"); n != 1 {
+		t.Errorf("element_requeued_for_retry_count = %d, want 1", n)
+	}
+	if n := testrun.Counter(res, "severe_error_count"); n != 0 {
+		t.Errorf("severe_error_count = %d, want 0", n)
+	}
+}
+
+// TestRetryDLQWriterCrashKeepsFile re-reads a severe/ file with the real
+// graph while the writer cannot start (its shard file is gone after the
+// launch, as when a worker dies before writing): the job fails, and the
+// file must still be there, since none of its records reached MySQL or the
+// DLQ. It used to be deleted as soon as it was read.
+func TestRetryDLQWriterCrashKeepsFile(t *testing.T) {
+	f := newFamily(t, "crash")
+	ctx := context.Background()
+	root := t.TempDir()
+	const fkError = "MySQL: Error 1452 (23000): Cannot add or update a child row: a foreign key constraint fails"
+	severeFile := filepath.Join(root, "severe/2024/06/10/06/13/error-crash.json")
+	writeFile(t, severeFile, childLine(t, 1, 10, "a", fkError)+"\n"+childLine(t, 2, 10, "b", fkError)+"\n")
+	// Older than the launch, so that the run takes it.
+	old := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(severeFile, old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	values := f.values(0)
+	delete(values, "startTimestamp")
+	delete(values, "endTimestamp")
+	values["deadLetterQueueDirectory"] = root
+	values["runMode"] = "retryDLQ"
+	cfg, err := params.Parse(values, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pipeline.Prepare(ctx, cfg, pipeline.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.SevereFiles) != 1 {
+		t.Fatalf("the run takes %v, want the severe file", plan.SevereFiles)
+	}
+	if err := os.Remove(f.shardFile); err != nil {
+		t.Fatal(err)
+	}
+	p, s := beam.NewPipelineWithRoot()
+	pipeline.Build(s, plan)
+	_, err = ptest.RunWithMetrics(p)
+	// The fault happened: the writer failed on its shard file.
+	if err == nil || !strings.Contains(err.Error(), filepath.Base(f.shardFile)) {
+		t.Fatalf("pipeline error %v, want the writer's failure to read %s", err, f.shardFile)
+	}
+	if _, err := os.Stat(severeFile); err != nil {
+		t.Errorf("the severe file is gone though none of its records was written: %v", err)
+	}
+	if rows := rows(t, f.admin, "SELECT Id FROM Children"); len(rows) != 0 {
+		t.Errorf("Children holds %v, want nothing written", rows)
+	}
+}

@@ -27,7 +27,7 @@ import (
 type typeCase struct {
 	spanner string
 	want    string
-	sel     string // "", "hex", "bit" (col+0) or "json" (JSON_COMPACT)
+	sel     string // "", "hex", "bit" (col+0), "json" (JSON_COMPACT) or "ts" (TIMESTAMP in the source zone)
 }
 
 // typeMatrix covers every table of SpannerToMySqlDataTypesIT (both
@@ -96,8 +96,8 @@ var typeMatrix = map[string]typeCase{
 	"smallint_unsigned_table":           {spanner: "65535", want: "65535"},
 	"text_table":                        {spanner: "text 'quoted' \\ back", want: "text 'quoted' \\ back"},
 	"time_table":                        {spanner: "23:59:59", want: "23:59:59"},
-	"timestamp_table":                   {spanner: "2024-02-02T00:00:00Z", want: "tz:2024-02-02T00:00:00Z"},
-	"timestamp_to_string_table":         {spanner: "2024-02-02T10:00:00Z", want: "tz:2024-02-02T10:00:00Z"},
+	"timestamp_table":                   {spanner: "2024-02-02T00:00:00Z", want: "tz:2024-02-02T00:00:00Z", sel: "ts"},
+	"timestamp_to_string_table":         {spanner: "2024-02-02T10:00:00Z", want: "tz:2024-02-02T10:00:00Z", sel: "ts"},
 	"tinyblob_table":                    {spanner: "dGlueQ==", want: "74696E79", sel: "hex"},
 	"tinyblob_to_string_table":          {spanner: "tiny", want: "tiny"},
 	"tinyint_table":                     {spanner: "-128", want: "-128"},
@@ -108,6 +108,11 @@ var typeMatrix = map[string]typeCase{
 	"varbinary_to_string_table":         {spanner: "varbinary", want: "varbinary"},
 	"varchar_table":                     {spanner: "varchar ü", want: "varchar ü"},
 	"year_table":                        {spanner: "2024", want: "2024"},
+}
+
+// offsetOf renders tz's offset as MySQL's +HH:MM.
+func offsetOf(tz *time.Location) string {
+	return time.Date(2024, 1, 1, 0, 0, 0, 0, tz).Format("-07:00")
 }
 
 // wantFor resolves "tz:<instant>" expectations: the instant as a wall
@@ -231,6 +236,10 @@ func checkTypeMatrix(t *testing.T, db *sql.DB, tz *time.Location) {
 			expr = "CAST(" + col + "+0 AS CHAR)"
 		case "json":
 			expr = "JSON_COMPACT(" + col + ")"
+		case "ts":
+			// A TIMESTAMP holds the instant: read as a wall clock in
+			// the source zone, like a DATETIME.
+			expr = fmt.Sprintf("CAST(CONVERT_TZ(%s, '+00:00', '%s') AS CHAR)", col, offsetOf(tz))
 		}
 		rows, err := db.Query(fmt.Sprintf("SELECT id, %s FROM `%s` ORDER BY id", expr, name))
 		if err != nil {

@@ -12,25 +12,33 @@ import (
 //	change stream -> filtration -> one record per row --+
 //	DLQ retry/ (polled), severe/ (retry modes) ---------+-> shard assignment -> writer (+ DLQ)
 //	                                                        writer -> applied watermark (metadata database)
+//	DLQ reads, shard assignment and writer outcomes -> deletion of the consumed DLQ files
 func Build(s beam.Scope, p *Plan) {
-	var rows []beam.PCollection
+	var rows, tallies []beam.PCollection
 	if p.ReadStream {
 		records := changestream.Read(s, p.Read)
 		kept := transforms.Filter(s, p.Filtration, records)
 		rows = append(rows, transforms.SplitMods(s, kept))
 	}
 	if p.RetryPoll > 0 {
-		rows = append(rows, transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil, p.Subscription))
+		records, reads := transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil, p.Subscription, p.Write.RetryMode)
+		rows, tallies = append(rows, records), append(tallies, reads)
 	}
 	if !p.ReadStream {
-		rows = append(rows, transforms.ReconsumeFiles(s, p.DLQDir, p.SevereFiles, p.MaxRetries))
+		records, reads := transforms.ReconsumeFiles(s, p.DLQDir, p.SevereFiles, p.MaxRetries)
+		rows, tallies = append(rows, records), append(tallies, reads)
 	}
 	all := rows[0]
 	if len(rows) > 1 {
 		all = beam.Flatten(s, rows...)
 	}
-	keyed := transforms.AssignShard(s, p.Assign, all)
-	written := transforms.Write(s, p.Write, keyed)
+	keyed, filed := transforms.AssignShard(s, p.Assign, all)
+	written, consumed := transforms.Write(s, p.Write, keyed)
+	if len(tallies) > 0 {
+		// A DLQ file is deleted once the outcome of each of its records
+		// is committed: a crash before that only re-reads it.
+		transforms.DeleteConsumed(s, append(tallies, filed, consumed)...)
+	}
 	if p.ReadStream {
 		// Stores how far the writer has got, for a relaunch to resume from.
 		changestream.TrackApplied(s, p.Read, written)

@@ -38,6 +38,9 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 		return recordProcessing{}, withMappingParam(cfg, err)
 	}
 	m := &mapping.Mapper{Spanner: sp, Source: src, Names: names}
+	if err := m.CheckDeletes(); err != nil {
+		return recordProcessing{}, fmt.Errorf("deletes cannot be replicated: %w", err)
+	}
 	rp := recordProcessing{
 		names:    names,
 		tables:   routing.StaticTables{ShardIDColumns: map[string]string{}, SourceTables: map[string]bool{}},

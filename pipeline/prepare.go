@@ -90,7 +90,11 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	source, err := readSourceSchema(ctx, sh.shards[0])
+	// Connecting as the writer does, with the session time zone of
+	// sourceDbTimezoneOffset, reports a zone the server refuses at launch.
+	first := sh.shards[0]
+	first.TimeZone = cfg.SourceDbTimezoneOffset
+	source, err := readSourceSchema(ctx, first)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register.DoFn3x1[context.Context, record.Record, func(int64, record.Record), error](&assignShardFn{})
+	register.DoFn4x1[context.Context, record.Record, func(int64, record.Record), func(beam.EventTime, string, FileCount), error](&assignShardFn{})
 	register.Emitter2[int64, record.Record]()
 }
 
@@ -51,7 +51,8 @@ type AssignConfig struct {
 
 // assignShardFn picks each record's shard and its grouping key. Records it
 // cannot route are written to the DLQ by FinishBundle, so a bundle only
-// completes once each record went on or was filed.
+// completes once each record went on or was filed; those that came from a
+// DLQ file are then reported done to DeleteConsumed.
 type assignShardFn struct {
 	AssignConfig
 
@@ -100,7 +101,7 @@ func (f *assignShardFn) Teardown() {
 	}
 }
 
-func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emit func(int64, record.Record)) error {
+func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emit func(int64, record.Record), _ func(beam.EventTime, string, FileCount)) error {
 	if f.Single != "" {
 		r.Shard = f.Single
 	} else {
@@ -115,12 +116,20 @@ func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emi
 	return nil
 }
 
-// FinishBundle takes the emitter only because Beam requires bundle
+// FinishBundle takes the record emitter only because Beam requires bundle
 // methods to declare the outputs of ProcessElement.
-func (f *assignShardFn) FinishBundle(ctx context.Context, _ func(int64, record.Record)) error {
+func (f *assignShardFn) FinishBundle(ctx context.Context, _ func(int64, record.Record), done func(beam.EventTime, string, FileCount)) error {
 	failed := f.failed
 	f.failed = nil
-	return f.dead.write(ctx, failed)
+	if err := f.dead.write(ctx, failed); err != nil {
+		return err
+	}
+	recs := make([]record.Record, len(failed))
+	for i, fl := range failed {
+		recs[i] = fl.Record
+	}
+	reportDone(newestEventTime(recs), recs, done)
+	return nil
 }
 
 // route finds the shard of a multi-shard record. A DELETE carries only its
@@ -167,6 +176,7 @@ func (t timedFetcher) ShardID(ctx context.Context, req routing.Request) (string,
 }
 
 // AssignShard routes records to their shard and keys them for the writer.
-func AssignShard(s beam.Scope, cfg AssignConfig, col beam.PCollection) beam.PCollection {
-	return beam.ParDo(s.Scope("AssignShardId"), &assignShardFn{AssignConfig: cfg}, col)
+// The second result reports the DLQ records it filed, for DeleteConsumed.
+func AssignShard(s beam.Scope, cfg AssignConfig, col beam.PCollection) (keyed, done beam.PCollection) {
+	return beam.ParDo2(s.Scope("AssignShardId"), &assignShardFn{AssignConfig: cfg}, col)
 }

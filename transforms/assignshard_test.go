@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
@@ -101,11 +103,24 @@ func TestAssignShard(t *testing.T) {
 			defer f.Teardown()
 			var out []emitted
 			emit := func(k int64, r record.Record) { out = append(out, emitted{k, r}) }
-			if err := f.ProcessElement(ctx, tt.in, emit); err != nil {
+			// The record came from a DLQ file: once filed in the DLQ, it
+			// is reported done for the file's deletion.
+			in := tt.in
+			in.Origin = "read1"
+			done := map[string]FileCount{}
+			report := func(_ beam.EventTime, read string, c FileCount) { done[read] = done[read].Add(c) }
+			if err := f.ProcessElement(ctx, in, emit, report); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.FinishBundle(ctx, emit); err != nil {
+			if err := f.FinishBundle(ctx, emit, report); err != nil {
 				t.Fatal(err)
+			}
+			wantDone := map[string]FileCount{}
+			if tt.wantShard == "" {
+				wantDone["read1"] = FileCount{Done: 1}
+			}
+			if fmt.Sprint(done) != fmt.Sprint(wantDone) {
+				t.Errorf("reported %v done, want %v", done, wantDone)
 			}
 			if rows.reads != tt.wantReads {
 				t.Errorf("%d reads of deleted rows, want %d", rows.reads, tt.wantReads)

@@ -14,13 +14,20 @@ import (
 // store its applied watermark (changestream.TrackApplied): that relies on
 // the writer's output watermark, and the markers tell it when the newest
 // writes are in. A batch that failed emits nothing; its bundle fails.
-func (f *writeFn) flushAndMark(ctx context.Context, shard string, done func(beam.EventTime, int64)) error {
+//
+// Once flushed, every record of the batch is applied, known to be older,
+// filtered, or in the DLQ: those read from a DLQ file are reported to
+// DeleteConsumed, which deletes the file when all its records are.
+func (f *writeFn) flushAndMark(ctx context.Context, shard string, done func(beam.EventTime, int64),
+	consumed func(beam.EventTime, string, FileCount)) error {
 	batch := f.buf[shard]
 	if err := f.flush(ctx, shard); err != nil {
 		return err
 	}
 	if len(batch) > 0 {
-		done(newestEventTime(batch), int64(len(batch)))
+		at := newestEventTime(batch)
+		done(at, int64(len(batch)))
+		reportDone(at, batch, consumed)
 	}
 	return nil
 }

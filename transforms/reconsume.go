@@ -22,8 +22,8 @@ func init() {
 	register.DoFn5x2[context.Context, *sdf.ManualWatermarkEstimator, *sdf.LockRTracker, []byte,
 		func(beam.EventTime, string), sdf.ProcessContinuation, error](&pollRetryFn{})
 	register.Emitter2[beam.EventTime, string]()
-	register.DoFn4x1[context.Context, string, func(record.Record), func(string), error](&readDLQFileFn{})
-	register.DoFn2x1[context.Context, string, error](&removeDLQFileFn{})
+	register.DoFn4x1[context.Context, string, func(record.Record), func(string, FileCount), error](&readDLQFileFn{})
+	register.Emitter2[string, FileCount]()
 }
 
 var (
@@ -136,13 +136,15 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 }
 
 // readDLQFileFn reads one DLQ file back into the pipeline. Records with
-// retries left are emitted; exhausted and malformed lines are written to
-// severe/ before the bundle ends. The file's path goes to a second output,
-// which removeDLQFileFn consumes after a shuffle: the runner commits a
-// bundle's outputs together, so the file is deleted only once its records
-// are safely downstream. A crash before that re-reads the file, which may
-// duplicate records (the shadow check makes that harmless) but never loses
-// one.
+// retries left are emitted, each carrying the name of this read (Origin);
+// exhausted and malformed lines are written to severe/ before the bundle
+// ends. The read is announced on a second output with the number of
+// records emitted, and DeleteConsumed deletes the file only once the
+// shard assignment and the writer have committed the outcome of that many
+// records of the read. Records being downstream is not enough: a runner
+// that keeps them in memory (prism) loses them when killed. A crash
+// before the deletion re-reads the file, which may duplicate records (the
+// shadow check makes that harmless) but never loses one.
 type readDLQFileFn struct {
 	Root       string
 	MaxRetries int64
@@ -151,7 +153,7 @@ type readDLQFileFn struct {
 	RetryMode bool
 }
 
-func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit func(record.Record), consumed func(string)) error {
+func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit func(record.Record), consumed func(string, FileCount)) error {
 	data, err := dlq.ReadFile(ctx, path)
 	if err != nil {
 		// Already consumed and deleted by an earlier bundle: nothing to do.
@@ -166,6 +168,7 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 		why string
 	}
 	var malformed []badLine
+	read := newReadName(path)
 	for n, line := range bytes.Split(data, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
@@ -176,6 +179,7 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 		case dlq.Retry:
 			reconsumed.Inc(ctx, 1)
 			retried++
+			r.Record.Origin = read
 			emit(r.Record)
 		case dlq.Exhausted:
 			retryableRecords.Inc(ctx, -1) // no longer waiting in retry/
@@ -209,19 +213,7 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 	}
 	// Retry files come back every retry interval: Debug only.
 	logs.Debug(ctx, "DLQ file consumed", "file", path, "retried", retried, "to_severe", len(exhausted), "malformed", len(malformed))
-	consumed(path)
-	return nil
-}
-
-// removeDLQFileFn deletes a consumed DLQ file.
-type removeDLQFileFn struct{}
-
-func (f *removeDLQFileFn) ProcessElement(ctx context.Context, path string) error {
-	if err := dlq.Remove(ctx, path); err != nil {
-		// The file stays and is read again later: duplicates, not loss.
-		failedDeletions.Inc(ctx, 1)
-		logs.Warn(ctx, "consumed DLQ file not deleted", "file", path, "error", err)
-	}
+	consumed(read, FileCount{Path: path, Announced: true, Expected: int64(retried)})
 	return nil
 }
 
@@ -239,7 +231,11 @@ func malformedLine(line []byte, why string) []byte {
 // ReconsumeRetries polls retry/ every interval and emits its records, until
 // end when end is not zero.
 // With a subscription, storage notifications announce new files too.
-func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time, subscription string) beam.PCollection {
+// The second result announces each read, for DeleteConsumed.
+// retryMode (runMode retryAllDLQ) counts the records whose retries are
+// exhausted as requeued, like those of the severe/ files the run re-reads,
+// rather than as new severe errors.
+func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time, subscription string, retryMode bool) (records, reads beam.PCollection) {
 	s = s.Scope("DLQ.RetryReconsumer")
 	var endMillis int64
 	if !end.IsZero() {
@@ -249,18 +245,17 @@ func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetr
 		Subscription: subscription, PullMillis: time.Second.Milliseconds()}
 	files := beam.ParDo(s, poll, beam.Impulse(s))
 	files = beam.Reshuffle(s, files)
-	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries}, files)
+	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries, RetryMode: retryMode}, files)
 }
 
-func readFiles(s beam.Scope, fn *readDLQFileFn, files beam.PCollection) beam.PCollection {
-	records, consumed := beam.ParDo2(s, fn, files)
-	beam.ParDo0(s.Scope("DeleteConsumed"), &removeDLQFileFn{}, beam.Reshuffle(s, consumed))
-	return records
+func readFiles(s beam.Scope, fn *readDLQFileFn, files beam.PCollection) (records, reads beam.PCollection) {
+	return beam.ParDo2(s, fn, files)
 }
 
 // ReconsumeFiles reads the given DLQ files once (runMode retryDLQ and
-// retryAllDLQ: the severe/ files found at launch).
-func ReconsumeFiles(s beam.Scope, root string, files []string, maxRetries int64) beam.PCollection {
+// retryAllDLQ: the severe/ files found at launch). The second result
+// announces each read, for DeleteConsumed.
+func ReconsumeFiles(s beam.Scope, root string, files []string, maxRetries int64) (records, reads beam.PCollection) {
 	s = s.Scope("DLQ.SevereReconsumer")
 	paths := beam.CreateList(s, files)
 	paths = beam.Reshuffle(s, paths)

@@ -23,7 +23,7 @@ import (
 )
 
 func init() {
-	register.DoFn5x1[context.Context, state.Provider, int64, record.Record, func(beam.EventTime, int64), error](&writeFn{})
+	register.DoFn6x1[context.Context, state.Provider, int64, record.Record, func(beam.EventTime, int64), func(beam.EventTime, string, FileCount), error](&writeFn{})
 	register.Emitter2[beam.EventTime, int64]()
 }
 
@@ -97,6 +97,8 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	}
 	f.dbs = map[string]*sql.DB{}
 	for _, s := range shards {
+		// Values are bound as wall clocks in this zone (see mysql.DSN).
+		s.TimeZone = f.TimezoneOffset
 		db, release, err := mysql.Acquire(s, f.PoolSize)
 		if err != nil {
 			return err
@@ -157,23 +159,24 @@ func (f *writeFn) Teardown() {
 	}
 }
 
-// StartBundle takes the marker emitter only because the SDK requires every
+// StartBundle takes the emitters only because the SDK requires every
 // bundle method to list the emitters FinishBundle uses.
-func (f *writeFn) StartBundle(_ context.Context, _ func(beam.EventTime, int64)) {
+func (f *writeFn) StartBundle(_ context.Context, _ func(beam.EventTime, int64), _ func(beam.EventTime, string, FileCount)) {
 	f.buf = map[string][]record.Record{}
 }
 
-func (f *writeFn) ProcessElement(ctx context.Context, _ state.Provider, _ int64, r record.Record, done func(beam.EventTime, int64)) error {
+func (f *writeFn) ProcessElement(ctx context.Context, _ state.Provider, _ int64, r record.Record,
+	done func(beam.EventTime, int64), consumed func(beam.EventTime, string, FileCount)) error {
 	f.buf[r.Shard] = append(f.buf[r.Shard], r)
 	if len(f.buf[r.Shard]) >= f.BatchSize {
-		return f.flushAndMark(ctx, r.Shard, done)
+		return f.flushAndMark(ctx, r.Shard, done, consumed)
 	}
 	return nil
 }
 
-func (f *writeFn) FinishBundle(ctx context.Context, done func(beam.EventTime, int64)) error {
+func (f *writeFn) FinishBundle(ctx context.Context, done func(beam.EventTime, int64), consumed func(beam.EventTime, string, FileCount)) error {
 	for shard := range f.buf {
-		if err := f.flushAndMark(ctx, shard, done); err != nil {
+		if err := f.flushAndMark(ctx, shard, done, consumed); err != nil {
 			return err
 		}
 	}
@@ -292,7 +295,8 @@ func parseOffset(s string) (*time.Location, error) {
 }
 
 // Write applies keyed records to MySQL. It returns one element per written
-// batch (see flushAndMark), whose watermark tells how far writing has got.
-func Write(s beam.Scope, cfg WriteConfig, keyed beam.PCollection) beam.PCollection {
-	return beam.ParDo(s.Scope("Write to source"), &writeFn{WriteConfig: cfg}, keyed)
+// batch (see flushAndMark), whose watermark tells how far writing has got,
+// and the DLQ records whose outcome it committed, for DeleteConsumed.
+func Write(s beam.Scope, cfg WriteConfig, keyed beam.PCollection) (written, consumed beam.PCollection) {
+	return beam.ParDo2(s.Scope("Write to source"), &writeFn{WriteConfig: cfg}, keyed)
 }

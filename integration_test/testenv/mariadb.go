@@ -38,6 +38,7 @@ type MariaDB struct {
 	dir     string // data/, the socket, the pid file and the error log
 	bin     string
 	logPath string
+	args    []string // extra server options
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -59,8 +60,9 @@ var serverFlags = []string{
 // PrivateMariaDB installs a fresh MariaDB data directory under t's temp
 // dir and starts a server on it, listening on 127.0.0.1 only. The server
 // is shut down when t ends. Missing binaries skip t loudly (or fail it
-// under REVREPL_REQUIRE_SERVICES=1).
-func PrivateMariaDB(t testing.TB) *MariaDB {
+// under REVREPL_REQUIRE_SERVICES=1). serverArgs are added to the server's
+// options at every start, e.g. "--default-time-zone=+05:00".
+func PrivateMariaDB(t testing.TB, serverArgs ...string) *MariaDB {
 	t.Helper()
 	bin, install := envOr("REVREPL_MARIADBD", DefaultMariaDBD), envOr("REVREPL_MARIADB_INSTALL_DB", DefaultMariaDBInstallDB)
 	for _, b := range []string{bin, install} {
@@ -69,7 +71,7 @@ func PrivateMariaDB(t testing.TB) *MariaDB {
 		}
 	}
 	dir := t.TempDir()
-	m := &MariaDB{dir: dir, bin: bin, logPath: filepath.Join(dir, "error.log")}
+	m := &MariaDB{dir: dir, bin: bin, logPath: filepath.Join(dir, "error.log"), args: serverArgs}
 	port, err := freeStablePort()
 	if err != nil {
 		t.Fatalf("testenv: a port for MariaDB: %v", err)
@@ -121,7 +123,8 @@ func (m *MariaDB) Start() error {
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root") // mariadbd refuses to run as root otherwise
 	}
-	cmd := exec.Command(m.bin, append(args, serverFlags...)...)
+	args = append(append(args, serverFlags...), m.args...)
+	cmd := exec.Command(m.bin, args...)
 	// The server must not outlive a test binary that dies without cleanup.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

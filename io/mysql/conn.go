@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -31,11 +32,21 @@ func DSN(s Shard) (string, error) {
 	c.Timeout = 10 * time.Second
 	c.ReadTimeout = 5 * time.Minute
 	c.WriteTimeout = 5 * time.Minute
+	tz := s.TimeZone
+	if tz == "" {
+		tz = "+00:00"
+	}
+	if !offsetText.MatchString(tz) {
+		return "", fmt.Errorf("shard %q: session time zone %q is not an offset +HH:MM", s.ID(), tz)
+	}
 	c.Params = map[string]string{
 		"charset": "utf8mb4",
-		// Values are bound in UTC-free text form; keep the session from
-		// converting TIMESTAMP columns with a server default zone.
-		"time_zone": "'+00:00'",
+		// Date and time values are bound as wall-clock text in the source
+		// database's zone (sourceDbTimezoneOffset). MySQL reads the text
+		// for a TIMESTAMP column in the session's time_zone: setting it
+		// to that zone, whatever the server's default, stores the
+		// Spanner instant. DATETIME columns keep the text as it is.
+		"time_zone": "'" + tz + "'",
 	}
 	props, err := properties(s.ConnectionProperties)
 	if err != nil {
@@ -68,6 +79,8 @@ func DSN(s Shard) (string, error) {
 // driver, adds STRICT_TRANS_TABLES by default: jdbcCompliantTruncation.)
 // A sql_mode in connectionProperties replaces this.
 const strictSQLMode = "CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')"
+
+var offsetText = regexp.MustCompile(`^[+-][0-9]{2}:[0-9]{2}$`)
 
 func splitProperties(p string) []string {
 	var out []string

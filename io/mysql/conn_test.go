@@ -72,6 +72,7 @@ func TestDSN(t *testing.T) {
 	base := Shard{LogicalShardID: "s1", Host: "10.0.0.5", Port: "3307", User: "u", Password: "p@ss/w:rd", DBName: "app"}
 	tests := []struct {
 		name, props string
+		tz          string                      // Shard.TimeZone
 		check       func(*driver.Config) string // "" when fine
 		wantErr     string
 	}{
@@ -109,6 +110,10 @@ func TestDSN(t *testing.T) {
 		{name: "session variable", props: "sql_mode='STRICT_ALL_TABLES'", check: func(c *driver.Config) string {
 			return cond(c.Params["sql_mode"] == "'STRICT_ALL_TABLES'", fmt.Sprint(c.Params))
 		}},
+		{name: "session in the source zone", tz: "+05:30", check: func(c *driver.Config) string {
+			return cond(c.Params["time_zone"] == "'+05:30'", fmt.Sprint(c.Params))
+		}},
+		{name: "zone not an offset", tz: "Europe/Paris", wantErr: `shard "s1": session time zone "Europe/Paris" is not an offset +HH:MM`},
 		{name: "not key=value", props: "useSSL", wantErr: `shard "s1": connectionProperties entry "useSSL" is not key=value`},
 		{name: "fixed setting", props: "parseTime=true", wantErr: `shard "s1": connectionProperties entry "parseTime=true" cannot be set: values are converted by the template`},
 		{name: "bad sslMode", props: "sslMode=ON", wantErr: `sslMode "ON" is not DISABLED`},
@@ -119,6 +124,7 @@ func TestDSN(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := base
 			s.ConnectionProperties = tt.props
+			s.TimeZone = tt.tz
 			dsn, err := DSN(s)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {

@@ -24,6 +24,10 @@ type Shard struct {
 	SecretManagerURI     string `json:"secretManagerUri,omitempty"`
 	DBName               string `json:"dbName"`
 	ConnectionProperties string `json:"connectionProperties,omitempty"`
+	// TimeZone is the session time_zone of the connections, +HH:MM
+	// (sourceDbTimezoneOffset); empty means +00:00. It is not part of the
+	// shard file.
+	TimeZone string `json:"-"`
 }
 
 // Port accepts the port as a JSON string (the Java template's form) or number.

@@ -22,8 +22,8 @@ var localLayouts = []string{
 	time.DateOnly,
 }
 
-// MySQL TIMESTAMP range. The check assumes the session time_zone is +00:00,
-// which is what the writer's DSN sets.
+// MySQL TIMESTAMP range, as instants. The writer's session time_zone is
+// the source zone tz (mysql.DSN), in which MySQL reads the bound text.
 var (
 	minTimestamp = time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC)
 	maxTimestamp = time.Date(2038, 1, 19, 3, 14, 7, 999999999, time.UTC)
@@ -78,8 +78,12 @@ func toDatetime(v any, t target, tz *time.Location) (any, error) {
 	if y := w.Year(); y < 1 || y > 9999 {
 		return nil, fmt.Errorf("year %d is outside %s's range", y, t.dataType)
 	}
-	if t.fam == famTimestamp && (w.Before(minTimestamp) || w.After(maxTimestamp)) {
-		return nil, fmt.Errorf("%s is outside TIMESTAMP's range 1970-01-01 00:00:01 .. 2038-01-19 03:14:07", w.Format(mysqlDatetime))
+	if t.fam == famTimestamp {
+		at := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), tz)
+		if at.Before(minTimestamp) || at.After(maxTimestamp) {
+			return nil, fmt.Errorf("%s (%s) is outside TIMESTAMP's range 1970-01-01 00:00:01 .. 2038-01-19 03:14:07 UTC",
+				w.Format(mysqlDatetime), tz)
+		}
 	}
 	return w.Format(mysqlDatetime), nil
 }

@@ -303,6 +303,12 @@ func TestValueTemporal(t *testing.T) {
 		{"TIMESTAMP", `"2024-02-02T13:59:59.9996Z"`, col("datetime(3)"), "2024-02-03 00:00:00", false},
 		{"TIMESTAMP", `"9999-12-31T20:00:00Z"`, col("datetime"), nil, true}, // +10:00 leaves year 9999
 		{"TIMESTAMP", `"2040-01-01T00:00:00Z"`, col("timestamp"), nil, true},
+		// TIMESTAMP's range is one of instants: the writer's session reads
+		// the wall clock in the source zone (+10:00 here).
+		{"TIMESTAMP", `"2038-01-19T03:14:07Z"`, col("timestamp"), "2038-01-19 13:14:07", false},
+		{"TIMESTAMP", `"2038-01-19T03:14:08Z"`, col("timestamp"), nil, true},
+		{"TIMESTAMP", `"1970-01-01T00:00:01Z"`, col("timestamp"), "1970-01-01 10:00:01", false},
+		{"TIMESTAMP", `"1970-01-01T00:00:00Z"`, col("timestamp"), nil, true},
 		{"TIMESTAMP", `"0001-01-01T00:00:00Z"`, col("datetime"), "0001-01-01 10:00:00", false},
 		{"TIMESTAMP", `"2024-02-02T20:00:00Z"`, col("time"), "06:00:00", false},
 		{"TIMESTAMP", `"2024-02-02T20:00:00.25Z"`, col("time(2)"), "06:00:00.25", false},

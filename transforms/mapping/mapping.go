@@ -12,6 +12,7 @@ package mapping
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -93,6 +94,25 @@ func (m *Mapper) Warnings() []string {
 	return out
 }
 
+// CheckDeletes returns, for every table in name order, why its DELETEs
+// could never find their row (see convert.KeyComparable); the launch
+// refuses such a mapping rather than leave deleted rows in MySQL.
+func (m *Mapper) CheckDeletes() error {
+	m.once.Do(m.compile)
+	names := make([]string, 0, len(m.plans))
+	for n := range m.plans {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var errs []error
+	for _, n := range names {
+		if p := m.plans[n]; p.err == nil && p.deleteErr != nil {
+			errs = append(errs, p.deleteErr)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func fate(err error) string {
 	if isNotAtSource(err) {
 		return "the skip directory"
@@ -159,6 +179,9 @@ func (m *Mapper) ToSourceWith(r record.Record, custom map[string]json.RawMessage
 	}
 
 	row := Row{Table: p.source.Name, Delete: r.ModType == record.ModDelete}
+	if row.Delete && p.deleteErr != nil {
+		return Row{}, p.deleteErr
+	}
 	keyCols := p.pk
 	if row.Delete {
 		keyCols = p.deleteBy

@@ -413,3 +413,21 @@ func TestCheckNames(t *testing.T) {
 		t.Errorf("a session file may know columns Spanner lacks: %v", err)
 	}
 }
+
+// A DELETE by a column that never compares exactly fails (to severe)
+// rather than matching nothing; the launch already refuses such a mapping.
+func TestDeleteByInexactColumn(t *testing.T) {
+	m := &Mapper{
+		Spanner: schema.Spanner{Tables: map[string]schema.SpannerTable{"J": spTable("J", []string{"id"}, "id INT64", "doc JSON")}},
+		Source:  schema.Source{Tables: map[string]schema.SourceTable{"J": srcTable("J", []string{"id", "g"}, "id bigint", "doc json", "g varchar(64) GENERATED")}},
+	}
+	if err := m.CheckDeletes(); err == nil || !strings.Contains(err.Error(), `table "J" column "doc"`) {
+		t.Errorf("CheckDeletes: %v, want the JSON column named", err)
+	}
+	if _, err := m.ToSource(rec("J", "DELETE", `{"id":"1"}`, `{"doc":"{}"}`)); err == nil || !strings.Contains(err.Error(), "never matches exactly") {
+		t.Errorf("delete: %v, want an error", err)
+	}
+	if _, err := m.ToSource(rec("J", "INSERT", `{"id":"1"}`, `{"doc":"{}"}`)); err != nil {
+		t.Errorf("insert: %v", err)
+	}
+}

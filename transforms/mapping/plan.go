@@ -44,6 +44,10 @@ type tablePlan struct {
 	// deleteNeedsRow: some deleteBy column is not a Spanner key column,
 	// so a NEW_ROW delete (keys only) needs the row read from Spanner.
 	deleteNeedsRow bool
+	// deleteErr: a deleteBy column cannot be compared exactly with a
+	// bound value (convert.KeyComparable), so a DELETE would never find
+	// its row. The launch refuses the mapping (Mapper.CheckDeletes).
+	deleteErr error
 	// generated are the Spanner non-key generated columns that feed
 	// written source columns: change records leave them out.
 	generated []string
@@ -177,6 +181,15 @@ func (m *Mapper) compileTable(t schema.SpannerTable, lowerSource map[string][]st
 	for _, i := range p.deleteBy {
 		if !p.cols[i].spKey {
 			p.deleteNeedsRow = true
+		}
+		if err := convert.KeyComparable(p.cols[i].src); err != nil && p.deleteErr == nil {
+			how := "its primary key"
+			if generatedKey {
+				how = "every column it does not generate (MySQL generates part of its primary key)"
+			}
+			p.deleteErr = &Error{Table: t.Name, Column: p.cols[i].src.Name, Err: fmt.Errorf(
+				"a DELETE finds a row of source table %s by %s, but column %s (%s) never matches exactly: %w",
+				src.Name, how, p.cols[i].src.Name, p.cols[i].src.ColumnType, err)}
 		}
 	}
 	if p.deleteNeedsRow {

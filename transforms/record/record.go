@@ -107,6 +107,12 @@ type Record struct {
 	// LastError is the error of the previous attempt, set when the record
 	// is read back from the DLQ (the Java template's _metadata_error).
 	LastError string `json:"_metadata_error,omitempty"`
+	// Origin names the read of the DLQ file the record came from (empty
+	// for a change-stream record). The stages that commit a record's
+	// outcome report it under this name, and the file is deleted once
+	// every record of the read is accounted for (transforms.DeleteConsumed).
+	// It never goes into a DLQ line.
+	Origin string `json:"-"`
 }
 
 // Sequence parses RecordSequence. Spanner's sequences are decimal digit
