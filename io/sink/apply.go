@@ -155,8 +155,10 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 	if len(ps) == 0 {
 		return out, nil
 	}
-	var clashes []Failure // rows MySQL refused one by one (unique.go)
-	tctx, cancel := context.WithTimeout(ctx, BatchTimeout) // deadline.go
+	// clashes are rows MySQL refused one by one (unique.go); the deadline
+	// is deadline.go's.
+	var clashes []Failure
+	tctx, cancel := context.WithTimeout(ctx, BatchTimeout)
 	defer cancel()
 	_, err := a.Meta.ReadWriteTransactionWithOptions(tctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
 		out.Applied, out.Filtered, out.Stale, out.Superseded, clashes = nil, nil, 0, 0, nil
