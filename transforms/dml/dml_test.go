@@ -219,6 +219,13 @@ func TestInsertAndUpdate(t *testing.T) {
 			updateArgs: []any{"x", 1},
 		},
 		{
+			name: "typed NULL key part", cols: []string{"k1", "v", "k2"}, keys: []string{"k1", "k2"},
+			row:        []any{1, "x", sql.NullInt64{}},
+			insertSQL:  "INSERT INTO `t` (`k1`,`v`,`k2`) VALUES (?,?,?)",
+			updateSQL:  "UPDATE `t` SET `v`=? WHERE `k1`=? AND `k2` IS NULL",
+			updateArgs: []any{"x", 1},
+		},
+		{
 			name: "only key columns: self-assignment", cols: []string{"a", "b"}, keys: []string{"a", "b"},
 			row:        []any{1, 2},
 			insertSQL:  "INSERT INTO `t` (`a`,`b`) VALUES (?,?)",

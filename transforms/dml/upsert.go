@@ -143,7 +143,7 @@ func Update(table string, columns []string, keyColumns []string, row []any) (Sta
 		}
 		b.WriteString(QuoteIdent(k))
 		v := row[columnIndex(columns, k)]
-		if v == nil {
+		if isNull(v) {
 			b.WriteString(" IS NULL")
 			continue
 		}
