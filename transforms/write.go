@@ -194,28 +194,24 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	}
 	db, ok := f.dbs[shard]
 	if !ok {
-		return f.deadLetter(ctx, failAll(batch, fmt.Errorf("shard %q is not in the shard file", shard)))
+		return f.deadLetter(ctx, sink.FailAll(batch, fmt.Errorf("shard %q is not in the shard file", shard)))
 	}
 	start := time.Now()
 	out, err := f.applier.ApplyIsolating(ctx, db, batch)
 	workerShards.note(ctx, shard, len(batch), len(out.Applied), err)
-	switch {
-	case err != nil && ctx.Err() == nil:
-		// ApplyIsolating isolates the records at fault, so what it
-		// returns failed the batch as a whole (sink.WholeBatch): the
-		// shard is down, restarting or failing over, a lock wait timed
-		// out, or Spanner is unavailable. Failing the bundle would end
-		// the job on a runner that does not retry bundles (prism) and,
-		// on one that does, hold back every key of the bundle for as
-		// long as the outage lasts. As in the Java template the records
-		// wait in retry/ instead: a retry applies them all, and the
-		// shadow check drops what did reach MySQL.
-		out = sink.Outcome{Failed: failAll(batch, fmt.Errorf("shard %s: %w", shard, err))}
-	case err != nil:
-		// The worker is stopping: nothing of the batch was recorded as
-		// applied, the runner retries the bundle elsewhere.
+	if err != nil && ctx.Err() != nil {
+		// The worker is stopping: the runner retries the bundle
+		// elsewhere, and the shadow check drops what was applied.
 		return fmt.Errorf("applying %d records to shard %s: %w", len(batch), shard, err)
 	}
+	// An error failed part of the batch as a whole (sink.WholeBatch): the
+	// shard is down, restarting or failing over, a lock wait timed out, or
+	// Spanner is unavailable. ApplyIsolating put that part's records in
+	// out.Failed. Failing the bundle would end the job on a runner that
+	// does not retry bundles (prism) and, on one that does, hold back every
+	// key of the bundle for as long as the outage lasts. As in the Java
+	// template the records wait in retry/ instead: a retry applies them,
+	// and the shadow check drops what did reach MySQL.
 	batchSizes.Update(ctx, int64(len(batch)))
 	staleRecords.Inc(ctx, int64(out.Stale+out.Superseded))
 	// retryable_record_count counts records waiting in retry/: a retried
@@ -267,14 +263,6 @@ func (f *writeFn) fileFiltered(ctx context.Context, shard string, recs []record.
 	}
 	_, err := f.dlq.Write(ctx, f.FilterDir, lines)
 	return err
-}
-
-func failAll(batch []record.Record, err error) []sink.Failure {
-	out := make([]sink.Failure, len(batch))
-	for i, r := range batch {
-		out[i] = sink.Failure{Record: r, Err: err}
-	}
-	return out
 }
 
 // deadLetter writes failures to skip/, retry/ or severe/ by class.

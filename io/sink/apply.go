@@ -277,18 +277,11 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 // if the shadow rows are unchanged. Rows of tables with secondary unique
 // indexes that MySQL refused come back by index into apply, with their
 // errors (see unique.go); the others are committed.
-func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (failed map[int]error, err error) {
+func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, conn *sql.Conn, apply []prepared) (failed map[int]error, err error) {
 	steps, err := a.statements(apply)
 	if err != nil {
 		return nil, &BatchError{Err: err}
 	}
-	// A connection of its own, so that unique.go can discard it if it
-	// cannot put a session setting back.
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("MySQL: connecting: %w", err)
-	}
-	defer conn.Close()
 	mtx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("MySQL: starting a transaction: %w", err)

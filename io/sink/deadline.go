@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,14 +68,47 @@ func timedOut(parent, deadlined context.Context, what string, after time.Duratio
 	return &TimeoutError{What: what, After: after, Err: err}
 }
 
-// writeMySQLWithin runs writeMySQL (steps 3 to 5) under MySQLTimeout. The
-// driver gives up a statement whose context ends by closing its
-// connection, so database/sql discards that connection instead of putting
-// it back in the pool; a MySQL transaction whose connection closes before
-// COMMIT is rolled back by the server.
+// writeMySQLWithin runs writeMySQL (steps 3 to 5) under MySQLTimeout, on
+// a connection of its own (unique.go may have to discard it). The driver
+// gives up a statement whose context ends by closing its connection, so
+// database/sql discards that connection instead of putting it back in the
+// pool. The server, though, only notices the closed connection when the
+// statement ends: one waiting for a row lock would keep its transaction,
+// and the locks of the batch's earlier statements, until its own lock wait
+// timeout, blocking every retry of those rows. So the server thread is
+// killed too (a user may kill its own threads); on a server that does not
+// answer, that fails within killTimeout, and the server rolls the
+// transaction back when it sees the closed connection.
 func (a *Applier) writeMySQLWithin(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (map[int]error, error) {
 	mctx, cancel := context.WithTimeout(ctx, MySQLTimeout)
 	defer cancel()
-	failed, err := a.writeMySQL(mctx, tx, db, apply)
-	return failed, timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, err)
+	conn, err := db.Conn(mctx)
+	if err != nil {
+		return nil, timedOut(ctx, mctx, "connecting to MySQL", MySQLTimeout, fmt.Errorf("MySQL: connecting: %w", err))
+	}
+	defer conn.Close()
+	var id int64
+	if err := conn.QueryRowContext(mctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		return nil, timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, fmt.Errorf("MySQL: reading the connection id: %w", err))
+	}
+	failed, err := a.writeMySQL(mctx, tx, conn, apply)
+	err = timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, err)
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		conn.Close() // gives its pool slot back for the KILL
+		killThread(ctx, db, id)
+	}
+	return failed, err
+}
+
+// killTimeout bounds killing a timed-out batch's server thread.
+const killTimeout = 2 * time.Second
+
+// killThread ends the server thread of a connection the writer gave up on,
+// and with it its transaction and locks. Best effort: a thread already
+// gone, or a server that does not answer, changes nothing for the batch.
+func killThread(ctx context.Context, db *sql.DB, id int64) {
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
+	defer cancel()
+	_, _ = db.ExecContext(kctx, "KILL ?", id)
 }

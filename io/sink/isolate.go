@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"cloud.google.com/go/spanner"
 	"google.golang.org/grpc/codes"
@@ -21,16 +22,25 @@ import (
 // fails on its own comes back in Outcome.Failed with its error.
 //
 // Errors of the batch as a whole (WholeBatch: a lost MySQL connection,
-// Spanner unavailable or aborting, the context ending) are returned: no
+// Spanner unavailable or aborting, the context ending) are not split: no
 // record is at fault, and splitting would only multiply the failing calls.
-// Retry the batch. Nothing is lost either way: every record of batch is
-// applied, older than its shadow row, in Outcome.Failed, or, on an error,
-// still to be retried by the caller (halves already applied are then
-// dropped as older by the retry).
+// One exception: a batch whose MySQL work missed its deadline (MySQLTimeout)
+// on a shard that still answers a ping is split, since its size, or one
+// slow record, may be the cause, and a single record still too slow fails
+// on its own; on a shard that does not answer the batch fails as a whole.
+//
+// Every record of batch comes back accounted for: applied, filtered, older
+// than its shadow row (Stale, Superseded), or in Outcome.Failed. When a
+// part of the batch fails as a whole, its records are in Failed with that
+// error, the error is also returned (the shard or Spanner is in trouble),
+// and the parts settled before it keep their outcome.
 func (a *Applier) ApplyIsolating(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
 	out, err := a.Apply(ctx, db, batch)
-	if err == nil || WholeBatch(ctx, err) {
-		return out, err
+	if err == nil {
+		return out, nil
+	}
+	if WholeBatch(ctx, err) && !slowShard(ctx, db, err) {
+		return Outcome{Failed: FailAll(batch, err)}, err
 	}
 	if len(batch) == 1 {
 		return Outcome{Failed: append(out.Failed, Failure{Record: batch[0], Err: err})}, nil
@@ -38,19 +48,43 @@ func (a *Applier) ApplyIsolating(ctx context.Context, db *sql.DB, batch []record
 	half := len(batch) / 2
 	left, err := a.ApplyIsolating(ctx, db, batch[:half])
 	if err != nil {
-		return Outcome{}, err
+		left.Failed = append(left.Failed, FailAll(batch[half:], err)...)
+		return left, err
 	}
 	right, err := a.ApplyIsolating(ctx, db, batch[half:])
-	if err != nil {
-		return Outcome{}, err
-	}
 	return Outcome{
 		Applied:    append(left.Applied, right.Applied...),
 		Filtered:   append(left.Filtered, right.Filtered...),
 		Stale:      left.Stale + right.Stale,
 		Superseded: left.Superseded + right.Superseded,
 		Failed:     append(left.Failed, right.Failed...),
-	}, nil
+	}, err
+}
+
+// pingTimeout bounds the ping that tells a slow shard from a frozen one.
+const pingTimeout = 2 * time.Second
+
+// slowShard reports whether err is a batch that missed the MySQL deadline
+// on a shard that answers a ping: the batch, or one of its records, is
+// slow, and the shard is not gone. Such a batch is split like one MySQL
+// refused, and a single record that is still too slow fails on its own.
+func slowShard(ctx context.Context, db *sql.DB, err error) bool {
+	var te *TimeoutError
+	if ctx.Err() != nil || !errors.As(err, &te) || te.After != MySQLTimeout {
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	return db.PingContext(pctx) == nil
+}
+
+// FailAll fails every record of batch with err.
+func FailAll(batch []record.Record, err error) []Failure {
+	out := make([]Failure, len(batch))
+	for i, r := range batch {
+		out[i] = Failure{Record: r, Err: err}
+	}
+	return out
 }
 
 // WholeBatch reports whether err, returned by Apply, failed the batch as a

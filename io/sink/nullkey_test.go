@@ -203,7 +203,7 @@ func TestRecordFailingInSpannerIsIsolated(t *testing.T) {
 
 // TestSplitOnlyForRecordFailures: an error that may be a record's is split
 // down to single records, each failing alone; a transient Spanner error of
-// the transaction is returned at once, without blaming any record.
+// the transaction is returned at once, every record failed with it.
 func TestSplitOnlyForRecordFailures(t *testing.T) {
 	f := newPairsFixture(t)
 	ctx := context.Background()
@@ -227,8 +227,15 @@ func TestSplitOnlyForRecordFailures(t *testing.T) {
 			defer func() { f.applier.Hooks.AfterShadowRead = nil }()
 			out, err := f.applier.ApplyIsolating(ctx, f.db, batch)
 			if tc.whole {
-				if err == nil || len(out.Failed) != 0 || !WholeBatch(ctx, err) {
-					t.Errorf("err %v, failed %d; want the error returned and no record blamed", err, len(out.Failed))
+				// Every record comes back failed with the batch's
+				// error, for retry/: none is blamed on its own.
+				if err == nil || len(out.Failed) != len(batch) || !WholeBatch(ctx, err) {
+					t.Errorf("err %v, failed %d; want the error returned and every record failed with it", err, len(out.Failed))
+				}
+				for _, fl := range out.Failed {
+					if fl.Err != err {
+						t.Errorf("record %s failed with %v, want the batch's error", fl.Record.Mod.KeysJSON, fl.Err)
+					}
 				}
 			} else {
 				if err != nil {
