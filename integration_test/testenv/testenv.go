@@ -1,7 +1,7 @@
 // Package testenv gives tests access to the local services they need and
 // makes their absence loud: a test that cannot reach a service skips with a
-// message naming it, or fails when REVREPL_REQUIRE_SERVICES=1 (set that in CI
-// so a missing service cannot turn the suite silently green).
+// message naming it, or fails when REVREPL_REQUIRE_SERVICES=1 or CI=true (set
+// in CI so a missing service cannot turn the suite silently green).
 //
 // MySQL/MariaDB is expected at 127.0.0.1:3306 as root with an empty password;
 // REVREPL_MYSQL_ADDR, REVREPL_MYSQL_USER and REVREPL_MYSQL_PASSWORD override
@@ -31,12 +31,13 @@ const RequireServicesEnv = "REVREPL_REQUIRE_SERVICES"
 // as row counts (the writer's unique-key path relies on it).
 const MySQLParams = "interpolateParams=true&parseTime=false&charset=utf8mb4&loc=UTC&time_zone=%27%2B00%3A00%27&clientFoundRows=true"
 
-// Unavailable skips t, or fails it when REVREPL_REQUIRE_SERVICES=1.
+// Unavailable skips t, or fails it when REVREPL_REQUIRE_SERVICES=1 or
+// CI=true.
 func Unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
-	if os.Getenv(RequireServicesEnv) == "1" {
-		t.Fatalf("%s (required because %s=1)", msg, RequireServicesEnv)
+	if req, why := required(); req {
+		t.Fatalf("%s (required because %s)", msg, why)
 	}
 	t.Skipf("SKIPPED, SERVICE MISSING: %s (set %s=1 to make this a failure)", msg, RequireServicesEnv)
 }
