@@ -63,4 +63,3 @@ func required() (bool, string) {
 	}
 	return false, ""
 }
-
