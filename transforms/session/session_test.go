@@ -7,75 +7,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
 )
 
-const fixtures = "/work/shared/fixtures"
-
-func readFixture(t *testing.T, path string) []byte {
+func readFile(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) && strings.HasPrefix(path, fixtures) {
-		t.Skipf("shared fixture %s is not on this machine", path)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-// TestParseFiles reads session files as spanner-migration-tool writes
-// them, and checks the names that matter for reverse replication.
-func TestParseFiles(t *testing.T) {
-	tests := []struct {
-		name string
-		path string
-		want map[string]mapping.TableNames // a subset of the result
-		n    int                           // number of tables
-	}{
-		{
-			name: "one table, shard-id column on a real column",
-			path: fixtures + "/session-files/basic_session_file_test.json", n: 1,
-			want: map[string]mapping.TableNames{"numbers": {Source: "numbers", Columns: map[string]string{"id": "id", "value": "value"}, ShardIDColumn: "id"}},
-		},
-		{
-			name: "several tables",
-			path: fixtures + "/session-files/test_session_mysql_test_smt.json", n: 4,
-			want: map[string]mapping.TableNames{
-				"Projects": {Source: "Projects", Columns: map[string]string{"ProjectID": "ProjectID", "ProjectName": "ProjectName", "StartDate": "StartDate", "EndDate": "EndDate", "Budget": "Budget"}},
-			},
-		},
-		{
-			name: "tables with a foreign key",
-			path: fixtures + "/session-files/mysql_interleave_session_test.json", n: 2,
-			want: map[string]mapping.TableNames{"user": {Source: "user", Columns: map[string]string{"user_id": "user_id", "user_name": "user_name"}}},
-		},
-		{
-			name: "sharded: migration_shard_id is Spanner-only, a key column renamed",
-			path: fixtures + "/java-template-its/SpannerToSourceDbInterleaveMultiShardIT/session.json", n: 5,
-			want: map[string]mapping.TableNames{
-				"child21": {Source: "child21", Columns: map[string]string{"child_id": "child_id", "id": "parent_id", "update_ts": "update_ts", "in_ts": "in_ts"}, ShardIDColumn: "migration_shard_id"},
-				"parent1": {Source: "parent1", Columns: map[string]string{"id": "id", "update_ts": "update_ts", "in_ts": "in_ts"}, ShardIDColumn: "migration_shard_id"},
-			},
-		},
-		{
-			name: "reserved keywords",
-			path: fixtures + "/java-template-its/SpannerToMySqlReservedKeywordsIT/session.json", n: 1,
-			want: map[string]mapping.TableNames{"true": {Source: "true", Columns: map[string]string{"COLUMN": "COLUMN", "TABLE": "TABLE", "WITH": "WITH"}}},
-		},
-		{
-			name: "sharded with renamed tables and columns and a synthetic key",
-			path: "testdata/sharded_synthetic_session.json", n: 3,
-			want: map[string]mapping.TableNames{
-				"Customers": {Source: "customers", Columns: map[string]string{"CustomerId": "customer_id", "FullName": "full_name", "Email": "email"}, ShardIDColumn: "migration_shard_id"},
-				"AuditLog":  {Source: "audit_log", Columns: map[string]string{"event": "event", "at": "at"}, ShardIDColumn: "migration_shard_id", SyntheticKey: "synth_id"},
-				"Orders":    {Source: "orders", Columns: map[string]string{"CustomerId": "customer_id", "OrderId": "order_id", "Total": "total"}, ShardIDColumn: "migration_shard_id"},
-			},
-		},
-	}
+type parseCase struct {
+	name string
+	path string
+	want map[string]mapping.TableNames // a subset of the result
+	n    int                           // number of tables
+}
+
+func runParseCases(t *testing.T, tests []parseCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse(readFixture(t, tt.path), filepath.Base(tt.path))
+			got, err := Parse(readFile(t, tt.path), filepath.Base(tt.path))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,16 +50,65 @@ func TestParseFiles(t *testing.T) {
 	}
 }
 
-// TestParseDataTypesSessions reads the two large sessions of the data-type
-// tests (GoogleSQL and PostgreSQL dialect): every table maps to itself.
+// TestParseFiles reads session files in spanner-migration-tool's format
+// (testdata/), and checks the names that matter for reverse replication.
+func TestParseFiles(t *testing.T) {
+	runParseCases(t, []parseCase{
+		{
+			name: "one table, shard-id column on a real column",
+			path: "testdata/meters_session.json", n: 1,
+			want: map[string]mapping.TableNames{"meters": {Source: "meters", Columns: map[string]string{"meter_id": "meter_id", "reading": "reading"}, ShardIDColumn: "meter_id"}},
+		},
+		{
+			name: "several tables, one with a foreign key",
+			path: "testdata/library_session.json", n: 3,
+			want: map[string]mapping.TableNames{
+				"books": {Source: "books", Columns: map[string]string{"book_id": "book_id", "author_id": "author_id", "title": "title"}},
+				"loans": {Source: "loans", Columns: map[string]string{"loan_id": "loan_id", "book_id": "book_id", "due": "due"}},
+			},
+		},
+		{
+			name: "sharded: migration_shard_id is Spanner-only, an interleaved key column renamed",
+			path: "testdata/sharded_depots_session.json", n: 3,
+			want: map[string]mapping.TableNames{
+				"depots":  {Source: "depots", Columns: map[string]string{"depot_id": "depot_id", "opened_at": "opened_at"}, ShardIDColumn: "migration_shard_id"},
+				"bins":    {Source: "bins", Columns: map[string]string{"depot_id": "home_depot", "bin_id": "bin_id", "label": "label", "checked_at": "checked_at"}, ShardIDColumn: "migration_shard_id"},
+				"parcels": {Source: "parcels", Columns: map[string]string{"parcel_id": "parcel_id", "depot_id": "depot_id", "weight_kg": "weight_kg"}, ShardIDColumn: "migration_shard_id"},
+			},
+		},
+		{
+			name: "reserved words",
+			path: "testdata/reserved_words_session.json", n: 1,
+			want: map[string]mapping.TableNames{"order": {Source: "order", Columns: map[string]string{"key": "key", "select": "select", "desc": "desc"}}},
+		},
+		{
+			name: "sharded with renamed tables and columns and a synthetic key",
+			path: "testdata/sharded_synthetic_session.json", n: 3,
+			want: map[string]mapping.TableNames{
+				"Customers": {Source: "customers", Columns: map[string]string{"CustomerId": "customer_id", "FullName": "full_name", "Email": "email"}, ShardIDColumn: "migration_shard_id"},
+				"AuditLog":  {Source: "audit_log", Columns: map[string]string{"event": "event", "at": "at"}, ShardIDColumn: "migration_shard_id", SyntheticKey: "synth_id"},
+				"Orders":    {Source: "orders", Columns: map[string]string{"CustomerId": "customer_id", "OrderId": "order_id", "Total": "total"}, ShardIDColumn: "migration_shard_id"},
+			},
+		},
+	})
+}
+
+// TestParseDataTypesSessions reads data-type sessions of both dialects
+// (GoogleSQL and PostgreSQL): every table maps to itself.
 func TestParseDataTypesSessions(t *testing.T) {
-	for _, f := range []string{"session.json", "pg-dialect-session.json"} {
-		got, err := Parse(readFixture(t, fixtures+"/java-template-its/SpannerToMySqlDataTypesIT/"+f), f)
+	checkIdentitySessions(t, 6, "testdata/types_session.json", "testdata/types_pg_session.json")
+}
+
+func checkIdentitySessions(t *testing.T, minTables int, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		f := filepath.Base(p)
+		got, err := Parse(readFile(t, p), f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		if len(got.Tables) < 70 {
-			t.Errorf("%s: only %d tables", f, len(got.Tables))
+		if len(got.Tables) < minTables {
+			t.Errorf("%s: only %d tables, want at least %d", f, len(got.Tables), minTables)
 		}
 		for name, tn := range got.Tables {
 			if tn.Source != name || tn.Columns["id"] != "id" || len(tn.Columns) != 2 {
@@ -111,6 +116,49 @@ func TestParseDataTypesSessions(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestParseSharedSessionFiles is the acceptance suite: the session files
+// of spanner-migration-tool and of the Java template's integration tests
+// (see testenv.SharedFixtures; skipped without them, failing in CI).
+func TestParseSharedSessionFiles(t *testing.T) {
+	fx := testenv.SharedFixtures(t)
+	runParseCases(t, []parseCase{
+		{
+			name: "one table, shard-id column on a real column",
+			path: fx + "/session-files/basic_session_file_test.json", n: 1,
+			want: map[string]mapping.TableNames{"numbers": {Source: "numbers", Columns: map[string]string{"id": "id", "value": "value"}, ShardIDColumn: "id"}},
+		},
+		{
+			name: "several tables",
+			path: fx + "/session-files/test_session_mysql_test_smt.json", n: 4,
+			want: map[string]mapping.TableNames{
+				"Projects": {Source: "Projects", Columns: map[string]string{"ProjectID": "ProjectID", "ProjectName": "ProjectName", "StartDate": "StartDate", "EndDate": "EndDate", "Budget": "Budget"}},
+			},
+		},
+		{
+			name: "tables with a foreign key",
+			path: fx + "/session-files/mysql_interleave_session_test.json", n: 2,
+			want: map[string]mapping.TableNames{"user": {Source: "user", Columns: map[string]string{"user_id": "user_id", "user_name": "user_name"}}},
+		},
+		{
+			name: "sharded: migration_shard_id is Spanner-only, a key column renamed",
+			path: fx + "/java-template-its/SpannerToSourceDbInterleaveMultiShardIT/session.json", n: 5,
+			want: map[string]mapping.TableNames{
+				"child21": {Source: "child21", Columns: map[string]string{"child_id": "child_id", "id": "parent_id", "update_ts": "update_ts", "in_ts": "in_ts"}, ShardIDColumn: "migration_shard_id"},
+				"parent1": {Source: "parent1", Columns: map[string]string{"id": "id", "update_ts": "update_ts", "in_ts": "in_ts"}, ShardIDColumn: "migration_shard_id"},
+			},
+		},
+		{
+			name: "reserved keywords",
+			path: fx + "/java-template-its/SpannerToMySqlReservedKeywordsIT/session.json", n: 1,
+			want: map[string]mapping.TableNames{"true": {Source: "true", Columns: map[string]string{"COLUMN": "COLUMN", "TABLE": "TABLE", "WITH": "WITH"}}},
+		},
+	})
+	t.Run("data types", func(t *testing.T) {
+		dir := fx + "/java-template-its/SpannerToMySqlDataTypesIT/"
+		checkIdentitySessions(t, 70, dir+"session.json", dir+"pg-dialect-session.json")
+	})
 }
 
 func TestParseErrors(t *testing.T) {
