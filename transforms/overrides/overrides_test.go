@@ -2,10 +2,12 @@ package overrides
 
 import (
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
 )
 
@@ -67,7 +69,6 @@ func TestParseStrings(t *testing.T) {
 }
 
 func TestParseFile(t *testing.T) {
-	its := "/work/shared/fixtures/java-template-its/"
 	tests := []struct {
 		name    string
 		data    string
@@ -76,17 +77,17 @@ func TestParseFile(t *testing.T) {
 		wantErr string
 	}{
 		{
-			name: "overrides IT file",
-			path: its + "SpannerToSourceDbOverridesIT/file-overrides.json",
+			name: "a table and its column renamed, a column of another table renamed",
+			path: "testdata/warehouse_overrides.json",
 			want: map[string]mapping.TableNames{
-				"Target_Table_1": {Source: "source_table1", Columns: map[string]string{"Target_Name_Col_1": "name_col1"}},
-				"source_table2":  {Source: "source_table2", Columns: map[string]string{"Target_Category_Col_2": "category_col2"}},
+				"Suppliers": {Source: "vendors", Columns: map[string]string{"SupplierName": "vendor_name"}},
+				"stock":     {Source: "stock", Columns: map[string]string{"Quantity": "qty_on_hand"}},
 			},
 		},
 		{
-			name: "retry DLQ IT file",
-			path: its + "SpannerToSourceDBMySQLRetryDLQIT/overrides.json",
-			want: map[string]mapping.TableNames{"Customers": {Source: "Customers", Columns: map[string]string{"LoyaltyTier": "LegacyRegion"}}},
+			name: "columns only",
+			path: "testdata/columns_only_overrides.json",
+			want: map[string]mapping.TableNames{"Accounts": {Source: "Accounts", Columns: map[string]string{"Tier": "Region"}}},
 		},
 		{name: "empty object", data: `{}`, want: map[string]mapping.TableNames{}},
 		{name: "misspelt key", data: `{"renamedColumn": {}}`, wantErr: `unknown field "renamedColumn"`},
@@ -102,25 +103,64 @@ func TestParseFile(t *testing.T) {
 			if tt.path != "" {
 				var err error
 				if data, err = os.ReadFile(tt.path); err != nil {
-					t.Skipf("shared fixture: %v", err)
+					t.Fatal(err)
 				}
 			}
-			got, err := ParseFile(data, "o.json")
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
+			checkParseFile(t, data, tt.want, tt.wantErr)
+		})
+	}
+}
+
+func checkParseFile(t *testing.T, data []byte, want map[string]mapping.TableNames, wantErr string) {
+	t.Helper()
+	got, err := ParseFile(data, "o.json")
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Origin != "schema overrides file o.json" {
+		t.Errorf("Origin %q", got.Origin)
+	}
+	if !reflect.DeepEqual(got.Tables, want) {
+		t.Errorf("got  %#v\nwant %#v", got.Tables, want)
+	}
+}
+
+// TestParseSharedFiles is the acceptance suite: the override files of the
+// Java template's integration tests (see testenv.SharedFixtures; skipped
+// without them, failing in CI).
+func TestParseSharedFiles(t *testing.T) {
+	its := testenv.SharedFixtures(t, "java-template-its")
+	tests := []struct {
+		name, path string
+		want       map[string]mapping.TableNames
+	}{
+		{
+			name: "overrides IT file",
+			path: "SpannerToSourceDbOverridesIT/file-overrides.json",
+			want: map[string]mapping.TableNames{
+				"Target_Table_1": {Source: "source_table1", Columns: map[string]string{"Target_Name_Col_1": "name_col1"}},
+				"source_table2":  {Source: "source_table2", Columns: map[string]string{"Target_Category_Col_2": "category_col2"}},
+			},
+		},
+		{
+			name: "retry DLQ IT file",
+			path: "SpannerToSourceDBMySQLRetryDLQIT/overrides.json",
+			want: map[string]mapping.TableNames{"Customers": {Source: "Customers", Columns: map[string]string{"LoyaltyTier": "LegacyRegion"}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(its, tt.path))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Origin != "schema overrides file o.json" {
-				t.Errorf("Origin %q", got.Origin)
-			}
-			if !reflect.DeepEqual(got.Tables, tt.want) {
-				t.Errorf("got  %#v\nwant %#v", got.Tables, tt.want)
-			}
+			checkParseFile(t, data, tt.want, "")
 		})
 	}
 }
