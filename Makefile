@@ -1,7 +1,10 @@
 # Reverse replication (Spanner change stream -> MySQL) on Beam Go.
 BINARY      ?= bin/revrepl
+# bash for `set -o pipefail` in the test target.
+SHELL       := /bin/bash
 GO          ?= go
 TEST_TIMEOUT ?= 30m
+TEST_PKGS   ?= ./...
 # For `make image` / `make template`:
 PROJECT     ?= my-project
 REGION      ?= us-central1
@@ -14,8 +17,10 @@ build:
 	$(GO) build -o $(BINARY) ./template
 
 # The whole suite, integration tests (Spanner emulator + MariaDB on prism) included.
+# Ends with "N passed, N failed, N skipped" and the names of skipped tests;
+# fails when any test or package fails (pipefail keeps go test's status).
 test: services
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	set -o pipefail; $(GO) test -json -count=1 -timeout $(TEST_TIMEOUT) $(TEST_PKGS) | $(GO) run ./integration_test/cmd/testsummary
 
 unit-test:
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /integration_test)
