@@ -2,14 +2,15 @@ package integration_test
 
 import (
 	"context"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"math/big"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/spanner"
 
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/template/params"
 )
@@ -74,11 +75,11 @@ func wantWarning(t *testing.T, f *fixtureRun, msg string) {
 
 // googleRun: data types, reserved keywords, time zone and generated
 // columns, GoogleSQL, identity mapping, sourceDbTimezoneOffset +10:00.
-func googleRun(t *testing.T) *fixtureRun {
+func googleRun(t *testing.T, its string) *fixtureRun {
 	var sp, my []string
 	for _, it := range []string{"SpannerToMySqlDataTypesIT", "SpannerToMySqlReservedKeywordsIT", "SpannerToSourceDbTimezoneIT", "SpannerToMySqlWithoutSessionIT"} {
-		sp = append(sp, fixtureDDL(t, it, "spanner-schema.sql")...)
-		my = append(my, forMariaDB(fixtureDDL(t, it, "mysql-schema.sql"))...)
+		sp = append(sp, fixtureDDL(t, filepath.Join(its, it), "spanner-schema.sql")...)
+		my = append(my, forMariaDB(fixtureDDL(t, filepath.Join(its, it), "mysql-schema.sql"))...)
 	}
 	// Not from a fixture: a table MySQL lacks, whose changes are skipped.
 	sp = append(sp, "CREATE TABLE spanner_only_table (id INT64 NOT NULL, v STRING(10)) PRIMARY KEY (id)", changeStream(false))
@@ -86,7 +87,7 @@ func googleRun(t *testing.T) *fixtureRun {
 		name: "google", spanner: sp, mysql: my,
 		params: params.Values{"sourceDbTimezoneOffset": "+10:00"},
 		write: func(ctx context.Context, _ *testing.T, f *fixtureRun) error {
-			if err := typeMatrixWrites(ctx, f.client, f.sp, false); err != nil {
+			if err := typeMatrixWrites(ctx, f.client, f.sp, false, typeMatrix, javaTypeColumn); err != nil {
 				return err
 			}
 			kw := []string{"COLUMN", "TABLE", "WITH"}
@@ -114,7 +115,7 @@ func googleRun(t *testing.T) *fixtureRun {
 			})
 		},
 		check: func(t *testing.T, f *fixtureRun) {
-			checkTypeMatrix(t, f.db, mustTZ("+10:00"))
+			checkTypeMatrix(t, f.db, mustTZ("+10:00"), typeMatrix, javaTypeColumn)
 			wantRows(t, f.db, "SELECT `COLUMN`, `TABLE`, `WITH` FROM `true` ORDER BY 1", "1|t1|w1", "2|t2|w2")
 			// SpannerToSourceDbTimezoneIT's expectations, read in the
 			// source zone: time_colm is a TIMESTAMP, which holds the
@@ -154,13 +155,13 @@ func googleRun(t *testing.T) *fixtureRun {
 }
 
 // pgRun: the data types in a PostgreSQL-dialect database.
-func pgRun(t *testing.T) *fixtureRun {
-	sp := append(fixtureDDL(t, "SpannerToMySqlDataTypesIT", "pg-dialect-spanner-schema.sql"), changeStream(true))
+func pgRun(t *testing.T, its string) *fixtureRun {
+	sp := append(fixtureDDL(t, filepath.Join(its, "SpannerToMySqlDataTypesIT"), "pg-dialect-spanner-schema.sql"), changeStream(true))
 	return &fixtureRun{
-		name: "pg", pg: true, spanner: sp, mysql: fixtureDDL(t, "SpannerToMySqlDataTypesIT", "mysql-schema.sql"),
+		name: "pg", pg: true, spanner: sp, mysql: fixtureDDL(t, filepath.Join(its, "SpannerToMySqlDataTypesIT"), "mysql-schema.sql"),
 		params: params.Values{},
 		write: func(ctx context.Context, _ *testing.T, f *fixtureRun) error {
-			return typeMatrixWrites(ctx, f.client, f.sp, true)
+			return typeMatrixWrites(ctx, f.client, f.sp, true, typeMatrix, javaTypeColumn)
 		},
 		check: func(t *testing.T, f *fixtureRun) {
 			for name := range f.sp.Tables {
@@ -168,7 +169,7 @@ func pgRun(t *testing.T) *fixtureRun {
 					t.Errorf("data-type table %s has no case in typeMatrix", name)
 				}
 			}
-			checkTypeMatrix(t, f.db, time.UTC)
+			checkTypeMatrix(t, f.db, time.UTC, typeMatrix, javaTypeColumn)
 			noFailures(t, f)
 		},
 	}
@@ -177,13 +178,13 @@ func pgRun(t *testing.T) *fixtureRun {
 // overridesRun: the schema overrides file, and the example WebAssembly
 // transformation: it upper-cases data_col1, filters source_table2 rows
 // whose value is "draft", and fails Target_Table_1 rows without a name.
-func overridesRun(t *testing.T, module string) *fixtureRun {
+func overridesRun(t *testing.T, its, module string) *fixtureRun {
 	return &fixtureRun{
 		name:    "overrides",
-		spanner: append(fixtureDDL(t, "SpannerToSourceDbOverridesIT", "spanner-schema.sql"), changeStream(false)),
-		mysql:   fixtureDDL(t, "SpannerToSourceDbOverridesIT", "mysql-schema.sql"),
+		spanner: append(fixtureDDL(t, filepath.Join(its, "SpannerToSourceDbOverridesIT"), "spanner-schema.sql"), changeStream(false)),
+		mysql:   fixtureDDL(t, filepath.Join(its, "SpannerToSourceDbOverridesIT"), "mysql-schema.sql"),
 		params: params.Values{
-			"schemaOverridesFilePath":        itFixtures + "/SpannerToSourceDbOverridesIT/file-overrides.json",
+			"schemaOverridesFilePath":        filepath.Join(its, "SpannerToSourceDbOverridesIT", "file-overrides.json"),
 			"transformationJarPath":          module,
 			"transformationClassName":        "transform",
 			"transformationCustomParameters": `{"upper": ["data_col1"], "filter": {"column": "value_col2", "equals": "draft"}, "require": {"Target_Table_1": ["Target_Name_Col_1"]}}`,
@@ -223,12 +224,12 @@ func overridesRun(t *testing.T, module string) *fixtureRun {
 // sessionRun: the session file of a sharded migration on one shard:
 // child21's Spanner key column id is the source's parent_id, and
 // migration_shard_id exists in Spanner only.
-func sessionRun(t *testing.T) *fixtureRun {
+func sessionRun(t *testing.T, its string) *fixtureRun {
 	return &fixtureRun{
 		name:    "session",
-		spanner: append(forEmulator(fixtureDDL(t, "SpannerToSourceDbInterleaveMultiShardIT", "spanner-schema.sql")), changeStream(false)),
-		mysql:   fixtureDDL(t, "SpannerToSourceDbInterleaveMultiShardIT", "mysql-schema.sql"),
-		params:  params.Values{"sessionFilePath": itFixtures + "/SpannerToSourceDbInterleaveMultiShardIT/session.json"},
+		spanner: append(forEmulator(fixtureDDL(t, filepath.Join(its, "SpannerToSourceDbInterleaveMultiShardIT"), "spanner-schema.sql")), changeStream(false)),
+		mysql:   fixtureDDL(t, filepath.Join(its, "SpannerToSourceDbInterleaveMultiShardIT"), "mysql-schema.sql"),
+		params:  params.Values{"sessionFilePath": filepath.Join(its, "SpannerToSourceDbInterleaveMultiShardIT", "session.json")},
 		write: func(ctx context.Context, _ *testing.T, f *fixtureRun) error {
 			p := []string{"id", "update_ts", "migration_shard_id"}
 			c := []string{"child_id", "id", "update_ts", "migration_shard_id"}
@@ -264,11 +265,11 @@ func sessionRun(t *testing.T) *fixtureRun {
 // test's schema. Orders' source key column LegacyOrderSystem is fed by
 // Spanner's non-key OrderSource, so a delete (keys only) reads the deleted
 // row back from Spanner; Customers has a check constraint.
-func stringOverridesRun(t *testing.T) *fixtureRun {
+func stringOverridesRun(t *testing.T, its string) *fixtureRun {
 	return &fixtureRun{
 		name:    "strings",
-		spanner: append(fixtureDDL(t, "SpannerToSourceDBMySQLRetryDLQIT", "spanner-schema.sql"), changeStream(false)),
-		mysql:   fixtureDDL(t, "SpannerToSourceDBMySQLRetryDLQIT", "mysql-schema.sql"),
+		spanner: append(fixtureDDL(t, filepath.Join(its, "SpannerToSourceDBMySQLRetryDLQIT"), "spanner-schema.sql"), changeStream(false)),
+		mysql:   fixtureDDL(t, filepath.Join(its, "SpannerToSourceDBMySQLRetryDLQIT"), "mysql-schema.sql"),
 		params:  params.Values{"columnOverrides": "[{Customers.LegacyRegion, Customers.LoyaltyTier}, {Orders.LegacyOrderSystem, Orders.OrderSource}]"},
 		write: func(ctx context.Context, _ *testing.T, f *fixtureRun) error {
 			cu := []string{"CustomerId", "CustomerName", "CreditLimit", "LoyaltyTier"}

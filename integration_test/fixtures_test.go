@@ -26,8 +26,9 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
 )
 
-// itFixtures holds the schemas of the Java template's integration tests.
-const itFixtures = "/work/shared/fixtures/java-template-its"
+// javaITs is where the schemas of the Java template's integration tests
+// are, under the shared fixtures (testenv.SharedFixtures).
+const javaITs = "java-template-its"
 
 // fixtureRun is one replication (its own Spanner and MySQL databases and
 // parameters) of TestFixtureSchemasReplicate. All runs share one Beam
@@ -49,29 +50,46 @@ type fixtureRun struct {
 	plan   *pipeline.Plan
 }
 
-// TestFixtureSchemasReplicate replicates the schemas of the Java
-// template's integration tests, five replications in one pipeline run:
+// TestFixtureSchemasReplicate replicates the repository's own test
+// schemas (testdata/), five replications in one pipeline run:
 //
-//   - google: data types, reserved keywords, time zone (+10:00) and
+//   - google: data types, reserved words, a time zone (+09:00) and
 //     generated columns without a session file (GoogleSQL);
 //   - pg: the data types in a PostgreSQL-dialect database;
-//   - overrides: the schema overrides file, with the example WebAssembly
+//   - overrides: a schema overrides file, with the example WebAssembly
 //     transformation (rewrite, filter, failure);
-//   - session: a sharded migration's session file (renamed key column,
-//     Spanner-only migration_shard_id) on one shard;
+//   - session: a sharded migration's session file (renamed interleaved key
+//     column, Spanner-only migration_shard_id) on one shard;
 //   - strings: column overrides given as a parameter, a source-only key
-//     column and a check constraint (the retry-DLQ test's schema).
+//     column and a check constraint.
 func TestFixtureSchemasReplicate(t *testing.T) {
-	if _, err := os.Stat(itFixtures); err != nil {
-		testenv.Unavailable(t, "shared fixtures %s: %v", itFixtures, err)
-	}
+	replicateFixtures(t, func(module string) []*fixtureRun {
+		return []*fixtureRun{ownGoogleRun(t), ownPGRun(t), ownOverridesRun(t, module), ownSessionRun(t), ownStringOverridesRun(t)}
+	})
+}
+
+// TestFixtureJavaTemplateSchemas is the acceptance suite: the same five
+// replications on the schemas of the Java template's integration tests
+// (data types, reserved keywords, time zone, generated columns, overrides,
+// a sharded session, the retry-DLQ schema), read from the shared fixtures
+// outside the repository. Without them it skips, or fails in CI.
+func TestFixtureJavaTemplateSchemas(t *testing.T) {
+	its := testenv.SharedFixtures(t, javaITs)
+	replicateFixtures(t, func(module string) []*fixtureRun {
+		return []*fixtureRun{googleRun(t, its), pgRun(t, its), overridesRun(t, its, module), sessionRun(t, its), stringOverridesRun(t, its)}
+	})
+}
+
+// replicateFixtures sets up every run (databases, parameters), writes
+// their changes while one pipeline replicates them all, then checks each.
+func replicateFixtures(t *testing.T, makeRuns func(module string) []*fixtureRun) {
 	emu := testenv.Spanner(t)
 	ctx := context.Background()
 	module := filepath.Join(t.TempDir(), "transform_example.wasm")
 	if err := os.WriteFile(module, plugintest.Build(t, "../transforms/transformation/wasmexample"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runs := []*fixtureRun{googleRun(t), pgRun(t), overridesRun(t, module), sessionRun(t), stringOverridesRun(t)}
+	runs := makeRuns(module)
 
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
 	for i, f := range runs {
@@ -156,13 +174,13 @@ func setUpRun(ctx context.Context, t *testing.T, emu *localenv.Emulator, f *fixt
 	f.params = base
 }
 
-// fixtureDDL reads the statements of a fixture .sql file. Change streams
+// fixtureDDL reads the statements of the .sql file dir/file. Change streams
 // are left out (the emulator rejects allow_txn_exclusion; each run creates
 // its own NEW_ROW stream), and so is ALTER DATABASE ... default_time_zone,
 // which the emulator does not support; replication does not depend on it.
-func fixtureDDL(t *testing.T, it, file string) []string {
+func fixtureDDL(t *testing.T, dir, file string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(itFixtures, it, file))
+	b, err := os.ReadFile(filepath.Join(dir, file))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,6 +110,9 @@ var typeMatrix = map[string]typeCase{
 	"year_table":                        {spanner: "2024", want: "2024"},
 }
 
+// javaTypeColumn names the value column of a typeMatrix table.
+func javaTypeColumn(table string) string { return strings.TrimSuffix(table, "_table") + "_col" }
+
 // offsetOf renders tz's offset as MySQL's +HH:MM.
 func offsetOf(tz *time.Location) string {
 	return time.Date(2024, 1, 1, 0, 0, 0, 0, tz).Format("-07:00")
@@ -187,14 +190,14 @@ func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
 // typeMatrixWrites inserts, for every data-type table, row 1 with the
 // matrix value, row 2 with NULL and row 3, then deletes row 3 and updates
 // row 1 to the same value (an UPDATE record).
-func typeMatrixWrites(ctx context.Context, client *spanner.Client, sp schema.Spanner, pg bool) error {
+func typeMatrixWrites(ctx context.Context, client *spanner.Client, sp schema.Spanner, pg bool, matrix map[string]typeCase, column func(table string) string) error {
 	var ins, upd, del []*spanner.Mutation
-	for name, c := range typeMatrix {
+	for name, c := range matrix {
 		tbl, ok := sp.Tables[name]
 		if !ok {
 			return fmt.Errorf("Spanner has no table %s", name)
 		}
-		col := strings.TrimSuffix(name, "_table") + "_col"
+		col := column(name)
 		sc, ok := tbl.Column(col)
 		if !ok {
 			return fmt.Errorf("table %s has no column %s", name, col)
@@ -218,16 +221,16 @@ func typeMatrixWrites(ctx context.Context, client *spanner.Client, sp schema.Spa
 }
 
 // checkTypeMatrix compares every data-type table in MySQL with the matrix.
-func checkTypeMatrix(t *testing.T, db *sql.DB, tz *time.Location) {
+func checkTypeMatrix(t *testing.T, db *sql.DB, tz *time.Location, matrix map[string]typeCase, column func(table string) string) {
 	t.Helper()
-	names := make([]string, 0, len(typeMatrix))
-	for n := range typeMatrix {
+	names := make([]string, 0, len(matrix))
+	for n := range matrix {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		c := typeMatrix[name]
-		col := "`" + strings.TrimSuffix(name, "_table") + "_col`"
+		c := matrix[name]
+		col := "`" + column(name) + "`"
 		expr := "CAST(" + col + " AS CHAR)"
 		switch c.sel {
 		case "hex":

@@ -18,23 +18,24 @@ import (
 )
 
 // TestRetryDLQFixtureEndsConsistent replays the Java template's
-// SpannerToSourceDBMySQLRetryDLQIT situation: a customer whose credit limit
-// breaks MySQL's check constraint and an order whose customer does not exist
-// yet both fail and go to retry/. Then the customer arrives and the limit is
-// raised in Spanner. Retried from retry/, the order applies; the customer's
-// first version, older than the raised one, is dropped by the shadow check.
-// MySQL ends equal to Spanner and the DLQ ends empty.
+// SpannerToSourceDBMySQLRetryDLQIT situation on testdata/accounts: an
+// account whose balance breaks MySQL's check constraint and an invoice
+// whose account does not exist yet both fail and go to retry/. Then the
+// account arrives and the balance is raised in Spanner. Retried from
+// retry/, the invoice applies; the account's first version, older than the
+// raised one, is dropped by the shadow check. MySQL ends equal to Spanner
+// and the DLQ ends empty.
 func TestRetryDLQFixtureEndsConsistent(t *testing.T) {
-	const it = "SpannerToSourceDBMySQLRetryDLQIT"
+	dir := ownDir("accounts")
 	emu := testenv.Spanner(t)
 	admin, dsn := testenv.MySQL(t)
-	for _, st := range forMariaDB(fixtureDDL(t, it, "mysql-schema.sql")) {
+	for _, st := range fixtureDDL(t, dir, "mysql.sql") {
 		if _, err := admin.Exec(st); err != nil {
 			t.Fatalf("%s: %v", st, err)
 		}
 	}
 	id := fmt.Sprintf("rdlq%d", time.Now().UnixNano()%1e9)
-	path := testenv.CreateDatabase(t, emu, id, false, append(fixtureDDL(t, it, "spanner-schema.sql"), changeStream(false)))
+	path := testenv.CreateDatabase(t, emu, id, false, append(fixtureDDL(t, dir, "spanner.sql"), changeStream(false)))
 	testenv.CreateDatabase(t, emu, id+"meta", false, nil)
 	ctx := context.Background()
 	client, err := spanner.NewClient(ctx, path)
@@ -50,23 +51,21 @@ func TestRetryDLQFixtureEndsConsistent(t *testing.T) {
 		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": id + "meta",
 		"sourceShardsFilePath": testenv.ShardFile(t, admin, dsn), "deadLetterQueueDirectory": root,
 		"startTimestamp": start.Format(time.RFC3339Nano), "endTimestamp": start.Add(20 * time.Second).Format(time.RFC3339Nano),
-		// The MySQL key of Orders includes LegacyOrderSystem, Spanner's
-		// non-key OrderSource under another name.
-		"columnOverrides": "[{Customers.LegacyRegion, Customers.LoyaltyTier}, {Orders.LegacyOrderSystem, Orders.OrderSource}]",
+		// The MySQL key of Invoices includes SourceSystem, Spanner's
+		// non-key Channel under another name.
+		"columnOverrides": accountsOverrides,
 	}
-	cu := []string{"CustomerId", "CustomerName", "CreditLimit", "LoyaltyTier"}
-	or := []string{"CustomerId", "OrderId", "OrderValue", "OrderSource"}
 	writes := make(chan error, 1)
 	go func() {
 		time.Sleep(2 * time.Second)
 		err := apply(ctx, client,
-			[]*spanner.Mutation{spanner.Insert("Customers", cu, []any{int64(2), "Bob", big.NewRat(500, 1), "tin"})},
-			[]*spanner.Mutation{spanner.Insert("Orders", or, []any{int64(3), int64(300), big.NewRat(99, 1), "web"})})
+			[]*spanner.Mutation{spanner.Insert("Accounts", accountCols, []any{int64(2), "Bo", big.NewRat(50, 1), "south"})},
+			[]*spanner.Mutation{spanner.Insert("Invoices", invoiceCols, []any{int64(3), int64(300), big.NewRat(99, 1), "web"})})
 		if err == nil {
 			time.Sleep(2 * time.Second)
 			err = apply(ctx, client,
-				[]*spanner.Mutation{spanner.Insert("Customers", cu, []any{int64(3), "Cy", big.NewRat(3000, 1), "gold"})},
-				[]*spanner.Mutation{spanner.Update("Customers", []string{"CustomerId", "CreditLimit"}, []any{int64(2), big.NewRat(2000, 1)})})
+				[]*spanner.Mutation{spanner.Insert("Accounts", accountCols, []any{int64(3), "Cy", big.NewRat(300, 1), "east"})},
+				[]*spanner.Mutation{spanner.Update("Accounts", []string{"AccountId", "Balance"}, []any{int64(2), big.NewRat(200, 1)})})
 		}
 		writes <- err
 	}()
@@ -79,11 +78,11 @@ func TestRetryDLQFixtureEndsConsistent(t *testing.T) {
 		t.Errorf("retryable_record_count = %d, want 0 once everything is applied", n)
 	}
 	if n := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n < 2 {
-		t.Errorf("%d records came back from retry/, want at least the customer and the order", n)
+		t.Errorf("%d records came back from retry/, want at least the account and the invoice", n)
 	}
-	wantRows(t, admin, "SELECT CustomerId, CustomerName, CreditLimit, LegacyRegion FROM Customers ORDER BY CustomerId",
-		"2|Bob|2000.00|tin", "3|Cy|3000.00|gold")
-	wantRows(t, admin, "SELECT CustomerId, LegacyOrderSystem, OrderId, OrderValue FROM Orders", "3|web|300|99.00")
+	wantRows(t, admin, "SELECT AccountId, Holder, Balance, Region FROM Accounts ORDER BY AccountId",
+		"2|Bo|200.00|south", "3|Cy|300.00|east")
+	wantRows(t, admin, "SELECT AccountId, SourceSystem, InvoiceId, Amount FROM Invoices", "3|web|300|99.00")
 	for _, sub := range []string{dlq.RetryDir, dlq.SevereDir} {
 		if l := dlqLines(t, root, sub); len(l) > 0 {
 			t.Errorf("%s/ still has %v", sub, keysOf(localenv.DLQByKey(l)))

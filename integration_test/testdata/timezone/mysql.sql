@@ -1,0 +1,5 @@
+CREATE TABLE clock_events (
+  id INT NOT NULL,
+  happened_at TIMESTAMP NULL,
+  PRIMARY KEY (id)
+);
