@@ -1,13 +1,18 @@
 package integration_test
 
 import (
+	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/spanner"
+
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
 )
 
 // TestDataflowDryRun launches the template binary as Dataflow's launcher
@@ -28,21 +33,46 @@ func TestDataflowDryRun(t *testing.T) {
 		"CREATE TABLE Items (Id INT64 NOT NULL, Name STRING(100)) PRIMARY KEY (Id)",
 		"CREATE CHANGE STREAM items_cs FOR Items OPTIONS (value_capture_type = 'NEW_ROW')",
 	})
-	testenv.CreateDatabase(t, emu, id+"meta", false, nil)
+	metaDB := testenv.CreateDatabase(t, emu, id+"meta", false, nil)
 	bin := testenv.BuildTemplate(t)
 
-	cmd := exec.Command(bin,
-		"--runner=dataflow", "--dry_run", "--project=p", "--region=us-central1",
-		"--staging_location=gs://b/staging", "--temp_location=gs://b/tmp", "--max_num_workers=2",
-		"--changeStreamName=items_cs", "--instanceId="+emu.Instance, "--databaseId="+id,
-		"--spannerProjectId="+emu.Project, "--metadataInstance="+emu.Instance, "--metadataDatabase="+id+"meta",
-		"--sourceShardsFilePath="+shardFile)
-	cmd.Env = append(os.Environ(), "SPANNER_EMULATOR_HOST="+emu.Addr)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("dry run: %v\n%s", err, out)
+	dryRun := func() string {
+		t.Helper()
+		cmd := exec.Command(bin,
+			"--runner=dataflow", "--dry_run", "--project=p", "--region=us-central1",
+			"--staging_location=gs://b/staging", "--temp_location=gs://b/tmp", "--max_num_workers=2",
+			"--changeStreamName=items_cs", "--instanceId="+emu.Instance, "--databaseId="+id,
+			"--spannerProjectId="+emu.Project, "--metadataInstance="+emu.Instance, "--metadataDatabase="+id+"meta",
+			"--sourceShardsFilePath="+shardFile)
+		cmd.Env = append(os.Environ(), "SPANNER_EMULATOR_HOST="+emu.Addr)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("dry run: %v\n%s", err, out)
+		}
+		return string(out)
 	}
-	job := string(out)
+	job := dryRun()
+
+	// A dry run submits nothing, so it must take nothing either: taking
+	// the partition metadata table stops the job running on it.
+	ctx := context.Background()
+	metaClient, err := spanner.NewClient(ctx, metaDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer metaClient.Close()
+	table := meta.Table{Client: metaClient, Name: meta.DefaultTableName(id, "items_cs")}
+	if gen := jobGeneration(t, ctx, table); gen != 0 {
+		t.Errorf("a first dry run took the metadata table as generation %d, want it untaken (0)", gen)
+	}
+	// The same for a dry run beside a running job (generation 1).
+	if _, err := table.Launch(ctx, meta.Identity{Stream: "items_cs", Start: time.Now().UTC(), End: meta.Unbounded}, 1000); err != nil {
+		t.Fatal(err)
+	}
+	dryRun()
+	if gen := jobGeneration(t, ctx, table); gen != 1 {
+		t.Errorf("a dry relaunch left the metadata table at generation %d, want 1: it superseded the running job", gen)
+	}
 	for _, want := range []string{
 		"JOB_TYPE_STREAMING",
 		"changestream.Read/DetectPartitions",
@@ -56,4 +86,22 @@ func TestDataflowDryRun(t *testing.T) {
 	if t.Failed() {
 		t.Logf("dry-run output:\n%s", job)
 	}
+}
+
+// jobGeneration reads the generation stored in the job row of a partition
+// metadata table; 0 when there is no job row.
+func jobGeneration(t *testing.T, ctx context.Context, table meta.Table) int64 {
+	t.Helper()
+	row, err := table.Client.Single().ReadRow(ctx, table.Name+"_job", spanner.Key{"job"}, []string{"Generation"})
+	if errors.Is(err, spanner.ErrRowNotFound) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gen spanner.NullInt64
+	if err := row.Column(0, &gen); err != nil {
+		t.Fatal(err)
+	}
+	return gen.Int64
 }

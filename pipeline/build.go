@@ -21,7 +21,11 @@ func Build(s beam.Scope, p *Plan) {
 		rows = append(rows, transforms.SplitMods(s, kept))
 	}
 	if p.RetryPoll > 0 {
-		records, reads := transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil, p.Subscription, p.Write.RetryMode)
+		var fence changestream.Fence
+		if p.ReadStream {
+			fence = p.Read.Fence()
+		}
+		records, reads := transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil, p.Subscription, p.Write.RetryMode, fence)
 		rows, tallies = append(rows, records), append(tallies, reads)
 	}
 	if !p.ReadStream {

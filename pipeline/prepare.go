@@ -1,7 +1,8 @@
-// Package pipeline turns validated parameters into a running job: Prepare
+// Package pipeline turns validated parameters into a running job: Check
 // does the launch-time work (schemas, shadow tables, partition metadata,
-// shard checks) so that problems surface as launch errors, and Build adds the
-// Beam graph.
+// shard checks) so that problems surface as launch errors, Build adds the
+// Beam graph, and Plan.Take takes the partition metadata table just before
+// the job is submitted (Prepare is Check and Take at once).
 package pipeline
 
 import (
@@ -66,6 +67,26 @@ type Plan struct {
 	// MappingWarnings say which tables will not replicate fully, and why
 	// (also logged at launch).
 	MappingWarnings []string
+
+	// launch takes the partition metadata table (Take); nil without a
+	// change stream.
+	launch *changestream.Pending
+}
+
+// Take takes the partition metadata table for this job, as the generation
+// that Prepare put in Read: from then on a job still running on the table
+// stops (see package meta). It is the launch's last step, after every
+// check and just before the job is submitted, and is skipped by a dry
+// run: a launch that fails takes nothing from a running job.
+func (p *Plan) Take(ctx context.Context) error {
+	if p.launch == nil {
+		return nil
+	}
+	if _, err := p.launch.Take(ctx); err != nil {
+		return err
+	}
+	p.launch = nil
+	return nil
 }
 
 // Defaults for the tuning knobs.
@@ -80,8 +101,23 @@ func dbPath(project, instance, db string) string {
 	return fmt.Sprintf("projects/%s/instances/%s/databases/%s", project, instance, db)
 }
 
-// Prepare checks the environment and sets up the metadata database.
+// Prepare is Check and then Plan.Take, for a caller that runs the job
+// right away.
 func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
+	plan, err := Check(ctx, cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	if err := plan.Take(ctx); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// Check checks the environment and sets up the metadata database. It takes
+// nothing from a job still running on the partition metadata table:
+// Plan.Take does, as the last step before the job is submitted.
+func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	env = withDefaults(env)
 	// Without a temp location (a local run) the DLQ is ./dlq/.
 	dlqDir := cfg.ResolveDeadLetterQueueDirectory(env.TempLocation)
@@ -139,13 +175,13 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 		HeartbeatMillis: env.HeartbeatMillis, QueryWindowMillis: env.QueryWindowMillis, PollMillis: env.PollMillis,
 		EndNanos: endNanos(cfg), DataEndpoint: env.ChangeStreamEndpoint,
 	}
-	var resumed bool
+	var launch *changestream.Pending
 	if readStream {
-		launched, err := changestream.Launch(ctx, admin, &read, cfg.StartTimestamp, cfg.StartTimestampGiven)
+		// Checked only: the table is taken by Plan.Take.
+		launch, err = changestream.CheckLaunch(ctx, admin, &read, cfg.StartTimestamp, cfg.StartTimestampGiven)
 		if err != nil {
 			return nil, err
 		}
-		resumed = launched.Resumed
 	}
 	dlqPlan, err := planDLQ(ctx, cfg, dlqDir, env)
 	if err != nil {
@@ -177,8 +213,9 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 			FilterDir: cfg.FilterEventsDirectoryName,
 		},
 		MappingWarnings:     rp.warnings,
-		Resumed:             resumed,
+		Resumed:             launch != nil && launch.Preview.Resumed,
 		ShadowTablesCreated: created,
+		launch:              launch,
 	}, nil
 }
 

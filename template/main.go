@@ -15,6 +15,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 	"github.com/revrepl/spanner-to-sourcedb/template/params"
@@ -31,7 +32,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "invalid parameters:\n%v\n", err)
 		os.Exit(2)
 	}
-	plan, err := pipeline.Prepare(ctx, cfg, env())
+	plan, err := pipeline.Check(ctx, cfg, env())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "cannot start the replication: %v\n", err)
 		os.Exit(1)
@@ -46,10 +47,52 @@ func main() {
 
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)
-	if err := beamx.Run(ctx, p); err != nil {
+	// Taking the partition metadata table stops any job still running on
+	// it, so it comes last, after every check; a dry run submits nothing
+	// and takes nothing.
+	if !dryRun() {
+		if err := plan.Take(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "cannot start the replication: %v\n", err)
+			os.Exit(1)
+		}
+	}
+	result, err := beamx.RunWithMetrics(ctx, p)
+	if err != nil {
 		logs.Error(ctx, "pipeline failed", "error", err)
 		os.Exit(1)
 	}
+	// A superseded job stops without failing (a failure would be retried
+	// forever on Dataflow); a run that ends here, as a local one does,
+	// still must not look like a success.
+	if n := superseded(result); n > 0 {
+		msg := fmt.Sprintf("this job was superseded by a later launch on partition metadata table %s and stopped replicating (%s = %d); see the ERROR above",
+			plan.Read.MetadataTable, changestream.SupersededCounter, n)
+		logs.Error(ctx, "pipeline superseded", "error", msg)
+		fmt.Fprintln(os.Stderr, msg)
+		os.Exit(1)
+	}
+}
+
+// superseded is the job's count of parts stopped as superseded, 0 when the
+// runner reports no metrics (a dry run, or a job still running remotely).
+func superseded(result beam.PipelineResult) int64 {
+	if result == nil {
+		return 0
+	}
+	var n int64
+	for _, c := range result.Metrics().AllMetrics().Counters() {
+		if c.Namespace() == changestream.SupersededNamespace && c.Name() == changestream.SupersededCounter {
+			n += c.Result()
+		}
+	}
+	return n
+}
+
+// dryRun reports --dry_run (the Dataflow runner's: print the job, submit
+// nothing).
+func dryRun() bool {
+	f := flag.Lookup("dry_run")
+	return f != nil && f.Value.String() == "true"
 }
 
 // env collects the Beam options the template needs.

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
@@ -36,7 +37,9 @@ var (
 // emits the files it finds. Its restriction only counts polls. It runs as
 // long as the change stream beside it: forever, or, when the stream has an
 // end, until a last poll after EndMillis (files written to retry/ after that
-// wait for a retryAllDLQ run).
+// wait for a retryAllDLQ run). Beside the change stream it stops with it
+// when a later launch takes the metadata table (Fence): otherwise the
+// superseded job would go on consuming retry/ files beside the new one.
 type pollRetryFn struct {
 	poll.Impulse
 	Root           string
@@ -47,6 +50,8 @@ type pollRetryFn struct {
 	// every IntervalMillis stays as a safety net.
 	Subscription string
 	PullMillis   int64
+	// Fence is the change stream's launch (zero without a stream).
+	Fence changestream.Fence
 
 	notes    *dlq.Notifications
 	lastList time.Time
@@ -57,7 +62,13 @@ type pollRetryFn struct {
 	emitted map[string]time.Time
 }
 
+// fenceCheck is how often a fenced poller checks the generation at least.
+const fenceCheck = 5 * time.Second
+
 func (f *pollRetryFn) Setup(ctx context.Context) error {
+	if err := f.Fence.Setup(ctx); err != nil {
+		return err
+	}
 	if f.Subscription == "" {
 		return nil
 	}
@@ -67,6 +78,7 @@ func (f *pollRetryFn) Setup(ctx context.Context) error {
 }
 
 func (f *pollRetryFn) Teardown() {
+	f.Fence.Teardown()
 	if f.notes != nil {
 		f.notes.Close()
 	}
@@ -77,6 +89,11 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 	rest := rt.GetRestriction().(offsetrange.Restriction)
 	if !rt.TryClaim(rest.Start) {
 		return sdf.StopProcessing(), rt.GetError()
+	}
+	if f.Fence.Superseded(ctx) {
+		// For good, and without an error that a runner would retry.
+		rt.TryClaim(rest.End)
+		return sdf.StopProcessing(), nil
 	}
 	now := time.Now()
 	// Files are stamped with the time they were found, so this source never
@@ -119,6 +136,11 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 	delay := interval
 	if f.notes != nil {
 		delay = min(delay, time.Duration(f.PullMillis)*time.Millisecond)
+	}
+	if f.Fence.Generation > 0 {
+		// Wake up to check the generation between listings too (they are
+		// 10 minutes apart by default); lastList keeps their pace.
+		delay = min(delay, fenceCheck)
 	}
 	if f.EndMillis > 0 {
 		if now.UnixMilli() > f.EndMillis {
@@ -229,20 +251,21 @@ func malformedLine(line []byte, why string) []byte {
 }
 
 // ReconsumeRetries polls retry/ every interval and emits its records, until
-// end when end is not zero.
+// end when end is not zero, or until a later launch supersedes the change
+// stream's (fence; the zero Fence without a stream).
 // With a subscription, storage notifications announce new files too.
 // The second result announces each read, for DeleteConsumed.
 // retryMode (runMode retryAllDLQ) counts the records whose retries are
 // exhausted as requeued, like those of the severe/ files the run re-reads,
 // rather than as new severe errors.
-func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time, subscription string, retryMode bool) (records, reads beam.PCollection) {
+func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time, subscription string, retryMode bool, fence changestream.Fence) (records, reads beam.PCollection) {
 	s = s.Scope("DLQ.RetryReconsumer")
 	var endMillis int64
 	if !end.IsZero() {
 		endMillis = end.UnixMilli()
 	}
 	poll := &pollRetryFn{Root: root, IntervalMillis: interval.Milliseconds(), EndMillis: endMillis,
-		Subscription: subscription, PullMillis: time.Second.Milliseconds()}
+		Subscription: subscription, PullMillis: time.Second.Milliseconds(), Fence: fence}
 	files := beam.ParDo(s, poll, beam.Impulse(s))
 	files = beam.Reshuffle(s, files)
 	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries, RetryMode: retryMode}, files)

@@ -24,8 +24,10 @@ import (
 // same parameters (job B) while A still runs, as an operator does who
 // relaunches before the old job has stopped, or starts a second job by
 // mistake. B's launch takes the metadata table; A must notice at its next
-// write of partition state, fail with an error that says it was
-// superseded and by which launch, and store nothing more, so that B,
+// write of partition state or poll, stop every part for good without
+// failing a bundle (a runner retries failing bundles, Dataflow forever),
+// say once that it was superseded and by which launch, store nothing more,
+// and, being a local run that ends, exit non-zero saying why; so that B,
 // resuming from the progress A had stored, replicates everything: MySQL
 // ends equal to Spanner.
 func TestSecondLaunchSupersedesRunningJob(t *testing.T) {
@@ -114,15 +116,25 @@ func TestSecondLaunchSupersedesRunningJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	said := ""
+	said, saidTimes, exitSaid := "", 0, false
 	for _, line := range strings.Split(string(aLog), "\n") {
-		if strings.Contains(line, "superseded by generation 2, launched at ") {
-			said = line
-			break
+		if strings.Contains(line, "job superseded by generation 2, launched at ") {
+			if said == "" {
+				said = line
+			}
+			saidTimes++
+		}
+		// The exit comes from the superseded count, not from a failure.
+		exitSaid = exitSaid || strings.Contains(line, "was superseded by a later launch")
+		if strings.Contains(line, "pipeline failed") {
+			t.Errorf("job A failed rather than stopped: %.600s", line)
 		}
 	}
-	if said == "" {
-		t.Errorf("job A's output does not say it was superseded by generation 2:\n%s", a.tail())
+	if saidTimes != 1 {
+		t.Errorf("job A's output says %d times that it was superseded by generation 2, want once:\n%s", saidTimes, a.tail())
+	}
+	if !exitSaid {
+		t.Errorf("job A's exit does not say it was superseded:\n%s", a.tail())
 	}
 	t.Logf("job A said: %.600s", said)
 	t.Logf("job A stopped %s after B took the table (applied watermark then %s)",

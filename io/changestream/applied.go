@@ -174,10 +174,11 @@ func (f *appliedFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Pr
 		return err
 	}
 	applied := time.UnixMilli(fired)
-	if err := f.table.SaveApplied(ctx, applied, keepFinished); meta.IsSuperseded(err) {
-		// Another launch has the table: this job must stop, not go on
-		// reading changes it can no longer account for.
-		return superseded(ctx, err)
+	if err := f.table.SaveApplied(ctx, applied, keepFinished); superseded(ctx, err) {
+		// Another launch has the table: this tracker stores nothing more
+		// and is not armed again (an error would only make the runner
+		// retry it).
+		return f.Armed.Write(sp, finalArmed)
 	} else if err != nil {
 		// Progress only goes unrecorded until the next firing; a relaunch
 		// in between re-reads a little more. Not worth failing the job.

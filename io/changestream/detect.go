@@ -31,6 +31,15 @@ func (f *detectFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEs
 		return sdf.StopProcessing(), rt.GetError()
 	}
 	poll := time.Duration(f.PollMillis) * time.Millisecond
+	// Scheduling checks the generation too, but may not happen for a long
+	// time: a superseded detector would poll forever.
+	if err := f.meta.CheckGeneration(ctx); superseded(ctx, err) {
+		return stopRestriction(rt), nil
+	} else if err != nil {
+		transientErrors.Inc(ctx, 1)
+		logs.Warn(ctx, "job generation unreadable, retrying", "stream", f.Stream, "pause", poll, "error", err)
+		return sdf.ResumeProcessingIn(poll), nil
+	}
 	snap, err := f.meta.Scan(ctx)
 	if err != nil {
 		if streamquery.IsTransient(err) {
@@ -56,7 +65,10 @@ func (f *detectFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEs
 			if streamquery.IsTransient(err) {
 				return sdf.ResumeProcessingIn(poll), nil
 			}
-			return sdf.StopProcessing(), superseded(ctx, err)
+			if superseded(ctx, err) {
+				return stopRestriction(rt), nil
+			}
+			return sdf.StopProcessing(), err
 		}
 		for _, p := range moved {
 			emit(beam.EventTime(p.Start/int64(time.Millisecond)), p)

@@ -21,56 +21,93 @@ func DefaultTableName(databaseID, stream string) string {
 }
 
 // Launch prepares the partition metadata for a job reading cfg.Stream
-// from start (given by the user, or the launch time) to cfg.EndNanos:
-// it creates the tables if needed, stores the job or checks a relaunch
-// against the stored one, reopens what a relaunch must read again, and
-// checks that the stream still holds the changes from where reading
-// starts. It fills in cfg.MetadataPostgres, cfg.AppliedMillis and
-// cfg.Generation: the launch takes the table from any job still running on
-// it, whose writes of partition state fail from then on (see package meta).
-// Problems a user can fix come back as errors that say how.
+// from start (given by the user, or the launch time) to cfg.EndNanos and
+// takes the table at once: CheckLaunch and then Pending.Take.
 func Launch(ctx context.Context, admin *database.DatabaseAdminClient, cfg *Config, start time.Time, startGiven bool) (meta.Launched, error) {
+	p, err := CheckLaunch(ctx, admin, cfg, start, startGiven)
+	if err != nil {
+		return meta.Launched{}, err
+	}
+	return p.Take(ctx)
+}
+
+// Pending is a checked launch that has not taken the metadata table yet.
+type Pending struct {
+	// Preview is what the launch found and will leave.
+	Preview meta.Launched
+	cfg     Config
+	id      meta.Identity
+}
+
+// CheckLaunch prepares the partition metadata for a job reading cfg.Stream
+// from start (given by the user, or the launch time) to cfg.EndNanos,
+// without taking the table from a job still running on it: it creates the
+// tables if needed, checks a relaunch against the stored job, and checks
+// that the stream still holds the changes from where reading starts. It
+// fills in cfg.MetadataPostgres, cfg.AppliedMillis and cfg.Generation, the
+// generation that Take will take (see package meta). Problems a user can
+// fix come back as errors that say how.
+func CheckLaunch(ctx context.Context, admin *database.DatabaseAdminClient, cfg *Config, start time.Time, startGiven bool) (*Pending, error) {
 	client, err := spanner.NewClient(ctx, cfg.MetadataDatabase)
 	if err != nil {
-		return meta.Launched{}, fmt.Errorf("connecting to change stream metadata database %s: %w", cfg.MetadataDatabase, err)
+		return nil, fmt.Errorf("connecting to change stream metadata database %s: %w", cfg.MetadataDatabase, err)
 	}
 	defer client.Close()
 	ro := client.ReadOnlyTransaction()
 	dialect, err := spannerschema.Dialect(ctx, ro)
 	ro.Close()
 	if err != nil {
-		return meta.Launched{}, fmt.Errorf("change stream metadata database %s: %w", cfg.MetadataDatabase, err)
+		return nil, fmt.Errorf("change stream metadata database %s: %w", cfg.MetadataDatabase, err)
 	}
 	cfg.MetadataPostgres = dialect == "POSTGRESQL"
 	table := meta.Table{Client: client, Name: cfg.MetadataTable, Postgres: cfg.MetadataPostgres}
 	if err := table.Ensure(ctx, admin, cfg.MetadataDatabase); err != nil {
-		return meta.Launched{}, err
+		return nil, err
 	}
-	// A first launch checks its start before storing anything, so that a
+	id := meta.Identity{Stream: cfg.Stream, Start: start.UTC(), StartGiven: startGiven, End: cfg.EndNanos}
+	// A first launch checks its start before comparing anything, so that a
 	// corrected start is not refused as a conflict with the bad one.
 	if _, exists, err := table.Job(ctx); err != nil {
-		return meta.Launched{}, err
+		return nil, err
 	} else if !exists {
 		if err := checkReadable(ctx, cfg, start); err != nil {
-			return meta.Launched{}, err
+			return nil, err
 		}
 	}
-	launched, err := table.Launch(ctx, meta.Identity{Stream: cfg.Stream, Start: start.UTC(), StartGiven: startGiven, End: cfg.EndNanos}, cfg.HeartbeatMillis)
+	preview, err := table.Preview(ctx, id, cfg.HeartbeatMillis)
 	if err != nil {
-		return meta.Launched{}, err
+		return nil, err
 	}
-	cfg.AppliedMillis = launched.Applied.UnixMilli()
-	cfg.Generation = launched.Generation
-	if launched.Resumed && len(launched.Reopened) > 0 {
-		from := launched.Reopened[0].From
-		for _, r := range launched.Reopened {
+	if preview.Resumed && len(preview.Reopened) > 0 {
+		// Take may reopen from a later applied watermark (a job still
+		// running goes on storing progress), never from an earlier one.
+		from := preview.Reopened[0].From
+		for _, r := range preview.Reopened {
 			from = min(from, r.From)
 		}
 		if err := checkReadable(ctx, cfg, time.Unix(0, from)); err != nil {
-			return meta.Launched{}, err
+			return nil, err
 		}
 	}
-	return launched, nil
+	// Storing progress from the previewed applied watermark is sound: the
+	// stored one never moves back (meta.SaveApplied).
+	cfg.AppliedMillis = preview.Applied.UnixMilli()
+	cfg.Generation = preview.Generation
+	return &Pending{Preview: preview, cfg: *cfg, id: id}, nil
+}
+
+// Take takes the metadata table as the generation CheckLaunch put in the
+// job's Config, the launch's last step before the job is submitted: from
+// then on every job still running on the table stops. It fails, taking
+// nothing, when another launch took the table since CheckLaunch.
+func (p *Pending) Take(ctx context.Context) (meta.Launched, error) {
+	client, err := spanner.NewClient(ctx, p.cfg.MetadataDatabase)
+	if err != nil {
+		return meta.Launched{}, fmt.Errorf("connecting to change stream metadata database %s: %w", p.cfg.MetadataDatabase, err)
+	}
+	defer client.Close()
+	table := meta.Table{Client: client, Name: p.cfg.MetadataTable, Postgres: p.cfg.MetadataPostgres}
+	return table.Commit(ctx, p.id, p.cfg.HeartbeatMillis, p.Preview)
 }
 
 // checkReadable runs the initial query at the earliest position the job

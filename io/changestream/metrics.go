@@ -22,7 +22,7 @@ var (
 	appliedWatermark  = beam.NewGauge("changestream", "applied_watermark_ms")
 	appliedLag        = beam.NewDistribution("changestream", "applied_lag_ms")
 	appliedSaveErrors = beam.NewCounter("changestream", "applied_watermark_save_errors")
-	// supersededErrors counts writes refused because a later launch took
-	// the metadata table (see superseded).
-	supersededErrors = beam.NewCounter("changestream", "superseded_errors")
+	// supersededErrors counts the parts of the job that stopped because a
+	// later launch took the metadata table (see superseded).
+	supersededErrors = beam.NewCounter(SupersededNamespace, SupersededCounter)
 )

@@ -149,8 +149,11 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 	if errors.Is(err, meta.ErrHandedOver) {
 		return f.handedOver(ctx, rt, p, err)
 	}
+	if superseded(ctx, err) {
+		return stopRestriction(rt), nil
+	}
 	if err != nil {
-		return sdf.StopProcessing(), superseded(ctx, err)
+		return sdf.StopProcessing(), err
 	}
 	if finished {
 		// Finished by the reader that held the range before this residual
@@ -197,8 +200,13 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 		if errors.Is(err, meta.ErrHandedOver) {
 			return f.handedOver(ctx, rt, p, err)
 		}
+		if superseded(ctx, err) {
+			// The new job reads this partition again from its applied
+			// watermark; this one must not finish it.
+			return stopRestriction(rt), nil
+		}
 		if err != nil {
-			return sdf.StopProcessing(), superseded(ctx, err)
+			return sdf.StopProcessing(), err
 		}
 		partitionsFinished.Inc(ctx, 1)
 		args := []any{"stream", f.Stream, "partition", p.Token, "reason", how, "end", fmtNanos(end)}

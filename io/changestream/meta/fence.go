@@ -22,7 +22,12 @@ import (
 //     table, reads the job row's Generation g (0 when NULL or when there is
 //     no row yet), stores g+1 and, as LaunchedAt, its commit time, and
 //     leaves g+1 in the Table it was called on. The job's DoFns carry that
-//     generation (changestream.Config.Generation).
+//     generation (changestream.Config.Generation). A job's launch checks
+//     everything against a read-only Preview first and takes the table with
+//     Commit as its last step before the job is submitted, so that a launch
+//     that fails, or a dry run, takes nothing from a running job; Commit
+//     takes exactly the generation previewed, or fails (*TakenError) when
+//     another launch came in between.
 //   - Every write of partition state (Schedule, MarkRunning, SetWatermark,
 //     Finish, SaveApplied) first reads the job row's Generation inside its
 //     own read-write transaction, and writes only if it equals the
@@ -35,8 +40,15 @@ import (
 // usual), or after it, and then reads g+1 and changes nothing. The check and
 // the write share a transaction, so there is no gap between them. Once a
 // launch has committed, only its job moves the table; the old job's readers,
-// partition detector and applied-watermark tracker each fail at their next
-// write, and return the error, so that the old job fails visibly.
+// partition detector and applied-watermark tracker each get the error at
+// their next write and stop for good, and the partition detector and the
+// DLQ retry poller, which may go long without writing, check the generation
+// (CheckGeneration) at every poll and stop too. They stop rather than fail:
+// a runner retries a failing bundle, on Dataflow forever, so an error would
+// keep the old job running and retrying. The old job says once, at ERROR,
+// that it was superseded and must be cancelled, and counts
+// superseded_errors; a local run exits non-zero when that count is not
+// zero (template/main.go).
 //
 // Cost: one cell read in a transaction that exists anyway. Spanner locks
 // cells, not rows, and SaveApplied never writes Generation, so the check
@@ -101,6 +113,20 @@ func (t Table) readGeneration(ctx context.Context, r rowReader) (int64, time.Tim
 // called first in every transaction that writes partition state.
 func (t Table) fence(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
 	gen, at, err := t.readGeneration(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if gen != t.Generation {
+		return &SupersededError{Table: t.Name, Generation: t.Generation, Current: gen, LaunchedAt: at}
+	}
+	return nil
+}
+
+// CheckGeneration fails with *SupersededError when a later launch has taken
+// the table from t's; for the parts of a job that poll without writing
+// partition state. Other errors are read errors, worth a retry.
+func (t Table) CheckGeneration(ctx context.Context) error {
+	gen, at, err := t.readGeneration(ctx, t.Client.Single())
 	if err != nil {
 		return err
 	}

@@ -275,3 +275,52 @@ func TestStaleReaderLeavesPartition(t *testing.T) {
 		}
 	})
 }
+
+// TestPreviewTakesNothingAndCommitTakesIt: a launch checks against a
+// Preview, which writes nothing (a running job keeps the table), and takes
+// the table with Commit as exactly the previewed generation; a Commit after
+// another launch took the table in between fails with *TakenError and
+// changes nothing.
+func TestPreviewTakesNothingAndCommitTakesIt(t *testing.T) {
+	ctx := context.Background()
+	tbl := newTable(t, false)
+	id := Identity{Stream: "s", Start: t0, StartGiven: true, End: Unbounded}
+	running, err := tbl.Launch(ctx, id, 500)
+	must(t, err)
+	before := tableState(t, tbl)
+
+	preview, err := tbl.Preview(ctx, id, 500)
+	must(t, err)
+	if preview.Generation != running.Generation+1 || !preview.Resumed {
+		t.Fatalf("preview %+v, want a resume as generation %d", preview, running.Generation+1)
+	}
+	if after := tableState(t, tbl); after != before {
+		t.Errorf("Preview changed the table:\nbefore %s\nafter  %s", before, after)
+	}
+	must(t, tbl.CheckGeneration(ctx)) // the running job still holds it
+
+	// Another launch comes in between: the commit must not take over.
+	other := tbl
+	_, err = other.Launch(ctx, id, 500)
+	must(t, err)
+	between := tableState(t, tbl)
+	late := Table{Client: tbl.Client, Name: tbl.Name}
+	var taken *TakenError
+	if _, err := late.Commit(ctx, id, 500, preview); !errors.As(err, &taken) {
+		t.Fatalf("Commit after another launch = %v, want *TakenError", err)
+	}
+	if after := tableState(t, tbl); after != between {
+		t.Errorf("a refused Commit changed the table:\nbefore %s\nafter  %s", between, after)
+	}
+
+	// A fresh preview commits as its generation, and the job it superseded
+	// is told so.
+	preview, err = late.Preview(ctx, id, 500)
+	must(t, err)
+	got, err := late.Commit(ctx, id, 500, preview)
+	must(t, err)
+	if got.Generation != preview.Generation || late.Generation != preview.Generation {
+		t.Errorf("Commit took generation %d (handle %d), want the previewed %d", got.Generation, late.Generation, preview.Generation)
+	}
+	wantSuperseded(t, "CheckGeneration", other.CheckGeneration(ctx), other.Generation, preview.Generation)
+}

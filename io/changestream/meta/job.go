@@ -102,62 +102,134 @@ func (j Job) check(table string, id Identity) error {
 // generation, which t carries from then on, and every earlier job's writes
 // of partition state fail from then on.
 func (t *Table) Launch(ctx context.Context, id Identity, heartbeatMillis int64) (Launched, error) {
+	return t.launch(ctx, id, heartbeatMillis, 0)
+}
+
+// Preview is Launch without writing anything: it checks id against the
+// stored job and tells what Launch would do now, the generation it would
+// take included. The job launching runs its checks against the preview and
+// takes the table with Commit as its very last step, so that a launch that
+// fails (or a dry run) supersedes no running job.
+func (t Table) Preview(ctx context.Context, id Identity, heartbeatMillis int64) (Launched, error) {
+	ro := t.Client.ReadOnlyTransaction()
+	defer ro.Close()
+	out, _, err := t.plan(ctx, ro, id, heartbeatMillis)
+	if err != nil {
+		return Launched{}, launchError(t.Name, err)
+	}
+	return out, nil
+}
+
+// Commit is Launch for a job built from preview (see Preview): it takes
+// the table only as generation preview.Generation, the one the job's DoFns
+// carry, and fails, changing nothing, if another launch took the table in
+// between.
+func (t *Table) Commit(ctx context.Context, id Identity, heartbeatMillis int64, preview Launched) (Launched, error) {
+	if preview.Generation <= 0 {
+		return Launched{}, fmt.Errorf("partition metadata table %s: no launch preview to commit", t.Name)
+	}
+	return t.launch(ctx, id, heartbeatMillis, preview.Generation)
+}
+
+// TakenError is a Commit that found the table taken by another launch
+// after its preview.
+type TakenError struct {
+	Table          string
+	Want, Previous int64
+}
+
+func (e *TakenError) Error() string {
+	return fmt.Sprintf("partition metadata table %s was taken by another launch (generation %d) while this one was being prepared "+
+		"(it expected generation %d): two launches ran at once; stop the other job, or launch this one again to take over from it",
+		e.Table, e.Previous, e.Want-1)
+}
+
+// launch is Launch, or Commit when want > 0.
+func (t *Table) launch(ctx context.Context, id Identity, heartbeatMillis, want int64) (Launched, error) {
 	var out Launched
 	err := t.txn(ctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
-		out = Launched{}
-		job, found, err := t.readJob(ctx, tx)
-		if err != nil {
-			return err
-		}
-		gen, _, err := t.readGeneration(ctx, tx)
-		if err != nil {
-			return err
-		}
-		rows, err := readRows(ctx, *t, tx)
-		if err != nil {
-			return err
-		}
-		take := spanner.Update(t.jobTable(), []string{"JobKey", "Generation", "LaunchedAt"},
-			[]any{jobKey, gen + 1, spanner.CommitTimestamp})
 		var muts []*spanner.Mutation
-		switch {
-		case !found && len(rows) == 0:
-			root := Partition{Token: RootToken, Start: id.Start.UnixNano(), End: id.End, HeartbeatMillis: heartbeatMillis}
-			job = Job{Identity: id, Applied: id.Start}
-			out = Launched{Applied: id.Start, Reopened: []Reopen{{Token: RootToken, From: root.Start}}, Job: job, Generation: gen + 1}
-			return tx.BufferWrite([]*spanner.Mutation{t.insert(root), t.putJob(job, true), take})
-		case found:
-			if err := job.check(t.Name, id); err != nil {
-				return err
-			}
-		default:
-			// Partitions without a job row: a table from before job rows
-			// existed. Nothing says what was applied, so read it all again.
-			job = Job{Identity: id, Applied: id.Start}
-			for _, r := range rows {
-				if r.Token == RootToken {
-					job.Start, job.Applied = time.Unix(0, r.Start).UTC(), time.Unix(0, r.Start).UTC()
-				}
-			}
-			muts = append(muts, t.putJob(job, true))
+		var err error
+		out, muts, err = t.plan(ctx, tx, id, heartbeatMillis)
+		if err != nil {
+			return err
 		}
-		out = Launched{Resumed: true, Applied: job.Applied, Job: job, Reopened: Rewind(rows, job.Applied.UnixNano()), Generation: gen + 1}
-		for _, r := range out.Reopened {
-			muts = append(muts, spanner.Update(t.Name,
-				[]string{"PartitionToken", "State", "Watermark", "ScheduledAt", "RunningAt", "FinishedAt"},
-				[]any{r.Token, StateCreated, nanosTime(r.From), nil, nil, nil}))
+		if want > 0 && out.Generation != want {
+			return &TakenError{Table: t.Name, Want: want, Previous: out.Generation - 1}
 		}
-		return tx.BufferWrite(append(muts, take))
+		return tx.BufferWrite(muts)
 	})
 	if err != nil {
-		var conflict *ConflictError
-		if errors.As(err, &conflict) {
-			return Launched{}, conflict
-		}
-		return Launched{}, fmt.Errorf("preparing partition metadata table %s: %w", t.Name, err)
+		return Launched{}, launchError(t.Name, err)
 	}
 	t.Generation = out.Generation
 	return out, nil
+}
+
+func launchError(table string, err error) error {
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		return conflict
+	}
+	var taken *TakenError
+	if errors.As(err, &taken) {
+		return taken
+	}
+	return fmt.Errorf("preparing partition metadata table %s: %w", table, err)
+}
+
+// txReader is a read-only or read-write transaction.
+type txReader interface {
+	rowReader
+	Query(ctx context.Context, stmt spanner.Statement) *spanner.RowIterator
+}
+
+// plan reads the table in tx and returns what a launch of id finds and the
+// mutations that make it so, taking generation g+1 included.
+func (t Table) plan(ctx context.Context, tx txReader, id Identity, heartbeatMillis int64) (Launched, []*spanner.Mutation, error) {
+	job, found, err := t.readJob(ctx, tx)
+	if err != nil {
+		return Launched{}, nil, err
+	}
+	gen, _, err := t.readGeneration(ctx, tx)
+	if err != nil {
+		return Launched{}, nil, err
+	}
+	rows, err := readRows(ctx, t, tx)
+	if err != nil {
+		return Launched{}, nil, err
+	}
+	take := spanner.Update(t.jobTable(), []string{"JobKey", "Generation", "LaunchedAt"},
+		[]any{jobKey, gen + 1, spanner.CommitTimestamp})
+	var muts []*spanner.Mutation
+	switch {
+	case !found && len(rows) == 0:
+		root := Partition{Token: RootToken, Start: id.Start.UnixNano(), End: id.End, HeartbeatMillis: heartbeatMillis}
+		job = Job{Identity: id, Applied: id.Start}
+		out := Launched{Applied: id.Start, Reopened: []Reopen{{Token: RootToken, From: root.Start}}, Job: job, Generation: gen + 1}
+		return out, []*spanner.Mutation{t.insert(root), t.putJob(job, true), take}, nil
+	case found:
+		if err := job.check(t.Name, id); err != nil {
+			return Launched{}, nil, err
+		}
+	default:
+		// Partitions without a job row: a table from before job rows
+		// existed. Nothing says what was applied, so read it all again.
+		job = Job{Identity: id, Applied: id.Start}
+		for _, r := range rows {
+			if r.Token == RootToken {
+				job.Start, job.Applied = time.Unix(0, r.Start).UTC(), time.Unix(0, r.Start).UTC()
+			}
+		}
+		muts = append(muts, t.putJob(job, true))
+	}
+	out := Launched{Resumed: true, Applied: job.Applied, Job: job, Reopened: Rewind(rows, job.Applied.UnixNano()), Generation: gen + 1}
+	for _, r := range out.Reopened {
+		muts = append(muts, spanner.Update(t.Name,
+			[]string{"PartitionToken", "State", "Watermark", "ScheduledAt", "RunningAt", "FinishedAt"},
+			[]any{r.Token, StateCreated, nanosTime(r.From), nil, nil, nil}))
+	}
+	return out, append(muts, take), nil
 }
 
 var jobColumns = []string{"JobKey", "StreamName", "StartTimestamp", "StartGiven", "EndTimestamp", "AppliedWatermark", "UpdatedAt"}

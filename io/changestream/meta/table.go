@@ -339,7 +339,7 @@ func (t Table) Rows(ctx context.Context) ([]Row, error) {
 	return out, nil
 }
 
-func readRows(ctx context.Context, t Table, tx *spanner.ReadWriteTransaction) ([]Row, error) {
+func readRows(ctx context.Context, t Table, tx txReader) ([]Row, error) {
 	var out []Row
 	err := tx.Query(ctx, t.stmt(fmt.Sprintf(selectRows, t.Name))).Do(func(r *spanner.Row) error {
 		row, _, err := scanRow(r)
