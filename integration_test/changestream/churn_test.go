@@ -156,7 +156,8 @@ func TestChurnEveryChangeEmitted(t *testing.T) {
 	if err := <-writes; err != nil {
 		t.Fatalf("workload: %v", err)
 	}
-	got := emitted(t, takeCollected(run))
+	recs := takeCollected(run)
+	got := emitted(t, recs)
 	t.Logf("%d changes committed, %d distinct changes emitted", len(changes), len(got))
 	// The volume depends on the machine's load (CI runs test packages side
 	// by side); a thousand changes over the partition churn still exercise
@@ -167,10 +168,12 @@ func TestChurnEveryChangeEmitted(t *testing.T) {
 
 	// Every change is emitted, with its version.
 	lastByKey := map[[2]string]change{}
+	var missing []change
 	for _, ch := range changes {
 		recs := got[changeKey{ch.Table, ch.Key, ch.At.UnixNano()}]
 		if len(recs) == 0 {
 			t.Errorf("change %+v was not emitted", ch)
+			missing = append(missing, ch)
 			continue
 		}
 		if ch.Ver != 0 && version(t, recs[0]) != ch.Ver {
@@ -190,6 +193,9 @@ func TestChurnEveryChangeEmitted(t *testing.T) {
 		if !committed[k] {
 			t.Errorf("emitted %+v, which was never committed", k)
 		}
+	}
+	if len(missing) > 0 {
+		explainMissing(t, ctx, cfg, missing, recs)
 	}
 	checkLastEmittedIsFinal(t, ctx, client, got)
 	checkPartitionsReadOnce(t, ctx, cfg, res)
@@ -279,3 +285,54 @@ func checkPartitionsReadOnce(t *testing.T, ctx context.Context, cfg changestream
 	}
 	sort.Strings(tokens)
 }
+
+// explainMissing logs what a lost change's hand-over looked like, so that a
+// rare failure can be diagnosed from its log alone: the partitions whose
+// range held the commit time, and the records emitted around it (the
+// lost change's own transaction among them, with the transaction's record
+// and partition counts as the stream reported them).
+func explainMissing(t *testing.T, ctx context.Context, cfg changestream.Config, missing []change, recs []record.DataChangeRecord) {
+	t.Helper()
+	rows, err := metaTable(t, cfg).Rows(ctx)
+	if err != nil {
+		t.Logf("partition rows unreadable: %v", err)
+	}
+	for _, ch := range missing {
+		at := ch.At.UnixNano()
+		for _, r := range rows {
+			end := r.End
+			if r.State == meta.StateFinished {
+				end = r.Watermark
+			}
+			if r.Start > at || at >= end {
+				continue
+			}
+			// The partition's nearest records on either side show whether
+			// it was read around the commit time.
+			var before, after time.Time
+			for _, rec := range recs {
+				if rec.PartitionToken != r.Token {
+					continue
+				}
+				switch ts := rec.CommitTimestamp.Time(); {
+				case ts.Before(ch.At) && ts.After(before):
+					before = ts
+				case ts.After(ch.At) && (after.IsZero() || ts.Before(after)):
+					after = ts
+				}
+			}
+			t.Logf("  %s %d at %s: partition %s held [%s, %s), parents %v, %s; its records nearest before %s, after %s",
+				ch.Table, ch.Key, ch.At.Format(time.RFC3339Nano), r.Token, fmtTime(r.Start), fmtTime(end), r.Parents, r.State,
+				before.Format(time.RFC3339Nano), after.Format(time.RFC3339Nano))
+		}
+		for _, r := range recs {
+			if d := r.CommitTimestamp.Time().Sub(ch.At); d >= -5*time.Millisecond && d <= 5*time.Millisecond {
+				t.Logf("  emitted near it: %s %s %s seq %s txn %s (%d records in %d partitions) from %s",
+					r.CommitTimestamp.Time().Format(time.RFC3339Nano), r.TableName, r.ModType, r.RecordSequence,
+					r.ServerTransactionID, r.NumberOfRecordsInTransaction, r.NumberOfPartitionsInTransaction, r.PartitionToken)
+			}
+		}
+	}
+}
+
+func fmtTime(n int64) string { return time.Unix(0, n).UTC().Format(time.RFC3339Nano) }
