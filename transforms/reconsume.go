@@ -59,6 +59,20 @@ type pollRetryFn struct {
 	// emitted remembers files handed out recently: a file is deleted only
 	// after its records are committed downstream, and reading it twice in
 	// the meantime would put its failing records back into retry/ twice.
+	//
+	// Known limit: it lives in this DoFn instance only. When the poll
+	// resumes on another instance (another worker, or a bundle processor
+	// rebuilt after a failure), or after an hour, a file still in flight
+	// is read again and its records that fail again reach retry/ twice
+	// (duplicates, never loss: the shadow check drops what is older). The
+	// fix is to carry the set in the restriction (a restriction type and
+	// tracker of our own whose checkpoint residual holds it; an entry
+	// leaves when a listing no longer shows the file). Claiming files by
+	// renaming them is not safe: a reader lost with its records (prism
+	// killed) would hide the file from every later listing, and on GCS a
+	// rename is a copy that a notification announces as a new file. The
+	// reader cannot keep the set in keyed state either: only DeleteConsumed,
+	// downstream, learns when a file is done, and the graph has no cycles.
 	emitted map[string]time.Time
 }
 
