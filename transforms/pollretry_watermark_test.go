@@ -7,7 +7,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 )
 
 // The retry/ poller's watermark is flattened into the change stream's, so
@@ -29,7 +28,7 @@ func TestPollRetryWatermarkLeavesNoGapBetweenPolls(t *testing.T) {
 				f.EndMillis = tc.end.UnixMilli()
 			}
 			we := &sdf.ManualWatermarkEstimator{}
-			rt := sdf.NewLockRTracker(offsetrange.NewTracker(f.CreateInitialRestriction(nil)))
+			rt := f.CreateTracker(f.CreateInitialRestriction(nil))
 			before := time.Now()
 			cont, err := f.ProcessElement(context.Background(), we, rt, nil, func(beam.EventTime, string) {})
 			after := time.Now()

@@ -10,7 +10,6 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
@@ -55,25 +54,6 @@ type pollRetryFn struct {
 
 	notes    *dlq.Notifications
 	lastList time.Time
-
-	// emitted remembers files handed out recently: a file is deleted only
-	// after its records are committed downstream, and reading it twice in
-	// the meantime would put its failing records back into retry/ twice.
-	//
-	// Known limit: it lives in this DoFn instance only. When the poll
-	// resumes on another instance (another worker, or a bundle processor
-	// rebuilt after a failure), or after an hour, a file still in flight
-	// is read again and its records that fail again reach retry/ twice
-	// (duplicates, never loss: the shadow check drops what is older). The
-	// fix is to carry the set in the restriction (a restriction type and
-	// tracker of our own whose checkpoint residual holds it; an entry
-	// leaves when a listing no longer shows the file). Claiming files by
-	// renaming them is not safe: a reader lost with its records (prism
-	// killed) would hide the file from every later listing, and on GCS a
-	// rename is a copy that a notification announces as a new file. The
-	// reader cannot keep the set in keyed state either: only DeleteConsumed,
-	// downstream, learns when a file is done, and the graph has no cycles.
-	emitted map[string]time.Time
 }
 
 // fenceCheck is how often a fenced poller checks the generation at least.
@@ -100,7 +80,7 @@ func (f *pollRetryFn) Teardown() {
 
 func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEstimator, rt *sdf.LockRTracker,
 	_ []byte, emit func(beam.EventTime, string)) (sdf.ProcessContinuation, error) {
-	rest := rt.GetRestriction().(offsetrange.Restriction)
+	rest := rt.GetRestriction().(retryRestriction)
 	if !rt.TryClaim(rest.Start) {
 		return sdf.StopProcessing(), rt.GetError()
 	}
@@ -114,6 +94,7 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 	// holds the pipeline's watermark back.
 	we.UpdateWatermark(now)
 	var paths []string
+	var listed map[string]bool // nil: no full listing this poll
 	interval := time.Duration(f.IntervalMillis) * time.Millisecond
 	if f.notes != nil {
 		got, err := f.notes.Pull(ctx, f.Root)
@@ -127,26 +108,17 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 		files, err := dlq.List(ctx, f.Root, dlq.RetryDir)
 		if err != nil {
 			logs.Warn(ctx, "DLQ retry listing failed", "dir", f.Root, "error", err)
+		} else {
+			listed = map[string]bool{}
 		}
 		for _, file := range files {
 			paths = append(paths, file.Path)
+			if listed != nil {
+				listed[file.Path] = true
+			}
 		}
 	}
-	if f.emitted == nil {
-		f.emitted = map[string]time.Time{}
-	}
-	for p, at := range f.emitted {
-		if now.Sub(at) > time.Hour {
-			delete(f.emitted, p) // still there after an hour: try it again
-		}
-	}
-	for _, p := range paths {
-		if _, done := f.emitted[p]; done {
-			continue
-		}
-		f.emitted[p] = now
-		emit(beam.EventTime(now.UnixMilli()), p)
-	}
+	f.emitNew(rt, now, paths, listed, emit)
 	delay := interval
 	if f.notes != nil {
 		delay = min(delay, time.Duration(f.PullMillis)*time.Millisecond)
@@ -169,6 +141,34 @@ func (f *pollRetryFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermar
 	// resumes from, for a full retry interval (10 minutes by default).
 	we.UpdateWatermark(now.Add(delay))
 	return sdf.ResumeProcessingIn(delay), nil
+}
+
+// emitNew emits the paths not handed out already. The set of files handed
+// out lives in the restriction (retryRestriction), so it survives a resume
+// on another instance or worker: a file is deleted only after its records
+// are committed downstream, and reading it twice in the meantime would put
+// its failing records back into retry/ twice. A file leaves the set when a
+// full listing no longer shows it (consumed and deleted), or after an hour
+// (still there, say its deletion failed: it is read again).
+func (f *pollRetryFn) emitNew(rt *sdf.LockRTracker, now time.Time, paths []string, listed map[string]bool,
+	emit func(beam.EventTime, string)) {
+	rt.Mu.Lock()
+	defer rt.Mu.Unlock()
+	emitted := emittedSet(rt)
+	for p, at := range emitted {
+		if now.Sub(time.UnixMilli(at)) > time.Hour || (listed != nil && !listed[p]) {
+			delete(emitted, p)
+		}
+	}
+	for _, p := range paths {
+		if _, done := emitted[p]; done {
+			continue
+		}
+		// In the set before it is emitted: a split taken meanwhile
+		// already carries it.
+		emitted[p] = now.UnixMilli()
+		emit(beam.EventTime(now.UnixMilli()), p)
+	}
 }
 
 // readDLQFileFn reads one DLQ file back into the pipeline. Records with
