@@ -10,7 +10,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/metrics"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/sdf"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/rtrackers/offsetrange"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
@@ -68,7 +67,7 @@ func TestPollRetryStopsWhenSuperseded(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Teardown()
-			rt := sdf.NewLockRTracker(offsetrange.NewTracker(f.CreateInitialRestriction(nil)))
+			rt := f.CreateTracker(f.CreateInitialRestriction(nil))
 			var read []string
 			cont, err := f.ProcessElement(bctx, &sdf.ManualWatermarkEstimator{}, rt, nil, func(_ beam.EventTime, p string) { read = append(read, p) })
 			if err != nil {
