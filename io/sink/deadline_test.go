@@ -27,30 +27,25 @@ type applyResult struct {
 	err error
 }
 
-// applyOrHang runs Apply and fails t if it has not returned within
-// hangLimit (it would wait for minutes, or forever, without deadlines).
+// applyOrHang runs ApplyIsolating and fails t if it has not returned
+// within hangLimit (it would wait for minutes, or forever, without
+// deadlines).
 func applyOrHang(t *testing.T, a *Applier, db *sql.DB, batch []record.Record) (Outcome, error) {
 	t.Helper()
-	done := make(chan applyResult, 1)
-	go func() {
-		out, err := a.ApplyIsolating(context.Background(), db, batch)
-		done <- applyResult{out, err}
-	}()
-	select {
-	case r := <-done:
-		return r.out, r.err
-	case <-time.After(hangLimit):
-		t.Fatalf("Apply has not returned after %v", hangLimit)
-		return Outcome{}, nil
-	}
+	return withinHangLimit(t, func() (Outcome, error) { return a.ApplyIsolating(context.Background(), db, batch) })
 }
 
 // applyOnlyOrHang is applyOrHang for Apply alone, without isolation.
 func applyOnlyOrHang(t *testing.T, a *Applier, db *sql.DB, batch []record.Record) (Outcome, error) {
 	t.Helper()
+	return withinHangLimit(t, func() (Outcome, error) { return a.Apply(context.Background(), db, batch) })
+}
+
+func withinHangLimit(t *testing.T, apply func() (Outcome, error)) (Outcome, error) {
+	t.Helper()
 	done := make(chan applyResult, 1)
 	go func() {
-		out, err := a.Apply(context.Background(), db, batch)
+		out, err := apply()
 		done <- applyResult{out, err}
 	}()
 	select {
