@@ -15,7 +15,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 	"github.com/revrepl/spanner-to-sourcedb/template/params"
@@ -64,28 +63,13 @@ func main() {
 	// A superseded job stops without failing (a failure would be retried
 	// forever on Dataflow); a run that ends here, as a local one does,
 	// still must not look like a success.
-	if n := superseded(result); n > 0 {
+	if n := pipeline.Superseded(result); n > 0 {
 		msg := fmt.Sprintf("this job was superseded by a later launch on partition metadata table %s and stopped replicating (%s = %d); see the ERROR above",
-			plan.Read.MetadataTable, changestream.SupersededCounter, n)
+			plan.Read.MetadataTable, pipeline.SupersededCounter, n)
 		logs.Error(ctx, "pipeline superseded", "error", msg)
 		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
 	}
-}
-
-// superseded is the job's count of parts stopped as superseded, 0 when the
-// runner reports no metrics (a dry run, or a job still running remotely).
-func superseded(result beam.PipelineResult) int64 {
-	if result == nil {
-		return 0
-	}
-	var n int64
-	for _, c := range result.Metrics().AllMetrics().Counters() {
-		if c.Namespace() == changestream.SupersededNamespace && c.Name() == changestream.SupersededCounter {
-			n += c.Result()
-		}
-	}
-	return n
 }
 
 // dryRun reports --dry_run (the Dataflow runner's: print the job, submit
