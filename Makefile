@@ -40,7 +40,7 @@ wasm-example:
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/shard_by_column.wasm ./transforms/routing/wasmexample
 	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/transform_example.wasm ./transforms/transformation/wasmexample
 
-# Regenerates metadata.json and the README's parameter table and launch command.
+# Regenerates metadata.json, the README's launch command and docs/parameters.md.
 metadata:
 	$(GO) run ./template/cmd/genparams
 
@@ -58,7 +58,7 @@ demo: services
 run-local: demo
 
 # Writer throughput (batch size 1 vs batched vs raw MySQL) and end-to-end lag
-# at 1,000 changes/s for 60 s, on the emulator and MariaDB; see the README.
+# at 1,000 changes/s for 60 s, on the emulator and MariaDB; see docs/performance.md.
 bench: services
 	$(GO) run ./integration_test/cmd/bench $(BENCH_FLAGS)
 

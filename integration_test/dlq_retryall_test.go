@@ -28,7 +28,7 @@ import (
 // records of retry/ and severe/ that can now be applied reach MariaDB and
 // their files are removed, the record that still fails goes back to severe/
 // with the new error (and that file is not read again), and retry/ keeps
-// being polled. As documented (pipeline/dlq.go, README, and the Java
+// being polled. As documented (pipeline/dlq.go, docs/dead-letter-queue.md, and the Java
 // template, where this mode is a streaming job that never ends), the job
 // does not stop on its own: the operator stops it once retry/ stays empty,
 // as this test does by cancelling it.

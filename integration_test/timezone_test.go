@@ -16,7 +16,7 @@ import (
 // TestSourceTimezoneOffsetOnNonUTCServer replicates a Spanner TIMESTAMP
 // with sourceDbTimezoneOffset +05:00 into a DATETIME and a TIMESTAMP
 // column of a server whose default time_zone is +05:00 too (a source
-// database in that zone). As documented (README, "TIMESTAMP"):
+// database in that zone). As documented (docs/mapping.md, "TIMESTAMP"):
 //
 //   - the DATETIME holds the instant's wall clock in +05:00, as the Java
 //     template's CONVERT_TZ(value, '+00:00', offset) gives;

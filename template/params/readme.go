@@ -2,6 +2,9 @@ package params
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"unicode"
 )
@@ -14,6 +17,33 @@ const (
 	LaunchBegin = "<!-- launch:begin -->"
 	LaunchEnd   = "<!-- launch:end -->"
 )
+
+// docGlobs are the documents, relative to the repository root, that may hold
+// generated sections.
+var docGlobs = []string{"README.md", "docs/*.md"}
+
+// GeneratedDocs returns the documents under root that hold at least one
+// generated section: the README's launch command and docs/parameters.md's
+// table today. make metadata rewrites them and a test checks they are current.
+func GeneratedDocs(root string) ([]string, error) {
+	var out []string
+	for _, g := range docGlobs {
+		paths, err := filepath.Glob(filepath.Join(root, g))
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", g, err)
+		}
+		for _, p := range paths {
+			doc, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", p, err)
+			}
+			if HasReadmeMarkers(doc) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
 
 var mdEscaper = strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;")
 

@@ -2,7 +2,6 @@ package params
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"regexp"
 	"strings"
@@ -135,19 +134,31 @@ func TestHasReadmeMarkers(t *testing.T) {
 	}
 }
 
-func TestReadmeIsCurrent(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("no README.md")
-	}
+// The generated sections of the README (launch command) and of
+// docs/parameters.md (table) must match the definitions; both must exist.
+func TestGeneratedDocsAreCurrent(t *testing.T) {
+	docs, err := GeneratedDocs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !HasReadmeMarkers(readme) {
-		t.Skip("README.md has no generated sections")
+	var found []string
+	for _, path := range docs {
+		doc, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(RewriteReadme(doc), doc) {
+			t.Errorf("%s is stale: run make metadata", path)
+		}
+		if bytes.Contains(doc, []byte(ParamsBegin)) {
+			found = append(found, "params")
+		}
+		if bytes.Contains(doc, []byte(LaunchBegin)) {
+			found = append(found, "launch")
+		}
 	}
-	if !bytes.Equal(RewriteReadme(readme), readme) {
-		t.Fatal("README.md is stale: run make metadata")
+	if strings.Join(found, ",") != "launch,params" {
+		t.Errorf("generated sections found %v in %v, want the launch command in README.md and the table in docs/parameters.md", found, docs)
 	}
 }
 

@@ -1,16 +1,14 @@
 // Command genparams regenerates the files derived from the parameter
 // definitions in template/params: metadata.json and the generated sections of
-// README.md. Run it from the repository root:
+// the README and docs/. Run it from the repository root:
 //
 //	go run ./template/cmd/genparams
 package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log"
 	"os"
 	"path/filepath"
@@ -36,21 +34,20 @@ func run(root string) error {
 		return err
 	}
 
-	readmePath := filepath.Join(root, "README.md")
-	readme, err := os.ReadFile(readmePath)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		// The README is hand-written; creating one here would only produce
-		// an orphan with generated sections and no prose.
-		log.Printf("%s: not found, skipped", readmePath)
-		return nil
-	case err != nil:
-		return fmt.Errorf("reading README: %w", err)
-	case !params.HasReadmeMarkers(readme):
-		log.Printf("%s: no %s or %s markers, left unchanged", readmePath, params.ParamsBegin, params.LaunchBegin)
-		return nil
+	docs, err := params.GeneratedDocs(root)
+	if err != nil {
+		return err
 	}
-	return writeIfChanged(readmePath, params.RewriteReadme(readme))
+	for _, path := range docs {
+		doc, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", path, err)
+		}
+		if err := writeIfChanged(path, params.RewriteReadme(doc)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeIfChanged avoids touching files whose content is already current, so
