@@ -1,5 +1,5 @@
 // Package params is the single source of truth for the template's launch
-// parameters. One definition per parameter drives the command-line flags,
+// parameters. One definition per parameter drives the command-line flags and --help,
 // validation, the flex-template metadata.json and the README's parameter table
 // and launch command, so the four can never drift apart.
 //
