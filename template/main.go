@@ -6,9 +6,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -22,13 +24,18 @@ import (
 
 func main() {
 	values := params.Register(flag.CommandLine)
-	flag.Parse()
+	parseCommandLine()
 	beam.Init()
 	ctx := context.Background()
 
 	cfg, err := params.Parse(values(), time.Now().UTC())
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "invalid parameters:\n%v\n", err)
+		prog := filepath.Base(os.Args[0])
+		if len(params.Errors(err)) == 1 {
+			fmt.Fprintf(os.Stderr, "%s: invalid parameter %v\n", prog, err)
+		} else {
+			fmt.Fprintf(os.Stderr, "%s: invalid parameters (%[1]s --help describes them):\n%v\n", prog, err)
+		}
 		os.Exit(2)
 	}
 	plan, err := pipeline.Check(ctx, cfg, env())
@@ -70,6 +77,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
 	}
+}
+
+// parseCommandLine parses the flags or exits: --help and --help-all print
+// the help on stdout and exit 0; a flag the binary does not take or a value
+// of the wrong type prints one line on stderr and exits 2.
+func parseCommandLine() {
+	err := params.ParseCommandLine(flag.CommandLine, os.Args[1:])
+	switch {
+	case err == nil:
+		return
+	case errors.Is(err, flag.ErrHelp), errors.Is(err, params.ErrHelpAll):
+		if werr := params.WriteHelp(os.Stdout, flag.CommandLine, errors.Is(err, params.ErrHelpAll)); werr != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
+	os.Exit(2)
 }
 
 // dryRun reports --dry_run (the Dataflow runner's: print the job, submit

@@ -106,3 +106,33 @@ func TestLookup(t *testing.T) {
 		t.Error("Lookup(nope) found something")
 	}
 }
+
+// --help prints three groups; each must hold something, and a required
+// parameter cannot be hidden among the advanced ones.
+func TestGroups(t *testing.T) {
+	count := map[Group]int{}
+	for _, p := range Definitions() {
+		if p.Required && p.Advanced {
+			t.Errorf("%s: required and advanced", p.Name)
+		}
+		count[p.Group()]++
+	}
+	for _, g := range Groups {
+		if count[g] == 0 {
+			t.Errorf("group %q is empty", g)
+		}
+	}
+	tests := []struct {
+		p    Param
+		want Group
+	}{
+		{Param{Required: true}, GroupRequired},
+		{Param{}, GroupCommon},
+		{Param{Advanced: true}, GroupAdvanced},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Group(); got != tt.want {
+			t.Errorf("%+v: group %v, want %v", tt.p, got, tt.want)
+		}
+	}
+}

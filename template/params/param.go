@@ -44,6 +44,10 @@ type Param struct {
 	// Parse uses when the parameter is absent.
 	Default  string
 	Required bool
+	// Advanced puts an optional parameter in the "advanced" group of --help
+	// (custom code, renames, fine tuning) rather than the "common" one.
+	// Required parameters are always in the "required" group.
+	Advanced bool
 	Kind     Kind
 	// Enum lists every value Parse recognises for an Enum parameter, including
 	// values that are rejected as not supported yet, so users get a precise
@@ -64,6 +68,41 @@ type Param struct {
 	// value, makes validation reject that value as not supported yet. It is
 	// filled from the notYet table in unsupported.go, never by hand here.
 	NotSupportedYet func(value string) string
+}
+
+// Group is the section of --help a parameter is listed in.
+type Group int
+
+const (
+	GroupRequired Group = iota // must be set on every launch
+	GroupCommon                // optional, set by most deployments
+	GroupAdvanced              // optional, for custom code, renames and tuning
+)
+
+// Groups lists every group in the order --help prints them.
+var Groups = []Group{GroupRequired, GroupCommon, GroupAdvanced}
+
+func (g Group) String() string {
+	switch g {
+	case GroupRequired:
+		return "Required parameters"
+	case GroupCommon:
+		return "Common parameters"
+	case GroupAdvanced:
+		return "Advanced parameters"
+	}
+	return "Other parameters"
+}
+
+// Group returns the --help section of the parameter.
+func (p Param) Group() Group {
+	switch {
+	case p.Required:
+		return GroupRequired
+	case p.Advanced:
+		return GroupAdvanced
+	}
+	return GroupCommon
 }
 
 // Lookup returns the definition of the named parameter.
