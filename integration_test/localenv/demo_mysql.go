@@ -50,7 +50,7 @@ func (s *DemoShardSet) DropStatements() []string {
 		out = append(out, "DROP DATABASE IF EXISTS `"+db+"`")
 	}
 	if s.User != "" {
-		out = append(out, fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", s.User))
+		out = append(out, "DROP USER IF EXISTS `"+s.User+"`@`%`")
 	}
 	return out
 }

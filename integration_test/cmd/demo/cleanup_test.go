@@ -63,7 +63,7 @@ func dropLeftovers(t *testing.T, root *sql.DB, prefix string) {
 	for _, id := range localenv.DemoShards {
 		root.Exec("DROP DATABASE IF EXISTS `" + prefix + "_" + id + "`")
 	}
-	root.Exec("DROP USER IF EXISTS '" + prefix + "'@'%'")
+	root.Exec("DROP USER IF EXISTS `" + prefix + "`@`%`")
 }
 
 func randomPrefix(t *testing.T) string {
@@ -118,10 +118,24 @@ func TestReleaseRemovesOrKeeps(t *testing.T) {
 					t.Errorf("with --keep: %d databases, %d users, folder there %v; want 2, 1, true", dbs, users, exists(dir))
 				}
 				for _, want := range []string{"rm -rf " + dir, "DROP DATABASE IF EXISTS `" + prefix + "_shard1`",
-					"DROP DATABASE IF EXISTS `" + prefix + "_shard2`", "DROP USER IF EXISTS '" + prefix + "'@'%'"} {
+					"DROP DATABASE IF EXISTS `" + prefix + "_shard2`", "DROP USER IF EXISTS `" + prefix + "`@`%`"} {
 					if !strings.Contains(out.String(), want) {
 						t.Errorf("--keep output does not say %q:\n%s", want, out.String())
 					}
+				}
+				// The printed command is one shell word after -e: what
+				// is inside its single quotes must hold none.
+				m := regexp.MustCompile(`(?m)^ *mysql -h\S+ -P\d+ -uroot -e '([^']*)'$`).FindStringSubmatch(out.String())
+				if m == nil {
+					t.Fatalf("--keep output has no well-quoted mysql command:\n%s", out.String())
+				}
+				for _, st := range strings.Split(m[1], "; ") {
+					if _, err := root.Exec(st); err != nil {
+						t.Errorf("the printed statement %q: %v", st, err)
+					}
+				}
+				if dbs, users := leftovers(t, root, prefix); dbs != 0 || users != 0 {
+					t.Errorf("after the printed statements: %d databases, %d users; want 0 and 0", dbs, users)
 				}
 				return
 			}

@@ -80,6 +80,8 @@ func main() {
 	interrupted := ctx.Err() != nil
 	stopSignals() // from here a second Ctrl-C ends the process at once
 	switch {
+	case interrupted && *keep:
+		fmt.Fprintln(os.Stderr, "\ninterrupted")
 	case interrupted:
 		fmt.Fprintln(os.Stderr, "\ninterrupted: cleaning up (Ctrl-C again to quit without cleaning up)")
 	case err != nil:
