@@ -19,7 +19,7 @@ trap 'rm -f "$log"' EXIT
 start=$SECONDS
 echo "Building $pkg into $out."
 echo "  The first build downloads the Go modules and compiles Apache Beam, the Spanner client and gRPC"
-echo "  (about 900 packages): usually 5 to 10 minutes on 2 cores. Later builds take seconds."
+echo "  (about 900 packages): 5 to 12 minutes on 2 cores. Later builds take seconds."
 
 # -v prints each package as it is compiled: the heartbeat counts them.
 "$GO" build -v -o "$out" "$pkg" >"$log" 2>&1 &

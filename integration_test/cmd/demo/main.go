@@ -267,10 +267,10 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 }
 
 // watch prints progress until the pipeline ends: one line rewritten in
-// place on a terminal, a line every 5 s otherwise (CI logs).
+// place on a terminal wide enough for it, a line every 5 s otherwise (CI
+// logs, narrow terminals: a wrapped line cannot be rewritten in place).
 func watch(ctx context.Context, pr *localenv.Prism, work *localenv.DemoWorkload, start time.Time, done <-chan error) error {
-	fi, _ := os.Stdout.Stat()
-	tty := fi != nil && fi.Mode()&os.ModeCharDevice != 0
+	tty := terminalWidth(os.Stdout) >= progressWidth
 	every := 5 * time.Second
 	if tty {
 		every = time.Second
