@@ -6,6 +6,7 @@ package localenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -47,6 +48,17 @@ func EmulatorPath() string {
 // or reuses one already listening there. The process dies with ours.
 // SPANNER_EMULATOR_HOST is pointed at it, which every Spanner client honours.
 func StartEmulator(ctx context.Context, addr string, flags ...string) (*Emulator, error) {
+	return startEmulator(ctx, addr, false, flags)
+}
+
+// StartDetachedEmulator is StartEmulator for an emulator that outlives
+// this process when it starts one (in its own session, not killed when
+// this process dies): the demo's --keep leaves it running for inspection.
+func StartDetachedEmulator(ctx context.Context, addr string) (*Emulator, error) {
+	return startEmulator(ctx, addr, true, nil)
+}
+
+func startEmulator(ctx context.Context, addr string, detach bool, flags []string) (*Emulator, error) {
 	e := &Emulator{Project: "test-project", Instance: "test-instance"}
 	if addr != "" && Reachable(addr) {
 		e.Addr = addr
@@ -65,6 +77,9 @@ func StartEmulator(ctx context.Context, addr string, flags ...string) (*Emulator
 		}
 		cmd := exec.Command(bin, append([]string{"--host_port", addr}, flags...)...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if detach {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		}
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("starting %s: %w", bin, err)
 		}
@@ -83,6 +98,33 @@ func StartEmulator(ctx context.Context, addr string, flags ...string) (*Emulator
 		return nil, err
 	}
 	return e, nil
+}
+
+// Stop kills the emulator process this process started, and its
+// databases with it; it does nothing for an emulator found running.
+func (e *Emulator) Stop() error {
+	if e.Cmd == nil || e.Cmd.Process == nil {
+		return nil
+	}
+	if err := e.Cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("stopping the Spanner emulator (pid %d): %w", e.Cmd.Process.Pid, err)
+	}
+	e.Cmd.Wait() // reaps it; the error is the kill's signal
+	e.Cmd = nil
+	return nil
+}
+
+// DropDatabase drops database id.
+func (e *Emulator) DropDatabase(ctx context.Context, id string) error {
+	dc, err := database.NewDatabaseAdminClient(ctx)
+	if err != nil {
+		return err
+	}
+	defer dc.Close()
+	if err := dc.DropDatabase(ctx, &databasepb.DropDatabaseRequest{Database: e.DatabasePath(id)}); err != nil && status.Code(err) != codes.NotFound {
+		return fmt.Errorf("dropping Spanner database %s: %w", id, err)
+	}
+	return nil
 }
 
 // Reachable reports whether something accepts TCP connections at addr.

@@ -5,17 +5,25 @@
 // in two shard databases, a session file and a shard file; then it writes
 // a workload into Spanner while the pipeline replicates it on prism,
 // showing live progress, and ends by comparing every table row by row.
-// The last line is "mismatches: <n>"; the exit code is non-zero when n > 0.
+// On exit (normal, failed, or Ctrl-C) it removes what it created: the
+// Spanner databases (or the emulator it started), the MySQL databases and
+// user, and its folder; --keep keeps them and says how to remove them.
+// The last line is "mismatches: <n>"; the exit code is 3 when n > 0, 1 on
+// an error and 130 when interrupted.
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"cloud.google.com/go/spanner"
@@ -29,20 +37,69 @@ import (
 )
 
 var (
-	emulatorAddr = flag.String("emulator", "127.0.0.1:9010", "Spanner emulator address; one is started there when nothing listens (empty: on a free port)")
-	mysqlAddr    = flag.String("mysql", "127.0.0.1:3306", "MariaDB/MySQL address; MariaDB is started (scripts/services.sh) when nothing listens on the default")
-	mysqlRoot    = flag.String("mysql_root", "root", "MySQL account (empty password) allowed to create databases and users")
-	duration     = flag.Duration("duration", 60*time.Second, "how long the pipeline replicates; the workload stops 15 s before, so the last changes are applied")
-	rate         = flag.Float64("rate", 20, "workload transactions per second")
-	workDir      = flag.String("dir", filepath.Join(os.TempDir(), "revrepl-demo"), "where the session file, shard file, DLQ and pipeline log go")
+	duration     = flag.Duration("duration", 60*time.Second, "how long the pipeline replicates, at least 30s; the workload stops 15s before the end")
+	rate         = flag.Float64("rate", 20, "transactions per second the workload writes into Spanner")
+	keep         = flag.Bool("keep", false, "keep the databases, MySQL user, folder and emulator on exit, and print how to remove them")
+	parentDir    = flag.String("dir", os.TempDir(), "where the run's folder (session file, shard file, DLQ, pipeline.log) is created")
+	emulatorAddr = flag.String("emulator", "127.0.0.1:9010", "Spanner emulator address, started there when nothing listens; empty: a free port")
+	mysqlAddr    = flag.String("mysql", "127.0.0.1:3306", "MySQL/MariaDB address; MariaDB is started when nothing listens on the default")
+	mysqlRoot    = flag.String("mysql_root", "root", "MySQL account (empty password) that may create databases and users")
 )
 
+// demoFlags are the flags --help lists, in this order; the Beam SDK's own
+// flags are accepted too but the demo sets what it needs.
+var demoFlags = []string{"duration", "rate", "keep", "dir", "emulator", "mysql", "mysql_root"}
+
+func usage() {
+	w := flag.CommandLine.Output()
+	fmt.Fprint(w, `Usage: bin/demo [flags]    (or: make demo DEMO_FLAGS='--duration=2m --rate=50')
+
+Replicates a sample sharded shop from the Spanner emulator into two MariaDB
+databases with the pipeline on prism, shows live progress, compares every
+row, and removes what it created on exit (also on failure and Ctrl-C).
+
+Flags:
+`)
+	for _, name := range demoFlags {
+		f := flag.Lookup(name)
+		arg := "--" + name + "=" + f.DefValue
+		if name == "keep" {
+			arg = "--keep"
+		}
+		fmt.Fprintf(w, "  %-26s %s\n", arg, f.Usage)
+	}
+}
+
 func main() {
+	flag.Usage = usage
 	flag.Parse()
 	beam.Init()
-	n, err := run(context.Background())
-	if err != nil {
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	res := &resources{}
+	n, logPath, err := run(ctx, res)
+	interrupted := ctx.Err() != nil
+	stopSignals() // from here a second Ctrl-C ends the process at once
+	switch {
+	case interrupted && *keep:
+		fmt.Fprintln(os.Stderr, "\ninterrupted")
+	case interrupted:
+		fmt.Fprintln(os.Stderr, "\ninterrupted: cleaning up (Ctrl-C again to quit without cleaning up)")
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "demo:", err)
+		showLogTail(logPath, *keep)
+	case n > 0 && !*keep:
+		fmt.Println("run with --keep to keep the databases, DLQ and pipeline log for a closer look")
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	cerr := res.release(cctx, *keep, os.Stdout)
+	cancel()
+	if cerr != nil {
+		fmt.Fprintln(os.Stderr, "demo: cleanup:", cerr)
+	}
+	switch {
+	case interrupted:
+		os.Exit(130)
+	case err != nil || cerr != nil:
 		os.Exit(1)
 	}
 	fmt.Printf("mismatches: %d\n", n)
@@ -51,61 +108,120 @@ func main() {
 	}
 }
 
-func run(ctx context.Context) (int, error) {
+// logTailLines is how much of the pipeline log a failed run shows.
+const logTailLines = 20
+
+// showLogTail prints the end of the pipeline log to stderr: the folder
+// holding it is about to be removed.
+func showLogTail(path string, kept bool) {
+	if path == "" {
+		return
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer fh.Close()
+	var tail []string
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		tail = append(tail, sc.Text())
+		if len(tail) > logTailLines {
+			tail = tail[1:]
+		}
+	}
+	if len(tail) == 0 {
+		return
+	}
+	fmt.Fprintf(os.Stderr, "last %d lines of %s:\n", len(tail), path)
+	for _, l := range tail {
+		fmt.Fprintln(os.Stderr, "  "+l)
+	}
+	if !kept {
+		fmt.Fprintln(os.Stderr, "(run with --keep to keep the whole log, the DLQ and the databases)")
+	}
+}
+
+// run sets up, replicates and verifies, registering in res everything it
+// creates; it returns the number of mismatches and the pipeline log's path.
+func run(ctx context.Context, res *resources) (mismatches int, logPath string, err error) {
 	if *duration < 30*time.Second {
-		return 0, fmt.Errorf("--duration %v: give the demo at least 30s", *duration)
+		return 0, "", fmt.Errorf("--duration %v: give the demo at least 30s", *duration)
 	}
-	if err := os.MkdirAll(*workDir, 0o755); err != nil {
-		return 0, err
+	// Unique per run, so that runs side by side do not meet: Spanner
+	// database ids (at most 30 characters) and MySQL names derive from it.
+	id := time.Now().Format("0102150405") + fmt.Sprintf("%03d", rand.IntN(1000))
+	if err := os.MkdirAll(*parentDir, 0o755); err != nil {
+		return 0, "", fmt.Errorf("--dir: %w", err)
 	}
-	logPath := filepath.Join(*workDir, "pipeline.log")
+	workDir := filepath.Join(*parentDir, "revrepl-demo-"+id)
+	if err := os.Mkdir(workDir, 0o755); err != nil {
+		return 0, "", fmt.Errorf("--dir: %w", err)
+	}
+	res.addFolder(workDir)
+	logPath = filepath.Join(workDir, "pipeline.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer logFile.Close()
 	// The pipeline's and prism's logs would drown the progress line.
 	slog.SetDefault(slog.New(slog.NewTextHandler(logFile, nil)))
+	n, err := replicate(ctx, res, id, workDir)
+	return n, logPath, err
+}
 
+// replicate runs the demo proper in workDir.
+func replicate(ctx context.Context, res *resources, id, workDir string) (int, error) {
 	if err := ensureMariaDB(ctx); err != nil {
 		return 0, err
 	}
-	emu, err := localenv.StartEmulator(ctx, *emulatorAddr)
+	start := localenv.StartEmulator
+	if *keep {
+		// A kept emulator must outlive the demo to be inspected.
+		start = func(ctx context.Context, addr string, _ ...string) (*localenv.Emulator, error) {
+			return localenv.StartDetachedEmulator(ctx, addr)
+		}
+	}
+	emu, err := start(ctx, *emulatorAddr)
 	if err != nil {
 		return 0, err
 	}
-	id := time.Now().Format("0102150405")
+	res.addEmulator(emu)
 	mainID, metaID := "shop"+id, "shopmeta"+id
 	mainDB, err := emu.CreateDatabase(ctx, mainID, false, localenv.DemoSpannerDDL)
 	if err != nil {
 		return 0, err
 	}
+	res.addSpannerDatabase(emu, mainID)
 	if _, err := emu.CreateDatabase(ctx, metaID, false, nil); err != nil {
 		return 0, err
 	}
+	res.addSpannerDatabase(emu, metaID)
 	fmt.Printf("Spanner emulator %s: database %s with change stream %s; metadata database %s\n", emu.Addr, mainID, localenv.DemoStream, metaID)
 
 	shards, err := localenv.CreateDemoShards(ctx, *mysqlAddr, *mysqlRoot, "revrepl_demo_"+id)
 	if err != nil {
 		return 0, err
 	}
-	defer shards.Close()
+	res.addShards(shards, *mysqlAddr, *mysqlRoot)
 	for _, s := range shards.Shards {
-		fmt.Printf("MySQL shard %s: database %s on %s\n", s.ID, shards.DBName[s.ID], *mysqlAddr)
+		fmt.Printf("MySQL shard %s: database %s on %s (pipeline user %s)\n", s.ID, shards.DBName[s.ID], *mysqlAddr, shards.User)
 	}
-	shardFile, sessionFile, err := writeFiles(shards)
+	shardFile, sessionFile, err := writeFiles(workDir, shards)
 	if err != nil {
 		return 0, err
 	}
-	dlqDir := filepath.Join(*workDir, "dlq-"+id)
-	fmt.Printf("shard file %s, session file %s, DLQ %s, pipeline log %s\n", shardFile, sessionFile, dlqDir, logPath)
+	dlqDir := filepath.Join(workDir, "dlq")
+	fmt.Printf("folder %s: shards.json, session.json, dlq/, pipeline.log\n", workDir)
 
-	start := time.Now().UTC()
+	begin := time.Now().UTC()
 	cfg, err := params.Parse(params.Values{
 		"changeStreamName": localenv.DemoStream, "instanceId": emu.Instance, "databaseId": mainID,
 		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": metaID,
 		"sourceShardsFilePath": shardFile, "sessionFilePath": sessionFile,
-		"startTimestamp": start.Format(time.RFC3339Nano), "endTimestamp": start.Add(*duration).Format(time.RFC3339Nano),
+		"startTimestamp": begin.Format(time.RFC3339Nano), "endTimestamp": begin.Add(*duration).Format(time.RFC3339Nano),
 		"deadLetterQueueDirectory": dlqDir,
 	}, time.Now())
 	if err != nil {
@@ -135,12 +251,13 @@ func run(ctx context.Context) (int, error) {
 		_, err := prism.Execute(ctx, p)
 		done <- err
 	}()
-	work := &localenv.DemoWorkload{Client: client, Rate: *rate, Seed: uint64(start.UnixNano())}
+	work := &localenv.DemoWorkload{Client: client, Rate: *rate, Seed: uint64(begin.UnixNano())}
 	writes := make(chan error, 1)
 	go func() { writes <- work.Run(ctx, *duration-15*time.Second) }()
-	fmt.Printf("replicating for %v at about %.0f transactions/s...\n", *duration, *rate)
+	fmt.Printf("replicating for %v at about %.0f transactions/s (Ctrl-C stops and cleans up)\n", *duration, *rate)
+	fmt.Println(localenv.ProgressLegend)
 
-	if err := watch(ctx, pr, work, start, done); err != nil {
+	if err := watch(ctx, pr, work, begin, done); err != nil {
 		return 0, fmt.Errorf("pipeline: %w", err)
 	}
 	if err := <-writes; err != nil {
@@ -150,10 +267,10 @@ func run(ctx context.Context) (int, error) {
 }
 
 // watch prints progress until the pipeline ends: one line rewritten in
-// place on a terminal, a line every 5 s otherwise (CI logs).
+// place on a terminal wide enough for it, a line every 5 s otherwise (CI
+// logs, narrow terminals: a wrapped line cannot be rewritten in place).
 func watch(ctx context.Context, pr *localenv.Prism, work *localenv.DemoWorkload, start time.Time, done <-chan error) error {
-	fi, _ := os.Stdout.Stat()
-	tty := fi != nil && fi.Mode()&os.ModeCharDevice != 0
+	tty := terminalWidth(os.Stdout) >= progressWidth
 	every := 5 * time.Second
 	if tty {
 		every = time.Second
@@ -162,9 +279,9 @@ func watch(ctx context.Context, pr *localenv.Prism, work *localenv.DemoWorkload,
 	defer tick.Stop()
 	show := func(final bool) {
 		pg, err := pr.Progress(ctx)
-		line := fmt.Sprintf("[%3.0fs] written %d txns | %v", time.Since(start).Seconds(), work.Transactions.Load(), pg)
+		line := pg.Line(time.Since(start), work.Mutations.Load(), work.Transactions.Load())
 		if err != nil {
-			line = fmt.Sprintf("[%3.0fs] written %d txns | metrics unavailable: %v", time.Since(start).Seconds(), work.Transactions.Load(), err)
+			line = fmt.Sprintf("[%3.0fs] metrics unavailable: %v", time.Since(start).Seconds(), err)
 		}
 		if tty && !final {
 			fmt.Printf("\r\033[K%s", line)
@@ -180,6 +297,12 @@ func watch(ctx context.Context, pr *localenv.Prism, work *localenv.DemoWorkload,
 		case err := <-done:
 			show(true)
 			return err
+		case <-ctx.Done():
+			// Interrupted: do not wait for the pipeline to wind down.
+			if tty {
+				fmt.Println()
+			}
+			return ctx.Err()
 		case <-tick.C:
 			show(false)
 		}
@@ -232,8 +355,8 @@ func verify(ctx context.Context, client *spanner.Client, shards *localenv.DemoSh
 // maxListed bounds the mismatches listed per table.
 const maxListed = 20
 
-func writeFiles(shards *localenv.DemoShardSet) (shardFile, sessionFile string, err error) {
-	shardFile = filepath.Join(*workDir, "shards.json")
+func writeFiles(workDir string, shards *localenv.DemoShardSet) (shardFile, sessionFile string, err error) {
+	shardFile = filepath.Join(workDir, "shards.json")
 	if err := os.WriteFile(shardFile, shards.ShardFile, 0o600); err != nil {
 		return "", "", err
 	}
@@ -241,7 +364,7 @@ func writeFiles(shards *localenv.DemoShardSet) (shardFile, sessionFile string, e
 	if err != nil {
 		return "", "", err
 	}
-	sessionFile = filepath.Join(*workDir, "session.json")
+	sessionFile = filepath.Join(workDir, "session.json")
 	return shardFile, sessionFile, os.WriteFile(sessionFile, session, 0o644)
 }
 
