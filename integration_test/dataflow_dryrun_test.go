@@ -78,10 +78,15 @@ func TestDataflowDryRun(t *testing.T) {
 		"changestream.Read/DetectPartitions",
 		"changestream.Read/ReadPartition",
 		"gs://b/tmp/dlq", // the DLQ defaults to the temp location
+		// Workers apply logLevel and send fields (pipeline/logs hook).
+		`revrepl_logging\\\":[\\\"level=INFO\\\",\\\"fields=true\\\"]`,
 	} {
 		if !strings.Contains(job, want) {
 			t.Errorf("the dry-run job lacks %q", want)
 		}
+	}
+	if strings.Contains(job, "default_remote_logging") {
+		t.Error("the dry-run job enables Beam's own remote logging beside the field sender")
 	}
 	if t.Failed() {
 		t.Logf("dry-run output:\n%s", job)

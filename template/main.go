@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -37,6 +38,16 @@ func main() {
 			fmt.Fprintf(os.Stderr, "%s: invalid parameters (%[1]s --help describes them):\n%v\n", prog, err)
 		}
 		os.Exit(2)
+	}
+	level, err := logs.ParseLevel(cfg.LogLevel)
+	if err == nil {
+		// On Dataflow, workers send fields; local runners print only an
+		// entry's message, so there fields stay key=value text.
+		err = logs.Configure(level, onDataflow())
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cannot set up logging (logLevel=%s): %v\n", cfg.LogLevel, err)
+		os.Exit(1)
 	}
 	plan, err := pipeline.Check(ctx, cfg, env())
 	if err != nil {
@@ -77,6 +88,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
 	}
+	// A bounded run ends here with what it did; an unbounded one only
+	// ends here when it failed or was superseded.
+	if !cfg.EndTimestamp.IsZero() || cfg.RunMode == params.RunModeRetryDLQ {
+		if s, ok := pipeline.SummaryOf(result); ok {
+			fmt.Println(s.Line())
+		}
+	}
+}
+
+// onDataflow reports whether --runner names the Dataflow runner (by either
+// of the names Beam registers it under).
+func onDataflow() bool {
+	f := flag.Lookup("runner")
+	return f != nil && (strings.EqualFold(f.Value.String(), "dataflow") || strings.EqualFold(f.Value.String(), "DataflowRunner"))
 }
 
 // parseCommandLine parses the flags or exits: --help and --help-all print

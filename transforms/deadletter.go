@@ -78,6 +78,7 @@ func (d deadLetters) write(ctx context.Context, failures []sink.Failure) error {
 			return err
 		}
 	}
+	rowsToRetry.Inc(ctx, int64(len(lines[dlq.RetryDir])))
 	// Logged once stored: a bundle failing before then is retried and
 	// would log them again.
 	for _, fl := range severe {

@@ -64,8 +64,11 @@ var (
 	staleRecords     = beam.NewCounter("transforms", "records_skipped_as_older")
 	severeErrors     = beam.NewCounter("transforms", "severe_error_count")
 	requeued         = beam.NewCounter("transforms", "element_requeued_for_retry_count")
-	batchSizes       = beam.NewDistribution("transforms", "write_batch_size")
-	writeLatency     = beam.NewDistribution("transforms", "successful_write_to_source_latency_ms")
+	// rowsToRetry counts rows written to retry/, each time one is (unlike
+	// retryable_record_count, which counts the rows waiting there).
+	rowsToRetry  = beam.NewCounter("transforms", "rows_written_to_retry")
+	batchSizes   = beam.NewDistribution("transforms", "write_batch_size")
+	writeLatency = beam.NewDistribution("transforms", "successful_write_to_source_latency_ms")
 )
 
 // writeFn applies records to their shard in batches. It is keyed: declaring

@@ -119,7 +119,7 @@ func (f *readFn) retry(ctx context.Context, what, token string, op func() error)
 		}
 		transientErrors.Inc(ctx, 1)
 		pause := f.backoff().Delay(attempt)
-		logs.Warn(ctx, "transient error, retrying", "stream", f.Stream, "op", what, "partition", token,
+		logs.Warn(ctx, "transient error, retrying", "stream", f.Stream, "op", what, "partition", logs.Token(token),
 			"attempt", attempt, "pause", pause, "error", err)
 		select {
 		case <-ctx.Done():
@@ -164,7 +164,7 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 	}
 	if started {
 		partitionsStarted.Inc(ctx, 1)
-		logs.Info(ctx, "partition started", "stream", f.Stream, "partition", p.Token, "start", fmtNanos(rest.Start), "parents", p.Parents)
+		logs.Info(ctx, "partition started", "stream", f.Stream, "partition", logs.Token(p.Token), "start", fmtNanos(rest.Start), "parents", logs.Tokens(p.Parents))
 	}
 
 	now := time.Now()
@@ -209,9 +209,9 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 			return sdf.StopProcessing(), err
 		}
 		partitionsFinished.Inc(ctx, 1)
-		args := []any{"stream", f.Stream, "partition", p.Token, "reason", how, "end", fmtNanos(end)}
+		args := []any{"stream", f.Stream, "partition", logs.Token(p.Token), "reason", how, "end", fmtNanos(end)}
 		if len(r.children) > 0 {
-			args = append(args, "children", childTokens(r.children))
+			args = append(args, "children", logs.Tokens(childTokens(r.children)))
 		}
 		logs.Info(ctx, "partition finished", args...)
 		rt.TryClaim(rest.End)
@@ -230,7 +230,7 @@ func (f *readFn) ProcessElement(ctx context.Context, we *sdf.ManualWatermarkEsti
 // its position; this one must not, and has nothing left to do.
 func (f *readFn) handedOver(ctx context.Context, rt *sdf.LockRTracker, p meta.Partition, err error) (sdf.ProcessContinuation, error) {
 	partitionsHandedOver.Inc(ctx, 1)
-	logs.Warn(ctx, "partition handed to another reader; leaving it", "stream", f.Stream, "partition", p.Token, "error", err)
+	logs.Warn(ctx, "partition handed to another reader; leaving it", "stream", f.Stream, "partition", logs.Token(p.Token), "error", err)
 	rt.TryClaim(rt.GetRestriction().(offsetrange.Restriction).End)
 	return sdf.StopProcessing(), nil
 }

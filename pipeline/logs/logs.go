@@ -13,10 +13,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
-	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 )
@@ -54,14 +51,22 @@ func output(ctx context.Context, level slog.Level, msg string, args []any) {
 	_ = h.Handle(ctx, r)
 }
 
-// Handler is a slog.Handler that renders records as
+// Handler is a slog.Handler. Where the job's workers send log entries with
+// fields (see Configure: on Dataflow), it sends the message alone and the
+// attributes as the entry's fields; elsewhere it renders records as
 // `message key=value key=value` and writes them with Beam's log.Output.
 type Handler struct {
-	// attrs are the rendered attributes added by WithAttrs, each with its
-	// leading space.
-	attrs string
+	// attrs are the attributes added by WithAttrs, each with the group
+	// prefix in force when it was added.
+	attrs []groupedAttr
 	// group is the key prefix of WithGroup ("a.b."), empty at top level.
 	group string
+}
+
+// groupedAttr is an attribute and the group prefix of its key.
+type groupedAttr struct {
+	prefix string
+	attr   slog.Attr
 }
 
 // Enabled reports whether level reaches Level.
@@ -69,27 +74,31 @@ func (h Handler) Enabled(_ context.Context, level slog.Level) bool {
 	return level >= Level.Level()
 }
 
-// Handle writes r through Beam's logger.
+// Handle writes r: as message and fields to the field sink when there is
+// one, as one line of text through Beam's logger otherwise.
 func (h Handler) Handle(ctx context.Context, r slog.Record) error {
-	var b strings.Builder
-	b.WriteString(r.Message)
-	b.WriteString(h.attrs)
+	attrs := make([]groupedAttr, len(h.attrs), len(h.attrs)+r.NumAttrs())
+	copy(attrs, h.attrs)
 	r.Attrs(func(a slog.Attr) bool {
-		appendAttr(&b, h.group, a)
+		attrs = append(attrs, groupedAttr{h.group, a})
 		return true
 	})
-	beamlog.Output(ctx, severity(r.Level), callDepth(r.PC), b.String())
+	if s := fieldSink.Load(); s != nil {
+		s.send(ctx, r.Time, severity(r.Level), location(r.PC), r.Message, fields(attrs))
+		return nil
+	}
+	beamlog.Output(ctx, severity(r.Level), callDepth(r.PC), text(r.Message, attrs))
 	return nil
 }
 
-// WithAttrs renders attrs once, for every record of the returned handler.
+// WithAttrs keeps attrs for every record of the returned handler.
 func (h Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	var b strings.Builder
-	b.WriteString(h.attrs)
+	all := make([]groupedAttr, len(h.attrs), len(h.attrs)+len(attrs))
+	copy(all, h.attrs)
 	for _, a := range attrs {
-		appendAttr(&b, h.group, a)
+		all = append(all, groupedAttr{h.group, a})
 	}
-	h.attrs = b.String()
+	h.attrs = all
 	return h
 }
 
@@ -134,59 +143,4 @@ func callDepth(pc uintptr) int {
 			return 0
 		}
 	}
-}
-
-// appendAttr writes " key=value", following slog's rules: empty attributes
-// are dropped and a group without a key is inlined.
-func appendAttr(b *strings.Builder, prefix string, a slog.Attr) {
-	a.Value = a.Value.Resolve()
-	if a.Equal(slog.Attr{}) {
-		return
-	}
-	if a.Value.Kind() == slog.KindGroup {
-		if a.Key != "" {
-			prefix += a.Key + "."
-		}
-		for _, g := range a.Value.Group() {
-			appendAttr(b, prefix, g)
-		}
-		return
-	}
-	b.WriteByte(' ')
-	b.WriteString(quote(prefix + a.Key))
-	b.WriteByte('=')
-	b.WriteString(quote(valueString(a.Value)))
-}
-
-func valueString(v slog.Value) string {
-	switch v.Kind() {
-	case slog.KindTime:
-		return v.Time().UTC().Format(time.RFC3339Nano)
-	case slog.KindAny:
-		switch a := v.Any().(type) {
-		case error:
-			if a != nil {
-				return a.Error()
-			}
-		case []string:
-			// Lists of names or tokens stay one token, without the
-			// brackets and spaces of fmt's form.
-			return strings.Join(a, ",")
-		}
-	}
-	return v.String()
-}
-
-// quote quotes s when it would not read back as one token: empty, or with
-// spaces, quotes, '=' or control characters.
-func quote(s string) string {
-	if s == "" {
-		return `""`
-	}
-	for _, c := range s {
-		if c == '"' || c == '=' || unicode.IsSpace(c) || !unicode.IsPrint(c) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
 }

@@ -92,3 +92,23 @@ func dirPath(v string) string {
 	}
 	return ""
 }
+
+// logLevels are the logLevel values, upper case; WARNING is read as WARN.
+var logLevels = []string{"DEBUG", "INFO", "WARN", "WARNING", "ERROR"}
+
+func logLevel(v string) string {
+	for _, l := range logLevels {
+		if strings.EqualFold(v, l) {
+			return ""
+		}
+	}
+	return "is not a log level: use DEBUG, INFO, WARN or ERROR"
+}
+
+// normalLogLevel is a valid logLevel value in upper case, WARNING as WARN.
+func normalLogLevel(v string) string {
+	if v = strings.ToUpper(v); v == "WARNING" {
+		return "WARN"
+	}
+	return v
+}

@@ -56,6 +56,9 @@ type Config struct {
 	SchemaOverridesFilePath      string
 	IsShardedMigration           bool
 	SpannerPriority              string
+	// LogLevel is the logLevel parameter, upper case: DEBUG, INFO, WARN
+	// (also for WARNING) or ERROR.
+	LogLevel string
 }
 
 // ResolveDeadLetterQueueDirectory returns the dead-letter queue directory,

@@ -40,6 +40,7 @@ const (
 	SchemaOverridesFilePath        = "schemaOverridesFilePath"
 	IsShardedMigration             = "isShardedMigration"
 	SpannerPriority                = "spannerPriority"
+	LogLevel                       = "logLevel"
 )
 
 // Values of the enum parameters, exported so pipeline code can switch on them.
@@ -385,6 +386,18 @@ var definitions = []Param{
 		Kind:      Enum,
 		Enum:      []string{PriorityLow, PriorityMedium, PriorityHigh},
 		ParamType: "ENUM",
+	},
+	{
+		// Not a parameter of the Java template, whose workers take
+		// --defaultWorkerLogLevel as a pipeline option instead.
+		Name:      LogLevel,
+		Label:     "Log level",
+		HelpText:  "Lowest level of the events the job logs: DEBUG, INFO, WARN or ERROR (any case). DEBUG adds per-batch events and full partition tokens; use it for a while to debug a deployed job.",
+		Default:   "INFO",
+		Kind:      String,
+		Regexes:   []string{`^(?i)(debug|info|warn|warning|error)$`},
+		ParamType: "TEXT",
+		Check:     logLevel,
 	},
 }
 

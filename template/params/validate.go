@@ -273,6 +273,7 @@ func (ps *parsed) config(now time.Time) *Config {
 		SchemaOverridesFilePath:        s(SchemaOverridesFilePath),
 		IsShardedMigration:             ps.bools[IsShardedMigration],
 		SpannerPriority:                s(SpannerPriority),
+		LogLevel:                       normalLogLevel(s(LogLevel)),
 	}
 	if t, ok := ps.times[StartTimestamp]; ok {
 		c.StartTimestamp = t

@@ -42,6 +42,7 @@ func TestParseDefaults(t *testing.T) {
 		FilterEventsDirectoryName:    "skip",
 		ChangeStreamMetadataDatabase: "meta-db",
 		SpannerPriority:              "HIGH",
+		LogLevel:                     "INFO",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Parse(required only) =\n%+v\nwant\n%+v", got, want)
@@ -168,6 +169,10 @@ func TestParseSingleValueProblems(t *testing.T) {
 		{SourceShardsFilePath, "gs:///shards.json", ErrInvalid, "gs://<bucket>/<object>"},
 		{SourceShardsFilePath, "gs://bucket/dir/", ErrInvalid, "gs://<bucket>/<object>"},
 		{DeadLetterQueueDirectory, "gs:///dlq", ErrInvalid, "gs://<bucket>/<folder>"},
+
+		{LogLevel, "TRACE", ErrInvalid, "use DEBUG, INFO, WARN or ERROR"},
+		{LogLevel, "", ErrInvalid, "is not a log level"},
+		{LogLevel, "info ", ErrInvalid, "is not a log level"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%q", tt.param, tt.value), func(t *testing.T) {
@@ -214,6 +219,8 @@ func TestParseAcceptsEdgeValues(t *testing.T) {
 		{SessionFilePath, ""},
 		{IsShardedMigration, "false"},
 		{ChangeStreamMetadataDatabase, ""},
+		{LogLevel, "debug"},
+		{LogLevel, "Warning"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%q", tt.param, tt.value), func(t *testing.T) {
@@ -422,6 +429,16 @@ func TestResolveDeadLetterQueueDirectory(t *testing.T) {
 		c := &Config{DeadLetterQueueDirectory: tt.configured}
 		if got := c.ResolveDeadLetterQueueDirectory(tt.temp); got != tt.want {
 			t.Errorf("(%q).Resolve(%q) = %q, want %q", tt.configured, tt.temp, got, tt.want)
+		}
+	}
+}
+
+// logLevel is read in any case and kept upper case, WARNING as WARN.
+func TestLogLevel(t *testing.T) {
+	for in, want := range map[string]string{"debug": "DEBUG", "Info": "INFO", "warning": "WARN", "WARN": "WARN", "error": "ERROR"} {
+		c, err := Parse(with(LogLevel, in), testNow)
+		if err != nil || c.LogLevel != want {
+			t.Errorf("logLevel=%q: got %+v, %v; want %s", in, c, err, want)
 		}
 	}
 }
