@@ -46,6 +46,8 @@ func TestLaunchCommand(t *testing.T) {
 	for _, s := range []string{
 		`gcloud dataflow flex-template run "spanner-to-sourcedb-job" \`,
 		`--template-file-gcs-location "TEMPLATE_SPEC_GCSPATH" \`,
+		// maxShardConnections is divided by it (pipeline.Workers).
+		`--max-workers "MAX_WORKERS" \`,
 		`--parameters "changeStreamName=CHANGE_STREAM_NAME" \`,
 		`--parameters "sourceShardsFilePath=SOURCE_SHARDS_FILE_PATH" \`,
 		`--parameters "shadowTablePrefix=shadow_" \`,
