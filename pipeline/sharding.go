@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
 	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/template/params"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
@@ -24,9 +25,17 @@ type sharding struct {
 // shard, and checks the sharding parameters, reporting the shards'
 // problems together.
 func prepareShards(ctx context.Context, cfg *params.Config, env Env) (sharding, error) {
+	// The launch connects to the shards too: their CA certificates must
+	// be here before it does.
+	if _, err := extrafiles.Stage(ctx, cfg.ExtraFilesToStage); err != nil {
+		return sharding{}, err
+	}
 	shards, err := mysql.LoadShards(ctx, cfg.SourceShardsFilePath)
 	if err != nil {
 		return sharding{}, err
+	}
+	for i := range shards {
+		shards[i].DisabledAlgorithms = cfg.DisabledAlgorithms
 	}
 	sh := sharding{shards: shards, custom: transforms.CustomSharding{
 		ModulePath: cfg.ShardingCustomJarPath, Name: cfg.ShardingCustomClassName, Params: cfg.ShardingCustomParameters,

@@ -56,6 +56,9 @@ type Config struct {
 	SchemaOverridesFilePath      string
 	IsShardedMigration           bool
 	SpannerPriority              string
+	// ExtraFilesToStage is the comma-separated list as given.
+	ExtraFilesToStage  string
+	DisabledAlgorithms string
 }
 
 // ResolveDeadLetterQueueDirectory returns the dead-letter queue directory,

@@ -53,7 +53,8 @@ func TestLaunchCommand(t *testing.T) {
 		`--parameters "shadowTablePrefix=shadow_" \`,
 		`--parameters "sourceDbTimezoneOffset=+00:00" \`,
 		`--parameters "endTimestamp=" \`,
-		`--parameters "spannerPriority=HIGH"` + "\n",
+		`--parameters "spannerPriority=HIGH" \`,
+		`--parameters "disabledAlgorithms="` + "\n",
 	} {
 		if !strings.Contains(cmd, s) {
 			t.Errorf("command lacks %q:\n%s", s, cmd)

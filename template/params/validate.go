@@ -273,6 +273,8 @@ func (ps *parsed) config(now time.Time) *Config {
 		SchemaOverridesFilePath:        s(SchemaOverridesFilePath),
 		IsShardedMigration:             ps.bools[IsShardedMigration],
 		SpannerPriority:                s(SpannerPriority),
+		ExtraFilesToStage:              s(ExtraFilesToStage),
+		DisabledAlgorithms:             s(DisabledAlgorithms),
 	}
 	if t, ok := ps.times[StartTimestamp]; ok {
 		c.StartTimestamp = t
