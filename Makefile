@@ -5,11 +5,16 @@ SHELL       := /bin/bash
 GO          ?= go
 TEST_TIMEOUT ?= 30m
 TEST_PKGS   ?= ./...
-# For `make image` / `make template`:
+# For `make image` / `make template`. Give every build its own VERSION
+# (`make image template VERSION=1.2.0`): the image is tagged with it and the
+# template spec, stored per version, points at that tag, so a running job
+# keeps its image and an older spec can be launched again to roll back.
 PROJECT     ?= my-project
 REGION      ?= us-central1
-IMAGE       ?= $(REGION)-docker.pkg.dev/$(PROJECT)/dataflow/spanner-to-sourcedb:latest
-TEMPLATE_GCS ?= gs://$(PROJECT)-dataflow/templates/spanner-to-sourcedb.json
+REPOSITORY  ?= dataflow
+VERSION     ?= latest
+IMAGE       ?= $(REGION)-docker.pkg.dev/$(PROJECT)/$(REPOSITORY)/spanner-to-sourcedb:$(VERSION)
+TEMPLATE_GCS ?= gs://$(PROJECT)-dataflow/templates/spanner-to-sourcedb$(if $(filter latest,$(VERSION)),,-$(VERSION)).json
 
 .PHONY: build test integration-test unit-test lint metadata services demo run-local bench image template wasm-example
 

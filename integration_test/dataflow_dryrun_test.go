@@ -36,14 +36,17 @@ func TestDataflowDryRun(t *testing.T) {
 	metaDB := testenv.CreateDatabase(t, emu, id+"meta", false, nil)
 	bin := testenv.BuildTemplate(t)
 
-	dryRun := func() string {
+	dryRun := func(extra ...string) string {
 		t.Helper()
-		cmd := exec.Command(bin,
+		if extra == nil {
+			extra = []string{"--max_num_workers=2"}
+		}
+		cmd := exec.Command(bin, append([]string{
 			"--runner=dataflow", "--dry_run", "--project=p", "--region=us-central1",
-			"--staging_location=gs://b/staging", "--temp_location=gs://b/tmp", "--max_num_workers=2",
-			"--changeStreamName=items_cs", "--instanceId="+emu.Instance, "--databaseId="+id,
-			"--spannerProjectId="+emu.Project, "--metadataInstance="+emu.Instance, "--metadataDatabase="+id+"meta",
-			"--sourceShardsFilePath="+shardFile)
+			"--staging_location=gs://b/staging", "--temp_location=gs://b/tmp",
+			"--changeStreamName=items_cs", "--instanceId=" + emu.Instance, "--databaseId=" + id,
+			"--spannerProjectId=" + emu.Project, "--metadataInstance=" + emu.Instance, "--metadataDatabase=" + id + "meta",
+			"--sourceShardsFilePath=" + shardFile}, extra...)...)
 		cmd.Env = append(os.Environ(), "SPANNER_EMULATOR_HOST="+emu.Addr)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -72,6 +75,18 @@ func TestDataflowDryRun(t *testing.T) {
 	dryRun()
 	if gen := jobGeneration(t, ctx, table); gen != 1 {
 		t.Errorf("a dry relaunch left the metadata table at generation %d, want 1: it superseded the running job", gen)
+	}
+	if want := "max_connections_per_worker_per_shard=5000"; !strings.Contains(job, want) {
+		t.Errorf("with --max_num_workers=2 the launch log lacks %q", want)
+	}
+	// Without max_num_workers (a launcher that does not pass it) each
+	// worker gets the default budget of 10000 shared by Dataflow's
+	// default cap of 100 workers, with a warning, not all 10000.
+	noMax := dryRun([]string{}...)
+	for _, want := range []string{"max_connections_per_worker_per_shard=100", "did not pass max_num_workers"} {
+		if !strings.Contains(noMax, want) {
+			t.Errorf("without --max_num_workers the launch log lacks %q", want)
+		}
 	}
 	for _, want := range []string{
 		"JOB_TYPE_STREAMING",

@@ -29,8 +29,15 @@ type Env struct {
 	// TempLocation is the job's temp location (--temp_location), under
 	// which the DLQ goes when deadLetterQueueDirectory is not set.
 	TempLocation string
-	// MaxWorkers is --max_num_workers (0 = unknown, counted as 1).
-	MaxWorkers int64
+	// Runner is --runner ("" = the default, prism).
+	Runner string
+	// MaxWorkers is --max_num_workers, NumWorkers --num_workers and
+	// AutoscalingAlgorithm --autoscaling_algorithm (0 and "" = not given);
+	// Workers turns them into the count the shard connection budget is
+	// shared by.
+	MaxWorkers           int64
+	NumWorkers           int64
+	AutoscalingAlgorithm string
 	// Tuning knobs, zero for defaults.
 	BatchSize         int
 	QueryWindowMillis int64
@@ -64,6 +71,9 @@ type Plan struct {
 	Resumed bool
 	// ShadowTablesCreated lists the shadow tables created at this launch.
 	ShadowTablesCreated []string
+	// Workers is how many workers share maxShardConnections; PoolSize in
+	// Write is each worker's share. Workers.Assumed is a launch warning.
+	Workers WorkerCount
 	// MappingWarnings say which tables will not replicate fully, and why
 	// (also logged at launch).
 	MappingWarnings []string
@@ -210,8 +220,10 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 			BatchSize: env.BatchSize, PoolSize: sh.poolSize,
 			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
 			Names: rp.names, Database: mainDB, Transformation: rp.transformation,
-			FilterDir: cfg.FilterEventsDirectoryName,
+			FilterDir:  cfg.FilterEventsDirectoryName,
+			ExtraFiles: cfg.ExtraFilesToStage, DisabledAlgorithms: cfg.DisabledAlgorithms,
 		},
+		Workers:             sh.workers,
 		MappingWarnings:     rp.warnings,
 		Resumed:             launch != nil && launch.Preview.Resumed,
 		ShadowTablesCreated: created,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
 	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/template/params"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
@@ -15,21 +16,31 @@ type sharding struct {
 	// single is the shard that receives everything, "" in multi-shard mode.
 	single   string
 	poolSize int
-	custom   transforms.CustomSharding
+	// workers is how many workers share maxShardConnections.
+	workers WorkerCount
+	custom  transforms.CustomSharding
 }
 
 // prepareShards reads the shard file (secrets included), checks every
 // shard, and checks the sharding parameters, reporting the shards'
 // problems together.
 func prepareShards(ctx context.Context, cfg *params.Config, env Env) (sharding, error) {
+	// The launch connects to the shards too: their CA certificates must
+	// be here before it does.
+	if _, err := extrafiles.Stage(ctx, cfg.ExtraFilesToStage); err != nil {
+		return sharding{}, err
+	}
 	shards, err := mysql.LoadShards(ctx, cfg.SourceShardsFilePath)
 	if err != nil {
 		return sharding{}, err
 	}
+	for i := range shards {
+		shards[i].DisabledAlgorithms = cfg.DisabledAlgorithms
+	}
 	sh := sharding{shards: shards, custom: transforms.CustomSharding{
 		ModulePath: cfg.ShardingCustomJarPath, Name: cfg.ShardingCustomClassName, Params: cfg.ShardingCustomParameters,
 	}}
-	if sh.poolSize, err = mysql.PoolSize(cfg.MaxShardConnections, env.MaxWorkers); err != nil {
+	if sh.poolSize, sh.workers, err = poolSize(cfg, env); err != nil {
 		return sharding{}, err
 	}
 	if len(shards) == 1 && !cfg.IsShardedMigration {
@@ -67,4 +78,21 @@ func (sh sharding) ids() []string {
 		out[i] = s.ID()
 	}
 	return out
+}
+
+// poolSize is the most connections one worker opens to each shard:
+// maxShardConnections shared by the workers Workers counts.
+func poolSize(cfg *params.Config, env Env) (int, WorkerCount, error) {
+	w, err := Workers(env, cfg.RunMode)
+	if err != nil {
+		return 0, WorkerCount{}, err
+	}
+	n, err := mysql.PoolSize(cfg.MaxShardConnections, w.N)
+	if err != nil {
+		if w.Assumed != "" {
+			return 0, WorkerCount{}, fmt.Errorf("%w (%s)", err, w.Assumed)
+		}
+		return 0, WorkerCount{}, err
+	}
+	return n, w, nil
 }

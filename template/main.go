@@ -61,6 +61,11 @@ func main() {
 		logs.Info(ctx, "shadow tables created", "count", len(plan.ShadowTablesCreated), "tables", plan.ShadowTablesCreated)
 	}
 	logs.Info(ctx, "dead-letter queue", "dir", plan.Write.DLQDir)
+	if plan.Workers.Assumed != "" {
+		logs.Warn(ctx, "worker count assumed", "detail", plan.Workers.Assumed)
+	}
+	logs.Info(ctx, "shard connection pools", "max_connections_per_worker_per_shard", plan.Write.PoolSize,
+		"workers", plan.Workers.N, params.MaxShardConnections, cfg.MaxShardConnections)
 
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)
@@ -135,8 +140,23 @@ func env() pipeline.Env {
 	if f := flag.Lookup("temp_location"); f != nil {
 		e.TempLocation = f.Value.String()
 	}
-	if f := flag.Lookup("max_num_workers"); f != nil {
-		e.MaxWorkers, _ = strconv.ParseInt(f.Value.String(), 10, 64)
+	if f := flag.Lookup("runner"); f != nil {
+		e.Runner = f.Value.String()
 	}
+	if f := flag.Lookup("autoscaling_algorithm"); f != nil {
+		e.AutoscalingAlgorithm = f.Value.String()
+	}
+	e.MaxWorkers = intFlag("max_num_workers")
+	e.NumWorkers = intFlag("num_workers")
 	return e
+}
+
+// intFlag is the value of an integer Beam option, 0 when absent.
+func intFlag(name string) int64 {
+	f := flag.Lookup(name)
+	if f == nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(f.Value.String(), 10, 64)
+	return n
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
+	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
 	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/sink"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
@@ -55,6 +56,10 @@ type WriteConfig struct {
 	// (filterEventsDirectoryName) receives the changes it filters out.
 	Transformation transformation.Config
 	FilterDir      string
+	// ExtraFiles (extraFilesToStage) are staged at Setup, before the
+	// shards are connected to; DisabledAlgorithms applies to their TLS.
+	ExtraFiles         string
+	DisabledAlgorithms string
 }
 
 var (
@@ -93,6 +98,10 @@ type writeFn struct {
 }
 
 func (f *writeFn) Setup(ctx context.Context) error {
+	// A shard's CA certificate comes with extraFilesToStage.
+	if _, err := extrafiles.Stage(ctx, f.ExtraFiles); err != nil {
+		return err
+	}
 	// Secrets are resolved here, on the worker, like the file itself.
 	shards, err := mysql.LoadShards(ctx, f.ShardsFile)
 	if err != nil {
@@ -102,6 +111,7 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	for _, s := range shards {
 		// Values are bound as wall clocks in this zone (see mysql.DSN).
 		s.TimeZone = f.TimezoneOffset
+		s.DisabledAlgorithms = f.DisabledAlgorithms
 		db, release, err := mysql.Acquire(s, f.PoolSize)
 		if err != nil {
 			return err

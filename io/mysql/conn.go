@@ -48,9 +48,20 @@ func DSN(s Shard) (string, error) {
 		// Spanner instant. DATETIME columns keep the text as it is.
 		"time_zone": "'" + tz + "'",
 	}
-	props, err := properties(s.ConnectionProperties)
+	props, spec, err := properties(s.ConnectionProperties)
 	if err != nil {
 		return "", fmt.Errorf("shard %q: %w", s.ID(), err)
+	}
+	policy, err := ParseDisabledAlgorithms(s.DisabledAlgorithms)
+	if err != nil {
+		return "", fmt.Errorf("shard %q: disabledAlgorithms: %w", s.ID(), err)
+	}
+	tlsValues, err := tlsParams(s, spec, policy)
+	if err != nil {
+		return "", fmt.Errorf("shard %q: %w", s.ID(), err)
+	}
+	for k, v := range tlsValues {
+		props[k] = v
 	}
 	if !props.Has("sql_mode") {
 		c.Params["sql_mode"] = strictSQLMode

@@ -20,8 +20,8 @@ var jdbcOnly = map[string]bool{
 	"rewriteBatchedStatements": true, "useUnicode": true, "characterEncoding": true, "serverTimezone": true,
 	"zeroDateTimeBehavior": true, "autoReconnect": true, "allowPublicKeyRetrieval": true, "useLocalSessionState": true,
 	"elideSetAutoCommits": true, "maintainTimeStats": true, "cacheResultSetMetadata": true, "cacheServerConfiguration": true,
-	"useCursorFetch": true, "tcpKeepAlive": true, "verifyServerCertificate": true, "trustCertificateKeyStoreUrl": true,
-	"trustCertificateKeyStorePassword": true, "enabledTLSProtocols": true, "useJDBCCompliantTimezoneShift": true,
+	"useCursorFetch": true, "tcpKeepAlive": true, "verifyServerCertificate": true,
+	"trustCertificateKeyStorePassword": true, "trustCertificateKeyStoreType": true, "enabledTLSProtocols": true, "useJDBCCompliantTimezoneShift": true,
 	"useLegacyDatetimeCode": true,
 }
 
@@ -35,15 +35,34 @@ var fixed = map[string]string{
 	"clientFoundRows":   "the writer counts matched rows, not changed ones",
 }
 
-// sslModes maps JDBC sslMode values to the Go driver's tls parameter.
+// sslModes maps JDBC sslMode values (and libpq's sslmode names, which
+// some shard files use) to TLS modes.
 var sslModes = map[string]string{
-	"DISABLED": "false", "PREFERRED": "preferred", "REQUIRED": "skip-verify", "VERIFY_CA": "true", "VERIFY_IDENTITY": "true",
+	"DISABLED": tlsOff, "PREFERRED": tlsPreferred, "REQUIRED": tlsRequired, "VERIFY_CA": tlsVerifyCA, "VERIFY_IDENTITY": tlsVerifyIdentity,
+	"DISABLE": tlsOff, "ALLOW": tlsPreferred, "PREFER": tlsPreferred, "REQUIRE": tlsRequired, "VERIFY-CA": tlsVerifyCA, "VERIFY-FULL": tlsVerifyIdentity,
 }
+
+// driverTLS maps the Go driver's own tls values to TLS modes.
+var driverTLS = map[string]string{
+	"false": tlsOff, "preferred": tlsPreferred, "skip-verify": tlsRequired, "true": tlsVerifyIdentity,
+}
+
+// caKeys name a CA certificate file (PEM) that verifies the server:
+// libpq's sslrootcert, MariaDB Connector/J's serverSslCert, and
+// Connector/J's trustCertificateKeyStoreUrl (a file: URL).
+var caKeys = map[string]bool{"sslrootcert": true, "serverSslCert": true, "trustCertificateKeyStoreUrl": true}
 
 // properties parses connectionProperties (key=value entries separated by
 // newlines, ';' or '&'; # starts a comment line) into Go driver DSN
-// parameters.
-func properties(p string) (url.Values, error) {
+// parameters and the TLS settings, which DSN turns into the driver's tls
+// parameter (see tlsParams).
+func properties(p string) (url.Values, tlsSpec, error) {
+	var spec tlsSpec
+	out, err := parseProperties(p, &spec)
+	return out, spec, err
+}
+
+func parseProperties(p string, spec *tlsSpec) (url.Values, error) {
 	in := map[string]string{}
 	var order []string
 	for _, kv := range splitProperties(p) {
@@ -66,20 +85,40 @@ func properties(p string) (url.Values, error) {
 		switch {
 		case k == "useSSL" || k == "requireSSL":
 			if b, _ := strconv.ParseBool(v); !b {
-				out.Set("tls", "false")
+				spec.set(tlsOff, k)
 			} else if verify, _ := strconv.ParseBool(in["verifyServerCertificate"]); verify {
-				out.Set("tls", "true")
+				// Connector/J: the chain is checked, not the host name.
+				spec.set(tlsVerifyCA, k)
 			} else {
 				// JDBC encrypts without checking the certificate
 				// unless verifyServerCertificate=true.
-				out.Set("tls", "skip-verify")
+				spec.set(tlsRequired, k)
 			}
-		case k == "sslMode":
+		case k == "sslMode" || k == "sslmode":
 			mode, ok := sslModes[strings.ToUpper(v)]
 			if !ok {
-				return nil, fmt.Errorf("connectionProperties: sslMode %q is not DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY", v)
+				return nil, fmt.Errorf("connectionProperties: %s %q is not DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY (or disable, prefer, require, verify-ca, verify-full)", k, v)
 			}
-			out.Set("tls", mode)
+			spec.set(mode, k)
+		case k == "tls":
+			mode, ok := driverTLS[v]
+			if !ok {
+				return nil, fmt.Errorf("connectionProperties: tls %q is not false, preferred, skip-verify or true", v)
+			}
+			spec.set(mode, k)
+		case caKeys[k]:
+			file := v
+			if k == "trustCertificateKeyStoreUrl" {
+				f, ok := strings.CutPrefix(v, "file:")
+				if !ok {
+					return nil, fmt.Errorf("connectionProperties: trustCertificateKeyStoreUrl %q is not a file: URL (file:/extra_files/ca.pem)", v)
+				}
+				file = "/" + strings.TrimLeft(f, "/")
+			}
+			if file == "" {
+				return nil, fmt.Errorf("connectionProperties: %s is empty", k)
+			}
+			spec.caFile, spec.caKey = file, k
 		case k == "connectTimeout" || k == "socketTimeout":
 			ms, err := strconv.Atoi(v)
 			if err != nil || ms < 0 {

@@ -28,6 +28,10 @@ type Shard struct {
 	// (sourceDbTimezoneOffset); empty means +00:00. It is not part of the
 	// shard file.
 	TimeZone string `json:"-"`
+	// DisabledAlgorithms is the disabledAlgorithms parameter, applied to
+	// the shard's TLS connections (see ParseDisabledAlgorithms). It is not
+	// part of the shard file.
+	DisabledAlgorithms string `json:"-"`
 }
 
 // Port accepts the port as a JSON string (the Java template's form) or number.

@@ -1,9 +1,13 @@
 package params
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
+	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
 )
 
 // Per-parameter checks (Param.Check). Each returns a phrase completing
@@ -111,4 +115,26 @@ func normalLogLevel(v string) string {
 		return "WARN"
 	}
 	return v
+}
+
+// extraFiles checks an extraFilesToStage list: files, each with its own
+// base name.
+func extraFiles(v string) string {
+	for _, p := range extrafiles.Split(v) {
+		if problem := filePath(p); problem != "" {
+			return fmt.Sprintf("has an entry %q that %s", p, problem)
+		}
+	}
+	if err := extrafiles.Check(v); err != nil {
+		return "is not usable: " + err.Error()
+	}
+	return ""
+}
+
+// disabledAlgorithms checks that every name is understood.
+func disabledAlgorithms(v string) string {
+	if _, err := mysql.ParseDisabledAlgorithms(v); err != nil {
+		return "is not usable: " + err.Error()
+	}
+	return ""
 }

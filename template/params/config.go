@@ -59,6 +59,9 @@ type Config struct {
 	// LogLevel is the logLevel parameter, upper case: DEBUG, INFO, WARN
 	// (also for WARNING) or ERROR.
 	LogLevel string
+	// ExtraFilesToStage is the comma-separated list as given.
+	ExtraFilesToStage  string
+	DisabledAlgorithms string
 }
 
 // ResolveDeadLetterQueueDirectory returns the dead-letter queue directory,

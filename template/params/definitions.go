@@ -41,6 +41,8 @@ const (
 	IsShardedMigration             = "isShardedMigration"
 	SpannerPriority                = "spannerPriority"
 	LogLevel                       = "logLevel"
+	ExtraFilesToStage              = "extraFilesToStage"
+	DisabledAlgorithms             = "disabledAlgorithms"
 )
 
 // Values of the enum parameters, exported so pipeline code can switch on them.
@@ -398,6 +400,24 @@ var definitions = []Param{
 		Regexes:   []string{`^(?i)(debug|info|warn|warning|error)$`},
 		ParamType: "TEXT",
 		Check:     logLevel,
+	},
+	{
+		Name:      ExtraFilesToStage,
+		Label:     "Extra files to stage",
+		HelpText:  "Comma-separated Cloud Storage paths (gs://bucket/object; local paths for local runs) of files copied to /extra_files/ on each worker and on the launcher before they connect to the shards, for example the CA certificate (PEM) of shards with their own CA, named in connectionProperties as sslrootcert=/extra_files/ca.pem or trustCertificateKeyStoreUrl=file:/extra_files/ca.pem. Gcloud splits --parameters on commas: pass several files with the ^~^ delimiter.",
+		Kind:      String,
+		ParamType: "TEXT",
+		Check:     extraFiles,
+		Advanced:  true,
+	},
+	{
+		Name:      DisabledAlgorithms,
+		Label:     "Disabled TLS algorithms",
+		HelpText:  "Comma-separated TLS protocol versions and algorithms the connections to the shards must not use, in the form of Java's jdk.tls.disabledAlgorithms, for example SSLv3, TLSv1, TLSv1.1, RC4, 3DES_EDE_CBC, RSA keySize < 2048. Empty or none disables nothing beyond what Go never uses (SSL, TLS 1.0 and 1.1, RC4, DES, 3DES, NULL and anonymous suites, MD5 signatures). Unknown names are refused. Gcloud splits --parameters on commas: pass it with the ^~^ delimiter.",
+		Kind:      String,
+		ParamType: "TEXT",
+		Check:     disabledAlgorithms,
+		Advanced:  true,
 	},
 }
 

@@ -75,12 +75,15 @@ func MarkdownTable() string {
 // every parameter: required ones as UPPER_CASE placeholders, optional ones
 // set to their defaults (empty where the default is "not set"), so the
 // command runs once the placeholders are filled in. It ends in a newline.
+// --max-workers is always there: it caps autoscaling, and
+// maxShardConnections is divided by it to size each worker's pools.
 func LaunchCommand() string {
 	lines := []string{
 		`gcloud dataflow flex-template run "spanner-to-sourcedb-job"`,
 		`  --project "PROJECT"`,
 		`  --region "REGION"`,
 		`  --template-file-gcs-location "TEMPLATE_SPEC_GCSPATH"`,
+		`  --max-workers "MAX_WORKERS"`,
 	}
 	for _, p := range Definitions() {
 		v := p.Default
@@ -90,7 +93,8 @@ func LaunchCommand() string {
 		lines = append(lines, `  --parameters "`+p.Name+"="+v+`"`)
 	}
 	return "# Replace the UPPER_CASE placeholders. Optional parameters show their defaults;\n" +
-		"# drop the ones you keep at the default.\n" +
+		"# drop the ones you keep at the default. Each worker opens at most\n" +
+		"# maxShardConnections / MAX_WORKERS connections to each shard.\n" +
 		strings.Join(lines, " \\\n") + "\n"
 }
 

@@ -45,13 +45,15 @@ func TestLaunchCommand(t *testing.T) {
 	for _, s := range []string{
 		`gcloud dataflow flex-template run "spanner-to-sourcedb-job" \`,
 		`--template-file-gcs-location "TEMPLATE_SPEC_GCSPATH" \`,
+		// maxShardConnections is divided by it (pipeline.Workers).
+		`--max-workers "MAX_WORKERS" \`,
 		`--parameters "changeStreamName=CHANGE_STREAM_NAME" \`,
 		`--parameters "sourceShardsFilePath=SOURCE_SHARDS_FILE_PATH" \`,
 		`--parameters "shadowTablePrefix=shadow_" \`,
 		`--parameters "sourceDbTimezoneOffset=+00:00" \`,
 		`--parameters "endTimestamp=" \`,
 		`--parameters "spannerPriority=HIGH" \`,
-		`--parameters "logLevel=INFO"` + "\n",
+		`--parameters "disabledAlgorithms="` + "\n",
 	} {
 		if !strings.Contains(cmd, s) {
 			t.Errorf("command lacks %q:\n%s", s, cmd)

@@ -274,6 +274,8 @@ func (ps *parsed) config(now time.Time) *Config {
 		IsShardedMigration:             ps.bools[IsShardedMigration],
 		SpannerPriority:                s(SpannerPriority),
 		LogLevel:                       normalLogLevel(s(LogLevel)),
+		ExtraFilesToStage:              s(ExtraFilesToStage),
+		DisabledAlgorithms:             s(DisabledAlgorithms),
 	}
 	if t, ok := ps.times[StartTimestamp]; ok {
 		c.StartTimestamp = t

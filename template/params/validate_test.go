@@ -67,6 +67,8 @@ func TestParseAllSet(t *testing.T) {
 		SpannerMetadataTableName, "Metadata_table_1",
 		IsShardedMigration, "false",
 		SpannerPriority, "LOW",
+		ExtraFilesToStage, "gs://certs/ca.pem",
+		DisabledAlgorithms, "TLSv1.3",
 		EndTimestamp, "2024-05-01T12:00:01+02:00", // after the start: offsets are honoured
 	)
 	c, err := Parse(v, testNow)
@@ -91,6 +93,8 @@ func TestParseAllSet(t *testing.T) {
 		{"SkipDirectoryName", c.SkipDirectoryName, "skipped"},
 		{"FilterEventsDirectoryName", c.FilterEventsDirectoryName, "filtered"},
 		{"DeadLetterQueueDirectory", c.DeadLetterQueueDirectory, "gs://bucket/dlq"},
+		{"ExtraFilesToStage", c.ExtraFilesToStage, "gs://certs/ca.pem"},
+		{"DisabledAlgorithms", c.DisabledAlgorithms, "TLSv1.3"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -134,6 +138,12 @@ func TestParseSingleValueProblems(t *testing.T) {
 
 		{MaxShardConnections, "0", ErrInvalid, "greater than 0"},
 		{MaxShardConnections, "-5", ErrInvalid, "greater than 0"},
+
+		{ExtraFilesToStage, "gs://bucket", ErrInvalid, `has an entry "gs://bucket" that is not a Cloud Storage file path`},
+		{ExtraFilesToStage, "gs://a/ca.pem,gs://b/certs/ca.pem", ErrInvalid, "would both be staged as /extra_files/ca.pem"},
+		{ExtraFilesToStage, "projects/p/secrets/ca/versions/1", ErrInvalid, "Secret Manager entries are not supported"},
+		{DisabledAlgorithms, "SSLv3, Blowfish", ErrInvalid, `is not usable: "Blowfish" is not understood`},
+		{DisabledAlgorithms, "TLSv1.2, TLSv1.3", ErrInvalid, "leaves no protocol version"},
 		{DlqRetryMinutes, "0", ErrInvalid, "greater than 0"},
 		{DlqMaxRetryCount, "-1", ErrInvalid, "0 or greater"},
 		{MaxShardConnections, "ten", ErrInvalid, "whole number"},
@@ -221,6 +231,10 @@ func TestParseAcceptsEdgeValues(t *testing.T) {
 		{ChangeStreamMetadataDatabase, ""},
 		{LogLevel, "debug"},
 		{LogLevel, "Warning"},
+		{ExtraFilesToStage, "gs://certs/ca.pem, gs://certs/client/key.pem"},
+		{ExtraFilesToStage, "/local/ca.pem"},
+		{DisabledAlgorithms, "none"},
+		{DisabledAlgorithms, "SSLv3, TLSv1, TLSv1.1, RC4, DES, MD5withRSA, DH keySize < 1024, EC keySize < 224, 3DES_EDE_CBC, anon, NULL"},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s=%q", tt.param, tt.value), func(t *testing.T) {

@@ -1,0 +1,132 @@
+package mysql
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	driver "github.com/go-sql-driver/mysql"
+)
+
+func TestTLSConnectionProperties(t *testing.T) {
+	pki := newTestPKI(t, net.ParseIP("10.0.0.5"))
+	notPEM := filepath.Join(t.TempDir(), "truststore.jks")
+	if err := os.WriteFile(notPEM, []byte{0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, props, disabled string
+		check                 func(*driver.Config) string
+		wantErr               string
+	}{
+		{name: "sslrootcert with verify-full checks chain and host", props: "sslmode=verify-full;sslrootcert=" + pki.CAFile, check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.RootCAs != nil && !c.TLS.InsecureSkipVerify && c.TLS.ServerName == "10.0.0.5", fmt.Sprintf("%+v", c.TLS))
+		}},
+		{name: "Connector/J trust store URL with VERIFY_IDENTITY", props: "sslMode=VERIFY_IDENTITY&trustCertificateKeyStoreUrl=file:" + pki.CAFile, check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.RootCAs != nil && c.TLS.ServerName == "10.0.0.5", fmt.Sprintf("%+v", c.TLS))
+		}},
+		{name: "file:/// URL", props: "sslMode=VERIFY_CA&trustCertificateKeyStoreUrl=file://" + pki.CAFile, check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.VerifyConnection != nil && c.TLS.InsecureSkipVerify, "want VERIFY_CA")
+		}},
+		{name: "a CA alone means VERIFY_CA", props: "serverSslCert=" + pki.CAFile, check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.VerifyConnection != nil, "want the chain checked")
+		}},
+		{name: "sslMode wins over useSSL in any order", props: "sslMode=VERIFY_IDENTITY;useSSL=true", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && !c.TLS.InsecureSkipVerify, "useSSL=true downgraded VERIFY_IDENTITY")
+		}},
+		{name: "disabledAlgorithms on an unverified connection", props: "sslMode=REQUIRED", disabled: "TLSv1.3, RC4", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.InsecureSkipVerify && c.TLS.MaxVersion == tls.VersionTLS12, fmt.Sprintf("%+v", c.TLS))
+		}},
+		{name: "PREFERRED with a policy may still fall back to plaintext", props: "sslMode=PREFERRED", disabled: "TLSv1.2", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.AllowFallbackToPlaintext && c.TLS.MinVersion == tls.VersionTLS13, fmt.Sprintf("%+v", c))
+		}},
+		{name: "disabledAlgorithms without TLS changes nothing", disabled: "TLSv1.2", check: func(c *driver.Config) string {
+			return cond(c.TLS == nil, "TLS switched on")
+		}},
+		{name: "CA with a mode that never checks", props: "sslMode=REQUIRED;sslrootcert=" + pki.CAFile, wantErr: "sslrootcert is given, but sslMode makes the connection REQUIRED"},
+		{name: "CA not staged", props: "sslrootcert=/extra_files/missing.pem", wantErr: "is it listed in extraFilesToStage?"},
+		{name: "keystore instead of PEM", props: "trustCertificateKeyStoreUrl=file:" + notPEM, wantErr: "Java keystores (JKS, PKCS12) are not read"},
+		{name: "trust store not a file URL", props: "trustCertificateKeyStoreUrl=https://example.com/ca.pem", wantErr: "is not a file: URL"},
+		{name: "bad sslmode", props: "sslmode=always", wantErr: `sslmode "always" is not DISABLED`},
+		{name: "unknown disabled algorithm", props: "sslMode=REQUIRED", disabled: "SSLv3, Blowfish", wantErr: `disabledAlgorithms: "Blowfish" is not understood`},
+	}
+	base := Shard{LogicalShardID: "s1", Host: "10.0.0.5", Port: "3306", User: "u", Password: "p", DBName: "app"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := base
+			s.ConnectionProperties, s.DisabledAlgorithms = tt.props, tt.disabled
+			dsn, err := DSN(s)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := driver.ParseDSN(dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := tt.check(c); msg != "" {
+				t.Errorf("%s: %s", dsn, msg)
+			}
+		})
+	}
+}
+
+func TestParseDisabledAlgorithms(t *testing.T) {
+	rc4 := tls.TLS_ECDHE_RSA_WITH_RC4_128_SHA
+	cbc := tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA
+	rsaKex := tls.TLS_RSA_WITH_AES_128_GCM_SHA256
+	tests := []struct {
+		list     string
+		check    func(TLSPolicy) bool
+		wantErr  string
+		wantZero bool
+	}{
+		{list: "", wantZero: true},
+		{list: "none", wantZero: true},
+		// The JDK 17 default list: nothing beyond Go's own defaults.
+		{list: "SSLv3, TLSv1, TLSv1.1, RC4, DES, MD5withRSA, DH keySize < 1024, EC keySize < 224, 3DES_EDE_CBC, anon, NULL, include jdk.disabled.namedCurves",
+			check: func(p TLSPolicy) bool {
+				return p.MinVersion == 0 && p.MaxVersion == 0 && slices.Contains(p.Excluded, rc4) && p.MinECBits == 224
+			}},
+		{list: "TLSv1.3", check: func(p TLSPolicy) bool { return p.MaxVersion == tls.VersionTLS12 }},
+		{list: "TLSv1.2", check: func(p TLSPolicy) bool { return p.MinVersion == tls.VersionTLS13 }},
+		{list: "CBC", check: func(p TLSPolicy) bool {
+			return slices.Contains(p.Excluded, cbc) && !slices.Contains(p.Excluded, rsaKex)
+		}},
+		{list: "TLS_RSA_*", check: func(p TLSPolicy) bool {
+			return slices.Contains(p.Excluded, rsaKex) && !slices.Contains(p.Excluded, cbc)
+		}},
+		{list: "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", check: func(p TLSPolicy) bool { return slices.Equal(p.Excluded, []uint16{cbc}) }},
+		{list: "RSA keySize < 2048, EC keySize <= 256", check: func(p TLSPolicy) bool { return p.MinRSABits == 2048 && p.MinECBits == 257 }},
+		{list: "SHA1 jdkCA & usage TLSServer", wantZero: true},
+		{list: "TLSv1.2, TLSv1.3", wantErr: "leaves no protocol version"},
+		{list: "TLS_AES_128_GCM_SHA256", wantErr: "disable TLSv1.3 instead"},
+		{list: "TLS_AES_128_GCM_SHA256, TLSv1.3", check: func(p TLSPolicy) bool { return p.MaxVersion == tls.VersionTLS12 }},
+		{list: "SSLv3, Blowfish", wantErr: `"Blowfish" is not understood`},
+	}
+	for _, tt := range tests {
+		p, err := ParseDisabledAlgorithms(tt.list)
+		switch {
+		case tt.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseDisabledAlgorithms(%q) = %v, %v; want error %q", tt.list, p, err, tt.wantErr)
+			}
+		case err != nil:
+			t.Errorf("ParseDisabledAlgorithms(%q): %v", tt.list, err)
+		case tt.wantZero && !p.IsZero():
+			t.Errorf("ParseDisabledAlgorithms(%q) = %v, want no change", tt.list, p)
+		case tt.check != nil && !tt.check(p):
+			t.Errorf("ParseDisabledAlgorithms(%q) = %v", tt.list, p)
+		}
+	}
+}
