@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -67,7 +66,7 @@ func run(ctx context.Context) (int, error) {
 	// The pipeline's and prism's logs would drown the progress line.
 	slog.SetDefault(slog.New(slog.NewTextHandler(logFile, nil)))
 
-	if err := ensureMariaDB(ctx); err != nil {
+	if err := localenv.EnsureMariaDB(ctx, *mysqlAddr); err != nil {
 		return 0, err
 	}
 	emu, err := localenv.StartEmulator(ctx, *emulatorAddr)
@@ -243,25 +242,4 @@ func writeFiles(shards *localenv.DemoShardSet) (shardFile, sessionFile string, e
 	}
 	sessionFile = filepath.Join(*workDir, "session.json")
 	return shardFile, sessionFile, os.WriteFile(sessionFile, session, 0o644)
-}
-
-// ensureMariaDB starts the machine's MariaDB through scripts/services.sh
-// when the default address does not answer.
-func ensureMariaDB(ctx context.Context) error {
-	if localenv.Reachable(*mysqlAddr) {
-		return nil
-	}
-	if *mysqlAddr != "127.0.0.1:3306" {
-		return fmt.Errorf("nothing listens on --mysql %s", *mysqlAddr)
-	}
-	fmt.Println("MariaDB is not running: starting it with scripts/services.sh")
-	cmd := exec.CommandContext(ctx, "bash", "scripts/services.sh")
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("scripts/services.sh (run the demo from the repository root): %w", err)
-	}
-	if !localenv.Reachable(*mysqlAddr) {
-		return fmt.Errorf("MariaDB still does not answer on %s", *mysqlAddr)
-	}
-	return nil
 }
