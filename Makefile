@@ -16,7 +16,7 @@ VERSION     ?= latest
 IMAGE       ?= $(REGION)-docker.pkg.dev/$(PROJECT)/$(REPOSITORY)/spanner-to-sourcedb:$(VERSION)
 TEMPLATE_GCS ?= gs://$(PROJECT)-dataflow/templates/spanner-to-sourcedb$(if $(filter latest,$(VERSION)),,-$(VERSION)).json
 
-.PHONY: build test integration-test unit-test lint metadata services demo run-local bench image template wasm-example
+.PHONY: build test integration-test unit-test lint metadata services demo local-env local-env-stop local-env-sql local-env-check run-local bench image template wasm-example
 
 build:
 	$(GO) build -o $(BINARY) ./template
@@ -61,7 +61,36 @@ demo: services
 	@GO=$(GO) scripts/gobuild.sh bin/demo ./integration_test/cmd/demo
 	bin/demo $(DEMO_FLAGS)
 
-run-local: demo
+# A local environment that stays up: the Spanner emulator in the background
+# on 127.0.0.1:9010, instance, data database with a change stream from DDL
+# (the sample by default), metadata database, a MariaDB shard database with
+# the target tables, an account with a password, a shard file. Prints the
+# launch command and writes it to $(LOCAL_ENV_DIR)/run.sh. Idempotent.
+#   make local-env DDL=my_spanner.sql MYSQL_DDL=my_mysql.sql
+LOCAL_ENV_DIR ?= .local-env
+LOCAL_ENV = $(GO) run ./integration_test/cmd/localenv --dir=$(LOCAL_ENV_DIR)
+local-env: services
+	$(LOCAL_ENV) $(if $(DDL),--ddl=$(DDL)) $(if $(MYSQL_DDL),--mysql_ddl=$(MYSQL_DDL)) $(if $(STREAM),--stream=$(STREAM)) $(LOCAL_ENV_FLAGS)
+
+# Stops the emulator local-env started, drops the shard database, removes
+# $(LOCAL_ENV_DIR).
+local-env-stop:
+	$(LOCAL_ENV) --stop
+
+# Runs DML on the local data database: make local-env-sql SQL="INSERT ...".
+local-env-sql:
+	$(LOCAL_ENV) --sql="$$SQL"
+
+# Runs the template on prism against the local environment until Ctrl-C;
+# RUN_FLAGS adds flags, e.g. RUN_FLAGS=--endTimestamp=2030-01-01T00:00:00Z.
+run-local:
+	@test -x $(LOCAL_ENV_DIR)/run.sh || { echo "run-local: no local environment in $(LOCAL_ENV_DIR): run make local-env first" >&2; exit 1; }
+	$(LOCAL_ENV_DIR)/run.sh $(RUN_FLAGS)
+
+# A fresh local environment, a bounded make run-local, and a check that the
+# sample is in MySQL (CI).
+local-env-check:
+	scripts/check-local-env.sh
 
 # Writer throughput (batch size 1 vs batched vs raw MySQL) and end-to-end lag
 # at 1,000 changes/s for 60 s, on the emulator and MariaDB; see docs/performance.md.

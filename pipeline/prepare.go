@@ -157,7 +157,14 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	defer mainClient.Close()
 	sp, err := spannerschema.Read(ctx, mainClient)
 	if err != nil {
-		return nil, fmt.Errorf("reading the schema of %s: %w", mainDB, err)
+		return nil, dataTarget(cfg).explain(fmt.Errorf("reading the schema of %s: %w", mainDB, err))
+	}
+	readStream := cfg.RunMode == params.RunModeRegular
+	// With ChangeStreamEndpoint (tests) another server serves the stream.
+	if readStream && env.ChangeStreamEndpoint == "" {
+		if err := checkStreamExists(ctx, mainClient, cfg); err != nil {
+			return nil, err
+		}
 	}
 	rp, err := prepareRecordProcessing(ctx, cfg, sp, source)
 	if err != nil {
@@ -171,14 +178,13 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	defer admin.Close()
 	created, err := ensureShadowTables(ctx, admin, metaDB, cfg.ShadowTablePrefix, sp)
 	if err != nil {
-		return nil, err
+		return nil, metadataTarget(cfg).explain(err)
 	}
 
 	table := cfg.SpannerMetadataTableName
 	if table == "" {
 		table = changestream.DefaultTableName(cfg.DatabaseID, cfg.ChangeStreamName)
 	}
-	readStream := cfg.RunMode == params.RunModeRegular
 	read := changestream.Config{
 		Database: mainDB, Stream: cfg.ChangeStreamName, Postgres: sp.IsPostgres(),
 		MetadataDatabase: csMetaDB, MetadataTable: table, Priority: priority,
@@ -190,7 +196,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 		// Checked only: the table is taken by Plan.Take.
 		launch, err = changestream.CheckLaunch(ctx, admin, &read, cfg.StartTimestamp, cfg.StartTimestampGiven)
 		if err != nil {
-			return nil, err
+			return nil, changeStreamMetadataTarget(cfg).explain(err)
 		}
 	}
 	dlqPlan, err := planDLQ(ctx, cfg, dlqDir, env)

@@ -3,6 +3,7 @@ package localenv
 import (
 	"context"
 	"database/sql"
+	_ "embed"
 	"fmt"
 	"time"
 
@@ -10,22 +11,18 @@ import (
 	"cloud.google.com/go/spanner"
 )
 
-// The sample schema used by the local run and the end-to-end test: one
-// table with the common types, tracked by a NEW_ROW change stream.
+// The sample schema used by the local environment (make local-env) and the
+// end-to-end test: one table with the common types, tracked by a NEW_ROW
+// change stream. Its home is sample/spanner.sql and sample/mysql.sql.
 var (
-	SampleSpannerDDL = []string{
-		`CREATE TABLE Singers (
-			SingerId INT64 NOT NULL,
-			FirstName STRING(100),
-			Active BOOL,
-			Score FLOAT64,
-			Born DATE,
-			UpdatedAt TIMESTAMP,
-		) PRIMARY KEY (SingerId)`,
-		`CREATE CHANGE STREAM allstream FOR ALL OPTIONS (value_capture_type = 'NEW_ROW', retention_period = '7d')`,
-	}
-	SampleMySQLDDL = "CREATE TABLE Singers (SingerId BIGINT NOT NULL PRIMARY KEY, FirstName VARCHAR(100), " +
-		"Active TINYINT(1), Score DOUBLE, Born DATE, UpdatedAt DATETIME(6))"
+	//go:embed sample/spanner.sql
+	SampleSpannerFile string
+	//go:embed sample/mysql.sql
+	SampleMySQLFile string
+
+	SampleSpannerDDL = SplitDDL(SampleSpannerFile)
+	// SampleMySQLDDL is the sample's one MySQL statement.
+	SampleMySQLDDL = SplitDDL(SampleMySQLFile)[0]
 )
 
 // SampleStream is the change stream of the sample schema.

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	database "cloud.google.com/go/spanner/admin/database/apiv1"
@@ -63,10 +62,6 @@ func startEmulator(ctx context.Context, addr string, detach bool, flags []string
 	if addr != "" && Reachable(addr) {
 		e.Addr = addr
 	} else {
-		bin := EmulatorPath()
-		if _, err := os.Stat(bin); err != nil {
-			return nil, fmt.Errorf("Cloud Spanner emulator binary not found at %s (install google-cloud-cli-spanner-emulator or set REVREPL_SPANNER_EMULATOR): %w", bin, err)
-		}
 		if addr == "" {
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
@@ -75,21 +70,9 @@ func startEmulator(ctx context.Context, addr string, detach bool, flags []string
 			addr = l.Addr().String()
 			l.Close()
 		}
-		cmd := exec.Command(bin, append([]string{"--host_port", addr}, flags...)...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if detach {
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		}
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("starting %s: %w", bin, err)
-		}
-		deadline := time.Now().Add(20 * time.Second)
-		for !Reachable(addr) {
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				return nil, fmt.Errorf("the Spanner emulator did not listen on %s within 20s", addr)
-			}
-			time.Sleep(50 * time.Millisecond)
+		cmd, err := spawnEmulator(addr, "", detach, flags)
+		if err != nil {
+			return nil, err
 		}
 		e.Addr, e.Cmd = addr, cmd
 	}
@@ -109,7 +92,11 @@ func (e *Emulator) Stop() error {
 	if err := e.Cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return fmt.Errorf("stopping the Spanner emulator (pid %d): %w", e.Cmd.Process.Pid, err)
 	}
-	e.Cmd.Wait() // reaps it; the error is the kill's signal
+	// spawnEmulator's goroutine reaps it; wait until it is gone.
+	pid := e.Cmd.Process.Pid
+	for i := 0; i < 200 && IsEmulatorProcess(pid) && !zombie(pid); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
 	e.Cmd = nil
 	return nil
 }

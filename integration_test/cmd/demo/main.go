@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -174,7 +173,7 @@ func run(ctx context.Context, res *resources) (mismatches int, logPath string, e
 
 // replicate runs the demo proper in workDir.
 func replicate(ctx context.Context, res *resources, id, workDir string) (int, error) {
-	if err := ensureMariaDB(ctx); err != nil {
+	if err := localenv.EnsureMariaDB(ctx, *mysqlAddr); err != nil {
 		return 0, err
 	}
 	start := localenv.StartEmulator
@@ -366,25 +365,4 @@ func writeFiles(workDir string, shards *localenv.DemoShardSet) (shardFile, sessi
 	}
 	sessionFile = filepath.Join(workDir, "session.json")
 	return shardFile, sessionFile, os.WriteFile(sessionFile, session, 0o644)
-}
-
-// ensureMariaDB starts the machine's MariaDB through scripts/services.sh
-// when the default address does not answer.
-func ensureMariaDB(ctx context.Context) error {
-	if localenv.Reachable(*mysqlAddr) {
-		return nil
-	}
-	if *mysqlAddr != "127.0.0.1:3306" {
-		return fmt.Errorf("nothing listens on --mysql %s", *mysqlAddr)
-	}
-	fmt.Println("MariaDB is not running: starting it with scripts/services.sh")
-	cmd := exec.CommandContext(ctx, "bash", "scripts/services.sh")
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("scripts/services.sh (run the demo from the repository root): %w", err)
-	}
-	if !localenv.Reachable(*mysqlAddr) {
-		return fmt.Errorf("MariaDB still does not answer on %s", *mysqlAddr)
-	}
-	return nil
 }

@@ -42,3 +42,31 @@ func TestStartOutsideRetentionIsExplained(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingStreamIsExplained: a query on a change stream the database
+// does not have (wrong name, or dropped while a job ran) fails with the
+// emulator's "Table-valued function not found: READ_<name>"; the error must
+// name the stream and say it does not exist.
+func TestMissingStreamIsExplained(t *testing.T) {
+	emu := testenv.Spanner(t)
+	id := fmt.Sprintf("sqm%d", time.Now().UnixNano()%1e9)
+	path := testenv.CreateDatabase(t, emu, id, false, []string{"CREATE TABLE T (K INT64 NOT NULL) PRIMARY KEY (K)"})
+	ctx := context.Background()
+	client, err := spanner.NewClient(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	start := time.Now()
+	err = streamquery.Query{Stream: "gone", Start: start, End: start, HeartbeatMillis: 1000}.Run(ctx, client, func(decode.Item) error { return nil })
+	if err == nil {
+		t.Fatal("a query on a change stream that does not exist succeeded")
+	}
+	if name, ok := streamquery.MissingStream(err); !ok || name != "gone" {
+		t.Errorf("MissingStream(%v) = %q, %v; want gone, true", err, name, ok)
+	}
+	msg := streamquery.Explain(err).Error()
+	if !strings.Contains(msg, "change stream gone does not exist") || !strings.Contains(msg, "changeStreamName") {
+		t.Errorf("error %q does not say that change stream gone does not exist", msg)
+	}
+}

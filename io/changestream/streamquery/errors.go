@@ -2,6 +2,7 @@ package streamquery
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"cloud.google.com/go/spanner"
@@ -22,6 +23,9 @@ func IsTransient(err error) bool {
 // Explain adds what went wrong and the way out to the errors a user can act
 // on; others come back unchanged.
 func Explain(err error) error {
+	if name, ok := MissingStream(err); ok {
+		return fmt.Errorf("change stream %s does not exist in the database (changeStreamName is wrong, or the stream was dropped): %w", name, err)
+	}
 	if spanner.ErrCode(err) != codes.OutOfRange {
 		return err
 	}
@@ -42,4 +46,20 @@ func Explain(err error) error {
 			"start a new replication with a new spannerMetadataTableName: %w", err)
 	}
 	return err
+}
+
+// readFunctionMissing matches the error of a GoogleSQL query on a change
+// stream that does not exist: its read function READ_<name> is unknown.
+var readFunctionMissing = regexp.MustCompile(`Table-valued function not found: READ_(\w+)`)
+
+// MissingStream returns the change stream that err says does not exist.
+func MissingStream(err error) (string, bool) {
+	if err == nil {
+		return "", false
+	}
+	m := readFunctionMissing.FindStringSubmatch(spanner.ErrDesc(err))
+	if m == nil {
+		return "", false
+	}
+	return m[1], true
 }
