@@ -174,7 +174,10 @@ func makefile(t *testing.T, root string) (targets, vars map[string]bool) {
 		vars[m[1]] = true
 	}
 	// Variables the Makefile reads without setting (DEMO_FLAGS, BENCH_FLAGS).
-	for _, m := range regexp.MustCompile(`\$\(([A-Z_]+)\)`).FindAllStringSubmatch(string(b), -1) {
+	for _, m := range regexp.MustCompile(`\$\(([A-Z_]+)\)|\$\$([A-Z_]+)`).FindAllStringSubmatch(string(b), -1) {
+		if m[1] == "" {
+			m[1] = m[2] // a recipe reading the variable from its environment
+		}
 		vars[m[1]] = true
 	}
 	return targets, vars
@@ -256,7 +259,8 @@ func checkTemplateFlags(t *testing.T, path, cmd string) {
 }
 
 // shellWords splits a command line into words as the shell would for the
-// simple quoting the docs use (single and double quotes, no escapes).
+// simple quoting the docs use (single and double quotes, no escapes, a
+// trailing # comment).
 func shellWords(line string) []string {
 	var words []string
 	var cur strings.Builder
@@ -268,6 +272,8 @@ func shellWords(line string) []string {
 			quote = 0
 		case quote != 0:
 			cur.WriteRune(r)
+		case r == '#' && !inWord:
+			return words // a comment runs to the end of the line
 		case r == '\'' || r == '"':
 			quote, inWord = r, true
 		case r == ' ' || r == '\t':
@@ -288,7 +294,7 @@ func shellWords(line string) []string {
 }
 
 func TestShellWords(t *testing.T) {
-	got := strings.Join(shellWords(`make bench BENCH_FLAGS="--rate 2000 --duration 30s" X='a b'`), "|")
+	got := strings.Join(shellWords(`make bench BENCH_FLAGS="--rate 2000 --duration 30s" X='a b'  # a#b`), "|")
 	if want := "make|bench|BENCH_FLAGS=--rate 2000 --duration 30s|X=a b"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
