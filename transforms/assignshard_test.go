@@ -106,18 +106,18 @@ func TestAssignShard(t *testing.T) {
 			// The record came from a DLQ file: once filed in the DLQ, it
 			// is reported done for the file's deletion.
 			in := tt.in
-			in.Origin = "read1"
-			done := map[string]FileCount{}
-			report := func(_ beam.EventTime, read string, c FileCount) { done[read] = done[read].Add(c) }
+			in.Origin, in.OriginIndex = "read1", 7
+			done := map[string][]int64{}
+			report := func(_ beam.EventTime, read string, c FileCount) { done[read] = append(done[read], c.Done...) }
 			if err := f.ProcessElement(ctx, in, emit, report); err != nil {
 				t.Fatal(err)
 			}
 			if err := f.FinishBundle(ctx, emit, report); err != nil {
 				t.Fatal(err)
 			}
-			wantDone := map[string]FileCount{}
+			wantDone := map[string][]int64{}
 			if tt.wantShard == "" {
-				wantDone["read1"] = FileCount{Done: 1}
+				wantDone["read1"] = []int64{7}
 			}
 			if fmt.Sprint(done) != fmt.Sprint(wantDone) {
 				t.Errorf("reported %v done, want %v", done, wantDone)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io/fs"
+	"math/bits"
 	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -19,38 +20,89 @@ import (
 
 func init() {
 	beam.RegisterType(reflect.TypeOf((*FileCount)(nil)).Elem())
+	beam.RegisterType(reflect.TypeOf((*readTally)(nil)).Elem())
 	register.DoFn4x1[context.Context, state.Provider, string, FileCount, error](&deleteConsumedFn{})
 	register.Emitter3[beam.EventTime, string, FileCount]()
 }
 
-// FileCount tallies one read of a DLQ file, keyed by the read's name (the
-// Origin of its records). The reader announces the read (Path, Announced,
-// Expected: the records it sent on); the shard assignment and the writer
-// report Done for the records whose outcome they committed: applied,
-// dropped as older, filtered, or written back to the DLQ.
+// FileCount is one report on one read of a DLQ file, keyed by the read's
+// name (the Origin of its records). The reader announces the read (Path,
+// Announced, Expected: the number of records it sent on, numbered 0 to
+// Expected-1 by their OriginIndex); the shard assignment and the writer
+// report Done: the OriginIndex of each record whose outcome they
+// committed (applied, dropped as older, filtered, or written back to the
+// DLQ). Reports name records rather than count them, so a record or a
+// report delivered twice (Dataflow's at-least-once streaming mode, a
+// retried bundle) cannot complete the read early.
 type FileCount struct {
 	Path      string
 	Announced bool
 	Expected  int64
-	Done      int64
+	Done      []int64
 }
 
-// Add merges two tallies of the same read, in any order.
-func (c FileCount) Add(o FileCount) FileCount {
-	if o.Announced {
-		c.Path, c.Announced, c.Expected = o.Path, true, o.Expected
+// readTally is what DeleteConsumed keeps of one read: its announcement
+// and which of its records are done, one bit each (Expected/8 bytes: 32
+// for a writer batch of 256 records, 125 KB for a million records).
+// Reports add up in any order and any number of times.
+type readTally struct {
+	Path      string
+	Announced bool
+	Expected  int64
+	Done      []byte // bit i%8 of Done[i/8]: record i is done
+	Count     int64  // the records marked in Done
+}
+
+// add merges a report into the tally.
+func (t *readTally) add(c FileCount) {
+	if c.Announced && !t.Announced {
+		t.Path, t.Announced, t.Expected = c.Path, true, c.Expected
+		t.trim()
 	}
-	c.Done += o.Done
-	return c
+	for _, i := range c.Done {
+		t.mark(i)
+	}
 }
 
-// Complete reports that the file may be deleted: the read was announced
-// and every record it sent on has its outcome committed. Until then the
+// mark marks record i done; a record marked already, or not one of the
+// read's records, changes nothing.
+func (t *readTally) mark(i int64) {
+	if i < 0 || (t.Announced && i >= t.Expected) {
+		return
+	}
+	at, bit := i/8, byte(1)<<(i%8)
+	if grow := at + 1 - int64(len(t.Done)); grow > 0 {
+		t.Done = append(t.Done, make([]byte, grow)...)
+	}
+	if t.Done[at]&bit == 0 {
+		t.Done[at] |= bit
+		t.Count++
+	}
+}
+
+// trim drops the marks beyond Expected, once it is known. The reader
+// numbers its records below Expected, so there are none unless two reads
+// drew the same random name.
+func (t *readTally) trim() {
+	if n := (t.Expected + 7) / 8; int64(len(t.Done)) > n {
+		t.Done = t.Done[:n]
+	}
+	if r := t.Expected % 8; r != 0 && int64(len(t.Done)) == (t.Expected+7)/8 {
+		t.Done[len(t.Done)-1] &= byte(1)<<r - 1
+	}
+	t.Count = 0
+	for _, b := range t.Done {
+		t.Count += int64(bits.OnesCount8(b))
+	}
+}
+
+// complete reports that the file may be deleted: the read was announced
+// and each record it sent on has its outcome committed. Until then the
 // file stays, so a crash anywhere between the reader and the writer
 // leaves it to be read again: records may be applied twice (the shadow
 // check drops the older), never lost.
-func (c FileCount) Complete() bool {
-	return c.Announced && c.Done >= c.Expected
+func (t *readTally) complete() bool {
+	return t.Announced && t.Count >= t.Expected
 }
 
 // newReadName names one read of a DLQ file: a read of the same file in
@@ -62,33 +114,33 @@ func newReadName(path string) string {
 	return hex.EncodeToString(b) + " " + path
 }
 
-// countOrigins counts records per DLQ read; records of the change stream
-// (no Origin) are left out.
-func countOrigins(recs []record.Record) map[string]int64 {
-	var n map[string]int64
+// doneByOrigin lists the records of recs per DLQ read, by OriginIndex;
+// records of the change stream (no Origin) are left out.
+func doneByOrigin(recs []record.Record) map[string][]int64 {
+	var done map[string][]int64
 	for _, r := range recs {
 		if r.Origin == "" {
 			continue
 		}
-		if n == nil {
-			n = map[string]int64{}
+		if done == nil {
+			done = map[string][]int64{}
 		}
-		n[r.Origin]++
+		done[r.Origin] = append(done[r.Origin], r.OriginIndex)
 	}
-	return n
+	return done
 }
 
-// reportDone emits the Done tallies of recs, whose outcomes are committed.
+// reportDone emits the Done reports of recs, whose outcomes are committed.
 func reportDone(at beam.EventTime, recs []record.Record, done func(beam.EventTime, string, FileCount)) {
-	for origin, n := range countOrigins(recs) {
-		done(at, origin, FileCount{Done: n})
+	for origin, ids := range doneByOrigin(recs) {
+		done(at, origin, FileCount{Done: ids})
 	}
 }
 
-// deleteConsumedFn deletes a DLQ file once its read is Complete. It is
+// deleteConsumedFn deletes a DLQ file once its read is complete. It is
 // keyed by the read's name and keeps the tally in state; it needs no timer.
 type deleteConsumedFn struct {
-	Tally state.Value[FileCount]
+	Tally state.Value[readTally]
 }
 
 func (f *deleteConsumedFn) ProcessElement(ctx context.Context, sp state.Provider, read string, c FileCount) error {
@@ -96,8 +148,8 @@ func (f *deleteConsumedFn) ProcessElement(ctx context.Context, sp state.Provider
 	if err != nil {
 		return err
 	}
-	tally = tally.Add(c)
-	if !tally.Complete() {
+	tally.add(c)
+	if !tally.complete() {
 		return f.Tally.Write(sp, tally)
 	}
 	if err := dlq.Remove(ctx, tally.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {

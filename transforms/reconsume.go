@@ -172,13 +172,15 @@ func (f *pollRetryFn) emitNew(rt *sdf.LockRTracker, now time.Time, paths []strin
 }
 
 // readDLQFileFn reads one DLQ file back into the pipeline. Records with
-// retries left are emitted, each carrying the name of this read (Origin);
+// retries left are emitted, each carrying the name of this read (Origin)
+// and its number within it (OriginIndex: 0, 1, ...);
 // exhausted and malformed lines are written to severe/ before the bundle
 // ends. The read is announced on a second output with the number of
 // records emitted, and DeleteConsumed deletes the file only once the
-// shard assignment and the writer have committed the outcome of that many
-// records of the read. Records being downstream is not enough: a runner
-// that keeps them in memory (prism) loses them when killed. A crash
+// shard assignment and the writer have committed the outcome of each of
+// those records (by number: a record delivered twice counts once).
+// Records being downstream is not enough: a runner that keeps them in
+// memory (prism) loses them when killed. A crash
 // before the deletion re-reads the file, which may duplicate records (the
 // shadow check makes that harmless) but never loses one.
 type readDLQFileFn struct {
@@ -214,8 +216,8 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 		switch r.Verdict {
 		case dlq.Retry:
 			reconsumed.Inc(ctx, 1)
+			r.Record.Origin, r.Record.OriginIndex = read, int64(retried)
 			retried++
-			r.Record.Origin = read
 			emit(r.Record)
 		case dlq.Exhausted:
 			retryableRecords.Inc(ctx, -1) // no longer waiting in retry/

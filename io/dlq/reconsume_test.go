@@ -42,6 +42,28 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestEncodeLeavesOutTheRead: the name and number a record gets when it
+// is read back from the DLQ (for the deletion of its file) never go into
+// a DLQ line, whose fields are the Java template's; a record written back
+// is numbered afresh when it is read again.
+func TestEncodeLeavesOutTheRead(t *testing.T) {
+	r, _, _ := Decode([]byte(javaLine))
+	r.Origin, r.OriginIndex = "0123456789abcdef gs://b/retry/error-1.json", 41
+	line, err := Encode(r, "now")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"0123456789abcdef", "Origin", "41"} {
+		if strings.Contains(string(line), leak) {
+			t.Errorf("DLQ line holds %q of the read: %s", leak, line)
+		}
+	}
+	back, _, err := Decode(line)
+	if err != nil || back.Origin != "" || back.OriginIndex != 0 {
+		t.Errorf("decoded %q #%d (%v), want no read", back.Origin, back.OriginIndex, err)
+	}
+}
+
 func TestDecodeRejectsMalformedLines(t *testing.T) {
 	tests := []struct{ name, line, want string }{
 		{"not JSON", `this is not JSON`, "not a DLQ line"},

@@ -113,6 +113,12 @@ type Record struct {
 	// every record of the read is accounted for (transforms.DeleteConsumed).
 	// It never goes into a DLQ line.
 	Origin string `json:"-"`
+	// OriginIndex numbers the record within its read: the reader sends
+	// on records 0, 1, ... in file order, and the Done reports name
+	// records by it, so a record delivered or reported twice (Dataflow's
+	// at-least-once mode, a retried bundle) is counted once. It never
+	// goes into a DLQ line either: a record read back gets a new one.
+	OriginIndex int64 `json:"-"`
 }
 
 // Sequence parses RecordSequence. Spanner's sequences are decimal digit
