@@ -38,6 +38,12 @@ type Env struct {
 	MaxWorkers           int64
 	NumWorkers           int64
 	AutoscalingAlgorithm string
+	// Endpoint is --endpoint (a portable runner's job service, "" when
+	// prism starts in this process) and EnvironmentType
+	// --environment_type; Workers reads them to tell a run in this
+	// process from one on a portable runner.
+	Endpoint        string
+	EnvironmentType string
 	// Tuning knobs, zero for defaults.
 	BatchSize         int
 	QueryWindowMillis int64

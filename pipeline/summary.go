@@ -24,8 +24,10 @@ type Summary struct {
 	// filtered_events_<shard> (a custom transformation's).
 	RowsFiltered int64
 	RowsToRetry  int64 // rows_written_to_retry
-	// RowsToSevere is severe_error_count plus element_requeued_for_retry_count
-	// plus malformed_dlq_lines.
+	// RowsToSevere is severe_error_count plus
+	// element_requeued_for_retry_count. Malformed DLQ lines moved to
+	// severe/ are counted there already (malformed_dlq_lines counts them
+	// again, on its own), so they are not added a second time.
 	RowsToSevere int64
 }
 
@@ -66,7 +68,7 @@ func summarize(counters []metrics.CounterResult) Summary {
 			s.RowsFiltered += n
 		case k.Name == "rows_written_to_retry":
 			s.RowsToRetry += n
-		case k.Name == "severe_error_count", k.Name == "element_requeued_for_retry_count", k.Name == "malformed_dlq_lines":
+		case k.Name == "severe_error_count", k.Name == "element_requeued_for_retry_count":
 			s.RowsToSevere += n
 		}
 	}

@@ -28,12 +28,35 @@ func isDataflow(runner string) bool {
 	return strings.EqualFold(runner, "dataflow") || strings.EqualFold(runner, "DataflowRunner")
 }
 
+// isLocal reports whether the job runs in this process: prism (or Beam's
+// direct runner, which is prism) started here, or any job service whose
+// SDK harness is this process (--environment_type=LOOPBACK). With an
+// --endpoint and another environment the job service, whatever --runner
+// says, starts SDK harnesses of its own (Flink, Spark, ...).
+func isLocal(env Env) bool {
+	if isDataflow(env.Runner) {
+		return false
+	}
+	if strings.EqualFold(env.EnvironmentType, "loopback") {
+		return true
+	}
+	switch strings.ToLower(env.Runner) {
+	case "", "prism", "prismrunner", "direct", "directrunner":
+		return env.Endpoint == ""
+	}
+	return false
+}
+
 // Workers decides how many workers share each shard's connection budget.
 //
 //   - --max_num_workers, when given, is the answer (or --num_workers when
 //     that is larger: Dataflow never runs fewer workers than it starts with).
-//   - Without it, on a runner other than Dataflow (prism, a local run) the
-//     job runs in one process: 1.
+//   - Without it, a job that runs in this process (prism started here, or
+//     a loopback environment: see isLocal) counts 1.
+//   - Without it, another runner (a portable job service given by
+//     --endpoint, --runner=flink, spark, universal ...) runs SDK harnesses
+//     this launch cannot count, each of which would open the whole budget:
+//     refused, asking for --max_num_workers.
 //   - On Dataflow with autoscaling off (--autoscaling_algorithm=NONE) the
 //     job keeps --num_workers workers.
 //   - On Dataflow with autoscaling, a streaming job is assumed to scale to
@@ -47,8 +70,16 @@ func Workers(env Env, runMode string) (WorkerCount, error) {
 	if env.MaxWorkers > 0 {
 		return WorkerCount{N: max(env.MaxWorkers, env.NumWorkers)}, nil
 	}
-	if !isDataflow(env.Runner) {
+	if isLocal(env) {
 		return WorkerCount{N: 1}, nil
+	}
+	if !isDataflow(env.Runner) {
+		where := "runner " + env.Runner
+		if env.Endpoint != "" {
+			where += " (job service " + env.Endpoint + ")"
+		}
+		return WorkerCount{}, fmt.Errorf("the launch did not pass --max_num_workers, which maxShardConnections is divided by to size each worker's connection pools, and %s may run many SDK harness processes, each of which would open the whole budget: launch with --max_num_workers=N, N the most SDK harness processes the runner runs at once, so that each opens at most maxShardConnections/N connections per shard",
+			strings.TrimSpace(where))
 	}
 	if strings.EqualFold(env.AutoscalingAlgorithm, "NONE") && env.NumWorkers > 0 {
 		return WorkerCount{N: env.NumWorkers}, nil

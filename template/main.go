@@ -146,6 +146,12 @@ func env() pipeline.Env {
 	if f := flag.Lookup("autoscaling_algorithm"); f != nil {
 		e.AutoscalingAlgorithm = f.Value.String()
 	}
+	if f := flag.Lookup("endpoint"); f != nil {
+		e.Endpoint = f.Value.String()
+	}
+	if f := flag.Lookup("environment_type"); f != nil {
+		e.EnvironmentType = f.Value.String()
+	}
 	e.MaxWorkers = intFlag("max_num_workers")
 	e.NumWorkers = intFlag("num_workers")
 	return e

@@ -7,12 +7,15 @@ package extrafiles
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/files"
 )
@@ -27,12 +30,27 @@ const DirEnv = "REVREPL_EXTRA_FILES_DIR"
 
 var (
 	mu sync.Mutex
-	// dir is the folder files were staged in, "" before the first Stage.
-	dir string
+	// dir is the folder this process stages files in, "" before the
+	// first Stage; base is the folder names not staged by this process
+	// are looked up in (DirEnv, /extra_files, or dir itself).
+	dir, base string
 	// staged maps a source path to its local copy, so that the DoFn
 	// instances of one worker download each file once.
-	staged = map[string]string{}
+	staged = map[string]stagedFile{}
 )
+
+// stagedFile is a file this process staged: where, and the SHA-256 of what
+// it wrote there.
+type stagedFile struct {
+	path string
+	sum  [sha256.Size]byte
+}
+
+// defaultDir is DefaultDir; tests point it elsewhere.
+var defaultDir = DefaultDir
+
+// downloadTimeout bounds the reading of one file of the list.
+var downloadTimeout = 5 * time.Minute
 
 // Split parses extraFilesToStage: paths separated by commas, blanks
 // around them ignored.
@@ -81,7 +99,9 @@ func baseName(p string) string {
 // Stage copies every file of the extraFilesToStage list (gs:// or local
 // paths) into the staging folder under its base name, once per process,
 // and returns the folder ("" for an empty list, which creates nothing).
-// A missing or unreadable file fails, naming it.
+// A file staged before is staged again when its copy is gone or was
+// changed since. Each file must be read within downloadTimeout. A
+// missing or unreadable file fails, naming it.
 func Stage(ctx context.Context, list string) (string, error) {
 	if err := Check(list); err != nil {
 		return "", fmt.Errorf("extraFilesToStage: %w", err)
@@ -96,10 +116,10 @@ func Stage(ctx context.Context, list string) (string, error) {
 		return "", fmt.Errorf("extraFilesToStage: %w", err)
 	}
 	for _, src := range Split(list) {
-		if _, ok := staged[src]; ok {
+		if f, ok := staged[src]; ok && f.intact() {
 			continue
 		}
-		b, err := files.Read(ctx, src)
+		b, err := download(ctx, src)
 		if err != nil {
 			return "", fmt.Errorf("extraFilesToStage: %w", err)
 		}
@@ -107,29 +127,85 @@ func Stage(ctx context.Context, list string) (string, error) {
 		if err := writeAtomic(dst, b); err != nil {
 			return "", fmt.Errorf("extraFilesToStage: staging %s: %w", src, err)
 		}
-		staged[src] = dst
+		staged[src] = stagedFile{path: dst, sum: sha256.Sum256(b)}
 	}
 	return d, nil
 }
 
-// stagingDir creates the folder on first use: DirEnv, else DefaultDir,
-// else (no permission to create it) a folder under the temp dir.
+// intact reports whether the copy is still there as it was written.
+func (f stagedFile) intact() bool {
+	b, err := os.ReadFile(f.path)
+	return err == nil && sha256.Sum256(b) == f.sum
+}
+
+// download reads src, giving up after downloadTimeout: the read goes on
+// in the background (a local read cannot be interrupted), but Stage, and
+// the DoFn Setup that called it, do not wait for it.
+func download(ctx context.Context, src string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, downloadTimeout)
+	defer cancel()
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := files.Read(ctx, src)
+		done <- result{b, err}
+	}()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%s: not read within %s: %w", src, downloadTimeout, ctx.Err())
+	}
+}
+
+// stagingDir creates the folder on first use:
+//
+//   - DirEnv set: a new private folder (0700) inside it, so that two
+//     runs sharing DirEnv never read each other's files;
+//   - else DefaultDir (/extra_files, as the Java template; on Dataflow one
+//     job runs per worker VM), if this process can create it and it
+//     belongs to this user or root and only its owner may write to it;
+//   - else (a local run without root) a new private folder (0700) in the
+//     temp dir, never a shared one another user could have made first.
 func stagingDir() (string, error) {
 	if dir != "" {
 		return dir, nil
 	}
-	d := os.Getenv(DirEnv)
-	if d == "" {
-		d = DefaultDir
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			d = filepath.Join(os.TempDir(), "extra_files")
+	if b := os.Getenv(DirEnv); b != "" {
+		if err := os.MkdirAll(b, 0o755); err != nil {
+			return "", fmt.Errorf("creating the staging folder %s: %w", b, err)
 		}
+		d, err := os.MkdirTemp(b, "run-*")
+		if err != nil {
+			return "", fmt.Errorf("creating a staging folder in %s: %w", b, err)
+		}
+		dir, base = d, b
+		return d, nil
 	}
-	if err := os.MkdirAll(d, 0o755); err != nil {
-		return "", fmt.Errorf("creating the staging folder %s: %w", d, err)
+	if err := os.MkdirAll(defaultDir, 0o755); err == nil && ownedHere(defaultDir) {
+		dir, base = defaultDir, defaultDir
+		return dir, nil
 	}
-	dir = d
+	d, err := os.MkdirTemp("", "revrepl-extra_files-*")
+	if err != nil {
+		return "", fmt.Errorf("creating a staging folder in %s: %w", os.TempDir(), err)
+	}
+	dir, base = d, d
 	return d, nil
+}
+
+// ownedHere reports whether d is a folder of this user (or root) that no
+// one else may write to.
+func ownedHere(d string) bool {
+	fi, err := os.Lstat(d)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm()&0o022 != 0 {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && (int(st.Uid) == os.Geteuid() || st.Uid == 0)
 }
 
 // writeAtomic writes through a temporary file and a rename, so that a
@@ -151,15 +227,22 @@ func writeAtomic(dst string, b []byte) error {
 }
 
 // Resolve returns where a file named in connectionProperties really is:
-// a path under /extra_files/ is looked up in the folder files were staged
-// in (which is /extra_files itself on Dataflow); other paths are kept.
+// a path under /extra_files/ is the copy this process staged under that
+// name, else the file of that name in DirEnv, in the private folder of a
+// local run, or in /extra_files itself (Dataflow). Other paths are kept.
 func Resolve(p string) string {
 	rest, ok := strings.CutPrefix(p, DefaultDir+"/")
 	if !ok {
 		return p
 	}
 	mu.Lock()
-	d := dir
+	d := base
+	for _, f := range staged {
+		if filepath.Base(f.path) == rest {
+			mu.Unlock()
+			return f.path
+		}
+	}
 	mu.Unlock()
 	if d == "" {
 		d = os.Getenv(DirEnv)

@@ -6,18 +6,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 )
 
-// reset forgets what earlier tests staged.
+// reset forgets what earlier tests staged and stages under d (DirEnv).
 func reset(t *testing.T, d string) {
 	t.Helper()
 	t.Setenv(DirEnv, d)
+	newProcess()
+}
+
+// newProcess forgets what this process staged, as a new process would.
+func newProcess() {
 	mu.Lock()
-	dir, staged = "", map[string]string{}
+	dir, base, staged = "", "", map[string]stagedFile{}
 	mu.Unlock()
 }
 
@@ -36,30 +42,55 @@ func TestStageFromGCSAndLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != d {
-		t.Errorf("staged in %s, want %s", got, d)
+	if filepath.Dir(got) != d {
+		t.Errorf("staged in %s, want a folder of its own in %s", got, d)
+	}
+	if fi, err := os.Stat(got); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("staging folder %s: %v, %v; want mode 0700", got, fi.Mode(), err)
 	}
 	for name, want := range map[string]string{"ca.pem": "CA PEM", "client.cnf": "local"} {
-		b, err := os.ReadFile(filepath.Join(d, name))
+		b, err := os.ReadFile(filepath.Join(got, name))
 		if err != nil || string(b) != want {
 			t.Errorf("%s: %q, %v; want %q", name, b, err, want)
 		}
 	}
-	if r := Resolve("/extra_files/ca.pem"); r != filepath.Join(d, "ca.pem") {
+	if r := Resolve("/extra_files/ca.pem"); r != filepath.Join(got, "ca.pem") {
 		t.Errorf("Resolve(/extra_files/ca.pem) = %s", r)
+	}
+	if r := Resolve("/extra_files/other.pem"); r != filepath.Join(d, "other.pem") {
+		t.Errorf("Resolve(/extra_files/other.pem), not staged here, = %s; want it in %s", r, d)
 	}
 	if r := Resolve("/etc/ssl/ca.pem"); r != "/etc/ssl/ca.pem" {
 		t.Errorf("a path outside /extra_files changed: %s", r)
 	}
-	// A second Stage (another DoFn instance) downloads nothing again.
-	if err := os.Remove(filepath.Join(d, "ca.pem")); err != nil {
+	// A second Stage (another DoFn instance) downloads nothing again
+	// while the copy is intact.
+	copyPath := filepath.Join(got, "ca.pem")
+	marker := time.Unix(1e9, 0)
+	if err := os.Chtimes(copyPath, marker, marker); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Stage(context.Background(), "gs://certs/shards/ca.pem"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(d, "ca.pem")); err == nil {
-		t.Error("the file was staged twice in one process")
+	if fi, err := os.Stat(copyPath); err != nil || !fi.ModTime().Equal(marker) {
+		t.Error("an intact file was staged twice in one process")
+	}
+	// A copy removed (a cleaner of the temp dir) or changed since is
+	// staged again.
+	for _, spoil := range []func() error{
+		func() error { return os.Remove(copyPath) },
+		func() error { return os.WriteFile(copyPath, []byte("another CA"), 0o600) },
+	} {
+		if err := spoil(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Stage(context.Background(), "gs://certs/shards/ca.pem"); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(copyPath); err != nil || string(b) != "CA PEM" {
+			t.Errorf("after the copy was spoiled: %q, %v; want it staged again", b, err)
+		}
 	}
 }
 

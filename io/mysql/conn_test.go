@@ -89,8 +89,8 @@ func TestDSN(t *testing.T) {
 		{name: "jdbc useSSL=true encrypts without verifying", props: "useSSL=true", check: func(c *driver.Config) string {
 			return cond(c.TLS != nil && c.TLS.InsecureSkipVerify, "want TLS without verification")
 		}},
-		{name: "jdbc useSSL with verification checks the chain (VERIFY_CA)", props: "useSSL=true\nverifyServerCertificate=true", check: func(c *driver.Config) string {
-			return cond(c.TLS != nil && c.TLS.VerifyConnection != nil, "want TLS verified by VerifyConnection")
+		{name: "jdbc useSSL with verification and no CA file checks chain and host (VERIFY_CA on system roots)", props: "useSSL=true\nverifyServerCertificate=true", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && !c.TLS.InsecureSkipVerify && c.TLS.ServerName == "10.0.0.5", "want TLS verified with the host name")
 		}},
 		{name: "jdbc sslMode", props: "sslMode=verify_identity", check: func(c *driver.Config) string {
 			return cond(c.TLS != nil && !c.TLS.InsecureSkipVerify && c.TLS.ServerName == "10.0.0.5", "want verified TLS for the host")

@@ -1,6 +1,8 @@
 package mysql
 
 import (
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -20,8 +22,8 @@ var jdbcOnly = map[string]bool{
 	"rewriteBatchedStatements": true, "useUnicode": true, "characterEncoding": true, "serverTimezone": true,
 	"zeroDateTimeBehavior": true, "autoReconnect": true, "allowPublicKeyRetrieval": true, "useLocalSessionState": true,
 	"elideSetAutoCommits": true, "maintainTimeStats": true, "cacheResultSetMetadata": true, "cacheServerConfiguration": true,
-	"useCursorFetch": true, "tcpKeepAlive": true, "verifyServerCertificate": true,
-	"trustCertificateKeyStorePassword": true, "trustCertificateKeyStoreType": true, "enabledTLSProtocols": true, "useJDBCCompliantTimezoneShift": true,
+	"useCursorFetch": true, "tcpKeepAlive": true,
+	"trustCertificateKeyStorePassword": true, "trustCertificateKeyStoreType": true, "useJDBCCompliantTimezoneShift": true,
 	"useLegacyDatetimeCode": true,
 }
 
@@ -87,13 +89,29 @@ func parseProperties(p string, spec *tlsSpec) (url.Values, error) {
 			if b, _ := strconv.ParseBool(v); !b {
 				spec.set(tlsOff, k)
 			} else if verify, _ := strconv.ParseBool(in["verifyServerCertificate"]); verify {
-				// Connector/J: the chain is checked, not the host name.
+				// Connector/J: the chain is checked; see tlsParams for
+				// the host name.
 				spec.set(tlsVerifyCA, k)
 			} else {
 				// JDBC encrypts without checking the certificate
 				// unless verifyServerCertificate=true.
 				spec.set(tlsRequired, k)
 			}
+		case k == "verifyServerCertificate":
+			// Connector/J 8 defaults useSSL to true, so the property alone
+			// asks for a verified connection; next to useSSL or
+			// requireSSL it is read there.
+			_, useSSL := in["useSSL"]
+			_, requireSSL := in["requireSSL"]
+			if verify, _ := strconv.ParseBool(v); verify && !useSSL && !requireSSL {
+				spec.set(tlsVerifyCA, k)
+			}
+		case k == "enabledTLSProtocols":
+			minV, maxV, err := parseTLSProtocols(v)
+			if err != nil {
+				return nil, fmt.Errorf("connectionProperties: enabledTLSProtocols %q: %w", v, err)
+			}
+			spec.minVersion, spec.maxVersion = minV, maxV
 		case k == "sslMode" || k == "sslmode":
 			mode, ok := sslModes[strings.ToUpper(v)]
 			if !ok {
@@ -140,4 +158,33 @@ func parseProperties(p string, spec *tlsSpec) (url.Values, error) {
 		}
 	}
 	return out, nil
+}
+
+// parseTLSProtocols reads Connector/J's enabledTLSProtocols (for example
+// "TLSv1.2,TLSv1.3") as bounds on the protocol version; 0 leaves a bound
+// at Go's default. Go's client speaks TLS 1.2 and 1.3 only, so TLSv1 and
+// TLSv1.1 in the list are accepted and never used; a list with neither
+// TLSv1.2 nor TLSv1.3, or with a name that is not a TLS version, is refused.
+func parseTLSProtocols(list string) (minV, maxV uint16, err error) {
+	enabled := map[uint16]bool{}
+	for _, e := range strings.Split(list, ",") {
+		e = strings.TrimSpace(e)
+		if e == "" {
+			continue
+		}
+		v, ok := versions[e]
+		if !ok {
+			return 0, 0, fmt.Errorf("%q is not a TLS version (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)", e)
+		}
+		enabled[v] = true
+	}
+	switch {
+	case !enabled[tls.VersionTLS12] && !enabled[tls.VersionTLS13]:
+		return 0, 0, errors.New("this template connects with TLSv1.2 or TLSv1.3 only; enable at least one of them")
+	case !enabled[tls.VersionTLS12]:
+		return tls.VersionTLS13, 0, nil
+	case !enabled[tls.VersionTLS13]:
+		return 0, tls.VersionTLS12, nil
+	}
+	return 0, 0, nil
 }

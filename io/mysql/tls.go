@@ -21,7 +21,7 @@ const (
 	tlsOff            = "DISABLED"
 	tlsPreferred      = "PREFERRED"       // TLS if the server offers it, unverified
 	tlsRequired       = "REQUIRED"        // TLS, certificate not checked
-	tlsVerifyCA       = "VERIFY_CA"       // chain checked against the CA, not the host name
+	tlsVerifyCA       = "VERIFY_CA"       // chain checked against the CA file, not the host name (see tlsParams)
 	tlsVerifyIdentity = "VERIFY_IDENTITY" // chain and host name checked
 )
 
@@ -32,12 +32,15 @@ type tlsSpec struct {
 	// caFile is the CA certificate (PEM) the server is verified with,
 	// named by caKey; "" means the system's roots.
 	caFile, caKey string
+	// minVersion and maxVersion bound the protocol (enabledTLSProtocols;
+	// 0: no bound).
+	minVersion, maxVersion uint16
 }
 
 // set records mode from key. sslMode and tls win over useSSL, whatever
 // the order, as in Connector/J.
 func (s *tlsSpec) set(mode, key string) {
-	weak := func(k string) bool { return k == "useSSL" || k == "requireSSL" }
+	weak := func(k string) bool { return k == "useSSL" || k == "requireSSL" || k == "verifyServerCertificate" }
 	if s.modeKey != "" && !weak(s.modeKey) && weak(key) {
 		return
 	}
@@ -47,7 +50,14 @@ func (s *tlsSpec) set(mode, key string) {
 // tlsParams returns the driver's DSN parameters for the shard's TLS
 // settings, registering a TLS configuration with the driver when the
 // built-in values (false, preferred, skip-verify, true) cannot express
-// them: a CA file, VERIFY_CA, or a disabledAlgorithms policy.
+// them: a CA file, VERIFY_CA with a CA file, a disabledAlgorithms
+// policy or enabledTLSProtocols.
+//
+// VERIFY_CA skips the host name check only with a CA file: that CA (a
+// private one, such as Cloud SQL's per-instance CA) signs the shard's
+// certificates only. Without one the roots are the system's, which sign
+// certificates for any name, so VERIFY_CA checks the host name too, as
+// VERIFY_IDENTITY does.
 func tlsParams(s Shard, spec tlsSpec, policy TLSPolicy) (url.Values, error) {
 	out := url.Values{}
 	mode := spec.mode
@@ -61,6 +71,12 @@ func tlsParams(s Shard, spec tlsSpec, policy TLSPolicy) (url.Values, error) {
 			return nil, fmt.Errorf("connectionProperties: %s is given, but %s makes the connection %s, which never checks the server certificate; use sslMode=VERIFY_CA or VERIFY_IDENTITY",
 				spec.caKey, spec.modeKey, mode)
 		}
+	} else if mode == tlsVerifyCA {
+		mode = tlsVerifyIdentity
+	}
+	policy, err := policy.withVersions(spec.minVersion, spec.maxVersion)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case mode == "":

@@ -48,6 +48,36 @@ func TestTLSConnectionProperties(t *testing.T) {
 		{name: "disabledAlgorithms without TLS changes nothing", disabled: "TLSv1.2", check: func(c *driver.Config) string {
 			return cond(c.TLS == nil, "TLS switched on")
 		}},
+		{name: "VERIFY_CA without a CA file checks the host name (system roots)", props: "sslMode=VERIFY_CA", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && !c.TLS.InsecureSkipVerify && c.TLS.ServerName == "10.0.0.5" && c.TLS.RootCAs == nil, fmt.Sprintf("%+v", c.TLS))
+		}},
+		{name: "VERIFY_CA without a CA file, with a policy, still checks the host name", props: "sslMode=VERIFY_CA", disabled: "TLSv1.3", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && !c.TLS.InsecureSkipVerify && c.TLS.ServerName == "10.0.0.5" && c.TLS.MaxVersion == tls.VersionTLS12, fmt.Sprintf("%+v", c.TLS))
+		}},
+		{name: "verifyServerCertificate alone with a CA checks the chain only", props: "verifyServerCertificate=true&trustCertificateKeyStoreUrl=file:" + pki.CAFile, check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.InsecureSkipVerify && c.TLS.VerifyConnection != nil, "want VERIFY_CA")
+		}},
+		{name: "verifyServerCertificate with useSSL=false stays plaintext", props: "verifyServerCertificate=true;useSSL=false", check: func(c *driver.Config) string {
+			return cond(c.TLS == nil, "TLS on")
+		}},
+		{name: "sslMode wins over verifyServerCertificate", props: "verifyServerCertificate=true;sslMode=REQUIRED", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.InsecureSkipVerify && c.TLS.VerifyConnection == nil, fmt.Sprintf("%+v", c.TLS))
+		}},
+		{name: "verifyServerCertificate=false alone changes nothing", props: "verifyServerCertificate=false", check: func(c *driver.Config) string {
+			return cond(c.TLS == nil, "TLS on")
+		}},
+		{name: "enabledTLSProtocols TLSv1.2 only", props: "sslMode=VERIFY_IDENTITY;enabledTLSProtocols=TLSv1,TLSv1.1,TLSv1.2", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.MaxVersion == tls.VersionTLS12 && c.TLS.MinVersion == 0 && !c.TLS.InsecureSkipVerify, fmt.Sprintf("%+v", c.TLS))
+		}},
+		{name: "enabledTLSProtocols TLSv1.3 only", props: "sslMode=REQUIRED&enabledTLSProtocols=TLSv1.3", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.MinVersion == tls.VersionTLS13, fmt.Sprintf("%+v", c.TLS))
+		}},
+		{name: "enabledTLSProtocols with both versions is the default", props: "sslMode=VERIFY_IDENTITY;enabledTLSProtocols=TLSv1.2, TLSv1.3", check: func(c *driver.Config) string {
+			return cond(c.TLS != nil && c.TLS.MinVersion == 0 && c.TLS.MaxVersion == 0, fmt.Sprintf("%+v", c.TLS))
+		}},
+		{name: "enabledTLSProtocols unknown version", props: "sslMode=REQUIRED;enabledTLSProtocols=TLSv1.2,SSLv3", wantErr: `enabledTLSProtocols "TLSv1.2,SSLv3": "SSLv3" is not a TLS version`},
+		{name: "enabledTLSProtocols below TLS 1.2 only", props: "sslMode=REQUIRED;enabledTLSProtocols=TLSv1,TLSv1.1", wantErr: "TLSv1.2 or TLSv1.3 only"},
+		{name: "enabledTLSProtocols against disabledAlgorithms", props: "sslMode=REQUIRED;enabledTLSProtocols=TLSv1.3", disabled: "TLSv1.3", wantErr: "leave no TLS version"},
 		{name: "CA with a mode that never checks", props: "sslMode=REQUIRED;sslrootcert=" + pki.CAFile, wantErr: "sslrootcert is given, but sslMode makes the connection REQUIRED"},
 		{name: "CA not staged", props: "sslrootcert=/extra_files/missing.pem", wantErr: "is it listed in extraFilesToStage?"},
 		{name: "keystore instead of PEM", props: "trustCertificateKeyStoreUrl=file:" + notPEM, wantErr: "Java keystores (JKS, PKCS12) are not read"},

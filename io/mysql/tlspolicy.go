@@ -52,6 +52,22 @@ func (p TLSPolicy) apply(c *tls.Config) {
 	}
 }
 
+// withVersions narrows the policy's protocol versions to minV and maxV
+// (enabledTLSProtocols; 0: no bound), refusing bounds that leave no
+// version.
+func (p TLSPolicy) withVersions(minV, maxV uint16) (TLSPolicy, error) {
+	if minV > p.MinVersion {
+		p.MinVersion = minV
+	}
+	if maxV != 0 && (p.MaxVersion == 0 || maxV < p.MaxVersion) {
+		p.MaxVersion = maxV
+	}
+	if p.MaxVersion != 0 && p.MinVersion > p.MaxVersion {
+		return TLSPolicy{}, errors.New("connectionProperties: enabledTLSProtocols and disabledAlgorithms leave no TLS version to connect with")
+	}
+	return p, nil
+}
+
 // checkKeys rejects a server certificate chain with keys smaller than
 // the policy allows.
 func (p TLSPolicy) checkKeys(chain []*x509.Certificate) error {

@@ -84,7 +84,7 @@ func (h Handler) Handle(ctx context.Context, r slog.Record) error {
 		return true
 	})
 	if s := fieldSink.Load(); s != nil {
-		s.send(ctx, r.Time, severity(r.Level), location(r.PC), r.Message, fields(attrs))
+		s.send(ctx, r.Time, severity(r.Level), location(r.PC), r.Message, attrs)
 		return nil
 	}
 	beamlog.Output(ctx, severity(r.Level), callDepth(r.PC), text(r.Message, attrs))

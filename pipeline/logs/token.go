@@ -8,10 +8,11 @@ import (
 
 // Token is a change stream partition token as a log value. Tokens are
 // long (a hundred characters or more) and alike in their first
-// characters, so a log value is the first 8 characters, "…" and a hash of
-// the whole token: short, and still one value per token, so a filter on it
-// finds every event of one partition. The full token is logged instead
-// when Level is Debug.
+// characters, so a log value is the first 8 characters, "…" and a 64-bit
+// hash of the whole token (16 hex digits): short, and still one value per
+// token (a collision among even millions of partitions is unlikely), so a
+// filter on it finds every event of one partition. The full token is
+// logged instead when Level is Debug.
 type Token string
 
 // shortPrefix is how many leading characters of a token Short keeps.
@@ -21,12 +22,12 @@ const shortPrefix = 8
 // kept whole.
 func (t Token) Short() string {
 	s := string(t)
-	if len(s) <= shortPrefix+9 {
+	if len(s) <= shortPrefix+1+16 {
 		return s
 	}
-	h := fnv.New32a()
+	h := fnv.New64a()
 	h.Write([]byte(s))
-	return fmt.Sprintf("%s…%08x", s[:shortPrefix], h.Sum32())
+	return fmt.Sprintf("%s…%016x", s[:shortPrefix], h.Sum64())
 }
 
 // LogValue is the short form, or the full token at Debug.

@@ -29,7 +29,14 @@ func (r *resources) add(what, byHand string, remove func(context.Context) error)
 
 // addFolder registers the run's folder.
 func (r *resources) addFolder(dir string) {
-	r.add("folder "+dir, "rm -rf "+dir, func(context.Context) error { return os.RemoveAll(dir) })
+	r.add("folder "+dir, "rm -rf "+shellQuote(dir), func(context.Context) error { return os.RemoveAll(dir) })
+}
+
+// shellQuote makes s one word for a POSIX shell: s in single quotes, where
+// each single quote of s ends the quoted part, is escaped with a
+// backslash, and starts a new quoted part.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // addEmulator registers the emulator when this run started it: stopping it

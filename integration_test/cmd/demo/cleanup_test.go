@@ -94,7 +94,8 @@ func TestReleaseRemovesOrKeeps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := filepath.Join(t.TempDir(), "revrepl-demo-run")
+			// A folder name a shell would split or end a quote in.
+			dir := filepath.Join(t.TempDir(), "revrepl demo's run")
 			if err := os.MkdirAll(filepath.Join(dir, "dlq", "retry"), 0o755); err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +118,7 @@ func TestReleaseRemovesOrKeeps(t *testing.T) {
 				if dbs != 2 || users != 1 || !exists(dir) {
 					t.Errorf("with --keep: %d databases, %d users, folder there %v; want 2, 1, true", dbs, users, exists(dir))
 				}
-				for _, want := range []string{"rm -rf " + dir, "DROP DATABASE IF EXISTS `" + prefix + "_shard1`",
+				for _, want := range []string{"rm -rf " + shellQuote(dir), "DROP DATABASE IF EXISTS `" + prefix + "_shard1`",
 					"DROP DATABASE IF EXISTS `" + prefix + "_shard2`", "DROP USER IF EXISTS `" + prefix + "`@`%`"} {
 					if !strings.Contains(out.String(), want) {
 						t.Errorf("--keep output does not say %q:\n%s", want, out.String())
@@ -136,6 +137,18 @@ func TestReleaseRemovesOrKeeps(t *testing.T) {
 				}
 				if dbs, users := leftovers(t, root, prefix); dbs != 0 || users != 0 {
 					t.Errorf("after the printed statements: %d databases, %d users; want 0 and 0", dbs, users)
+				}
+				// The printed rm command, run by a shell, removes the
+				// folder and nothing else.
+				rm := regexp.MustCompile(`(?m)^ *(rm -rf .*)$`).FindStringSubmatch(out.String())
+				if rm == nil {
+					t.Fatalf("--keep output has no rm command:\n%s", out.String())
+				}
+				if b, err := exec.Command("sh", "-c", rm[1]).CombinedOutput(); err != nil {
+					t.Errorf("the printed %q: %v\n%s", rm[1], err, b)
+				}
+				if exists(dir) {
+					t.Errorf("the printed %q left the folder there", rm[1])
 				}
 				return
 			}
@@ -220,6 +233,10 @@ func TestInterruptCleansUp(t *testing.T) {
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 		t.Errorf("exit: %v, want exit status 130\n%s", err, out)
+	}
+	// The pipeline is cancelled, and has stopped, before the cleanup.
+	if !strings.Contains(stderr.String(), "pipeline stopped") {
+		t.Errorf("after Ctrl-C the pipeline was not seen to stop before the cleanup\n%s", out)
 	}
 	if dbs, users := leftovers(t, root, user); dbs != 0 || users != 0 {
 		t.Errorf("after Ctrl-C: %d MySQL databases, %d users of the run left\n%s", dbs, users, out)

@@ -257,6 +257,9 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 	fmt.Println(localenv.ProgressLegend)
 
 	if err := watch(ctx, pr, work, begin, done); err != nil {
+		if ctx.Err() != nil {
+			stopPipeline(pr, done)
+		}
 		return 0, fmt.Errorf("pipeline: %w", err)
 	}
 	if err := <-writes; err != nil {
@@ -306,6 +309,31 @@ func watch(ctx context.Context, pr *localenv.Prism, work *localenv.DemoWorkload,
 			show(false)
 		}
 	}
+}
+
+// stopTimeout bounds how long an interrupted demo waits for its pipeline
+// to stop before it cleans up.
+const stopTimeout = 20 * time.Second
+
+// stopPipeline cancels the interrupted pipeline and waits, up to
+// stopTimeout, until it has stopped: cleaning up while it still writes
+// would drop databases and remove the folder under it.
+func stopPipeline(pr *localenv.Prism, done <-chan error) {
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	err := pr.Stop(ctx)
+	if err == nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("the pipeline runner did not return: %w", ctx.Err())
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "stopping the pipeline (waited up to %v): %v; cleaning up anyway\n", stopTimeout, err)
+		return
+	}
+	fmt.Fprintln(os.Stderr, "pipeline stopped")
 }
 
 // verify compares every table of both shards with Spanner, lists what
