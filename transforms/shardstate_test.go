@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -53,7 +54,7 @@ func TestShardStateLogsTransitionsOnly(t *testing.T) {
 	}
 	var s shardState
 	for i, st := range steps {
-		s.note(ctx, st.shard, 5, st.applied, st.err)
+		s.note(ctx, st.shard, st.shard, 5, st.applied, st.err)
 		c.mu.Lock()
 		got := c.msgs
 		c.msgs = nil
@@ -70,4 +71,36 @@ func TestShardStateLogsTransitionsOnly(t *testing.T) {
 	if unreachable(cancelled, down) {
 		t.Error("unreachable after the worker's context ended")
 	}
+}
+
+// While a shard is down, one write at a time probes it, at most every
+// probeEvery; the others are not tried, so they cannot hold back the
+// batches of healthy shards behind a connection deadline.
+func TestAdmitProbesADownShardOneWriteAtATime(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1000, 0)
+	s := &shardState{now: func() time.Time { return now }}
+	step := func(what string, got, want bool) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s: admit = %v, want %v", what, got, want)
+		}
+	}
+	step("healthy shard", s.admit("a"), true)
+	step("healthy shard again", s.admit("a"), true)
+	s.note(ctx, "a", "a", 3, 0, fmt.Errorf("connecting: %w", driver.ErrBadConn))
+	step("just found down", s.admit("a"), false)
+	step("other shard unaffected", s.admit("b"), true)
+	now = now.Add(probeEvery)
+	step("probe due", s.admit("a"), true)
+	step("while the probe runs", s.admit("a"), false)
+	now = now.Add(2 * probeEvery)
+	step("still probing, however long", s.admit("a"), false)
+	s.note(ctx, "a", "a", 3, 0, fmt.Errorf("connecting: %w", driver.ErrBadConn))
+	step("probe failed: wait again", s.admit("a"), false)
+	now = now.Add(probeEvery)
+	step("next probe", s.admit("a"), true)
+	s.note(ctx, "a", "a", 3, 3, nil)
+	step("back: every write", s.admit("a"), true)
+	step("back: every write again", s.admit("a"), true)
 }

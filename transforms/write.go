@@ -210,8 +210,14 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 		return f.deadLetter(ctx, sink.FailAll(batch, fmt.Errorf("shard %q is not in the shard file", shard)))
 	}
 	start := time.Now()
-	out, err := f.applier.ApplyIsolating(ctx, db, batch)
-	workerShards.note(ctx, shard, len(batch), len(out.Applied), err)
+	var out sink.Outcome
+	var err error
+	if key := shardKey(shard, db); workerShards.admit(key) {
+		out, err = f.applier.ApplyIsolating(ctx, db, batch)
+		workerShards.note(ctx, key, shard, len(batch), len(out.Applied), err)
+	} else {
+		out.Failed = sink.FailAll(batch, fmt.Errorf("shard %s: %w", shard, errShardDown))
+	}
 	if err != nil && ctx.Err() != nil {
 		// The worker is stopping: the runner retries the bundle
 		// elsewhere, and the shadow check drops what was applied.
