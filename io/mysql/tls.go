@@ -156,7 +156,10 @@ func tlsParams(s Shard, spec tlsSpec, policy TLSPolicy) (url.Values, error) {
 // readCA reads the PEM certificates of the CA file, looking for files
 // named under /extra_files/ where extraFilesToStage put them.
 func readCA(spec tlsSpec) (*x509.CertPool, []byte, error) {
-	path := extrafiles.Resolve(spec.caFile)
+	path, err := extrafiles.Resolve(spec.caFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connectionProperties: %s: %w", spec.caKey, err)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connectionProperties: %s %s: cannot read the CA certificate (is it listed in extraFilesToStage?): %w", spec.caKey, spec.caFile, err)
