@@ -29,6 +29,10 @@ type Summary struct {
 	// severe/ are counted there already (malformed_dlq_lines counts them
 	// again, on its own), so they are not added a second time.
 	RowsToSevere int64
+	// DLQFilesUnreadable are DLQ files that could not be read
+	// (dlq_read_errors: permission denied, a storage error); they were
+	// left in place, unprocessed.
+	DLQFilesUnreadable int64
 }
 
 // SummaryOf reads the summary of a finished run; ok is false when the
@@ -70,13 +74,20 @@ func summarize(counters []metrics.CounterResult) Summary {
 			s.RowsToRetry += n
 		case k.Name == "severe_error_count", k.Name == "element_requeued_for_retry_count":
 			s.RowsToSevere += n
+		case k.Name == "dlq_read_errors":
+			s.DLQFilesUnreadable += n
 		}
 	}
 	return s
 }
 
-// Line is the one line a bounded run ends with.
+// Line is the one line a bounded run ends with. dlq_files_unreadable
+// is shown only when some DLQ file could not be read.
 func (s Summary) Line() string {
-	return fmt.Sprintf("summary: change_records_read=%d rows_read=%d dlq_rows_read=%d rows_applied=%d rows_older=%d rows_skipped=%d rows_filtered=%d rows_to_retry=%d rows_to_severe=%d",
+	line := fmt.Sprintf("summary: change_records_read=%d rows_read=%d dlq_rows_read=%d rows_applied=%d rows_older=%d rows_skipped=%d rows_filtered=%d rows_to_retry=%d rows_to_severe=%d",
 		s.ChangeRecordsRead, s.RowsRead, s.DLQRowsRead, s.RowsApplied, s.RowsOlder, s.RowsSkipped, s.RowsFiltered, s.RowsToRetry, s.RowsToSevere)
+	if s.DLQFilesUnreadable > 0 {
+		line += fmt.Sprintf(" dlq_files_unreadable=%d", s.DLQFilesUnreadable)
+	}
+	return line
 }

@@ -36,3 +36,15 @@ func TestSummary(t *testing.T) {
 		t.Error("a run without a result has a summary")
 	}
 }
+
+// dlq_files_unreadable shows only when a DLQ file could not be read.
+func TestSummaryUnreadableDLQFiles(t *testing.T) {
+	got := summarize([]metrics.CounterResult{
+		{Committed: 2, Key: metrics.StepKey{Step: "a", Namespace: "transforms", Name: "dlq_read_errors"}},
+		{Committed: 1, Key: metrics.StepKey{Step: "b", Namespace: "transforms", Name: "dlq_read_errors"}},
+	})
+	want := "summary: change_records_read=0 rows_read=0 dlq_rows_read=0 rows_applied=0 rows_older=0 rows_skipped=0 rows_filtered=0 rows_to_retry=0 rows_to_severe=0 dlq_files_unreadable=3"
+	if got.Line() != want {
+		t.Errorf("got  %s\nwant %s", got.Line(), want)
+	}
+}

@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"math/bits"
 	"reflect"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/timers"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
@@ -21,7 +23,7 @@ import (
 func init() {
 	beam.RegisterType(reflect.TypeOf((*FileCount)(nil)).Elem())
 	beam.RegisterType(reflect.TypeOf((*readTally)(nil)).Elem())
-	register.DoFn4x1[context.Context, state.Provider, string, FileCount, error](&deleteConsumedFn{})
+	register.DoFn5x1[context.Context, state.Provider, timers.Provider, string, FileCount, error](&deleteConsumedFn{})
 	register.Emitter3[beam.EventTime, string, FileCount]()
 }
 
@@ -137,25 +139,70 @@ func reportDone(at beam.EventTime, recs []record.Record, done func(beam.EventTim
 	}
 }
 
+// tallyTTL is how long DeleteConsumed keeps the tally of a read that is
+// not complete after its last report: a read whose records are still on
+// their way gets a report at least every few minutes, while a tally
+// touched by nothing for a day never completes (a report delivered again
+// after its read completed and was cleared, or a read whose records were
+// lost with a worker).
+const tallyTTL = 24 * time.Hour
+
 // deleteConsumedFn deletes a DLQ file once its read is complete. It is
-// keyed by the read's name and keeps the tally in state; it needs no timer.
+// keyed by the read's name and keeps the tally in state.
+//
+// Expire clears a tally that no report touched for tallyTTL. Under
+// at-least-once delivery a report may arrive again after its read
+// completed and its tally was cleared; it starts a tally that can never
+// complete, and without the timer that state would stay for ever.
+// Clearing an incomplete tally of a live read costs no record: its file is
+// then never deleted by this read, so it stays in the DLQ and is read
+// again (by the retry poll within the hour, or by the next retryDLQ run),
+// which may apply records twice (the shadow check drops the older), never
+// loses one.
+//
+// Expire is an event-time timer set to the wall clock plus tallyTTL: the
+// pipeline's watermark follows the change stream's commit times and the
+// retry poll's clock, so it passes that time about a day later (later
+// when the pipeline lags), and when a bounded pipeline ends. It is the
+// DoFn's only timer family (prism hangs on a DoFn that declares two), and
+// holds no watermark: the DoFn outputs nothing.
 type deleteConsumedFn struct {
-	Tally state.Value[readTally]
+	Tally  state.Value[readTally]
+	Expire timers.EventTime
 }
 
-func (f *deleteConsumedFn) ProcessElement(ctx context.Context, sp state.Provider, read string, c FileCount) error {
+func (f *deleteConsumedFn) ProcessElement(ctx context.Context, sp state.Provider, tp timers.Provider, read string, c FileCount) error {
 	tally, _, err := f.Tally.Read(sp)
 	if err != nil {
 		return err
 	}
 	tally.add(c)
 	if !tally.complete() {
+		f.Expire.Set(tp, time.Now().Add(tallyTTL), timers.WithNoOutputTimestamp())
 		return f.Tally.Write(sp, tally)
 	}
 	if err := dlq.Remove(ctx, tally.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		// The file stays and is read again later: duplicates, not loss.
 		failedDeletions.Inc(ctx, 1)
 		logs.Warn(ctx, "consumed DLQ file not deleted", "file", tally.Path, "error", err)
+	}
+	f.Expire.Clear(tp)
+	return f.Tally.Clear(sp)
+}
+
+// OnTimer drops a tally that no report touched for tallyTTL (see
+// deleteConsumedFn). Its file, if the read was announced and the file
+// still exists, is kept and read again later.
+func (f *deleteConsumedFn) OnTimer(ctx context.Context, sp state.Provider, tp timers.Provider, read string, _ timers.Context) error {
+	tally, ok, err := f.Tally.Read(sp)
+	if err != nil || !ok {
+		return err
+	}
+	if tally.Announced {
+		logs.Info(ctx, "DLQ read not complete; its tally is dropped and its file kept, to be read again", "file", tally.Path,
+			"records", tally.Expected, "done", tally.Count)
+	} else {
+		logs.Debug(ctx, "dropping the tally of a DLQ read that was never announced (a late duplicate report)", "read", read, "done", tally.Count)
 	}
 	return f.Tally.Clear(sp)
 }

@@ -130,7 +130,7 @@ func TestDeleteConsumedCountsEachRecordOnce(t *testing.T) {
 				if c.Announced {
 					c.Path = file
 				}
-				if err := fn.ProcessElement(context.Background(), sp, "read1", c); err != nil {
+				if err := fn.ProcessElement(context.Background(), sp, &fakeTimers{}, "read1", c); err != nil {
 					t.Fatal(err)
 				}
 				_, err := os.Stat(file)

@@ -30,6 +30,9 @@ var (
 	reconsumed      = beam.NewCounter("transforms", "elementsReconsumedFromDeadLetterQueue")
 	failedDeletions = beam.NewCounter("transforms", "failedDeletions")
 	malformedLines  = beam.NewCounter("transforms", "malformed_dlq_lines")
+	// dlqReadErrors counts DLQ files that could not be read (other than
+	// not found): they stay where they are, for the next poll or run.
+	dlqReadErrors = beam.NewCounter("transforms", "dlq_read_errors")
 )
 
 // pollRetryFn lists the DLQ's retry/ directory every IntervalMillis and
@@ -193,9 +196,18 @@ type readDLQFileFn struct {
 
 func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit func(record.Record), consumed func(string, FileCount)) error {
 	data, err := dlq.ReadFile(ctx, path)
-	if err != nil {
+	if dlq.IsNotFound(err) {
 		// Already consumed and deleted by an earlier bundle: nothing to do.
 		logs.Info(ctx, "DLQ file already consumed", "file", path, "error", err)
+		return nil
+	}
+	if err != nil {
+		// Permission denied, a transient storage error...: the file is
+		// kept and read again by a later poll (an hour later at most) or
+		// run. Failing the bundle instead would retry it for ever on a
+		// file that cannot be read.
+		dlqReadErrors.Inc(ctx, 1)
+		logs.Warn(ctx, "DLQ file not readable; it is left in place and read again later", "file", path, "error", err)
 		return nil
 	}
 	var severe [][]byte

@@ -31,9 +31,8 @@ const DirEnv = "REVREPL_EXTRA_FILES_DIR"
 var (
 	mu sync.Mutex
 	// dir is the folder this process stages files in, "" before the
-	// first Stage; base is the folder names not staged by this process
-	// are looked up in (DirEnv, /extra_files, or dir itself).
-	dir, base string
+	// first Stage.
+	dir string
 	// staged maps a source path to its local copy, so that the DoFn
 	// instances of one worker download each file once.
 	staged = map[string]stagedFile{}
@@ -182,18 +181,18 @@ func stagingDir() (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("creating a staging folder in %s: %w", b, err)
 		}
-		dir, base = d, b
+		dir = d
 		return d, nil
 	}
 	if err := os.MkdirAll(defaultDir, 0o755); err == nil && ownedHere(defaultDir) {
-		dir, base = defaultDir, defaultDir
+		dir = defaultDir
 		return dir, nil
 	}
 	d, err := os.MkdirTemp("", "revrepl-extra_files-*")
 	if err != nil {
 		return "", fmt.Errorf("creating a staging folder in %s: %w", os.TempDir(), err)
 	}
-	dir, base = d, d
+	dir = d
 	return d, nil
 }
 
@@ -226,29 +225,28 @@ func writeAtomic(dst string, b []byte) error {
 	return os.Rename(f.Name(), dst)
 }
 
-// Resolve returns where a file named in connectionProperties really is:
-// a path under /extra_files/ is the copy this process staged under that
-// name, else the file of that name in DirEnv, in the private folder of a
-// local run, or in /extra_files itself (Dataflow). Other paths are kept.
-func Resolve(p string) string {
+// Resolve returns where a file named in connectionProperties really is.
+// A path under /extra_files/ is the copy this process staged under that
+// name (extraFilesToStage); a name this process did not stage is looked
+// up only in the real /extra_files, and only when no DirEnv redirects
+// staging and that folder belongs to root (or this user) and no one else
+// may write to it, as on a Dataflow worker. Anything else is an error:
+// a shared folder (DirEnv's parent, a temp dir) may hold files another
+// user put there. Other paths are kept.
+func Resolve(p string) (string, error) {
 	rest, ok := strings.CutPrefix(p, DefaultDir+"/")
 	if !ok {
-		return p
+		return p, nil
 	}
 	mu.Lock()
-	d := base
+	defer mu.Unlock()
 	for _, f := range staged {
 		if filepath.Base(f.path) == rest {
-			mu.Unlock()
-			return f.path
+			return f.path, nil
 		}
 	}
-	mu.Unlock()
-	if d == "" {
-		d = os.Getenv(DirEnv)
+	if os.Getenv(DirEnv) == "" && (dir == "" || dir == defaultDir) && ownedHere(defaultDir) {
+		return filepath.Join(defaultDir, rest), nil
 	}
-	if d == "" || d == DefaultDir {
-		return p
-	}
-	return filepath.Join(d, rest)
+	return "", fmt.Errorf("%s is not listed in extraFilesToStage (only the files it lists are looked up under %s/)", p, DefaultDir)
 }

@@ -20,10 +20,20 @@ func reset(t *testing.T, d string) {
 	newProcess()
 }
 
+// mustResolve is Resolve for a name that must resolve.
+func mustResolve(t *testing.T, p string) string {
+	t.Helper()
+	r, err := Resolve(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // newProcess forgets what this process staged, as a new process would.
 func newProcess() {
 	mu.Lock()
-	dir, base, staged = "", "", map[string]stagedFile{}
+	dir, staged = "", map[string]stagedFile{}
 	mu.Unlock()
 }
 
@@ -54,13 +64,13 @@ func TestStageFromGCSAndLocal(t *testing.T) {
 			t.Errorf("%s: %q, %v; want %q", name, b, err, want)
 		}
 	}
-	if r := Resolve("/extra_files/ca.pem"); r != filepath.Join(got, "ca.pem") {
+	if r := mustResolve(t, "/extra_files/ca.pem"); r != filepath.Join(got, "ca.pem") {
 		t.Errorf("Resolve(/extra_files/ca.pem) = %s", r)
 	}
-	if r := Resolve("/extra_files/other.pem"); r != filepath.Join(d, "other.pem") {
-		t.Errorf("Resolve(/extra_files/other.pem), not staged here, = %s; want it in %s", r, d)
+	if r, err := Resolve("/extra_files/other.pem"); err == nil || !strings.Contains(err.Error(), "/extra_files/other.pem is not listed in extraFilesToStage") {
+		t.Errorf("Resolve(/extra_files/other.pem), not staged here, = %s, %v; want an error", r, err)
 	}
-	if r := Resolve("/etc/ssl/ca.pem"); r != "/etc/ssl/ca.pem" {
+	if r := mustResolve(t, "/etc/ssl/ca.pem"); r != "/etc/ssl/ca.pem" {
 		t.Errorf("a path outside /extra_files changed: %s", r)
 	}
 	// A second Stage (another DoFn instance) downloads nothing again

@@ -53,7 +53,7 @@ func TestFallbackIsPrivate(t *testing.T) {
 	if fi, err := os.Stat(got); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("staging folder %s: %v; want mode 0700", got, err)
 	}
-	if b, err := os.ReadFile(Resolve("/extra_files/ca.pem")); err != nil || string(b) != "our CA" {
+	if b, err := os.ReadFile(mustResolve(t, "/extra_files/ca.pem")); err != nil || string(b) != "our CA" {
 		t.Errorf("/extra_files/ca.pem reads %q, %v; want our CA", b, err)
 	}
 

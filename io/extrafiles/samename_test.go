@@ -27,7 +27,7 @@ func TestTwoProcessesSameBaseName(t *testing.T) {
 	if _, err := Stage(context.Background(), a); err != nil {
 		t.Fatal(err)
 	}
-	pathA := Resolve("/extra_files/ca.pem")
+	pathA := mustResolve(t, "/extra_files/ca.pem")
 	// Process B (fresh package state), same machine.
 	newProcess()
 	if _, err := Stage(context.Background(), b); err != nil {

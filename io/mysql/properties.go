@@ -85,27 +85,19 @@ func parseProperties(p string, spec *tlsSpec) (url.Values, error) {
 	for _, k := range order {
 		v := in[k]
 		switch {
-		case k == "useSSL" || k == "requireSSL":
-			if b, _ := strconv.ParseBool(v); !b {
-				spec.set(tlsOff, k)
-			} else if verify, _ := strconv.ParseBool(in["verifyServerCertificate"]); verify {
-				// Connector/J: the chain is checked; see tlsParams for
-				// the host name.
-				spec.set(tlsVerifyCA, k)
-			} else {
-				// JDBC encrypts without checking the certificate
-				// unless verifyServerCertificate=true.
-				spec.set(tlsRequired, k)
+		case k == "useSSL" || k == "requireSSL" || k == "verifyServerCertificate":
+			// Read together after the loop (legacyTLSMode), whatever
+			// their order.
+			if _, err := jdbcBool(k, v); err != nil {
+				return nil, err
 			}
-		case k == "verifyServerCertificate":
-			// Connector/J 8 defaults useSSL to true, so the property alone
-			// asks for a verified connection; next to useSSL or
-			// requireSSL it is read there.
-			_, useSSL := in["useSSL"]
-			_, requireSSL := in["requireSSL"]
-			if verify, _ := strconv.ParseBool(v); verify && !useSSL && !requireSSL {
-				spec.set(tlsVerifyCA, k)
+		case k == "allowFallbackToPlaintext":
+			b, err := jdbcBool(k, v)
+			if err != nil {
+				return nil, err
 			}
+			spec.fallback = b
+			out.Set(k, strconv.FormatBool(b))
 		case k == "enabledTLSProtocols":
 			minV, maxV, err := parseTLSProtocols(v)
 			if err != nil {
@@ -157,7 +149,62 @@ func parseProperties(p string, spec *tlsSpec) (url.Values, error) {
 			out.Set(k, v)
 		}
 	}
+	if mode, key := legacyTLSMode(in); mode != "" {
+		spec.set(mode, key)
+	}
 	return out, nil
+}
+
+// jdbcBool reads a boolean property as Connector/J does: true, false,
+// yes or no, in any case. Anything else is refused, naming the property,
+// rather than read as false (useSSL=on must not mean plaintext).
+func jdbcBool(k, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true", "yes":
+		return true, nil
+	case "false", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("connectionProperties: %s %q is not a boolean (true, false, yes or no)", k, v)
+}
+
+// legacyTLSMode reads Connector/J's pre-sslMode properties useSSL,
+// requireSSL and verifyServerCertificate together, as Connector/J 8 maps
+// them to sslMode (values already checked by jdbcBool):
+//
+//   - useSSL=false: DISABLED, whatever the others say;
+//   - verifyServerCertificate=true: VERIFY_CA (useSSL defaults to true);
+//   - requireSSL=true or useSSL=true: REQUIRED (Connector/J would
+//     fall back to plaintext for useSSL=true alone, PREFERRED; this
+//     template does not);
+//   - otherwise none of them sets a mode: requireSSL=false and
+//     verifyServerCertificate=false are Connector/J's defaults and never
+//     turn TLS off or lower a mode the other properties set.
+//
+// key is the property that decided the mode, for error messages.
+func legacyTLSMode(in map[string]string) (mode, key string) {
+	val := func(k string) (b, given bool) {
+		v, ok := in[k]
+		if !ok {
+			return false, false
+		}
+		b, _ = jdbcBool(k, v)
+		return b, true
+	}
+	useSSL, hasUseSSL := val("useSSL")
+	requireSSL, _ := val("requireSSL")
+	verify, _ := val("verifyServerCertificate")
+	switch {
+	case hasUseSSL && !useSSL:
+		return tlsOff, "useSSL"
+	case verify:
+		return tlsVerifyCA, "verifyServerCertificate"
+	case requireSSL:
+		return tlsRequired, "requireSSL"
+	case useSSL:
+		return tlsRequired, "useSSL"
+	}
+	return "", ""
 }
 
 // parseTLSProtocols reads Connector/J's enabledTLSProtocols (for example

@@ -35,6 +35,9 @@ type tlsSpec struct {
 	// minVersion and maxVersion bound the protocol (enabledTLSProtocols;
 	// 0: no bound).
 	minVersion, maxVersion uint16
+	// fallback is allowFallbackToPlaintext=true: the driver connects in
+	// plaintext when the server offers no TLS.
+	fallback bool
 }
 
 // set records mode from key. sslMode and tls win over useSSL, whatever
@@ -73,6 +76,16 @@ func tlsParams(s Shard, spec tlsSpec, policy TLSPolicy) (url.Values, error) {
 		}
 	} else if mode == tlsVerifyCA {
 		mode = tlsVerifyIdentity
+	}
+	if spec.fallback && (mode == tlsRequired || mode == tlsVerifyCA || mode == tlsVerifyIdentity) {
+		by := spec.modeKey
+		if by == "" {
+			by = spec.caKey
+		}
+		// A server, or anyone in the path, that does not offer TLS would
+		// get the connection, credentials and data in plaintext.
+		return nil, fmt.Errorf("connectionProperties: allowFallbackToPlaintext=true cannot be combined with %s (set by %s), which requires TLS: remove allowFallbackToPlaintext, or use sslMode=PREFERRED if plaintext is acceptable",
+			mode, by)
 	}
 	policy, err := policy.withVersions(spec.minVersion, spec.maxVersion)
 	if err != nil {
@@ -143,7 +156,10 @@ func tlsParams(s Shard, spec tlsSpec, policy TLSPolicy) (url.Values, error) {
 // readCA reads the PEM certificates of the CA file, looking for files
 // named under /extra_files/ where extraFilesToStage put them.
 func readCA(spec tlsSpec) (*x509.CertPool, []byte, error) {
-	path := extrafiles.Resolve(spec.caFile)
+	path, err := extrafiles.Resolve(spec.caFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connectionProperties: %s: %w", spec.caKey, err)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connectionProperties: %s %s: cannot read the CA certificate (is it listed in extraFilesToStage?): %w", spec.caKey, spec.caFile, err)

@@ -79,7 +79,7 @@ func TestTLSConnectionProperties(t *testing.T) {
 		{name: "enabledTLSProtocols below TLS 1.2 only", props: "sslMode=REQUIRED;enabledTLSProtocols=TLSv1,TLSv1.1", wantErr: "TLSv1.2 or TLSv1.3 only"},
 		{name: "enabledTLSProtocols against disabledAlgorithms", props: "sslMode=REQUIRED;enabledTLSProtocols=TLSv1.3", disabled: "TLSv1.3", wantErr: "leave no TLS version"},
 		{name: "CA with a mode that never checks", props: "sslMode=REQUIRED;sslrootcert=" + pki.CAFile, wantErr: "sslrootcert is given, but sslMode makes the connection REQUIRED"},
-		{name: "CA not staged", props: "sslrootcert=/extra_files/missing.pem", wantErr: "is it listed in extraFilesToStage?"},
+		{name: "CA not staged", props: "sslrootcert=/extra_files/missing.pem", wantErr: "listed in extraFilesToStage"},
 		{name: "keystore instead of PEM", props: "trustCertificateKeyStoreUrl=file:" + notPEM, wantErr: "Java keystores (JKS, PKCS12) are not read"},
 		{name: "trust store not a file URL", props: "trustCertificateKeyStoreUrl=https://example.com/ca.pem", wantErr: "is not a file: URL"},
 		{name: "bad sslmode", props: "sslmode=always", wantErr: `sslmode "always" is not DISABLED`},

@@ -245,20 +245,19 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 	}
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)
-	done := make(chan error, 1)
-	go func() {
+	run := startRun(func() error {
 		_, err := prism.Execute(ctx, p)
-		done <- err
-	}()
+		return err
+	})
 	work := &localenv.DemoWorkload{Client: client, Rate: *rate, Seed: uint64(begin.UnixNano())}
 	writes := make(chan error, 1)
 	go func() { writes <- work.Run(ctx, *duration-15*time.Second) }()
 	fmt.Printf("replicating for %v at about %.0f transactions/s (Ctrl-C stops and cleans up)\n", *duration, *rate)
 	fmt.Println(localenv.ProgressLegend)
 
-	if err := watch(ctx, pr, work, begin, done); err != nil {
+	if err := watch(ctx, pr, work, begin, run); err != nil {
 		if ctx.Err() != nil {
-			stopPipeline(pr, done)
+			stopPipeline(pr, run)
 		}
 		return 0, fmt.Errorf("pipeline: %w", err)
 	}
@@ -271,7 +270,7 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 // watch prints progress until the pipeline ends: one line rewritten in
 // place on a terminal wide enough for it, a line every 5 s otherwise (CI
 // logs, narrow terminals: a wrapped line cannot be rewritten in place).
-func watch(ctx context.Context, pr *localenv.Prism, work *localenv.DemoWorkload, start time.Time, done <-chan error) error {
+func watch(ctx context.Context, pr *localenv.Prism, work *localenv.DemoWorkload, start time.Time, run *pipelineRun) error {
 	tty := terminalWidth(os.Stdout) >= progressWidth
 	every := 5 * time.Second
 	if tty {
@@ -296,9 +295,9 @@ func watch(ctx context.Context, pr *localenv.Prism, work *localenv.DemoWorkload,
 	}
 	for {
 		select {
-		case err := <-done:
+		case <-run.Done():
 			show(true)
-			return err
+			return run.Err()
 		case <-ctx.Done():
 			// Interrupted: do not wait for the pipeline to wind down.
 			if tty {
@@ -317,23 +316,26 @@ const stopTimeout = 20 * time.Second
 
 // stopPipeline cancels the interrupted pipeline and waits, up to
 // stopTimeout, until it has stopped: cleaning up while it still writes
-// would drop databases and remove the folder under it.
-func stopPipeline(pr *localenv.Prism, done <-chan error) {
+// would drop databases and remove the folder under it. A runner that
+// returned already (watch saw it end) is not waited for. The error is
+// printed too.
+func stopPipeline(pr stopper, run *pipelineRun) error {
 	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
 	err := pr.Stop(ctx)
 	if err == nil {
 		select {
-		case <-done:
+		case <-run.Done():
 		case <-ctx.Done():
 			err = fmt.Errorf("the pipeline runner did not return: %w", ctx.Err())
 		}
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "stopping the pipeline (waited up to %v): %v; cleaning up anyway\n", stopTimeout, err)
-		return
+		return err
 	}
 	fmt.Fprintln(os.Stderr, "pipeline stopped")
+	return nil
 }
 
 // verify compares every table of both shards with Spanner, lists what
