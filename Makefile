@@ -33,9 +33,13 @@ unit-test:
 integration-test: services
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./integration_test/...
 
+# goimports (pinned in go.mod's tool line) formats like gofmt and also checks
+# the import groups: standard library, then others, with this module's
+# packages in their own group (-local).
+MODULE      := github.com/revrepl/spanner-to-sourcedb
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
-	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$($(GO) tool goimports -local $(MODULE) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "goimports -local $(MODULE) needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./transforms/plugin/guest ./transforms/routing/wasmexample ./transforms/transformation/wasmexample
 

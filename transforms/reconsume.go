@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/revrepl/spanner-to-sourcedb/io/poll"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
+	"github.com/revrepl/spanner-to-sourcedb/io/poll"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
 )

@@ -2,7 +2,6 @@ package changestream
 
 import (
 	"context"
-	"github.com/revrepl/spanner-to-sourcedb/io/poll"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
+	"github.com/revrepl/spanner-to-sourcedb/io/poll"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
 )
 
