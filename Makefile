@@ -41,13 +41,13 @@ lint:
 	@out=$$($(GO) tool goimports -local $(MODULE) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "goimports -local $(MODULE) needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	GOOS=wasip1 GOARCH=wasm $(GO) vet ./transforms/plugin/guest ./transforms/routing/wasmexample ./transforms/transformation/wasmexample
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./io/plugin/guest ./io/plugin/examples/shardbycolumn ./io/plugin/examples/transform
 
 # The example modules, WASI reactors: custom sharding (shardingCustomJarPath)
 # and custom transformation (transformationJarPath).
 wasm-example:
-	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/shard_by_column.wasm ./transforms/routing/wasmexample
-	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/transform_example.wasm ./transforms/transformation/wasmexample
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/shard_by_column.wasm ./io/plugin/examples/shardbycolumn
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/transform_example.wasm ./io/plugin/examples/transform
 
 # Regenerates metadata.json, the README's launch command and docs/parameters.md.
 metadata:

@@ -16,11 +16,11 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin/plugintest"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/plugin/plugintest"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
 )
 
 // The schemas of the Java template's SpannerToSourceDbCustomShardIT, adapted:
@@ -41,7 +41,7 @@ var customShardMySQL = []string{
 func exampleModule(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "shard_by_column.wasm")
-	if err := os.WriteFile(path, plugintest.Build(t, "github.com/revrepl/spanner-to-sourcedb/transforms/routing/wasmexample"), 0o644); err != nil {
+	if err := os.WriteFile(path, plugintest.Build(t, "github.com/revrepl/spanner-to-sourcedb/io/plugin/examples/shardbycolumn"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

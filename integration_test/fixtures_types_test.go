@@ -17,8 +17,8 @@ import (
 	"cloud.google.com/go/civil"
 	"cloud.google.com/go/spanner"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/convert"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // typeCase is the value written to <table>.<table minus _table>_col in

@@ -11,8 +11,8 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
 )
 
 // TestReadDeletedRow reads deleted rows back as a DELETE's routing does:

@@ -5,14 +5,14 @@ import (
 	"fmt"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/files"
-	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/overrides"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/session"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/transformation"
+	"github.com/revrepl/spanner-to-sourcedb/io/logs"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/overrides"
+	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/session"
+	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
 )
 
 // recordProcessing is what the launch decides about turning changes into

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // A DELETE finds its MySQL row with `col = ?` on the key columns, or on

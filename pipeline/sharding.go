@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
-	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
 )
 

@@ -11,12 +11,12 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
-	"github.com/revrepl/spanner-to-sourcedb/io/sink"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/shardkey"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/shardkey"
 )
 
 func init() {
@@ -61,7 +61,7 @@ type assignShardFn struct {
 	client      *spanner.Client
 	rows        rowReader
 	dead        deadLetters
-	failed      []sink.Failure
+	failed      []apply.Failure
 }
 
 func (f *assignShardFn) Setup(ctx context.Context) error {
@@ -107,7 +107,7 @@ func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emi
 	} else {
 		shard, err := f.route(ctx, &r)
 		if err != nil {
-			f.failed = append(f.failed, sink.Failure{Record: r, Err: err})
+			f.failed = append(f.failed, apply.Failure{Record: r, Err: err})
 			return nil
 		}
 		r.Shard = shard

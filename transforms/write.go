@@ -14,13 +14,13 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
-	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
-	"github.com/revrepl/spanner-to-sourcedb/io/sink"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/transformation"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
 )
 
 func init() {
@@ -85,7 +85,7 @@ type writeFn struct {
 	WriteConfig
 	Keyed state.Value[int64]
 
-	applier *sink.Applier
+	applier *apply.Applier
 	meta    *spanner.Client
 	main    *spanner.Client // the change stream's database, when read
 	// closeTransform releases the custom transformation.
@@ -126,7 +126,7 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f.applier = &sink.Applier{
+	f.applier = &apply.Applier{
 		Meta: f.meta, ShadowPrefix: f.ShadowPrefix, Spanner: f.Spanner,
 		Mapper:   mapping.Mapper{Spanner: f.Spanner, Source: f.Source, Names: f.Names, TZ: tz},
 		Priority: spannerpb.RequestOptions_Priority(f.Priority),
@@ -207,7 +207,7 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	}
 	db, ok := f.dbs[shard]
 	if !ok {
-		return f.deadLetter(ctx, sink.FailAll(batch, fmt.Errorf("shard %q is not in the shard file", shard)))
+		return f.deadLetter(ctx, apply.FailAll(batch, fmt.Errorf("shard %q is not in the shard file", shard)))
 	}
 	start := time.Now()
 	out, err := f.applier.ApplyIsolating(ctx, db, batch)
@@ -217,7 +217,7 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 		// elsewhere, and the shadow check drops what was applied.
 		return fmt.Errorf("applying %d records to shard %s: %w", len(batch), shard, err)
 	}
-	// An error failed part of the batch as a whole (sink.WholeBatch): the
+	// An error failed part of the batch as a whole (apply.WholeBatch): the
 	// shard is down, restarting or failing over, a lock wait timed out, or
 	// Spanner is unavailable. ApplyIsolating put that part's records in
 	// out.Failed. Failing the bundle would end the job on a runner that
@@ -279,7 +279,7 @@ func (f *writeFn) fileFiltered(ctx context.Context, shard string, recs []record.
 }
 
 // deadLetter writes failures to skip/, retry/ or severe/ by class.
-func (f *writeFn) deadLetter(ctx context.Context, failures []sink.Failure) error {
+func (f *writeFn) deadLetter(ctx context.Context, failures []apply.Failure) error {
 	return deadLetters{w: f.dlq, skipDir: f.SkipDir, retryMode: f.RetryMode}.write(ctx, failures)
 }
 

@@ -17,10 +17,10 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
-	"github.com/revrepl/spanner-to-sourcedb/io/sink"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // TestFlushNeverFailsTheBundleOnAnError: a batch that fails as a whole
@@ -49,7 +49,7 @@ func TestFlushNeverFailsTheBundleOnAnError(t *testing.T) {
 		{Name: "Id", DataType: "bigint", ColumnType: "bigint(20)"},
 		{Name: "Name", DataType: "varchar", ColumnType: "varchar(10)", MaxLength: 10, Nullable: true},
 	}, PrimaryKey: []string{"Id"}}}}
-	applier := &sink.Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: sp,
+	applier := &apply.Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: sp,
 		Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC}}
 	calls := 0
 	applier.Hooks.AfterShadowRead = func() error {

@@ -12,7 +12,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
-	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 )
 
 // Spanner has no foreign key, so a test can commit a child before its

@@ -10,8 +10,8 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
-	"github.com/revrepl/spanner-to-sourcedb/io/poll"
-	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
+	"github.com/revrepl/spanner-to-sourcedb/io/logs"
+	"github.com/revrepl/spanner-to-sourcedb/pure/poll"
 )
 
 // detectFn polls the metadata table and emits partitions ready to read. Its

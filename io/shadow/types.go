@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/convert"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 )
 
 // Base type names each dialect's DDL accepts (lower case, arguments

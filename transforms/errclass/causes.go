@@ -4,7 +4,7 @@ import (
 	"errors"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
+	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
 )
 
 // severeCauses are failures found before MySQL is reached that retrying

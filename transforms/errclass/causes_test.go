@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
+	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
 )
 
 func TestRoutingAndReadCauses(t *testing.T) {

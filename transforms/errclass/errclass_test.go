@@ -15,9 +15,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/convert"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/transformation"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
 )
 
 func my(n uint16) error { return &mysql.MySQLError{Number: n, Message: "test"} }
