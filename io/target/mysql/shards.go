@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/secrets"
+	"github.com/revrepl/spanner-to-sourcedb/pure/jsonerr"
 )
 
 // Shard is one MySQL database of the shard file.
@@ -82,7 +83,7 @@ func ParseShards(data []byte) ([]Shard, error) {
 		}
 	}
 	if err != nil {
-		return nil, jsonError(data, err)
+		return nil, jsonerr.Describe(data, err, "shard file")
 	}
 	if len(shards) == 0 {
 		return nil, errors.New(`no shards: "shardConfigs" must list at least one shard`)
@@ -152,28 +153,4 @@ func (s Shard) ID() string {
 		return SingleShardID
 	}
 	return s.LogicalShardID
-}
-
-// jsonError says where the file goes wrong, by line and column.
-func jsonError(data []byte, err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		// Offset counts the offending byte itself.
-		return fmt.Errorf("not valid JSON at %s: %w", lineCol(data, se.Offset-1), err)
-	case errors.As(err, &te):
-		return fmt.Errorf("unexpected JSON %s at %s where %s is expected (field %q)",
-			te.Value, lineCol(data, te.Offset), te.Type, te.Field)
-	}
-	return fmt.Errorf("not a shard file: %w", err)
-}
-
-// lineCol renders the byte offset off as a 1-based line and column.
-func lineCol(data []byte, off int64) string {
-	off = min(max(off, 0), int64(len(data)))
-	before := data[:off]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := int(off) - bytes.LastIndexByte(before, '\n')
-	return fmt.Sprintf("line %d, column %d", line, col)
 }

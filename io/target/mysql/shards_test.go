@@ -22,7 +22,7 @@ func TestParseShardsErrors(t *testing.T) {
 		{"empty", "  \n", []string{"the file is empty"}},
 		{"not JSON", "{\n  \"shardConfigs\": [\n    {\"host\": }\n]}", []string{"not valid JSON at line 3, column 14:", "invalid character '}'"}},
 		{"trailing garbage", `{"shardConfigs":[]} x`, []string{"not valid JSON at line 1"}},
-		{"wrong type", `{"shardConfigs": {"host":"h"}}`, []string{"unexpected JSON object at line 1, column", `field "shardConfigs"`}},
+		{"wrong type", `{"shardConfigs": {"host":"h"}}`, []string{"JSON object ending at line 1, column 18 where []mysql.Shard is expected (field shardConfigs): json: cannot unmarshal"}},
 		{"no shardConfigs field", `{"shards":[` + good + `}]}`, []string{`the "shardConfigs" field is missing`}},
 		{"no shards", `{"shardConfigs":[]}`, []string{"no shards"}},
 		{"no shards bare array", `[]`, []string{"no shards"}},
