@@ -4,30 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
-	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs"   // gs:// shard files
-	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local" // local shard files
-
+	"github.com/revrepl/spanner-to-sourcedb/io/files"
 	"github.com/revrepl/spanner-to-sourcedb/io/secrets"
 )
 
-// ReadShardFile reads and parses the shard file at path (gs:// or local).
+// ReadShardFile reads and parses the shard file at path (gs:// or local),
+// through io/files and its size cap.
 func ReadShardFile(ctx context.Context, path string) ([]Shard, error) {
-	fs, err := filesystem.New(ctx, path)
+	data, err := files.Read(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("sourceShardsFilePath %s: %w", path, err)
-	}
-	defer fs.Close()
-	r, err := fs.OpenRead(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("sourceShardsFilePath %s: cannot open: %w", path, err)
-	}
-	defer r.Close()
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("sourceShardsFilePath %s: cannot read: %w", path, err)
+		return nil, fmt.Errorf("sourceShardsFilePath %w", err) // files' errors start with the path
 	}
 	shards, err := ParseShards(data)
 	if err != nil {

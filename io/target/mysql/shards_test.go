@@ -99,7 +99,7 @@ func TestReadShardFileErrors(t *testing.T) {
 		name, path string
 		want       []string
 	}{
-		{"missing file", filepath.Join(dir, "nope.json"), []string{"sourceShardsFilePath " + filepath.Join(dir, "nope.json"), "cannot open", "no such file"}},
+		{"missing file", filepath.Join(dir, "nope.json"), []string{"sourceShardsFilePath " + filepath.Join(dir, "nope.json"), "cannot read", "no such file"}},
 		{"a directory", dir, []string{"sourceShardsFilePath " + dir, "cannot read"}},
 		// The '}' that breaks it is the 18th character.
 		{"bad content", bad, []string{"sourceShardsFilePath " + bad + ": not valid JSON at line 1, column 18"}},
