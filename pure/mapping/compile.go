@@ -7,6 +7,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // column is one source column and the Spanner column that feeds it.
@@ -16,7 +17,7 @@ type column struct {
 	// (a source-only column: never written, unless a custom
 	// transformation supplies it).
 	spanner     string
-	typ         convert.Type
+	typ         spannertype.Type
 	typErr      error // the Spanner type cannot be decoded
 	spKey       bool  // part of the Spanner primary key: always in the keys
 	spGenerated bool  // generated in Spanner: absent from change records
@@ -109,7 +110,7 @@ func (m *Mapper) compileTable(t schema.SpannerTable, lowerSource map[string][]st
 		if sp, ok := feeds[strings.ToLower(sc.Name)]; ok {
 			spc, _ := t.Column(sp)
 			c.spanner, c.spKey, c.spGenerated = sp, isKey[sp], spc.Generated
-			c.typ, c.typErr = convert.ParseType(spc.Type)
+			c.typ, c.typErr = spannertype.Parse(spc.Type)
 		}
 		p.cols = append(p.cols, c)
 		p.byName[strings.ToLower(sc.Name)] = i

@@ -10,6 +10,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // customColumns resolves the columns a custom transformation answered for,
@@ -55,18 +56,18 @@ func customValue(raw json.RawMessage, col schema.SourceColumn, tz *time.Location
 	}
 	switch raw[0] {
 	case 'n':
-		return convert.Value(convert.Type{Code: convert.CodeString}, raw, col, tz)
+		return convert.Value(spannertype.Type{Code: spannertype.CodeString}, raw, col, tz)
 	case '"':
-		return convert.Value(convert.Type{Code: convert.CodeString}, raw, col, tz)
+		return convert.Value(spannertype.Type{Code: spannertype.CodeString}, raw, col, tz)
 	case 't', 'f':
-		return convert.Value(convert.Type{Code: convert.CodeBool}, raw, col, tz)
+		return convert.Value(spannertype.Type{Code: spannertype.CodeBool}, raw, col, tz)
 	case '{', '[':
-		return convert.Value(convert.Type{Code: convert.CodeJSON}, raw, col, tz)
+		return convert.Value(spannertype.Type{Code: spannertype.CodeJSON}, raw, col, tz)
 	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil {
 		return nil, fmt.Errorf("%.80s is not a JSON value: %w", raw, err)
 	}
 	quoted, _ := json.Marshal(n.String())
-	return convert.Value(convert.Type{Code: convert.CodeString}, quoted, col, tz)
+	return convert.Value(spannertype.Type{Code: spannertype.CodeString}, quoted, col, tz)
 }

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // SpannerRecord turns a change's keys and new values (change-stream JSON)
@@ -45,14 +45,14 @@ func columnValue(t schema.SpannerTable, col string, raw json.RawMessage) (any, e
 	c, ok := t.Column(col)
 	code := ""
 	if ok {
-		typ, err := convert.ParseType(c.Type)
+		typ, err := spannertype.Parse(c.Type)
 		if err != nil {
 			return nil, err
 		}
 		code = typ.Code
 	}
 	switch code {
-	case convert.CodeInt64:
+	case spannertype.CodeInt64:
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			var n json.Number
@@ -62,7 +62,7 @@ func columnValue(t schema.SpannerTable, col string, raw json.RawMessage) (any, e
 			s = n.String()
 		}
 		return strconv.ParseInt(s, 10, 64)
-	case convert.CodeFloat32, convert.CodeFloat64:
+	case spannertype.CodeFloat32, spannertype.CodeFloat64:
 		var f float64
 		if err := json.Unmarshal(raw, &f); err == nil {
 			return f, nil
@@ -72,19 +72,19 @@ func columnValue(t schema.SpannerTable, col string, raw json.RawMessage) (any, e
 			return nil, fmt.Errorf("float value %s is neither a number nor a string", raw)
 		}
 		return s, nil
-	case convert.CodeBool:
+	case spannertype.CodeBool:
 		var b bool
 		if err := json.Unmarshal(raw, &b); err != nil {
 			return nil, fmt.Errorf("BOOL value %s: %w", raw, err)
 		}
 		return b, nil
-	case convert.CodeBytes:
+	case spannertype.CodeBytes:
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return nil, fmt.Errorf("BYTES value %.50s is not a string: %w", raw, err)
 		}
 		return base64.StdEncoding.DecodeString(s)
-	case convert.CodeArray, "":
+	case spannertype.CodeArray, "":
 		var v any
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 func TestKeyComparable(t *testing.T) {
@@ -61,7 +62,7 @@ func TestKeyComparableOnMariaDB(t *testing.T) {
 			t.Fatal(err)
 		}
 		for j, v := range values {
-			typ, err := ParseType(v.typ)
+			typ, err := spannertype.Parse(v.typ)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // Decoded Spanner values. Distinct named types let the encoders tell a
@@ -32,35 +34,35 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 
 // decode reads raw in the change-stream encoding of t. JSON null (or no value
 // at all) decodes to nil.
-func decode(t Type, raw json.RawMessage) (any, error) {
+func decode(t spannertype.Type, raw json.RawMessage) (any, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
 	switch t.Code {
-	case CodeBool:
+	case spannertype.CodeBool:
 		return decodeBool(raw)
-	case CodeInt64:
+	case spannertype.CodeInt64:
 		return decodeInt64(raw)
-	case CodeFloat32:
+	case spannertype.CodeFloat32:
 		return decodeFloat(raw, 32)
-	case CodeFloat64:
+	case spannertype.CodeFloat64:
 		return decodeFloat(raw, 64)
-	case CodeNumeric:
+	case spannertype.CodeNumeric:
 		return decodeNumeric(raw)
-	case CodeString:
+	case spannertype.CodeString:
 		return jsonString(raw)
-	case CodeBytes:
+	case spannertype.CodeBytes:
 		return decodeBytes(raw)
-	case CodeDate:
+	case spannertype.CodeDate:
 		return decodeDate(raw)
-	case CodeTimestamp:
+	case spannertype.CodeTimestamp:
 		return decodeTimestamp(raw)
-	case CodeJSON:
+	case spannertype.CodeJSON:
 		return decodeJSON(raw)
-	case CodeUUID:
+	case spannertype.CodeUUID:
 		return decodeUUID(raw)
-	case CodeArray:
+	case spannertype.CodeArray:
 		return decodeArray(t, raw)
 	}
 	return nil, fmt.Errorf("unsupported Spanner type %s", t)
@@ -207,7 +209,7 @@ func decodeUUID(raw []byte) (any, error) {
 	return uuidText(strings.ToLower(s)), nil
 }
 
-func decodeArray(t Type, raw []byte) (any, error) {
+func decodeArray(t spannertype.Type, raw []byte) (any, error) {
 	if t.Elem == nil {
 		return nil, errors.New("ARRAY type without element type")
 	}

@@ -3,9 +3,9 @@ package convert
 import (
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // ConversionError reports a value that cannot be written faithfully to a
@@ -32,10 +32,7 @@ func IsConversionError(err error) bool {
 	return errors.As(err, &ce)
 }
 
-// maxShownValue bounds ConversionError.Value in bytes.
-const maxShownValue = 80
-
-func newConversionError(col schema.SourceColumn, t Type, raw []byte, reason error) *ConversionError {
+func newConversionError(col schema.SourceColumn, t spannertype.Type, raw []byte, reason error) *ConversionError {
 	mysqlType := col.ColumnType
 	if mysqlType == "" {
 		mysqlType = col.DataType
@@ -44,20 +41,7 @@ func newConversionError(col schema.SourceColumn, t Type, raw []byte, reason erro
 		Column:      col.Name,
 		SpannerType: t.String(),
 		MySQLType:   mysqlType,
-		Value:       shorten(string(raw)),
+		Value:       spannertype.Shorten(string(raw)),
 		Reason:      reason.Error(),
 	}
-}
-
-// shorten cuts s on a rune boundary and says how long it was, so the message
-// stays valid UTF-8 and the reader knows it was cut.
-func shorten(s string) string {
-	if len(s) <= maxShownValue {
-		return s
-	}
-	cut := maxShownValue
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
 }

@@ -3,6 +3,8 @@ package convert
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 var fuzzTypes = []string{"BOOL", "INT64", "FLOAT32", "FLOAT64", "NUMERIC", "STRING(MAX)", "BYTES(MAX)",
@@ -20,7 +22,7 @@ func FuzzValue(f *testing.F) {
 		f.Add(raw, uint8(0), uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, raw string, ti, ci uint8) {
-		typ, err := ParseType(fuzzTypes[int(ti)%len(fuzzTypes)])
+		typ, err := spannertype.Parse(fuzzTypes[int(ti)%len(fuzzTypes)])
 		if err != nil {
 			t.Fatal(err)
 		}

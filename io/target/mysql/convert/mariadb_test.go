@@ -9,6 +9,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // roundTrip is one Spanner value written through Value into a real column
@@ -148,7 +149,7 @@ func TestMariaDBRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			col := loadColumn(t, db, table, "c")
-			typ, err := ParseType(c.spanner)
+			typ, err := spannertype.Parse(c.spanner)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +204,7 @@ func TestMariaDBRejectsWhatWeReject(t *testing.T) {
 				t.Fatal(err)
 			}
 			col := loadColumn(t, db, table, "c")
-			typ, _ := ParseType(c.spanner)
+			typ, _ := spannertype.Parse(c.spanner)
 			if v, err := Value(typ, json.RawMessage(c.raw), col, plus10); !IsConversionError(err) {
 				t.Fatalf("Value = %#v, %v; want a ConversionError", v, err)
 			}

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 var integerText = regexp.MustCompile(`^[+-]?[0-9]+$`)
@@ -63,7 +65,7 @@ func integralDecimal(s string) (*big.Int, error) {
 		return nil, err
 	}
 	if !d.isIntegral() {
-		return nil, fmt.Errorf("%s is not an integer", shorten(s))
+		return nil, fmt.Errorf("%s is not an integer", spannertype.Shorten(s))
 	}
 	if d.intDigits() > maxIntegerDigits {
 		return nil, fmt.Errorf("a %d-digit integer is out of range", d.intDigits())
@@ -122,7 +124,7 @@ func toDecimal(v any, t target) (any, error) {
 	}
 	d, err := parseDecimal(text)
 	if err != nil {
-		return nil, fmt.Errorf("%q: %w", shorten(text), err)
+		return nil, fmt.Errorf("%q: %w", spannertype.Shorten(text), err)
 	}
 	d = d.round(t.scale)
 	if d.neg && t.unsigned {
@@ -148,11 +150,11 @@ func toFloat(v any, t target) (any, error) {
 	case numeric, string:
 		s := fmt.Sprint(x)
 		if _, err := parseDecimal(s); err != nil {
-			return nil, fmt.Errorf("%q: %w", shorten(s), err)
+			return nil, fmt.Errorf("%q: %w", spannertype.Shorten(s), err)
 		}
 		var err error
 		if f, err = strconv.ParseFloat(s, 64); err != nil {
-			return nil, fmt.Errorf("%s is out of range for %s", shorten(s), t.dataType)
+			return nil, fmt.Errorf("%s is out of range for %s", spannertype.Shorten(s), t.dataType)
 		}
 	default:
 		return nil, notFor(v, t)

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // Layouts of the bound strings. The trailing .999999 drops zero fractions,
@@ -46,7 +48,7 @@ func wallClock(v any, tz *time.Location) (time.Time, error) {
 				return ts, nil
 			}
 		}
-		return time.Time{}, fmt.Errorf("%q is not a date/time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS[.ffffff]])", shorten(x))
+		return time.Time{}, fmt.Errorf("%q is not a date/time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS[.ffffff]])", spannertype.Shorten(x))
 	}
 	return time.Time{}, fmt.Errorf("a %s value is not a point in time", kindName(v))
 }

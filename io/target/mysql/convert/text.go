@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // formatFloat renders the shortest text that reads back as the same FLOAT32
@@ -104,7 +106,7 @@ func toEnum(v any, t target) (any, error) {
 	}
 	m, ok := member(t.members, s)
 	if !ok {
-		return nil, fmt.Errorf("%q is not a member of %s", shorten(s), t.col.ColumnType)
+		return nil, fmt.Errorf("%q is not a member of %s", spannertype.Shorten(s), t.col.ColumnType)
 	}
 	return m, nil
 }
@@ -140,7 +142,7 @@ func toSet(v any, t target) (any, error) {
 	for i, p := range parts {
 		m, ok := member(t.members, p)
 		if !ok {
-			return nil, fmt.Errorf("%q is not a member of %s", shorten(p), t.col.ColumnType)
+			return nil, fmt.Errorf("%q is not a member of %s", spannertype.Shorten(p), t.col.ColumnType)
 		}
 		out[i] = m
 	}

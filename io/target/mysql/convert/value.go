@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // Value converts raw, one value of a change record in the encoding of Spanner
@@ -17,7 +18,7 @@ import (
 //
 // The result is one of nil, int64, uint64, float64, string or []byte. Any
 // failure is a *ConversionError.
-func Value(t Type, raw json.RawMessage, col schema.SourceColumn, tz *time.Location) (any, error) {
+func Value(t spannertype.Type, raw json.RawMessage, col schema.SourceColumn, tz *time.Location) (any, error) {
 	v, err := decode(t, raw)
 	if err != nil {
 		return nil, newConversionError(col, t, raw, err)

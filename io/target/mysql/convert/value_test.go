@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 var plus10 = time.FixedZone("+10:00", 10*3600)
@@ -41,7 +42,7 @@ func runValueCases(t *testing.T, cases []valueCase) {
 	for _, c := range cases {
 		name := c.spanner + "/" + c.col.ColumnType + "/" + c.raw
 		t.Run(name, func(t *testing.T) {
-			typ, err := ParseType(c.spanner)
+			typ, err := spannertype.Parse(c.spanner)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -343,7 +344,7 @@ func TestValueUnsupported(t *testing.T) {
 }
 
 func TestValueNilZone(t *testing.T) {
-	typ, _ := ParseType("TIMESTAMP")
+	typ, _ := spannertype.Parse("TIMESTAMP")
 	got, err := Value(typ, json.RawMessage(`"2024-02-02T20:00:00Z"`), col("datetime"), nil)
 	if err != nil || got != "2024-02-02 20:00:00" {
 		t.Fatalf("got %v, %v", got, err)
@@ -351,7 +352,7 @@ func TestValueNilZone(t *testing.T) {
 }
 
 func TestConversionErrorMessage(t *testing.T) {
-	typ, _ := ParseType("ARRAY<STRING>")
+	typ, _ := spannertype.Parse("ARRAY<STRING>")
 	long := `["` + strings.Repeat("é", 200) + `"]`
 	_, err := Value(typ, json.RawMessage(long), schema.SourceColumn{Name: "tags", DataType: "int", ColumnType: "int(11)"}, nil)
 	var ce *ConversionError
@@ -364,7 +365,7 @@ func TestConversionErrorMessage(t *testing.T) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
 	}
-	if len(ce.Value) > maxShownValue+20 {
+	if len(ce.Value) > spannertype.MaxShown+20 {
 		t.Errorf("Value not shortened: %d bytes", len(ce.Value))
 	}
 	if IsConversionError(errors.New("other")) {

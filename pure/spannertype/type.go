@@ -1,10 +1,14 @@
-package convert
+// Package spannertype parses Spanner column types, as DDL of either dialect
+// ("STRING(MAX)", "character varying(10)", "bigint[]") or as the type objects of
+// change records' column_types, into one canonical Type. No I/O.
+package spannertype
 
 import (
 	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Canonical GoogleSQL type codes, as change records report them in
@@ -60,9 +64,17 @@ var scalarCodes = map[string]string{
 // typeArgs matches a length or precision such as "(MAX)" or "(10, 2)".
 var typeArgs = regexp.MustCompile(`\s*\([^)]*\)`)
 
-// ParseType parses a Spanner DDL type of either dialect, e.g. "STRING(MAX)",
+// BaseName is a scalar DDL type as Parse looks it up: lower case, lengths and
+// precisions dropped, spaces collapsed ("CHARACTER  VARYING(10)" ->
+// "character varying").
+func BaseName(ddl string) string {
+	name := strings.ToLower(typeArgs.ReplaceAllString(strings.TrimSpace(ddl), ""))
+	return strings.Join(strings.Fields(name), " ")
+}
+
+// Parse parses a Spanner DDL type of either dialect, e.g. "STRING(MAX)",
 // "ARRAY<INT64>", "character varying(10)" or "bigint[]".
-func ParseType(ddl string) (Type, error) {
+func Parse(ddl string) (Type, error) {
 	s := strings.TrimSpace(ddl)
 	upper := strings.ToUpper(s)
 	switch {
@@ -71,16 +83,14 @@ func ParseType(ddl string) (Type, error) {
 	case strings.HasSuffix(s, "[]"):
 		return arrayOf(ddl, s[:len(s)-2])
 	}
-	name := strings.ToLower(typeArgs.ReplaceAllString(s, ""))
-	name = strings.Join(strings.Fields(name), " ")
-	if code, ok := scalarCodes[name]; ok {
+	if code, ok := scalarCodes[BaseName(s)]; ok {
 		return Type{Code: code}, nil
 	}
 	return Type{}, fmt.Errorf("convert: unsupported Spanner type %q", ddl)
 }
 
 func arrayOf(ddl, elem string) (Type, error) {
-	et, err := ParseType(elem)
+	et, err := Parse(elem)
 	if err != nil {
 		return Type{}, err
 	}
@@ -90,17 +100,17 @@ func arrayOf(ddl, elem string) (Type, error) {
 	return Type{Code: CodeArray, Elem: &et}, nil
 }
 
-// ParseTypeJSON parses the type object of a change record's column_types, e.g.
+// ParseJSON parses the type object of a change record's column_types, e.g.
 // {"code":"ARRAY","array_element_type":{"code":"INT64"}}. Both snake_case and
 // camelCase element keys are accepted because producers differ.
-func ParseTypeJSON(raw json.RawMessage) (Type, error) {
+func ParseJSON(raw json.RawMessage) (Type, error) {
 	var v struct {
 		Code      string          `json:"code"`
 		ElemSnake json.RawMessage `json:"array_element_type"`
 		ElemCamel json.RawMessage `json:"arrayElementType"`
 	}
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return Type{}, fmt.Errorf("convert: bad column type JSON %s: %w", shorten(string(raw)), err)
+		return Type{}, fmt.Errorf("convert: bad column type JSON %s: %w", Shorten(string(raw)), err)
 	}
 	code := strings.ToUpper(v.Code)
 	if code != CodeArray {
@@ -114,14 +124,14 @@ func ParseTypeJSON(raw json.RawMessage) (Type, error) {
 		elemRaw = v.ElemCamel
 	}
 	if len(elemRaw) == 0 {
-		return Type{}, fmt.Errorf("convert: ARRAY type without element type: %s", shorten(string(raw)))
+		return Type{}, fmt.Errorf("convert: ARRAY type without element type: %s", Shorten(string(raw)))
 	}
-	et, err := ParseTypeJSON(elemRaw)
+	et, err := ParseJSON(elemRaw)
 	if err != nil {
 		return Type{}, err
 	}
 	if et.Code == CodeArray {
-		return Type{}, fmt.Errorf("convert: nested array type %s", shorten(string(raw)))
+		return Type{}, fmt.Errorf("convert: nested array type %s", Shorten(string(raw)))
 	}
 	return Type{Code: CodeArray, Elem: &et}, nil
 }
@@ -133,4 +143,21 @@ func isScalarCode(code string) bool {
 		return true
 	}
 	return false
+}
+
+// MaxShown bounds, in bytes, the part of a value that Shorten keeps.
+const MaxShown = 80
+
+// Shorten cuts a raw value for an error message on a rune boundary and says
+// how long it was, so the message stays valid UTF-8 and the reader knows it
+// was cut.
+func Shorten(s string) string {
+	if len(s) <= MaxShown {
+		return s
+	}
+	cut := MaxShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
 }

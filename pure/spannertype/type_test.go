@@ -1,11 +1,11 @@
-package convert
+package spannertype
 
 import (
 	"encoding/json"
 	"testing"
 )
 
-func TestParseType(t *testing.T) {
+func TestParse(t *testing.T) {
 	cases := []struct {
 		ddl  string
 		want string // Type.String(), "" for an error
@@ -49,20 +49,20 @@ func TestParseType(t *testing.T) {
 		{"ARRAY<>", ""},
 	}
 	for _, c := range cases {
-		got, err := ParseType(c.ddl)
+		got, err := Parse(c.ddl)
 		if c.want == "" {
 			if err == nil {
-				t.Errorf("ParseType(%q) = %v, want error", c.ddl, got)
+				t.Errorf("Parse(%q) = %v, want error", c.ddl, got)
 			}
 			continue
 		}
 		if err != nil || got.String() != c.want {
-			t.Errorf("ParseType(%q) = %v, %v; want %s", c.ddl, got, err, c.want)
+			t.Errorf("Parse(%q) = %v, %v; want %s", c.ddl, got, err, c.want)
 		}
 	}
 }
 
-func TestParseTypeJSON(t *testing.T) {
+func TestParseJSON(t *testing.T) {
 	cases := []struct{ raw, want string }{
 		{`{"code":"INT64"}`, "INT64"},
 		{`{"code":"NUMERIC","type_annotation":"PG_NUMERIC"}`, "NUMERIC"},
@@ -74,15 +74,26 @@ func TestParseTypeJSON(t *testing.T) {
 		{`not json`, ""},
 	}
 	for _, c := range cases {
-		got, err := ParseTypeJSON(json.RawMessage(c.raw))
+		got, err := ParseJSON(json.RawMessage(c.raw))
 		if c.want == "" {
 			if err == nil {
-				t.Errorf("ParseTypeJSON(%s) = %v, want error", c.raw, got)
+				t.Errorf("ParseJSON(%s) = %v, want error", c.raw, got)
 			}
 			continue
 		}
 		if err != nil || got.String() != c.want {
-			t.Errorf("ParseTypeJSON(%s) = %v, %v; want %s", c.raw, got, err, c.want)
+			t.Errorf("ParseJSON(%s) = %v, %v; want %s", c.raw, got, err, c.want)
+		}
+	}
+}
+
+func TestBaseName(t *testing.T) {
+	for ddl, want := range map[string]string{
+		"STRING(MAX)": "string", " CHARACTER  VARYING(10) ": "character varying",
+		"numeric(10, 2)": "numeric", "timestamp with time zone": "timestamp with time zone", "INT64": "int64",
+	} {
+		if got := BaseName(ddl); got != want {
+			t.Errorf("BaseName(%q) = %q, want %q", ddl, got, want)
 		}
 	}
 }
