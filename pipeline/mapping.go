@@ -6,13 +6,14 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/files"
 	"github.com/revrepl/spanner-to-sourcedb/io/logs"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/overrides"
 	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/session"
-	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
+	"github.com/revrepl/spanner-to-sourcedb/transforms"
 )
 
 // recordProcessing is what the launch decides about turning changes into
@@ -21,7 +22,7 @@ import (
 type recordProcessing struct {
 	names          mapping.Names
 	tables         routing.StaticTables
-	transformation transformation.Config
+	transformation plugin.Spec
 	// warnings say what will not replicate as the schemas stand.
 	warnings []string
 }
@@ -45,7 +46,7 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 		names:    names,
 		tables:   routing.StaticTables{ShardIDColumns: map[string]string{}, SourceTables: map[string]bool{}},
 		warnings: m.Warnings(),
-		transformation: transformation.Config{
+		transformation: plugin.Spec{
 			ModulePath: cfg.TransformationJarPath, Name: cfg.TransformationClassName, Params: cfg.TransformationCustomParameters,
 		},
 	}
@@ -58,7 +59,7 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 		}
 	}
 	if rp.transformation.IsSet() {
-		_, closer, err := transformation.New(ctx, rp.transformation)
+		_, closer, err := transforms.NewTransformer(ctx, rp.transformation)
 		if err != nil {
 			return recordProcessing{}, err
 		}

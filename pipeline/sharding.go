@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
@@ -18,7 +19,7 @@ type sharding struct {
 	poolSize int
 	// workers is how many workers share maxShardConnections.
 	workers WorkerCount
-	custom  transforms.CustomSharding
+	custom  plugin.Spec
 }
 
 // prepareShards reads the shard file (secrets included), checks every
@@ -37,7 +38,7 @@ func prepareShards(ctx context.Context, cfg *params.Config, env Env) (sharding, 
 	for i := range shards {
 		shards[i].DisabledAlgorithms = cfg.DisabledAlgorithms
 	}
-	sh := sharding{shards: shards, custom: transforms.CustomSharding{
+	sh := sharding{shards: shards, custom: plugin.Spec{
 		ModulePath: cfg.ShardingCustomJarPath, Name: cfg.ShardingCustomClassName, Params: cfg.ShardingCustomParameters,
 	}}
 	if sh.poolSize, sh.workers, err = poolSize(cfg, env); err != nil {

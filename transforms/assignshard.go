@@ -11,6 +11,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -37,7 +38,7 @@ type AssignConfig struct {
 	// Shards are the logical shard ids of the shard file.
 	Shards []string
 	Tables routing.StaticTables
-	Custom CustomSharding
+	Custom plugin.Spec
 	// Spanner is the change stream database's schema; Database is its
 	// path, read for the rows of DELETEs when ReadDeletedRows is set.
 	Spanner         schema.Spanner

@@ -14,13 +14,13 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
-	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
 )
 
 func init() {
@@ -54,7 +54,7 @@ type WriteConfig struct {
 	Database string
 	// Transformation is the custom transformation, if any; FilterDir
 	// (filterEventsDirectoryName) receives the changes it filters out.
-	Transformation transformation.Config
+	Transformation plugin.Spec
 	FilterDir      string
 	// ExtraFiles (extraFilesToStage) are staged at Setup, before the
 	// shards are connected to; DisabledAlgorithms applies to their TLS.
@@ -140,7 +140,7 @@ func (f *writeFn) Setup(ctx context.Context) error {
 // rows from it.
 func (f *writeFn) setupRecordProcessing(ctx context.Context) error {
 	if f.Transformation.IsSet() {
-		t, closer, err := transformation.New(ctx, f.Transformation)
+		t, closer, err := NewTransformer(ctx, f.Transformation)
 		if err != nil {
 			return err
 		}

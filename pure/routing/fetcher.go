@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
+	"github.com/revrepl/spanner-to-sourcedb/pure/registry"
 )
 
 // Request is what a shard fetcher is asked: the Spanner table and the
@@ -57,24 +57,18 @@ func (f ColumnFetcher) ShardID(_ context.Context, req Request) (string, error) {
 // Factory makes a compiled-in fetcher from shardingCustomParameters.
 type Factory func(params string) (Fetcher, error)
 
-var registry = plugin.NewRegistry[Fetcher]("routing: shard fetcher")
+// Fetchers holds the compiled-in fetchers (shardingCustomClassName alone).
+var Fetchers = registry.New[Fetcher](registry.Names{
+	Class: "shardingCustomClassName", Params: "shardingCustomParameters", Jar: "shardingCustomJarPath",
+	Noun: "shard fetcher", Function: "shard",
+})
 
 // Register makes a Go fetcher available as shardingCustomClassName name.
 // Call it from init(); a second registration of a name panics.
-func Register(name string, f Factory) { registry.Register(name, f) }
+func Register(name string, f Factory) { Fetchers.Register(name, f) }
 
 // New makes the registered fetcher name with its parameters.
-func New(name, params string) (Fetcher, error) {
-	f, ok := registry.Lookup(name)
-	if !ok {
-		return nil, fmt.Errorf("shardingCustomClassName %q: no such shard fetcher in this build (registered: %v); to load a WebAssembly module, also set shardingCustomJarPath", name, Registered())
-	}
-	fe, err := f(params)
-	if err != nil {
-		return nil, fmt.Errorf("shardingCustomClassName %q: init with shardingCustomParameters: %w", name, err)
-	}
-	return fe, nil
-}
+func New(name, params string) (Fetcher, error) { return Fetchers.New(name, params) }
 
 // Registered lists the registered names.
-func Registered() []string { return registry.Names() }
+func Registered() []string { return Fetchers.Names() }
