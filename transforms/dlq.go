@@ -7,10 +7,10 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/logs"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 )
 
 // deadLetters files failed records under skip/, retry/ or severe/ and
@@ -46,7 +46,7 @@ func (d deadLetters) write(ctx context.Context, failures []apply.Failure) error 
 		case skipped(fl.Err):
 			dir, msg = d.skipDir, "Skipped record from reverse replication"
 			skippedRecords.Inc(ctx, 1)
-		case errclass.Classify(fl.Err) == errclass.Severe:
+		case failure.Of(fl.Err) == failure.Severe:
 			dir = dlq.SevereDir
 			if d.retryMode {
 				requeued.Inc(ctx, 1)

@@ -13,8 +13,8 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/logs"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 )
 
 type sevLog struct {
@@ -46,7 +46,7 @@ func TestDeadLettersLogging(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		failures = append(failures, apply.Failure{Record: rec(`{"Id":"9"}`), Err: errors.New("parent row missing")})
 	}
-	failures = append(failures, apply.Failure{Record: rec(`{"Id":"1"}`), Err: errclass.MarkPermanent(errors.New("data too long"))})
+	failures = append(failures, apply.Failure{Record: rec(`{"Id":"1"}`), Err: failure.MarkSevere(errors.New("data too long"))})
 	d := deadLetters{w: dlq.Writer{Root: t.TempDir()}, skipDir: "skip"}
 	if err := d.write(context.Background(), failures); err != nil {
 		t.Fatal(err)

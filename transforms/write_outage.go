@@ -2,14 +2,11 @@ package transforms
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/revrepl/spanner-to-sourcedb/io/logs"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // shardState remembers which shards were found unreachable, so that an
@@ -57,13 +54,9 @@ func (s *shardState) note(ctx context.Context, shard string, records, applied in
 }
 
 // unreachable tells connection failures from a shard that answered: lock
-// wait timeouts and deadlocks are connection errors to errclass (the batch
-// is retried whole), but they say nothing about reaching the shard. An
-// error after our own context ended is the worker stopping.
+// wait timeouts and deadlocks are connection errors (the batch is retried
+// whole), but they say nothing about reaching the shard. An error after our
+// own context ended is the worker stopping.
 func unreachable(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || !errclass.IsConnectionError(err) {
-		return false
-	}
-	var me *mysql.MySQLError
-	return !errors.As(err, &me) || (me.Number != 1205 && me.Number != 1213)
+	return ctx.Err() == nil && target.Unreachable(err)
 }

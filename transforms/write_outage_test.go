@@ -9,9 +9,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/go-sql-driver/mysql"
+	mysqldrv "github.com/go-sql-driver/mysql"
 
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 )
 
 type captureLog struct {
@@ -33,7 +35,7 @@ func TestShardStateLogsTransitionsOnly(t *testing.T) {
 	defer beamlog.SetLogger(&beamlog.Structural{})
 	ctx := context.Background()
 	down := fmt.Errorf("MySQL: starting a transaction: %w", driver.ErrBadConn)
-	lock := &mysql.MySQLError{Number: 1205, Message: "Lock wait timeout exceeded"}
+	lock := mysql.Classify(&mysqldrv.MySQLError{Number: mysql.ErLockWaitTimeout, Message: "Lock wait timeout exceeded"}) // as the writer returns it
 	steps := []struct {
 		shard   string
 		applied int

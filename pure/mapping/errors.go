@@ -3,6 +3,8 @@ package mapping
 import (
 	"errors"
 	"fmt"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 )
 
 // ErrTableNotAtSource marks a change to a table that MySQL does not have;
@@ -12,8 +14,7 @@ var ErrTableNotAtSource = errors.New("table does not exist at the source")
 // Error is a change that cannot be turned into a MySQL row as the schemas
 // and the name mapping stand: no source primary key, a key column without
 // a value, a value MySQL cannot hold. The same record fails the same way
-// until someone changes a schema or the mapping, so transforms/errclass
-// makes it severe.
+// until someone changes a schema or the mapping: severe.
 type Error struct {
 	Table  string // Spanner table
 	Column string // source column, when one is at fault
@@ -28,6 +29,9 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// FailureClass makes the record severe.
+func (e *Error) FailureClass() failure.Class { return failure.Severe }
 
 func tableErr(table string, format string, args ...any) error {
 	return &Error{Table: table, Err: fmt.Errorf(format, args...)}

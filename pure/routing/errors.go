@@ -1,8 +1,12 @@
 package routing
 
-import "errors"
+import (
+	"errors"
 
-// The routing failures. transforms/errclass decides which are severe; the
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
+)
+
+// The routing failures. The severe ones say so (failure.NewSevere); the
 // comments say why each is what it is.
 var (
 	// ErrSkip: the fetcher returned the skip directory's name, the
@@ -10,10 +14,10 @@ var (
 	ErrSkip = errors.New("the shard fetcher chose to skip the record")
 	// ErrNoShardIDColumn (severe): without a shard-id column for the table
 	// no retry can find a shard; the session file must name one.
-	ErrNoShardIDColumn = errors.New("no shard-id column is known for the table")
+	ErrNoShardIDColumn = failure.NewSevere("no shard-id column is known for the table")
 	// ErrInvalidShardID (severe): an empty, null or malformed shard id is
 	// in the data and stays wrong until someone fixes the row.
-	ErrInvalidShardID = errors.New("invalid logical shard id")
+	ErrInvalidShardID = failure.NewSevere("invalid logical shard id")
 	// ErrUnknownShard (retryable): the shard may be added to the shard
 	// file by a relaunch, as in the Java template.
 	ErrUnknownShard = errors.New("logical shard id is not in the shard file")

@@ -21,7 +21,7 @@ type Router struct {
 
 // Route returns the change's shard id, or an error saying why there is
 // none: mapping.ErrTableNotAtSource and ErrSkip send the change to the skip
-// directory, the others are classified by transforms/errclass.
+// directory, the others are classified by pure/failure.
 func (r Router) Route(ctx context.Context, req Request) (string, error) {
 	if !r.Tables.AtSource(req.TableName) {
 		return "", fmt.Errorf("table %q: %w", req.TableName, mapping.ErrTableNotAtSource)

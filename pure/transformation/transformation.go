@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
@@ -28,9 +29,9 @@ type Transformer interface {
 	ToSourceRow(ctx context.Context, req Request) (Response, error)
 }
 
-// Error is a transformation's failure on one change. transforms/errclass
-// makes it severe: the same change fails the same way until the
-// transformation or the data is fixed.
+// Error is a transformation's failure on one change. It is severe: the
+// same change fails the same way until the transformation or the data is
+// fixed.
 type Error struct {
 	Table string
 	Err   error
@@ -41,6 +42,9 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// FailureClass makes the record severe.
+func (e *Error) FailureClass() failure.Class { return failure.Severe }
 
 // RequestFor builds the request for r: new values, then keys (keys win,
 // as in the Java template).

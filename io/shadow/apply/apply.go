@@ -73,13 +73,14 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 )
 
 // Applier applies batches for one pipeline; it is safe for concurrent use.
@@ -284,7 +285,7 @@ func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransacti
 	}
 	mtx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("MySQL: starting a transaction: %w", err)
+		return nil, fmt.Errorf("MySQL: starting a transaction: %w", mysql.Classify(err))
 	}
 	defer func() {
 		if err != nil {
@@ -306,14 +307,14 @@ func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransacti
 			continue
 		}
 		if _, err := mtx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			return nil, &BatchError{Err: err, SQL: st.SQL}
+			return nil, &BatchError{Err: mysql.Classify(err), SQL: st.SQL}
 		}
 	}
 	if err := a.checkAlive(ctx, tx, apply[0]); err != nil {
 		return nil, err
 	}
 	if err := mtx.Commit(); err != nil {
-		return nil, fmt.Errorf("MySQL: commit: %w", err)
+		return nil, fmt.Errorf("MySQL: commit: %w", mysql.Classify(err))
 	}
 	if a.Hooks.AfterMySQLCommit != nil {
 		if err := a.Hooks.AfterMySQLCommit(); err != nil {
@@ -437,7 +438,7 @@ func (a *Applier) statements(apply []prepared) ([]step, error) {
 			}
 			if err != nil {
 				// A statement we cannot build will never apply: severe.
-				return nil, errclass.MarkPermanent(fmt.Errorf("table %s: %w", g.table, err))
+				return nil, failure.MarkSevere(fmt.Errorf("table %s: %w", g.table, err))
 			}
 			out = append(out, step{Statement: st})
 			rows = rows[n:]

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/spanner"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 )
 
 // The deadlines of a batch. A MySQL that stops answering without closing
@@ -41,7 +43,7 @@ const (
 
 // TimeoutError is a batch that missed one of the deadlines above: the shard
 // (or Spanner) did not answer in time. It unwraps to
-// context.DeadlineExceeded, a connection failure to errclass, so the writer
+// context.DeadlineExceeded, a connection failure to target.IsConnection, so the writer
 // sends the whole batch to retry/ instead of splitting it or failing the
 // bundle; nothing of it was recorded as applied.
 type TimeoutError struct {
@@ -84,12 +86,12 @@ func (a *Applier) writeMySQLWithin(ctx context.Context, tx *spanner.ReadWriteTra
 	defer cancel()
 	conn, err := db.Conn(mctx)
 	if err != nil {
-		return nil, timedOut(ctx, mctx, "connecting to MySQL", MySQLTimeout, fmt.Errorf("MySQL: connecting: %w", err))
+		return nil, timedOut(ctx, mctx, "connecting to MySQL", MySQLTimeout, fmt.Errorf("MySQL: connecting: %w", mysql.Classify(err)))
 	}
 	defer conn.Close()
 	var id int64
 	if err := conn.QueryRowContext(mctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
-		return nil, timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, fmt.Errorf("MySQL: reading the connection id: %w", err))
+		return nil, timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, fmt.Errorf("MySQL: reading the connection id: %w", mysql.Classify(err)))
 	}
 	failed, err := a.writeMySQL(mctx, tx, conn, apply)
 	err = timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, err)

@@ -13,8 +13,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 )
 
 // hangLimit is how long the tests below wait for Apply before calling it
@@ -65,7 +66,7 @@ func requireTimeout(t *testing.T, err error) {
 	if !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Apply returned %v, want a TimeoutError", err)
 	}
-	if !errclass.IsConnectionError(err) || errclass.Classify(err) != errclass.Retryable {
+	if !target.IsConnection(err) || failure.Of(err) != failure.Retryable {
 		t.Errorf("%v: not a retryable connection error", err)
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"cloud.google.com/go/spanner"
 	"google.golang.org/grpc/codes"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 )
 
 // ApplyIsolating applies batch like Apply, but when the batch fails for a
@@ -89,7 +89,7 @@ func FailAll(batch []record.Record, err error) []Failure {
 
 // WholeBatch reports whether err, returned by Apply, failed the batch as a
 // whole rather than because of one of its records: the context ended, the
-// MySQL connection failed (errclass.IsConnectionError, which includes lock
+// MySQL connection failed (target.IsConnection, which includes lock
 // wait timeouts and deadlocks), or Spanner failed the transaction for a
 // transient reason (ABORTED once the client stops retrying it, UNAVAILABLE,
 // DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, CANCELLED, a lost transaction or
@@ -99,7 +99,7 @@ func FailAll(batch []record.Record, err error) []Failure {
 // rejected MySQL statement), so the batch is split to find out; a
 // transient error wrongly split costs calls, never records.
 func WholeBatch(ctx context.Context, err error) bool {
-	if ctx.Err() != nil || errclass.IsConnectionError(err) {
+	if ctx.Err() != nil || target.IsConnection(err) {
 		return true
 	}
 	var be *BatchError

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 )
 
 // Tables with unique indexes besides the primary key.
@@ -90,7 +92,7 @@ func applyUnique(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueR
 			switch {
 			case err == nil:
 				delete(failed, r.idx)
-			case errclass.IsDuplicateKey(err):
+			case mysql.IsDuplicateKey(err):
 				deferred = append(deferred, r)
 				failed[r.idx] = &UniqueClashError{Table: r.row.Table, Err: err}
 			case rowLevel(err):
@@ -120,8 +122,8 @@ func applyUnique(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueR
 // but a failure of the connection or of the whole transaction.
 func rowLevel(err error) bool {
 	var be *BatchError
-	var p *errclass.Permanent
-	return (errors.As(err, &be) || errors.As(err, &p)) && !errclass.IsConnectionError(err)
+	var p *failure.Permanent
+	return (errors.As(err, &be) || errors.As(err, &p)) && !target.IsConnection(err)
 }
 
 // writeRow writes one change: DELETE by primary key, or UPDATE by primary
@@ -130,20 +132,20 @@ func writeRow(ctx context.Context, tx *sql.Tx, r mapping.Row) error {
 	if r.Delete {
 		del, err := dml.Delete(r.Table, r.KeyColumns, [][]any{r.KeyValues})
 		if err != nil {
-			return errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.Table, err))
+			return failure.MarkSevere(fmt.Errorf("table %s: %w", r.Table, err))
 		}
 		return exec(ctx, tx, del)
 	}
 	up, err := dml.Update(r.Table, r.Columns, r.KeyColumns, r.Values)
 	if err != nil {
-		return errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.Table, err))
+		return failure.MarkSevere(fmt.Errorf("table %s: %w", r.Table, err))
 	}
 	res, err := tx.ExecContext(ctx, up.SQL, up.Args...)
 	if err != nil {
-		return &BatchError{Err: err, SQL: up.SQL}
+		return &BatchError{Err: mysql.Classify(err), SQL: up.SQL}
 	}
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return err
+		return mysql.Classify(err)
 	}
 	return insertRow(ctx, tx, r)
 }
@@ -151,14 +153,14 @@ func writeRow(ctx context.Context, tx *sql.Tx, r mapping.Row) error {
 func insertRow(ctx context.Context, tx *sql.Tx, r mapping.Row) error {
 	ins, err := dml.Insert(r.Table, r.Columns, [][]any{r.Values})
 	if err != nil {
-		return errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.Table, err))
+		return failure.MarkSevere(fmt.Errorf("table %s: %w", r.Table, err))
 	}
 	return exec(ctx, tx, ins)
 }
 
 func exec(ctx context.Context, tx *sql.Tx, st dml.Statement) error {
 	if _, err := tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-		return &BatchError{Err: err, SQL: st.SQL}
+		return &BatchError{Err: mysql.Classify(err), SQL: st.SQL}
 	}
 	return nil
 }
@@ -196,7 +198,7 @@ func reinsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow)
 	}
 	for _, q := range []string{savepoint, saveFKChecks, fkChecksOff} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("MySQL: %s: %w", q, err)
+			return nil, fmt.Errorf("MySQL: %s: %w", q, mysql.Classify(err))
 		}
 	}
 	defer func() {
@@ -204,7 +206,7 @@ func reinsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow)
 		defer cancel()
 		if _, rerr := tx.ExecContext(rctx, restoreFKChecks); rerr != nil {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			moved, err = nil, fmt.Errorf("MySQL: %s: %w", restoreFKChecks, rerr)
+			moved, err = nil, fmt.Errorf("MySQL: %s: %w", restoreFKChecks, mysql.Classify(rerr))
 		}
 	}()
 	for len(upserts) > 1 {
@@ -214,12 +216,12 @@ func reinsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow)
 		}
 		if bad < 0 {
 			if _, err := tx.ExecContext(ctx, releaseSavepoint); err != nil {
-				return nil, fmt.Errorf("MySQL: %s: %w", releaseSavepoint, err)
+				return nil, fmt.Errorf("MySQL: %s: %w", releaseSavepoint, mysql.Classify(err))
 			}
 			return upserts, nil
 		}
 		if _, err := tx.ExecContext(ctx, rollbackSavepoint); err != nil {
-			return nil, fmt.Errorf("MySQL: %s: %w", rollbackSavepoint, err)
+			return nil, fmt.Errorf("MySQL: %s: %w", rollbackSavepoint, mysql.Classify(err))
 		}
 		upserts = append(upserts[:bad:bad], upserts[bad+1:]...)
 	}
@@ -232,7 +234,7 @@ func tryReinsert(ctx context.Context, tx *sql.Tx, rows []uniqueRow) (int, error)
 	for _, r := range rows {
 		del, err := dml.Delete(r.row.Table, r.row.KeyColumns, [][]any{r.row.KeyValues})
 		if err != nil {
-			return 0, errclass.MarkPermanent(fmt.Errorf("table %s: %w", r.row.Table, err))
+			return 0, failure.MarkSevere(fmt.Errorf("table %s: %w", r.row.Table, err))
 		}
 		if err := exec(ctx, tx, del); err != nil {
 			return 0, err

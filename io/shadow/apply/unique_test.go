@@ -10,10 +10,11 @@ import (
 	"cloud.google.com/go/spanner"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
 )
 
 // Users has a secondary unique index on Email; Posts references Users with
@@ -127,8 +128,8 @@ func onlyClash(t *testing.T, out Outcome, id int64) {
 		t.Fatalf("failed %v, want only key %d", out.Failed, id)
 	}
 	err := out.Failed[0].Err
-	if errclass.Classify(err) != errclass.Retryable || !errclass.IsDuplicateKey(err) || !strings.Contains(err.Error(), "Duplicate entry") {
-		t.Fatalf("clash error %v (class %v), want a retryable error with MySQL's duplicate-entry message", err, errclass.Classify(err))
+	if failure.Of(err) != failure.Retryable || !mysql.IsDuplicateKey(err) || !strings.Contains(err.Error(), "Duplicate entry") {
+		t.Fatalf("clash error %v (class %v), want a retryable error with MySQL's duplicate-entry message", err, failure.Of(err))
 	}
 }
 

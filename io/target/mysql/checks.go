@@ -120,9 +120,9 @@ func connectError(err error) error {
 	var me *driver.MySQLError
 	if errors.As(err, &me) {
 		switch me.Number {
-		case 1045:
+		case ErAccessDenied:
 			return fmt.Errorf("login failed (wrong user or password?): %w", err)
-		case 1044:
+		case ErDBAccessDenied:
 			return fmt.Errorf("access denied: %w", err)
 		}
 		return fmt.Errorf("cannot connect: %w", err)

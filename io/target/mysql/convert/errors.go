@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // ConversionError reports a value that cannot be written faithfully to a
-// MySQL column. Retrying cannot fix it, so callers treat it as permanent
-// (severe). Value holds the raw JSON, shortened so that a multi-megabyte BYTES
+// MySQL column. Retrying cannot fix it: it is severe. Value holds the raw JSON, shortened so that a multi-megabyte BYTES
 // value does not end up in every log line.
 type ConversionError struct {
 	Column      string
@@ -24,6 +24,9 @@ func (e *ConversionError) Error() string {
 	return fmt.Sprintf("convert column %q: Spanner %s value %s into MySQL %s: %s",
 		e.Column, e.SpannerType, e.Value, e.MySQLType, e.Reason)
 }
+
+// FailureClass makes the record severe.
+func (e *ConversionError) FailureClass() failure.Class { return failure.Severe }
 
 // IsConversionError reports whether err (or anything it wraps) is a
 // *ConversionError.
