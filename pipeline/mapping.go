@@ -7,6 +7,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/files"
 	"github.com/revrepl/spanner-to-sourcedb/io/logs"
 	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/overrides"
@@ -38,7 +39,7 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 	if err := mapping.CheckNames(names, sp); err != nil {
 		return recordProcessing{}, withMappingParam(cfg, err)
 	}
-	m := &mapping.Mapper{Spanner: sp, Source: src, Names: names}
+	m := &mapping.Mapper{Spanner: sp, Source: src, Names: names, Values: convert.Values{}}
 	if err := m.CheckDeletes(); err != nil {
 		return recordProcessing{}, fmt.Errorf("deletes cannot be replicated: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
@@ -46,7 +45,7 @@ type tablePlan struct {
 	// so a NEW_ROW delete (keys only) needs the row read from Spanner.
 	deleteNeedsRow bool
 	// deleteErr: a deleteBy column cannot be compared exactly with a
-	// bound value (convert.KeyComparable), so a DELETE would never find
+	// bound value (Values.KeyComparable), so a DELETE would never find
 	// its row. The launch refuses the mapping (Mapper.CheckDeletes).
 	deleteErr error
 	// generated are the Spanner non-key generated columns that feed
@@ -183,7 +182,7 @@ func (m *Mapper) compileTable(t schema.SpannerTable, lowerSource map[string][]st
 		if !p.cols[i].spKey {
 			p.deleteNeedsRow = true
 		}
-		if err := convert.KeyComparable(p.cols[i].src); err != nil && p.deleteErr == nil {
+		if err := m.Values.KeyComparable(p.cols[i].src); err != nil && p.deleteErr == nil {
 			how := "its primary key"
 			if generatedKey {
 				how = "every column it does not generate (MySQL generates part of its primary key)"

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
@@ -49,25 +48,25 @@ func (p *tablePlan) customColumns(custom map[string]json.RawMessage) (map[int]js
 //   - a number is converted from its exact text, like a string;
 //   - true/false as a BOOL;
 //   - an object or array as JSON text.
-func customValue(raw json.RawMessage, col schema.SourceColumn, tz *time.Location) (any, error) {
+func customValue(values Values, raw json.RawMessage, col schema.SourceColumn, tz *time.Location) (any, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil, errors.New("empty value")
 	}
 	switch raw[0] {
 	case 'n':
-		return convert.Value(spannertype.Type{Code: spannertype.CodeString}, raw, col, tz)
+		return values.Value(spannertype.Type{Code: spannertype.CodeString}, raw, col, tz)
 	case '"':
-		return convert.Value(spannertype.Type{Code: spannertype.CodeString}, raw, col, tz)
+		return values.Value(spannertype.Type{Code: spannertype.CodeString}, raw, col, tz)
 	case 't', 'f':
-		return convert.Value(spannertype.Type{Code: spannertype.CodeBool}, raw, col, tz)
+		return values.Value(spannertype.Type{Code: spannertype.CodeBool}, raw, col, tz)
 	case '{', '[':
-		return convert.Value(spannertype.Type{Code: spannertype.CodeJSON}, raw, col, tz)
+		return values.Value(spannertype.Type{Code: spannertype.CodeJSON}, raw, col, tz)
 	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil {
 		return nil, fmt.Errorf("%.80s is not a JSON value: %w", raw, err)
 	}
 	quoted, _ := json.Marshal(n.String())
-	return convert.Value(spannertype.Type{Code: spannertype.CodeString}, quoted, col, tz)
+	return values.Value(spannertype.Type{Code: spannertype.CodeString}, quoted, col, tz)
 }

@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
@@ -46,6 +45,9 @@ type Mapper struct {
 	Names Names
 	// TZ is the source database's zone (sourceDbTimezoneOffset).
 	TZ *time.Location
+	// Values converts values into the target's (its Target.Values; for
+	// MySQL, io/target/mysql/convert). Required.
+	Values Values
 
 	once  sync.Once
 	plans map[string]*tablePlan
@@ -95,7 +97,7 @@ func (m *Mapper) Warnings() []string {
 }
 
 // CheckDeletes returns, for every table in name order, why its DELETEs
-// could never find their row (see convert.KeyComparable); the launch
+// could never find their row (see Values.KeyComparable); the launch
 // refuses such a mapping rather than leave deleted rows in MySQL.
 func (m *Mapper) CheckDeletes() error {
 	m.once.Do(m.compile)
@@ -152,7 +154,7 @@ func (m *Mapper) ToSourceWith(r record.Record, custom map[string]json.RawMessage
 	value := func(i int) (any, bool, error) {
 		c := p.cols[i]
 		if raw, ok := over[i]; ok {
-			v, err := customValue(raw, c.src, m.TZ)
+			v, err := customValue(m.Values, raw, c.src, m.TZ)
 			if err != nil {
 				return nil, false, &Error{Table: r.TableName, Column: c.src.Name, Err: fmt.Errorf("custom transformation value: %w", err)}
 			}
@@ -171,7 +173,7 @@ func (m *Mapper) ToSourceWith(r record.Record, custom map[string]json.RawMessage
 		if c.typErr != nil {
 			return nil, false, &Error{Table: r.TableName, Column: c.src.Name, Err: c.typErr}
 		}
-		v, err := convert.Value(c.typ, raw, c.src, m.TZ)
+		v, err := m.Values.Value(c.typ, raw, c.src, m.TZ)
 		if err != nil {
 			return nil, false, &Error{Table: r.TableName, Column: c.src.Name, Err: err}
 		}

@@ -95,7 +95,7 @@ var testNames = Names{Tables: map[string]TableNames{
 func newMapper(names Names) *Mapper {
 	tz, _ := time.Parse("-07:00", "+10:00")
 	_, off := tz.Zone()
-	return &Mapper{Spanner: testSpanner, Source: testSource, Names: names, TZ: time.FixedZone("+10:00", off)}
+	return &Mapper{Spanner: testSpanner, Source: testSource, Names: names, TZ: time.FixedZone("+10:00", off), Values: convert.Values{}}
 }
 
 func rec(table, mod, keys, vals string) record.Record {
@@ -359,7 +359,7 @@ func TestWarningsAndLookups(t *testing.T) {
 	if !m.ReadsSpanner() {
 		t.Error("gen_pk deletes read from Spanner")
 	}
-	if src := (Mapper{Spanner: schema.Spanner{Tables: map[string]schema.SpannerTable{"Users": testSpanner.Tables["Users"]}}, Source: testSource}); src.ReadsSpanner() {
+	if src := (Mapper{Spanner: schema.Spanner{Tables: map[string]schema.SpannerTable{"Users": testSpanner.Tables["Users"]}}, Source: testSource, Values: convert.Values{}}); src.ReadsSpanner() {
 		t.Error("Users alone needs no reads")
 	}
 }
@@ -420,6 +420,7 @@ func TestDeleteByInexactColumn(t *testing.T) {
 	m := &Mapper{
 		Spanner: schema.Spanner{Tables: map[string]schema.SpannerTable{"J": spTable("J", []string{"id"}, "id INT64", "doc JSON")}},
 		Source:  schema.Source{Tables: map[string]schema.SourceTable{"J": srcTable("J", []string{"id", "g"}, "id bigint", "doc json", "g varchar(64) GENERATED")}},
+		Values:  convert.Values{},
 	}
 	if err := m.CheckDeletes(); err == nil || !strings.Contains(err.Error(), `table "J" column "doc"`) {
 		t.Errorf("CheckDeletes: %v, want the JSON column named", err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
@@ -80,7 +81,7 @@ var ordersNames = mapping.Names{Tables: map[string]mapping.TableNames{
 
 func ordersApplier(rows RowReader, tr transformation.Transformer) *Applier {
 	return &Applier{Spanner: ordersSpanner, Rows: rows, Transform: tr,
-		Mapper: mapping.Mapper{Spanner: ordersSpanner, Source: ordersSource, Names: ordersNames, TZ: time.UTC}}
+		Mapper: mapping.Mapper{Spanner: ordersSpanner, Source: ordersSource, Names: ordersNames, TZ: time.UTC, Values: convert.Values{}}}
 }
 
 func orderRec(mod, vals string) record.Record {
@@ -180,7 +181,7 @@ func TestMapRowWithTransformation(t *testing.T) {
 		a := ordersApplier(rows, &fakeTransform{})
 		a.Mapper = mapping.Mapper{Spanner: ordersSpanner, Source: schema.Source{Tables: map[string]schema.SourceTable{
 			"orders": {Name: "orders", Columns: ordersSource.Tables["orders"].Columns, PrimaryKey: []string{"id"}},
-		}}, Names: ordersNames}
+		}}, Names: ordersNames, Values: convert.Values{}}
 		r := orderRec("DELETE", "{}")
 		if err := a.complete(ctx, &r); err != nil || rows.reads != 1 || r.Mod.NewValuesJSON != full {
 			t.Errorf("complete: err %v, reads %d, new values %s", err, rows.reads, r.Mod.NewValuesJSON)

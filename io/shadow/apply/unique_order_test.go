@@ -17,6 +17,7 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
@@ -80,7 +81,7 @@ func TestDeletesKeepArrivalOrderAcrossTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(meta.Close)
-	a := &Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: sp, Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC}}
+	a := &Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: sp, Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC, Values: convert.Values{}}}
 	out, err := a.ApplyIsolating(context.Background(), db, []record.Record{
 		change("Kids", `{"Id":"10"}`, 2, 0, `{"ParentId":"2"}`),
 		change("Parents", `{"Id":"1"}`, 2, 1, ""),

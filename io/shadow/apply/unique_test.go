@@ -11,6 +11,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -62,7 +63,7 @@ func newUniqueFixture(t *testing.T) *uniqueFixture {
 	t.Cleanup(meta.Close)
 	return &uniqueFixture{fixture{db: db, meta: meta, applier: &Applier{
 		Meta: meta, ShadowPrefix: "shadow_", Spanner: usersSpanner,
-		Mapper: mapping.Mapper{Spanner: usersSpanner, Source: usersSource, TZ: time.UTC},
+		Mapper: mapping.Mapper{Spanner: usersSpanner, Source: usersSource, TZ: time.UTC, Values: convert.Values{}},
 	}}}
 }
 
