@@ -35,11 +35,13 @@ integration-test: services
 
 # goimports (pinned in go.mod's tool line) formats like gofmt and also checks
 # the import groups: standard library, then others, with this module's
-# packages in their own group (-local).
+# packages in their own group (-local). scripts/layers.sh checks that imports
+# only go down template -> pipeline -> transforms -> io -> pure.
 MODULE      := github.com/revrepl/spanner-to-sourcedb
 lint:
 	@out=$$($(GO) tool goimports -local $(MODULE) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "goimports -local $(MODULE) needed:"; echo "$$out"; exit 1; fi
+	GO=$(GO) scripts/layers.sh
 	$(GO) vet ./...
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./io/plugin/guest ./io/plugin/examples/shardbycolumn ./io/plugin/examples/transform
 
