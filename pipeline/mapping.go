@@ -7,7 +7,6 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/files"
 	"github.com/revrepl/spanner-to-sourcedb/io/logs"
 	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/overrides"
@@ -31,7 +30,7 @@ type recordProcessing struct {
 // prepareRecordProcessing reads the name mapping (session file, overrides
 // or identity), checks it against both schemas, and starts the custom
 // transformation once so that a broken one fails the launch.
-func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.Spanner, src schema.Source) (recordProcessing, error) {
+func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.Spanner, src schema.Source, values mapping.Values) (recordProcessing, error) {
 	names, err := readNames(ctx, cfg)
 	if err != nil {
 		return recordProcessing{}, err
@@ -39,7 +38,7 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 	if err := mapping.CheckNames(names, sp); err != nil {
 		return recordProcessing{}, withMappingParam(cfg, err)
 	}
-	m := &mapping.Mapper{Spanner: sp, Source: src, Names: names, Values: convert.Values{}}
+	m := &mapping.Mapper{Spanner: sp, Source: src, Names: names, Values: values}
 	if err := m.CheckDeletes(); err != nil {
 		return recordProcessing{}, fmt.Errorf("deletes cannot be replicated: %w", err)
 	}

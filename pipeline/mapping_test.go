@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
@@ -54,7 +55,7 @@ func TestPrepareRecordProcessingRefusesInexactDeleteColumns(t *testing.T) {
 				sp.Tables["T"].Columns[1].Type = "JSON"
 			}
 			_, err := prepareRecordProcessing(context.Background(), &params.Config{}, sp,
-				schema.Source{Tables: map[string]schema.SourceTable{"T": src}})
+				schema.Source{Tables: map[string]schema.SourceTable{"T": src}}, convert.Values{})
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("launch refused: %v", err)

@@ -18,7 +18,6 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerschema"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
@@ -140,7 +139,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	// sourceDbTimezoneOffset, reports a zone the server refuses at launch.
 	first := sh.shards[0]
 	first.TimeZone = cfg.SourceDbTimezoneOffset
-	source, err := readSourceSchema(ctx, first)
+	source, err := sh.target.ReadSchema(ctx, first)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +165,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 			return nil, err
 		}
 	}
-	rp, err := prepareRecordProcessing(ctx, cfg, sp, source)
+	rp, err := prepareRecordProcessing(ctx, cfg, sp, source, sh.target.Values())
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +220,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
 		},
 		Write: transforms.WriteConfig{
+			Target:     cfg.SourceType,
 			ShardsFile: cfg.SourceShardsFilePath, MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
 			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
 			BatchSize: env.BatchSize, PoolSize: sh.poolSize,
@@ -251,24 +251,6 @@ func withDefaults(env Env) Env {
 		env.HeartbeatMillis = DefaultHeartbeatMillis
 	}
 	return env
-}
-
-func readSourceSchema(ctx context.Context, s mysql.Shard) (schema.Source, error) {
-	db, err := mysql.Open(s, 2)
-	if err != nil {
-		return schema.Source{}, err
-	}
-	defer db.Close()
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		return schema.Source{}, fmt.Errorf("shard %q (%s:%s/%s): cannot connect: %w", s.LogicalShardID, s.Host, s.Port, s.DBName, err)
-	}
-	src, err := mysql.ReadSchema(pctx, db, s.DBName)
-	if err != nil {
-		return schema.Source{}, fmt.Errorf("shard %q: %w", s.LogicalShardID, err)
-	}
-	return src, nil
 }
 
 func ensureShadowTables(ctx context.Context, admin *database.DatabaseAdminClient, metaDB, prefix string, sp schema.Spanner) ([]string, error) {

@@ -17,8 +17,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
@@ -31,6 +30,8 @@ func init() {
 
 // WriteConfig configures the writer.
 type WriteConfig struct {
+	// Target is the kind of target database (sourceType, see Target).
+	Target string
 	// ShardsFile is read on the worker, so passwords never travel in the
 	// pipeline graph.
 	ShardsFile       string
@@ -92,7 +93,7 @@ type writeFn struct {
 	// closeTransform releases the custom transformation.
 	closeTransform func()
 	dbs            map[string]*sql.DB
-	// releases give back the worker's shared shard pools (mysql.Acquire).
+	// releases give back the worker's shared shard pools (Target.Acquire).
 	releases []func()
 	buf      map[string][]record.Record
 	dlq      dlq.Writer
@@ -104,16 +105,20 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		return err
 	}
 	// Secrets are resolved here, on the worker, like the file itself.
-	shards, err := mysql.LoadShards(ctx, f.ShardsFile)
+	t, err := Target(f.Target)
+	if err != nil {
+		return err
+	}
+	shards, err := target.LoadShards(ctx, f.ShardsFile, t)
 	if err != nil {
 		return err
 	}
 	f.dbs = map[string]*sql.DB{}
 	for _, s := range shards {
-		// Values are bound as wall clocks in this zone (see mysql.DSN).
+		// Values are bound as wall clocks in this zone.
 		s.TimeZone = f.TimezoneOffset
 		s.DisabledAlgorithms = f.DisabledAlgorithms
-		db, release, err := mysql.Acquire(s, f.PoolSize)
+		db, release, err := t.Acquire(s, f.PoolSize)
 		if err != nil {
 			return err
 		}
@@ -129,7 +134,7 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	}
 	f.applier = &apply.Applier{
 		Meta: f.meta, ShadowPrefix: f.ShadowPrefix, Spanner: f.Spanner,
-		Mapper:   mapping.Mapper{Spanner: f.Spanner, Source: f.Source, Names: f.Names, TZ: tz, Values: convert.Values{}},
+		Mapper:   mapping.Mapper{Spanner: f.Spanner, Source: f.Source, Names: f.Names, TZ: tz, Values: t.Values()},
 		Priority: spannerpb.RequestOptions_Priority(f.Priority),
 	}
 	f.dlq = dlq.Writer{Root: f.DLQDir}

@@ -6,34 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
 
 	driver "github.com/go-sql-driver/mysql"
 )
-
-// CheckTimeout bounds the launch check of one shard.
-const CheckTimeout = 30 * time.Second
-
-// CheckShards checks every shard in parallel and reports every failure
-// together, so a launch with several broken shards fails once, naming all.
-func CheckShards(ctx context.Context, shards []Shard) error {
-	errs := make([]error, len(shards))
-	var wg sync.WaitGroup
-	for i, s := range shards {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
-			defer cancel()
-			if err := CheckShard(cctx, s); err != nil {
-				errs[i] = fmt.Errorf("shard %q (%s@%s:%s/%s): %w", s.ID(), s.User, s.Host, s.Port, s.DBName, err)
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
 
 // CheckShard checks that the writer will be able to work on a shard: the
 // host answers, the login works, the database exists, the server accepts

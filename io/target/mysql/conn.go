@@ -122,18 +122,3 @@ func open(s Shard, dsn string, poolSize int) (*sql.DB, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }
-
-// PoolSize shares a shard's connection budget (maxShardConnections, summed
-// over all workers) among the workers: each worker opens at most this many
-// connections to each shard. maxWorkers 0 means unknown and counts as 1.
-func PoolSize(maxShardConnections, maxWorkers int64) (int, error) {
-	if maxWorkers < 1 {
-		maxWorkers = 1
-	}
-	n := maxShardConnections / maxWorkers
-	if n < 1 {
-		return 0, fmt.Errorf("maxShardConnections %d divided by max_num_workers %d leaves no connection per worker; raise maxShardConnections to at least %d or lower max_num_workers",
-			maxShardConnections, maxWorkers, maxWorkers)
-	}
-	return int(n), nil
-}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/secrets/secrettest"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 )
 
@@ -22,7 +23,7 @@ func TestParseShardsErrors(t *testing.T) {
 		{"empty", "  \n", []string{"the file is empty"}},
 		{"not JSON", "{\n  \"shardConfigs\": [\n    {\"host\": }\n]}", []string{"not valid JSON at line 3, column 14:", "invalid character '}'"}},
 		{"trailing garbage", `{"shardConfigs":[]} x`, []string{"not valid JSON at line 1"}},
-		{"wrong type", `{"shardConfigs": {"host":"h"}}`, []string{"JSON object ending at line 1, column 18 where []mysql.Shard is expected (field shardConfigs): json: cannot unmarshal"}},
+		{"wrong type", `{"shardConfigs": {"host":"h"}}`, []string{"JSON object ending at line 1, column 18 where []target.Shard is expected (field shardConfigs): json: cannot unmarshal"}},
 		{"no shardConfigs field", `{"shards":[` + good + `}]}`, []string{`the "shardConfigs" field is missing`}},
 		{"no shards", `{"shardConfigs":[]}`, []string{"no shards"}},
 		{"no shards bare array", `[]`, []string{"no shards"}},
@@ -139,7 +140,7 @@ func TestResolvePasswords(t *testing.T) {
 		{LogicalShardID: "empty", SecretManagerURI: "projects/p/secrets/e"},
 	}
 	acc := mapAccessor{"projects/p/secrets/a/versions/latest": "p1", "projects/p/secrets/a/versions/2": "p2", "projects/p/secrets/e/versions/latest": ""}
-	err := mysql.ResolvePasswords(context.Background(), shards, acc)
+	err := target.ResolvePasswords(context.Background(), shards, acc)
 	for _, w := range []string{`shard "missing": password: not found`, `shard "empty": password: secret projects/p/secrets/e/versions/latest is empty`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error %v does not contain %q", err, w)

@@ -1,4 +1,4 @@
-package mysql
+package target
 
 import (
 	"context"
@@ -9,14 +9,14 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/secrets"
 )
 
-// ReadShardFile reads and parses the shard file at path (gs:// or local),
-// through io/files and its size cap.
-func ReadShardFile(ctx context.Context, path string) ([]Shard, error) {
+// ReadShardFile reads and parses the shard file at path (gs:// or local)
+// for target t, through io/files and its size cap.
+func ReadShardFile(ctx context.Context, path string, t Target) ([]Shard, error) {
 	data, err := files.Read(ctx, path)
 	if err != nil {
 		return nil, fmt.Errorf("sourceShardsFilePath %w", err) // files' errors start with the path
 	}
-	shards, err := ParseShards(data)
+	shards, err := ParseShards(data, t)
 	if err != nil {
 		return nil, fmt.Errorf("sourceShardsFilePath %s: %w", path, err)
 	}
@@ -49,8 +49,8 @@ func ResolvePasswords(ctx context.Context, shards []Shard, a secrets.Accessor) e
 
 // LoadShards reads the shard file and resolves its secrets, connecting to
 // Secret Manager only when a shard names a secret.
-func LoadShards(ctx context.Context, path string) ([]Shard, error) {
-	shards, err := ReadShardFile(ctx, path)
+func LoadShards(ctx context.Context, path string, t Target) ([]Shard, error) {
+	shards, err := ReadShardFile(ctx, path, t)
 	if err != nil {
 		return nil, err
 	}

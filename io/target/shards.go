@@ -1,6 +1,4 @@
-// Package mysql connects to the MySQL shards: the shard file, connection
-// pools, the source schema from information_schema, and applying statements.
-package mysql
+package target
 
 import (
 	"bytes"
@@ -15,7 +13,8 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/pure/jsonerr"
 )
 
-// Shard is one MySQL database of the shard file.
+// Shard is one database of the shard file (the Java template's format, for
+// every kind of target).
 type Shard struct {
 	LogicalShardID       string `json:"logicalShardId"`
 	Host                 string `json:"host"`
@@ -59,9 +58,10 @@ func (p *Port) UnmarshalJSON(b []byte) error {
 const SingleShardID = "single_shard"
 
 // ParseShards parses {"shardConfigs":[...]} or the older bare array, and
-// checks every shard, reporting all problems at once. It does no I/O:
-// secrets are resolved by ResolvePasswords.
-func ParseShards(data []byte) ([]Shard, error) {
+// checks every shard, for target t (its default port and connection
+// properties), reporting all problems at once. It does no I/O: secrets are
+// resolved by ResolvePasswords.
+func ParseShards(data []byte, t Target) ([]Shard, error) {
 	var shards []Shard
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
@@ -114,7 +114,7 @@ func ParseShards(data []byte) ([]Shard, error) {
 			errs = append(errs, fmt.Errorf("%s: dbName is missing", name))
 		}
 		if s.Port == "" {
-			shards[i].Port = "3306"
+			shards[i].Port = Port(t.DefaultPort())
 		} else if n, err := strconv.Atoi(string(s.Port)); err != nil || n <= 0 || n > 65535 {
 			errs = append(errs, fmt.Errorf("%s: port %q is not a number between 1 and 65535", name, s.Port))
 		}
@@ -128,7 +128,7 @@ func ParseShards(data []byte) ([]Shard, error) {
 			// names neither is far more often a mistake (Java rejects it too).
 			errs = append(errs, fmt.Errorf("%s: neither password nor secretManagerUri is set", name))
 		}
-		if _, err := DSN(shards[i]); err != nil {
+		if err := t.ValidateShard(shards[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}

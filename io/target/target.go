@@ -1,0 +1,74 @@
+package target
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+)
+
+// Target is what the launcher and the writer need of one kind of target
+// database. MySQL is io/target/mysql; another kind is a folder beside it.
+type Target interface {
+	// Name names the kind in messages ("MySQL").
+	Name() string
+	// DefaultPort is the port of a shard whose file entry gives none.
+	DefaultPort() string
+	// ValidateShard checks what ParseShards cannot: the connection
+	// properties and the time zone, as the target reads them.
+	ValidateShard(s Shard) error
+	// CheckShard checks at launch that the writer will be able to work on
+	// s: it answers, the login works, the database exists, accepts writes
+	// and the user may change rows.
+	CheckShard(ctx context.Context, s Shard) error
+	// ReadSchema reads the tables of s (the source schema).
+	ReadSchema(ctx context.Context, s Shard) (schema.Source, error)
+	// Acquire returns the worker's shared writer pool of s, at most
+	// poolSize connections; release gives it back.
+	Acquire(s Shard, poolSize int) (db *sql.DB, release func(), err error)
+	// Values is the target's conversion of Spanner values.
+	Values() mapping.Values
+}
+
+// CheckTimeout bounds the launch check of one shard.
+const CheckTimeout = 30 * time.Second
+
+// CheckShards checks every shard in parallel and reports every failure
+// together, so a launch with several broken shards fails once, naming all.
+func CheckShards(ctx context.Context, t Target, shards []Shard) error {
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, s := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+			defer cancel()
+			if err := t.CheckShard(cctx, s); err != nil {
+				errs[i] = fmt.Errorf("shard %q (%s@%s:%s/%s): %w", s.ID(), s.User, s.Host, s.Port, s.DBName, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// PoolSize shares a shard's connection budget (maxShardConnections, summed
+// over all workers) among the workers: each worker opens at most this many
+// connections to each shard. maxWorkers 0 means unknown and counts as 1.
+func PoolSize(maxShardConnections, maxWorkers int64) (int, error) {
+	if maxWorkers < 1 {
+		maxWorkers = 1
+	}
+	n := maxShardConnections / maxWorkers
+	if n < 1 {
+		return 0, fmt.Errorf("maxShardConnections %d divided by max_num_workers %d leaves no connection per worker; raise maxShardConnections to at least %d or lower max_num_workers",
+			maxShardConnections, maxWorkers, maxWorkers)
+	}
+	return int(n), nil
+}
