@@ -135,6 +135,7 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	f.applier = &apply.Applier{
 		Meta: f.meta, ShadowPrefix: f.ShadowPrefix, Spanner: f.Spanner,
 		Mapper:   mapping.Mapper{Spanner: f.Spanner, Source: f.Source, Names: f.Names, TZ: tz, Values: t.Values()},
+		Target:   t,
 		Priority: spannerpb.RequestOptions_Priority(f.Priority),
 	}
 	f.dlq = dlq.Writer{Root: f.DLQDir}

@@ -18,6 +18,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -51,7 +52,7 @@ func TestFlushNeverFailsTheBundleOnAnError(t *testing.T) {
 		{Name: "Name", DataType: "varchar", ColumnType: "varchar(10)", MaxLength: 10, Nullable: true},
 	}, PrimaryKey: []string{"Id"}}}}
 	applier := &apply.Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: sp,
-		Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC, Values: convert.Values{}}}
+		Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC, Values: convert.Values{}}, Target: mysql.Target{}}
 	calls := 0
 	applier.Hooks.AfterShadowRead = func() error {
 		calls++

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 )
@@ -55,3 +56,26 @@ func Unreachable(err error) bool {
 	var te *Error
 	return !errors.As(err, &te) || !te.Answered
 }
+
+// BatchError is a failure caused by the content of a batch: the target
+// rejected a statement, or its SQL could not be built. Splitting the batch
+// isolates the record at fault; other failures (Spanner, a lost
+// connection) are not.
+type BatchError struct {
+	Target string // the target's Name, for the message
+	Err    error
+	SQL    string
+}
+
+func (e *BatchError) Error() string {
+	if e.SQL == "" {
+		return e.Err.Error()
+	}
+	sql := e.SQL
+	if len(sql) > 200 {
+		sql = sql[:200] + "..."
+	}
+	return fmt.Sprintf("%s: %v (statement: %s)", e.Target, e.Err, sql)
+}
+
+func (e *BatchError) Unwrap() error { return e.Err }

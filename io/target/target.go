@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
@@ -33,6 +34,39 @@ type Target interface {
 	Acquire(s Shard, poolSize int) (db *sql.DB, release func(), err error)
 	// Values is the target's conversion of Spanner values.
 	Values() mapping.Values
+	// Connect takes a connection of db (a pool from Acquire) for one
+	// attempt of a batch.
+	Connect(ctx context.Context, db *sql.DB) (Session, error)
+}
+
+// Session is one attempt of a batch on one connection: the target's
+// transaction of steps 3 to 5 of the apply protocol (io/shadow/apply).
+// Its errors are classified (*Error, *BatchError).
+type Session interface {
+	// Begin starts the transaction.
+	Begin(ctx context.Context) error
+	// Write writes changes in the transaction. Rows the target refused
+	// one by one (a unique value still held by another row) come back by
+	// index into changes, with their errors; the others are written. An
+	// error fails the whole attempt.
+	Write(ctx context.Context, changes []Change) (refused map[int]error, err error)
+	Commit() error
+	Rollback() error
+	// Abandon gives up on the session after a deadline: it closes the
+	// connection and makes the server end the transaction.
+	Abandon(ctx context.Context)
+	// Close gives the connection back.
+	Close() error
+}
+
+// Change is one row to write with its version, which orders the changes of
+// a table with unique keys besides the primary key.
+type Change struct {
+	Row     mapping.Row
+	Version newer.Version
+	// Unique: the row's table has unique keys besides the primary key, so
+	// its rows are written one by one in version order.
+	Unique bool
 }
 
 // CheckTimeout bounds the launch check of one shard.

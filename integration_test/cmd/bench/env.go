@@ -15,6 +15,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	mysqltarget "github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -87,7 +88,7 @@ func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 		{Name: "Active", DataType: "tinyint", ColumnType: "tinyint(1)"}, {Name: "SentAt", DataType: "varchar", ColumnType: "varchar(64)", MaxLength: 64},
 	}}}}
 	e.applier = &apply.Applier{Meta: e.meta, ShadowPrefix: "shadow_", Spanner: benchSpanner,
-		Mapper: mapping.Mapper{Spanner: benchSpanner, Source: src, TZ: time.UTC, Values: convert.Values{}}}
+		Mapper: mapping.Mapper{Spanner: benchSpanner, Source: src, TZ: time.UTC, Values: convert.Values{}}, Target: mysqltarget.Target{}}
 
 	host, port, _ := net.SplitHostPort(*mysqlAddr)
 	b, _ := json.Marshal(map[string]any{"shardConfigs": []map[string]string{{

@@ -65,17 +65,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
-	"strings"
 
 	"cloud.google.com/go/spanner"
 	"cloud.google.com/go/spanner/apiv1/spannerpb"
 	"google.golang.org/grpc/codes"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
-	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -89,7 +85,10 @@ type Applier struct {
 	ShadowPrefix string
 	Spanner      schema.Spanner
 	Mapper       mapping.Mapper
-	Priority     spannerpb.RequestOptions_Priority
+	// Target is the kind of the shards' databases: their sessions write
+	// the rows (steps 3 to 5).
+	Target   target.Target
+	Priority spannerpb.RequestOptions_Priority
 	// Rows reads what a change record lacks from the change stream's
 	// database (see complete.go); nil when no table needs it.
 	Rows RowReader
@@ -156,7 +155,7 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 	if len(ps) == 0 {
 		return out, nil
 	}
-	// clashes are rows MySQL refused one by one (unique.go); the deadline
+	// clashes are rows MySQL refused one by one (io/target/mysql/unique.go); the deadline
 	// is deadline.go's.
 	var clashes []Failure
 	tctx, cancel := context.WithTimeout(ctx, BatchTimeout)
@@ -274,47 +273,30 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 	return stored, nil
 }
 
-// writeMySQL applies the rows in one MySQL transaction and commits it only
-// if the shadow rows are unchanged. Rows of tables with secondary unique
-// indexes that MySQL refused come back by index into apply, with their
-// errors (see unique.go); the others are committed.
-func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, conn *sql.Conn, apply []prepared) (failed map[int]error, err error) {
-	steps, err := a.statements(apply)
-	if err != nil {
-		return nil, &BatchError{Err: err}
-	}
-	mtx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("MySQL: starting a transaction: %w", mysql.Classify(err))
-	}
+// writeMySQL applies the rows in the target's transaction (sess, begun)
+// and commits it only if the shadow rows are unchanged. Rows of tables with
+// secondary unique indexes that the target refused come back by index into
+// apply, with their errors; the others are committed.
+func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, sess target.Session, apply []prepared) (failed map[int]error, err error) {
 	defer func() {
 		if err != nil {
-			_ = mtx.Rollback()
+			_ = sess.Rollback()
 		}
 	}()
-	for _, st := range steps {
-		if st.unique != nil {
-			f, err := applyUnique(ctx, conn, mtx, st.unique)
-			if err != nil {
-				return nil, err
-			}
-			for idx, e := range f {
-				if failed == nil {
-					failed = map[int]error{}
-				}
-				failed[idx] = e
-			}
-			continue
-		}
-		if _, err := mtx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			return nil, &BatchError{Err: mysql.Classify(err), SQL: st.SQL}
-		}
+	changes := make([]target.Change, len(apply))
+	for i, p := range apply {
+		changes[i] = target.Change{Row: p.row, Version: p.version,
+			Unique: len(a.Mapper.Source.Tables[p.row.Table].UniqueKeys) > 0}
+	}
+	failed, err = sess.Write(ctx, changes)
+	if err != nil {
+		return nil, err
 	}
 	if err := a.checkAlive(ctx, tx, apply[0]); err != nil {
 		return nil, err
 	}
-	if err := mtx.Commit(); err != nil {
-		return nil, fmt.Errorf("MySQL: commit: %w", mysql.Classify(err))
+	if err := sess.Commit(); err != nil {
+		return nil, err
 	}
 	if a.Hooks.AfterMySQLCommit != nil {
 		if err := a.Hooks.AfterMySQLCommit(); err != nil {
@@ -336,124 +318,4 @@ func (a *Applier) checkAlive(ctx context.Context, tx *spanner.ReadWriteTransacti
 		return fmt.Errorf("re-checking shadow table %s before the MySQL commit: %w", p.table.Name, err)
 	}
 	return nil
-}
-
-// BatchError is a failure caused by the content of a batch: MySQL rejected a
-// statement, or its SQL could not be built. Splitting the batch isolates the
-// record at fault; other failures (Spanner, a lost connection) are not.
-type BatchError struct {
-	Err error
-	SQL string
-}
-
-func (e *BatchError) Error() string {
-	if e.SQL == "" {
-		return e.Err.Error()
-	}
-	sql := e.SQL
-	if len(sql) > 200 {
-		sql = sql[:200] + "..."
-	}
-	return fmt.Sprintf("MySQL: %v (statement: %s)", e.Err, sql)
-}
-
-func (e *BatchError) Unwrap() error { return e.Err }
-
-// step is one statement, or the rows of a table with secondary unique
-// indexes, written one by one (unique.go).
-type step struct {
-	dml.Statement
-	unique []uniqueRow
-}
-
-// statements groups rows into multi-row statements: one upsert per table
-// and column list, one delete per table, in the order in which each group
-// first appears. Rows touch distinct keys (one change per key), so within
-// a group their order does not matter. Tables with unique indexes besides
-// the primary key are the exception: their changes, deletes included, form
-// one step at the table's first appearance and are written one by one in
-// commit order (unique.go).
-func (a *Applier) statements(apply []prepared) ([]step, error) {
-	type group struct {
-		table   string
-		cols    []string
-		keyCols []string
-		rows    [][]any
-		delete  bool
-		unique  []uniqueRow
-	}
-	var order []string
-	groups := map[string]*group{}
-	for i, p := range apply {
-		r := p.row
-		unique := len(a.Mapper.Source.Tables[r.Table].UniqueKeys) > 0
-		id := "D" + r.Table
-		switch {
-		case unique:
-			id = "R" + r.Table
-		case !r.Delete:
-			id = "U" + r.Table + "\x00" + strings.Join(r.Columns, "\x00")
-		}
-		g, ok := groups[id]
-		if !ok {
-			g = &group{table: r.Table, cols: r.Columns, keyCols: r.KeyColumns, delete: r.Delete}
-			groups[id] = g
-			order = append(order, id)
-		}
-		switch {
-		case unique:
-			g.unique = append(g.unique, uniqueRow{idx: i, row: r})
-		case r.Delete:
-			g.rows = append(g.rows, r.KeyValues)
-		default:
-			g.rows = append(g.rows, r.Values)
-		}
-	}
-	var out []step
-	for _, id := range order {
-		g := groups[id]
-		if g.unique != nil {
-			slices.SortStableFunc(g.unique, func(x, y uniqueRow) int {
-				vx, vy := apply[x.idx].version, apply[y.idx].version
-				return cmpBool(vx.After(vy), vy.After(vx))
-			})
-			out = append(out, step{unique: g.unique})
-			continue
-		}
-		width := len(g.cols)
-		if g.delete {
-			width = len(g.keyCols)
-		}
-		// Wide tables need several statements to stay under the protocol's
-		// placeholder limit.
-		per := max(1, dml.MaxPlaceholders/max(1, width))
-		for rows := g.rows; len(rows) > 0; {
-			n := min(per, len(rows))
-			var st dml.Statement
-			var err error
-			if g.delete {
-				st, err = dml.Delete(g.table, g.keyCols, rows[:n])
-			} else {
-				st, err = dml.Upsert(g.table, g.cols, g.keyCols, rows[:n])
-			}
-			if err != nil {
-				// A statement we cannot build will never apply: severe.
-				return nil, failure.MarkSevere(fmt.Errorf("table %s: %w", g.table, err))
-			}
-			out = append(out, step{Statement: st})
-			rows = rows[n:]
-		}
-	}
-	return out, nil
-}
-
-// cmpBool orders false before true.
-func cmpBool(x, y bool) int {
-	switch {
-	case x == y:
-		return 0
-	case x:
-		return 1
-	}
-	return -1
 }

@@ -14,6 +14,7 @@ import (
 	"cloud.google.com/go/spanner"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
@@ -66,7 +67,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(meta.Close)
 	return &fixture{db: db, dsn: dsn, meta: meta, applier: &Applier{
 		Meta: meta, ShadowPrefix: "shadow_", Spanner: itemsSpanner,
-		Mapper: mapping.Mapper{Spanner: itemsSpanner, Source: itemsSource, TZ: time.UTC, Values: convert.Values{}},
+		Mapper: mapping.Mapper{Spanner: itemsSpanner, Source: itemsSource, TZ: time.UTC, Values: convert.Values{}}, Target: mysql.Target{},
 	}}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -81,7 +82,7 @@ var ordersNames = mapping.Names{Tables: map[string]mapping.TableNames{
 
 func ordersApplier(rows RowReader, tr transformation.Transformer) *Applier {
 	return &Applier{Spanner: ordersSpanner, Rows: rows, Transform: tr,
-		Mapper: mapping.Mapper{Spanner: ordersSpanner, Source: ordersSource, Names: ordersNames, TZ: time.UTC, Values: convert.Values{}}}
+		Mapper: mapping.Mapper{Spanner: ordersSpanner, Source: ordersSource, Names: ordersNames, TZ: time.UTC, Values: convert.Values{}}, Target: mysql.Target{}}
 }
 
 func orderRec(mod, vals string) record.Record {

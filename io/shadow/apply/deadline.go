@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/spanner"
-
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 )
 
 // The deadlines of a batch. A MySQL that stops answering without closing
@@ -71,7 +69,7 @@ func timedOut(parent, deadlined context.Context, what string, after time.Duratio
 }
 
 // writeMySQLWithin runs writeMySQL (steps 3 to 5) under MySQLTimeout, on
-// a connection of its own (unique.go may have to discard it). The driver
+// a connection of its own (the session may have to discard it). The driver
 // gives up a statement whose context ends by closing its connection, so
 // database/sql discards that connection instead of putting it back in the
 // pool. The server, though, only notices the closed connection when the
@@ -84,33 +82,24 @@ func timedOut(parent, deadlined context.Context, what string, after time.Duratio
 func (a *Applier) writeMySQLWithin(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (map[int]error, error) {
 	mctx, cancel := context.WithTimeout(ctx, MySQLTimeout)
 	defer cancel()
-	conn, err := db.Conn(mctx)
+	sess, err := a.Target.Connect(mctx, db)
 	if err != nil {
-		return nil, timedOut(ctx, mctx, "connecting to MySQL", MySQLTimeout, fmt.Errorf("MySQL: connecting: %w", mysql.Classify(err)))
+		return nil, timedOut(ctx, mctx, "connecting to MySQL", MySQLTimeout, err)
 	}
-	defer conn.Close()
-	var id int64
-	if err := conn.QueryRowContext(mctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
-		return nil, timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, fmt.Errorf("MySQL: reading the connection id: %w", mysql.Classify(err)))
+	defer sess.Close()
+	if err := sess.Begin(mctx); err != nil {
+		err = timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, err)
+		var te *TimeoutError
+		if errors.As(err, &te) {
+			sess.Abandon(ctx)
+		}
+		return nil, err
 	}
-	failed, err := a.writeMySQL(mctx, tx, conn, apply)
+	failed, err := a.writeMySQL(mctx, tx, sess, apply)
 	err = timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, err)
 	var te *TimeoutError
 	if errors.As(err, &te) {
-		conn.Close() // gives its pool slot back for the KILL
-		killThread(ctx, db, id)
+		sess.Abandon(ctx) // closes the connection and kills its server thread
 	}
 	return failed, err
-}
-
-// killTimeout bounds killing a timed-out batch's server thread.
-const killTimeout = 2 * time.Second
-
-// killThread ends the server thread of a connection the writer gave up on,
-// and with it its transaction and locks. Best effort: a thread already
-// gone, or a server that does not answer, changes nothing for the batch.
-func killThread(ctx context.Context, db *sql.DB, id int64) {
-	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
-	defer cancel()
-	_, _ = db.ExecContext(kctx, "KILL ?", id)
 }

@@ -102,7 +102,7 @@ func WholeBatch(ctx context.Context, err error) bool {
 	if ctx.Err() != nil || target.IsConnection(err) {
 		return true
 	}
-	var be *BatchError
+	var be *target.BatchError
 	if errors.As(err, &be) {
 		return false // MySQL rejected a statement: its content is at fault
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/fakespanner"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -41,7 +42,7 @@ func TestShadowReadsLockExclusively(t *testing.T) {
 		}
 	}
 	a := &Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: itemsSpanner,
-		Mapper: mapping.Mapper{Spanner: itemsSpanner, Source: itemsSource, TZ: time.UTC, Values: convert.Values{}}}
+		Mapper: mapping.Mapper{Spanner: itemsSpanner, Source: itemsSource, TZ: time.UTC, Values: convert.Values{}}, Target: mysql.Target{}}
 	parent := rec(7, 1, 0, "p")
 	parent.TableName, parent.Mod.NewValuesJSON = "Parents", "{}"
 	out, err := a.Apply(ctx, db, []record.Record{rec(1, 1, 0, "a"), rec(2, 1, 0, "b"), parent})

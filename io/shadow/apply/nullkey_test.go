@@ -14,6 +14,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -68,7 +69,7 @@ func newPairsFixture(t *testing.T) *fixture {
 	t.Cleanup(meta.Close)
 	return &fixture{db: db, meta: meta, applier: &Applier{
 		Meta: meta, ShadowPrefix: "shadow_", Spanner: sp,
-		Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC, Values: convert.Values{}},
+		Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC, Values: convert.Values{}}, Target: mysql.Target{},
 	}}
 }
 

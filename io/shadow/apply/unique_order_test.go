@@ -17,6 +17,7 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -81,7 +82,7 @@ func TestDeletesKeepArrivalOrderAcrossTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(meta.Close)
-	a := &Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: sp, Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC, Values: convert.Values{}}}
+	a := &Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: sp, Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC, Values: convert.Values{}}, Target: mysql.Target{}}
 	out, err := a.ApplyIsolating(context.Background(), db, []record.Record{
 		change("Kids", `{"Id":"10"}`, 2, 0, `{"ParentId":"2"}`),
 		change("Parents", `{"Id":"1"}`, 2, 1, ""),
@@ -157,7 +158,7 @@ type cancellingConn struct {
 
 func (w *cancellingConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
 	res, err := w.Conn.(driver.ExecerContext).ExecContext(ctx, q, args)
-	if q == fkChecksOff {
+	if q == "SET SESSION foreign_key_checks = 0" { // io/target/mysql's fkChecksOff
 		w.c.mu.Lock()
 		if w.c.cancel != nil {
 			w.c.cancel()

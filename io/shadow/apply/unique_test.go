@@ -63,7 +63,7 @@ func newUniqueFixture(t *testing.T) *uniqueFixture {
 	t.Cleanup(meta.Close)
 	return &uniqueFixture{fixture{db: db, meta: meta, applier: &Applier{
 		Meta: meta, ShadowPrefix: "shadow_", Spanner: usersSpanner,
-		Mapper: mapping.Mapper{Spanner: usersSpanner, Source: usersSource, TZ: time.UTC, Values: convert.Values{}},
+		Mapper: mapping.Mapper{Spanner: usersSpanner, Source: usersSource, TZ: time.UTC, Values: convert.Values{}}, Target: mysql.Target{},
 	}}}
 }
 

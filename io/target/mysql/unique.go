@@ -1,4 +1,4 @@
-package apply
+package mysql
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
 	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
@@ -92,7 +91,7 @@ func applyUnique(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueR
 			switch {
 			case err == nil:
 				delete(failed, r.idx)
-			case mysql.IsDuplicateKey(err):
+			case IsDuplicateKey(err):
 				deferred = append(deferred, r)
 				failed[r.idx] = &UniqueClashError{Table: r.row.Table, Err: err}
 			case rowLevel(err):
@@ -121,7 +120,7 @@ func applyUnique(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueR
 // rowLevel reports whether MySQL refused one statement only: everything
 // but a failure of the connection or of the whole transaction.
 func rowLevel(err error) bool {
-	var be *BatchError
+	var be *target.BatchError
 	var p *failure.Permanent
 	return (errors.As(err, &be) || errors.As(err, &p)) && !target.IsConnection(err)
 }
@@ -142,10 +141,10 @@ func writeRow(ctx context.Context, tx *sql.Tx, r mapping.Row) error {
 	}
 	res, err := tx.ExecContext(ctx, up.SQL, up.Args...)
 	if err != nil {
-		return &BatchError{Err: mysql.Classify(err), SQL: up.SQL}
+		return &target.BatchError{Target: name, Err: Classify(err), SQL: up.SQL}
 	}
 	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		return mysql.Classify(err)
+		return Classify(err)
 	}
 	return insertRow(ctx, tx, r)
 }
@@ -160,7 +159,7 @@ func insertRow(ctx context.Context, tx *sql.Tx, r mapping.Row) error {
 
 func exec(ctx context.Context, tx *sql.Tx, st dml.Statement) error {
 	if _, err := tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-		return &BatchError{Err: mysql.Classify(err), SQL: st.SQL}
+		return &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
 	}
 	return nil
 }
@@ -198,7 +197,7 @@ func reinsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow)
 	}
 	for _, q := range []string{savepoint, saveFKChecks, fkChecksOff} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("MySQL: %s: %w", q, mysql.Classify(err))
+			return nil, fmt.Errorf("MySQL: %s: %w", q, Classify(err))
 		}
 	}
 	defer func() {
@@ -206,7 +205,7 @@ func reinsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow)
 		defer cancel()
 		if _, rerr := tx.ExecContext(rctx, restoreFKChecks); rerr != nil {
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			moved, err = nil, fmt.Errorf("MySQL: %s: %w", restoreFKChecks, mysql.Classify(rerr))
+			moved, err = nil, fmt.Errorf("MySQL: %s: %w", restoreFKChecks, Classify(rerr))
 		}
 	}()
 	for len(upserts) > 1 {
@@ -216,12 +215,12 @@ func reinsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow)
 		}
 		if bad < 0 {
 			if _, err := tx.ExecContext(ctx, releaseSavepoint); err != nil {
-				return nil, fmt.Errorf("MySQL: %s: %w", releaseSavepoint, mysql.Classify(err))
+				return nil, fmt.Errorf("MySQL: %s: %w", releaseSavepoint, Classify(err))
 			}
 			return upserts, nil
 		}
 		if _, err := tx.ExecContext(ctx, rollbackSavepoint); err != nil {
-			return nil, fmt.Errorf("MySQL: %s: %w", rollbackSavepoint, mysql.Classify(err))
+			return nil, fmt.Errorf("MySQL: %s: %w", rollbackSavepoint, Classify(err))
 		}
 		upserts = append(upserts[:bad:bad], upserts[bad+1:]...)
 	}
