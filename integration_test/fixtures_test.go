@@ -47,7 +47,7 @@ type fixtureRun struct {
 	sp     schema.Spanner
 	dlqDir string
 	metaDB string
-	plan   *pipeline.Plan
+	plan   *pipeline.Prepared
 }
 
 // TestFixtureSchemasReplicate replicates the repository's own test

@@ -13,7 +13,7 @@ import (
 //	DLQ retry/ (polled), severe/ (retry modes) ---------+-> shard assignment -> writer (+ DLQ)
 //	                                                        writer -> applied watermark (metadata database)
 //	DLQ reads, shard assignment and writer outcomes -> deletion of the consumed DLQ files
-func Build(s beam.Scope, p *Plan) {
+func Build(s beam.Scope, p *Prepared) {
 	var rows, tallies []beam.PCollection
 	if p.ReadStream {
 		records := changestream.Read(s, p.Read)

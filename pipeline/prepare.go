@@ -1,7 +1,7 @@
 // Package pipeline turns validated parameters into a running job: Check
 // does the launch-time work (schemas, shadow tables, partition metadata,
 // shard checks) so that problems surface as launch errors, Build adds the
-// Beam graph, and Plan.Take takes the partition metadata table just before
+// Beam graph, and Prepared.Take takes the partition metadata table just before
 // the job is submitted (Prepare is Check and Take at once).
 package pipeline
 
@@ -49,8 +49,8 @@ type Env struct {
 	ChangeStreamEndpoint string
 }
 
-// Plan is everything Build needs, resolved at launch.
-type Plan struct {
+// Prepared is everything Build needs, resolved at launch.
+type Prepared struct {
 	Read       changestream.Config
 	Filtration string
 	Assign     transforms.AssignConfig
@@ -87,7 +87,7 @@ type Plan struct {
 // stops (see package meta). It is the launch's last step, after every
 // check and just before the job is submitted, and is skipped by a dry
 // run: a launch that fails takes nothing from a running job.
-func (p *Plan) Take(ctx context.Context) error {
+func (p *Prepared) Take(ctx context.Context) error {
 	if p.launch == nil {
 		return nil
 	}
@@ -110,9 +110,9 @@ func dbPath(project, instance, db string) string {
 	return fmt.Sprintf("projects/%s/instances/%s/databases/%s", project, instance, db)
 }
 
-// Prepare is Check and then Plan.Take, for a caller that runs the job
+// Prepare is Check and then Prepared.Take, for a caller that runs the job
 // right away.
-func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
+func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) {
 	plan, err := Check(ctx, cfg, env)
 	if err != nil {
 		return nil, err
@@ -125,8 +125,8 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 
 // Check checks the environment and sets up the metadata database. It takes
 // nothing from a job still running on the partition metadata table:
-// Plan.Take does, as the last step before the job is submitted.
-func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
+// Prepared.Take does, as the last step before the job is submitted.
+func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) {
 	env = withDefaults(env)
 	// Without a temp location (a local run) the DLQ is ./dlq/.
 	dlqDir := cfg.ResolveDeadLetterQueueDirectory(env.TempLocation)
@@ -192,7 +192,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	}
 	var launch *changestream.Pending
 	if readStream {
-		// Checked only: the table is taken by Plan.Take.
+		// Checked only: the table is taken by Prepared.Take.
 		launch, err = changestream.CheckLaunch(ctx, admin, &read, cfg.StartTimestamp, cfg.StartTimestampGiven)
 		if err != nil {
 			return nil, changeStreamMetadataTarget(cfg).explain(err)
@@ -203,7 +203,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 		return nil, err
 	}
 
-	return &Plan{
+	return &Prepared{
 		Read:         read,
 		ReadStream:   readStream,
 		DLQDir:       dlqDir,

@@ -1,5 +1,3 @@
-// Package transforms holds the pipeline's DoFns, one stage per file:
-// filtration, one record per modified row, shard assignment, and the writer.
 package transforms
 
 import (

@@ -88,7 +88,7 @@ func inputPolls(retry time.Duration) pipeline.Env {
 	return pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: retry}
 }
 
-func (e *inputEnv) prepare(t *testing.T, v params.Values, env pipeline.Env) *pipeline.Plan {
+func (e *inputEnv) prepare(t *testing.T, v params.Values, env pipeline.Env) *pipeline.Prepared {
 	t.Helper()
 	cfg, err := params.Parse(v, time.Now())
 	if err != nil {

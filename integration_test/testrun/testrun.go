@@ -31,7 +31,7 @@ func Pipeline(t testing.TB, ctx context.Context, v params.Values, env pipeline.E
 }
 
 // Plan runs a prepared plan to its end on the test runner.
-func Plan(t testing.TB, plan *pipeline.Plan) beam.PipelineResult {
+func Plan(t testing.TB, plan *pipeline.Prepared) beam.PipelineResult {
 	t.Helper()
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)

@@ -1,6 +1,3 @@
-// Package target is what the writer needs of a target database, whatever
-// its kind: errors classified where they arise. The MySQL target is
-// io/target/mysql.
 package target
 
 import (

@@ -1,7 +1,7 @@
-// Package failure says, for a failed record, whether it is worth retrying
-// (retryable: the cause may go away, e.g. a missing foreign-key parent or a
-// lost connection) or not (severe: the same record fails the same way until
-// a person fixes data or schema). Errors carry their class from where they
+// Package failure says whether a failed record is worth retrying.
+// Retryable: the cause may go away (a missing foreign-key parent, a lost
+// connection). Severe: the same record fails the same way until a person
+// fixes data or schema. Errors carry their class from where they
 // arise, through a FailureClass method; Of reads it. No I/O.
 package failure
 

@@ -22,9 +22,9 @@ type column struct {
 	spGenerated bool  // generated in Spanner: absent from change records
 }
 
-// tablePlan is how changes of one Spanner table become MySQL rows, worked
+// tableMap is how changes of one Spanner table become MySQL rows, worked
 // out once per table.
-type tablePlan struct {
+type tableMap struct {
 	spanner schema.SpannerTable
 	// err, when set, is returned for every change of the table.
 	err error
@@ -56,7 +56,7 @@ type tablePlan struct {
 }
 
 func (m *Mapper) compile() {
-	m.plans = make(map[string]*tablePlan, len(m.Spanner.Tables))
+	m.plans = make(map[string]*tableMap, len(m.Spanner.Tables))
 	lowerSource := map[string][]string{}
 	for name := range m.Source.Tables {
 		l := strings.ToLower(name)
@@ -67,8 +67,8 @@ func (m *Mapper) compile() {
 	}
 }
 
-func (m *Mapper) compileTable(t schema.SpannerTable, lowerSource map[string][]string) *tablePlan {
-	p := &tablePlan{spanner: t}
+func (m *Mapper) compileTable(t schema.SpannerTable, lowerSource map[string][]string) *tableMap {
+	p := &tableMap{spanner: t}
 	srcName, ok := m.Names.SourceTable(t.Name)
 	if !ok {
 		p.err = fmt.Errorf("table %q: %w (the %s does not map it to a source table)", t.Name, ErrTableNotAtSource, m.origin())

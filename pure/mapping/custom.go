@@ -17,7 +17,7 @@ import (
 // the source table does not have, or a generated column, is a mistake in
 // the transformation, reported rather than ignored: the Java template
 // silently dropped such values.
-func (p *tablePlan) customColumns(custom map[string]json.RawMessage) (map[int]json.RawMessage, error) {
+func (p *tableMap) customColumns(custom map[string]json.RawMessage) (map[int]json.RawMessage, error) {
 	if len(custom) == 0 {
 		return nil, nil
 	}

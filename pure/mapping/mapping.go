@@ -50,10 +50,10 @@ type Mapper struct {
 	Values Values
 
 	once  sync.Once
-	plans map[string]*tablePlan
+	plans map[string]*tableMap
 }
 
-func (m *Mapper) plan(table string) (*tablePlan, error) {
+func (m *Mapper) plan(table string) (*tableMap, error) {
 	m.once.Do(m.compile)
 	p, ok := m.plans[table]
 	if !ok {
@@ -219,7 +219,7 @@ func (m *Mapper) ToSourceWith(r record.Record, custom map[string]json.RawMessage
 }
 
 // missingKey explains why a key column has no value.
-func (p *tablePlan) missingKey(i int, r record.Record) error {
+func (p *tableMap) missingKey(i int, r record.Record) error {
 	c := p.cols[i]
 	var why string
 	switch {

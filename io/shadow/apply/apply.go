@@ -1,6 +1,8 @@
 // Package apply applies batches of row changes to a MySQL shard, guarded by
 // the shadow tables so that only changes newer than what was applied for a
-// primary key reach MySQL.
+// primary key reach MySQL. The MySQL side of each step (the transaction M,
+// its statements, KILL) is a target.Session of io/target/mysql; this
+// package is the protocol.
 //
 // The protocol, per batch, in one Spanner read-write transaction T on the
 // metadata database:
