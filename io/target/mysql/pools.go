@@ -13,11 +13,11 @@ import (
 // WriterIOTimeout caps the driver's readTimeout and writeTimeout on the
 // writer's connections (Acquire): how long one network read or write may
 // wait for the shard. The writer bounds its statements with a context
-// (sink.MySQLTimeout), but database/sql commits and rolls back without
+// (apply.MySQLTimeout in io/shadow/apply), but database/sql commits and rolls back without
 // one, so against a shard that stopped answering without closing its
 // connections (a frozen process, a partition dropping packets) only this
 // timeout ends a COMMIT; the driver then closes the connection, and the
-// pool discards it. It matches sink.MySQLTimeout: the batch's Spanner
+// pool discards it. It matches apply.MySQLTimeout: the batch's Spanner
 // transaction waits on the COMMIT, and Spanner aborts a transaction idle
 // for about 10 s. Every statement of the writer is bounded by that context
 // anyway, so the cap costs no legitimate wait; connectionProperties
