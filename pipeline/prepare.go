@@ -53,6 +53,7 @@ type Env struct {
 type Prepared struct {
 	Read       changestream.Config
 	Filtration string
+	Complete   transforms.CompleteConfig
 	Assign     transforms.AssignConfig
 	Write      transforms.WriteConfig
 	// ReadStream is false in the DLQ-only run modes.
@@ -213,10 +214,15 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 		SevereFiles:  dlqPlan.SevereFiles,
 		MaxRetries:   cfg.DlqMaxRetryCount,
 		Filtration:   cfg.FiltrationMode,
+		Complete: transforms.CompleteConfig{
+			Target: cfg.SourceType, Database: mainDB, Priority: priority,
+			Spanner: sp, Source: source, Names: rp.names,
+			Routing: sh.single == "", Tables: rp.tables, Transform: rp.transformation.IsSet(),
+			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
+		},
 		Assign: transforms.AssignConfig{
 			Single: sh.single, Buckets: cfg.MaxShardConnections * int64(len(sh.shards)), Shards: sh.ids(),
-			Tables: rp.tables, Custom: sh.custom,
-			Spanner: sp, Database: mainDB, ReadDeletedRows: sh.single == "", Priority: priority,
+			Tables: rp.tables, Custom: sh.custom, Spanner: sp,
 			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
 		},
 		Write: transforms.WriteConfig{
@@ -225,7 +231,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
 			BatchSize: env.BatchSize, PoolSize: sh.poolSize,
 			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
-			Names: rp.names, Database: mainDB, Transformation: rp.transformation,
+			Names: rp.names, Transformation: rp.transformation,
 			FilterDir:  cfg.FilterEventsDirectoryName,
 			ExtraFiles: cfg.ExtraFilesToStage, DisabledAlgorithms: cfg.DisabledAlgorithms,
 		},

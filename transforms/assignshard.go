@@ -2,18 +2,14 @@ package transforms
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"cloud.google.com/go/spanner"
-	"cloud.google.com/go/spanner/apiv1/spannerpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
-	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
@@ -39,15 +35,11 @@ type AssignConfig struct {
 	Shards []string
 	Tables routing.StaticTables
 	Custom plugin.Spec
-	// Spanner is the change stream database's schema; Database is its
-	// path, read for the rows of DELETEs when ReadDeletedRows is set.
-	Spanner         schema.Spanner
-	Database        string
-	ReadDeletedRows bool
-	Priority        int32
-	DLQDir          string
-	SkipDir         string
-	RetryMode       bool
+	// Spanner is the change stream database's schema.
+	Spanner   schema.Spanner
+	DLQDir    string
+	SkipDir   string
+	RetryMode bool
 }
 
 // assignShardFn picks each record's shard and its grouping key. Records it
@@ -59,8 +51,6 @@ type assignShardFn struct {
 
 	router      routing.Router
 	closeCustom func()
-	client      *spanner.Client
-	rows        rowReader
 	dead        deadLetters
 	failed      []apply.Failure
 }
@@ -81,14 +71,6 @@ func (f *assignShardFn) Setup(ctx context.Context) error {
 		f.router.Fetcher = timedFetcher{fe}
 		f.closeCustom = closer
 	}
-	if f.ReadDeletedRows && f.rows == nil {
-		c, err := spanner.NewClient(ctx, f.Database)
-		if err != nil {
-			return fmt.Errorf("connecting to %s for reading deleted rows: %w", f.Database, err)
-		}
-		f.client = c
-		f.rows = spannerread.Reader{Client: c, Priority: spannerpb.RequestOptions_Priority(f.Priority)}
-	}
 	f.dead = deadLetters{w: dlq.Writer{Root: f.DLQDir}, skipDir: f.SkipDir, retryMode: f.RetryMode}
 	return nil
 }
@@ -96,9 +78,6 @@ func (f *assignShardFn) Setup(ctx context.Context) error {
 func (f *assignShardFn) Teardown() {
 	if f.closeCustom != nil {
 		f.closeCustom()
-	}
-	if f.client != nil {
-		f.client.Close()
 	}
 }
 
@@ -133,37 +112,15 @@ func (f *assignShardFn) FinishBundle(ctx context.Context, _ func(int64, record.R
 	return nil
 }
 
-// route finds the shard of a multi-shard record. A DELETE carries only its
-// keys, so its row is read back first (and kept in the record's new values,
-// where the writer's mapping finds source key columns too).
+// route finds the shard of a multi-shard record. A DELETE's row was read
+// back by the completion stage (Complete), into its new values.
 func (f *assignShardFn) route(ctx context.Context, r *record.Record) (string, error) {
 	t := f.Spanner.Tables[r.TableName]
-	if r.ModType == record.ModDelete && f.ReadDeletedRows && f.Tables.AtSource(r.TableName) && !hasValues(r.Mod.NewValuesJSON) {
-		if _, ok := f.Spanner.Tables[r.TableName]; !ok {
-			return "", fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
-		}
-		vals, err := f.rows.RowBefore(ctx, t, r.Mod.KeysJSON, r.CommitTimestamp.Time())
-		if err != nil {
-			return "", err
-		}
-		r.Mod.NewValuesJSON = vals
-	}
 	rec, err := routing.SpannerRecord(t, r.Mod.KeysJSON, r.Mod.NewValuesJSON)
 	if err != nil {
 		return "", err
 	}
 	return f.router.Route(ctx, routing.Request{TableName: r.TableName, SpannerRecord: rec})
-}
-
-// rowReader reads a deleted row back: io/spannerread.Reader, or a fake.
-type rowReader interface {
-	RowBefore(ctx context.Context, t schema.SpannerTable, keysJSON string, commit time.Time) (string, error)
-}
-
-// hasValues tells a DELETE already read back (e.g. retried from the DLQ)
-// from a fresh one.
-func hasValues(newValuesJSON string) bool {
-	return newValuesJSON != "" && newValuesJSON != "{}"
 }
 
 // timedFetcher records the custom fetcher's latency.

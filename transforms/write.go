@@ -16,7 +16,6 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
 	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
-	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -51,9 +50,6 @@ type WriteConfig struct {
 	// Names maps Spanner names to source names (session file, overrides;
 	// zero: identity).
 	Names mapping.Names
-	// Database is the change stream's database, read for what change
-	// records lack (deleted rows, generated columns) when needed.
-	Database string
 	// Transformation is the custom transformation, if any; FilterDir
 	// (filterEventsDirectoryName) receives the changes it filters out.
 	Transformation plugin.Spec
@@ -89,7 +85,6 @@ type writeFn struct {
 
 	applier *apply.Applier
 	meta    *spanner.Client
-	main    *spanner.Client // the change stream's database, when read
 	// closeTransform releases the custom transformation.
 	closeTransform func()
 	dbs            map[string]*sql.DB
@@ -142,9 +137,9 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	return f.setupRecordProcessing(ctx)
 }
 
-// setupRecordProcessing starts the custom transformation and connects to
-// the change stream's database when mapping or the transformation needs
-// rows from it.
+// setupRecordProcessing starts the custom transformation. Records come
+// completed (Complete): the writer reads nothing from the change stream's
+// database.
 func (f *writeFn) setupRecordProcessing(ctx context.Context) error {
 	if f.Transformation.IsSet() {
 		t, closer, err := NewTransformer(ctx, f.Transformation)
@@ -152,14 +147,6 @@ func (f *writeFn) setupRecordProcessing(ctx context.Context) error {
 			return err
 		}
 		f.applier.Transform, f.closeTransform = t, closer
-	}
-	if f.applier.Transform != nil || f.applier.Mapper.ReadsSpanner() {
-		c, err := spanner.NewClient(ctx, f.Database)
-		if err != nil {
-			return fmt.Errorf("connecting to %s to read rows that change records lack: %w", f.Database, err)
-		}
-		f.main = c
-		f.applier.Rows = spannerread.Reader{Client: c, Priority: spannerpb.RequestOptions_Priority(f.Priority)}
 	}
 	return nil
 }
@@ -170,9 +157,6 @@ func (f *writeFn) Teardown() {
 	}
 	if f.meta != nil {
 		f.meta.Close()
-	}
-	if f.main != nil {
-		f.main.Close()
 	}
 	if f.closeTransform != nil {
 		f.closeTransform()

@@ -91,9 +91,6 @@ type Applier struct {
 	// the rows (steps 3 to 5).
 	Target   target.Target
 	Priority spannerpb.RequestOptions_Priority
-	// Rows reads what a change record lacks from the change stream's
-	// database (see complete.go); nil when no table needs it.
-	Rows RowReader
 	// Transform is the custom transformation, nil when none is set.
 	Transform transformation.Transformer
 	// Hooks lets tests inject crashes between protocol steps.
@@ -135,18 +132,13 @@ type prepared struct {
 // Apply applies batch to db. Records that cannot even be prepared (bad keys,
 // values MySQL cannot hold) come back in Outcome.Failed; the others are
 // applied or skipped as older. An error means nothing of the batch was
-// committed to Spanner and the whole batch may be retried. Records whose
-// change lacks values are completed in batch itself (complete.go).
+// committed to Spanner and the whole batch may be retried. Records come
+// completed (transforms.Complete): a change record's missing values were
+// read before.
 func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
 	var out Outcome
 	var ps []prepared
 	for i := range batch {
-		// Completing in place keeps what was read in the caller's
-		// records: a split batch or a DLQ line needs no second read.
-		if err := a.complete(ctx, &batch[i]); err != nil {
-			out.Failed = append(out.Failed, Failure{Record: batch[i], Err: err})
-			continue
-		}
 		p, err := a.prepare(ctx, batch[i])
 		if err != nil {
 			out.Failed = append(out.Failed, Failure{Record: batch[i], Err: err})
@@ -320,4 +312,21 @@ func (a *Applier) checkAlive(ctx context.Context, tx *spanner.ReadWriteTransacti
 		return fmt.Errorf("re-checking shadow table %s before the MySQL commit: %w", p.table.Name, err)
 	}
 	return nil
+}
+
+// mapRow runs the custom transformation, if any, then maps the record. A
+// table that is not at the source is not handed to the transformation:
+// mapping sends it to the skip directory.
+func (a *Applier) mapRow(ctx context.Context, r record.Record) (mapping.Row, error) {
+	if a.Transform == nil || !a.Mapper.AtSource(r.TableName) {
+		return a.Mapper.ToSource(r)
+	}
+	resp, err := transformation.Apply(ctx, a.Transform, r)
+	if err != nil {
+		return mapping.Row{}, err
+	}
+	if resp.IsEventFiltered {
+		return mapping.Row{Table: r.TableName, Filtered: true, Delete: r.ModType == record.ModDelete}, nil
+	}
+	return a.Mapper.ToSourceWith(r, resp.ResponseRow)
 }
