@@ -25,11 +25,11 @@ func Build(s beam.Scope, p *Prepared) {
 		if p.ReadStream {
 			fence = p.Read.Fence()
 		}
-		records, reads := transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil, p.Subscription, p.Write.RetryMode, fence)
+		records, reads := transforms.ReconsumeRetries(s, p.DLQ, p.RetryPoll, p.RetryUntil, p.Subscription, fence)
 		rows, tallies = append(rows, records), append(tallies, reads)
 	}
 	if !p.ReadStream {
-		records, reads := transforms.ReconsumeFiles(s, p.DLQDir, p.SevereFiles, p.MaxRetries)
+		records, reads := transforms.ReconsumeFiles(s, p.DLQ, p.SevereFiles)
 		rows, tallies = append(rows, records), append(tallies, reads)
 	}
 	all := rows[0]

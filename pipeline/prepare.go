@@ -58,15 +58,15 @@ type Prepared struct {
 	Write      transforms.WriteConfig
 	// ReadStream is false in the DLQ-only run modes.
 	ReadStream bool
+	// DLQ is the dead-letter queue, the one value every stage is given.
+	DLQ transforms.DeadLetterConfig
 	// DLQ re-consumption: RetryPoll > 0 polls retry/ that often;
 	// SevereFiles are severe/ files to re-process once.
-	DLQDir     string
 	RetryPoll  time.Duration
 	RetryUntil time.Time // zero: poll forever
 	// Subscription delivers storage notifications of new retry files.
 	Subscription string
 	SevereFiles  []string
-	MaxRetries   int64
 	// Resumed reports that partition state of an earlier job was found.
 	Resumed bool
 	// ShadowTablesCreated lists the shadow tables created at this launch.
@@ -204,35 +204,32 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 		return nil, err
 	}
 
+	dead := deadLetterConfig(cfg, dlqDir, readStream)
 	return &Prepared{
 		Read:         read,
 		ReadStream:   readStream,
-		DLQDir:       dlqDir,
+		DLQ:          dead,
 		RetryPoll:    dlqPlan.RetryPoll,
 		RetryUntil:   retryUntil(cfg),
 		Subscription: dlqSubscription(cfg),
 		SevereFiles:  dlqPlan.SevereFiles,
-		MaxRetries:   cfg.DlqMaxRetryCount,
 		Filtration:   cfg.FiltrationMode,
 		Complete: transforms.CompleteConfig{
 			Target: cfg.SourceType, Database: mainDB, Priority: priority,
 			Spanner: sp, Source: source, Names: rp.names,
 			Routing: sh.single == "", Tables: rp.tables, Transform: rp.transformation.IsSet(),
-			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
+			DLQ: dead,
 		},
 		Assign: transforms.AssignConfig{
 			Single: sh.single, Buckets: cfg.MaxShardConnections * int64(len(sh.shards)), Shards: sh.ids(),
-			Tables: rp.tables, Custom: sh.custom, Spanner: sp,
-			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
+			Tables: rp.tables, Custom: sh.custom, Spanner: sp, DLQ: dead,
 		},
 		Write: transforms.WriteConfig{
 			Target:     cfg.SourceType,
 			ShardsFile: cfg.SourceShardsFilePath, MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
 			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
 			BatchSize: env.BatchSize, PoolSize: sh.poolSize,
-			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
-			Names: rp.names, Transformation: rp.transformation,
-			FilterDir:  cfg.FilterEventsDirectoryName,
+			DLQ: dead, Names: rp.names, Transformation: rp.transformation,
 			ExtraFiles: cfg.ExtraFilesToStage, DisabledAlgorithms: cfg.DisabledAlgorithms,
 		},
 		Workers:             sh.workers,

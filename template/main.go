@@ -60,7 +60,7 @@ func main() {
 	if len(plan.ShadowTablesCreated) > 0 {
 		logs.Info(ctx, "shadow tables created", "count", len(plan.ShadowTablesCreated), "tables", plan.ShadowTablesCreated)
 	}
-	logs.Info(ctx, "dead-letter queue", "dir", plan.Write.DLQDir)
+	logs.Info(ctx, "dead-letter queue", "dir", plan.DLQ.Root)
 	if plan.Workers.Assumed != "" {
 		logs.Warn(ctx, "worker count assumed", "detail", plan.Workers.Assumed)
 	}

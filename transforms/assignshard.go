@@ -7,7 +7,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
@@ -36,10 +35,8 @@ type AssignConfig struct {
 	Tables routing.StaticTables
 	Custom plugin.Spec
 	// Spanner is the change stream database's schema.
-	Spanner   schema.Spanner
-	DLQDir    string
-	SkipDir   string
-	RetryMode bool
+	Spanner schema.Spanner
+	DLQ     DeadLetterConfig
 }
 
 // assignShardFn picks each record's shard and its grouping key. Records it
@@ -59,7 +56,7 @@ func (f *assignShardFn) Setup(ctx context.Context) error {
 	if f.Single != "" {
 		return nil
 	}
-	f.router = routing.Router{Shards: map[string]bool{}, SkipDir: f.SkipDir, Tables: f.Tables}
+	f.router = routing.Router{Shards: map[string]bool{}, SkipDir: f.DLQ.SkipDir, Tables: f.Tables}
 	for _, s := range f.Shards {
 		f.router.Shards[s] = true
 	}
@@ -71,7 +68,7 @@ func (f *assignShardFn) Setup(ctx context.Context) error {
 		f.router.Fetcher = timedFetcher{fe}
 		f.closeCustom = closer
 	}
-	f.dead = deadLetters{w: dlq.Writer{Root: f.DLQDir}, skipDir: f.SkipDir, retryMode: f.RetryMode}
+	f.dead = newDeadLetters(f.DLQ)
 	return nil
 }
 
@@ -101,7 +98,7 @@ func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emi
 func (f *assignShardFn) FinishBundle(ctx context.Context, _ func(int64, record.Record), done func(beam.EventTime, string, FileCount)) error {
 	failed := f.failed
 	f.failed = nil
-	if err := f.dead.write(ctx, failed); err != nil {
+	if err := f.dead.file(ctx, failed); err != nil {
 		return err
 	}
 	recs := make([]record.Record, len(failed))

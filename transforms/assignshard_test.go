@@ -30,7 +30,7 @@ func TestAssignShard(t *testing.T) {
 		"Audit": {Name: "Audit", Columns: []schema.SpannerColumn{{Name: "Id", Type: "INT64"}}, PrimaryKey: []schema.KeyPart{{Column: "Id"}}},
 	}}
 	multi := AssignConfig{
-		Buckets: 8, Shards: []string{"s1", "s2"}, Spanner: sp, SkipDir: "skip",
+		Buckets: 8, Shards: []string{"s1", "s2"}, Spanner: sp, DLQ: DeadLetterConfig{SkipDir: "skip"},
 		Tables: routing.StaticTables{ShardIDColumns: map[string]string{"Singers": "shard"}, SourceTables: map[string]bool{"Singers": true}},
 	}
 	upsert := func(id, shard string) record.Record {
@@ -63,7 +63,7 @@ func TestAssignShard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			cfg := tt.cfg
-			cfg.DLQDir = t.TempDir()
+			cfg.DLQ.Root = t.TempDir()
 			f := &assignShardFn{AssignConfig: cfg}
 			if err := f.Setup(ctx); err != nil {
 				t.Fatal(err)
@@ -90,7 +90,7 @@ func TestAssignShard(t *testing.T) {
 			if fmt.Sprint(done) != fmt.Sprint(wantDone) {
 				t.Errorf("reported %v done, want %v", done, wantDone)
 			}
-			lines := dlqLines(t, cfg.DLQDir)
+			lines := dlqLines(t, cfg.DLQ.Root)
 			if tt.wantShard != "" {
 				if len(out) != 1 || out[0].rec.Shard != tt.wantShard || len(lines) > 0 {
 					t.Fatalf("emitted %+v, DLQ %v; want one record for shard %s", out, lines, tt.wantShard)

@@ -11,7 +11,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
@@ -43,9 +42,7 @@ type CompleteConfig struct {
 	// Transform: a custom transformation is set; it is handed every
 	// deleted row, as in the Java template.
 	Transform bool
-	DLQDir    string
-	SkipDir   string
-	RetryMode bool
+	DLQ       DeadLetterConfig
 }
 
 // RowReader reads rows of the change stream's database as they were at a
@@ -87,7 +84,7 @@ func (f *completeFn) Setup(ctx context.Context) error {
 		f.client = c
 		f.rows = spannerread.Reader{Client: c, Priority: spannerpb.RequestOptions_Priority(f.Priority)}
 	}
-	f.dead = deadLetters{w: dlq.Writer{Root: f.DLQDir}, skipDir: f.SkipDir, retryMode: f.RetryMode}
+	f.dead = newDeadLetters(f.DLQ)
 	return nil
 }
 
@@ -111,7 +108,7 @@ func (f *completeFn) ProcessElement(ctx context.Context, r record.Record, emit f
 func (f *completeFn) FinishBundle(ctx context.Context, _ func(record.Record), done func(beam.EventTime, string, FileCount)) error {
 	failed := f.failed
 	f.failed = nil
-	if err := f.dead.write(ctx, failed); err != nil {
+	if err := f.dead.file(ctx, failed); err != nil {
 		return err
 	}
 	recs := make([]record.Record, len(failed))

@@ -94,10 +94,10 @@ func changeOf(table, mod, keys, vals string) record.Record {
 func newCompleteFn(t *testing.T, cfg CompleteConfig, rows RowReader) *completeFn {
 	t.Helper()
 	cfg.Spanner, cfg.Source, cfg.Names, cfg.Tables = completeSpanner, completeSource, completeNames, completeTables
-	if cfg.DLQDir == "" {
-		cfg.DLQDir = t.TempDir()
+	if cfg.DLQ.Root == "" {
+		cfg.DLQ.Root = t.TempDir()
 	}
-	cfg.SkipDir = "skip"
+	cfg.DLQ.SkipDir = "skip"
 	f := &completeFn{CompleteConfig: cfg, rows: rows}
 	if err := f.Setup(context.Background()); err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ func TestCompleteFilesWhatItCannotComplete(t *testing.T) {
 	if fmt.Sprint(done) != fmt.Sprint(map[string]FileCount{"read1": {Done: 1}}) {
 		t.Errorf("reported %v done, want read1 once", done)
 	}
-	lines := dlqLines(t, f.DLQDir)
+	lines := dlqLines(t, f.DLQ.Root)
 	if len(lines["severe"]) != 1 || len(lines) != 1 {
 		t.Fatalf("DLQ %v, want one line in severe/", lines)
 	}

@@ -107,7 +107,7 @@ func TestDeleteConsumedWaitsForEveryRecord(t *testing.T) {
 				t.Fatal(err)
 			}
 			p, s := beam.NewPipelineWithRoot()
-			records, reads := ReconsumeFiles(s, root, []string{file}, 0)
+			records, reads := ReconsumeFiles(s, DeadLetterConfig{Root: root, RetryMode: true}, []string{file})
 			w := tt.writer
 			done := beam.ParDo(s, &w, records)
 			DeleteConsumed(s, reads, done)

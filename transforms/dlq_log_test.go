@@ -10,7 +10,6 @@ import (
 
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/logs"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
@@ -47,8 +46,8 @@ func TestDeadLettersLogging(t *testing.T) {
 		failures = append(failures, apply.Failure{Record: rec(`{"Id":"9"}`), Err: errors.New("parent row missing")})
 	}
 	failures = append(failures, apply.Failure{Record: rec(`{"Id":"1"}`), Err: failure.MarkSevere(errors.New("data too long"))})
-	d := deadLetters{w: dlq.Writer{Root: t.TempDir()}, skipDir: "skip"}
-	if err := d.write(context.Background(), failures); err != nil {
+	d := newDeadLetters(DeadLetterConfig{Root: t.TempDir(), SkipDir: "skip"})
+	if err := d.file(context.Background(), failures); err != nil {
 		t.Fatal(err)
 	}
 	if got := c.lines[beamlog.SevInfo]; len(got) != 0 {

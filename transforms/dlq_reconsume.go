@@ -3,8 +3,6 @@ package transforms
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -26,11 +24,7 @@ func init() {
 	register.Emitter2[string, FileCount]()
 }
 
-var (
-	reconsumed      = beam.NewCounter("transforms", "elementsReconsumedFromDeadLetterQueue")
-	failedDeletions = beam.NewCounter("transforms", "failedDeletions")
-	malformedLines  = beam.NewCounter("transforms", "malformed_dlq_lines")
-)
+var ()
 
 // pollRetryFn lists the DLQ's retry/ directory every IntervalMillis and
 // emits the files it finds. Its restriction only counts polls. It runs as
@@ -182,11 +176,7 @@ func (f *pollRetryFn) emitNew(rt *sdf.LockRTracker, now time.Time, paths []strin
 // before the deletion re-reads the file, which may duplicate records (the
 // shadow check makes that harmless) but never loses one.
 type readDLQFileFn struct {
-	Root       string
-	MaxRetries int64
-	// RetryMode counts records sent back to severe/ as requeued rather
-	// than as new severe errors (runMode retryDLQ and retryAllDLQ).
-	RetryMode bool
+	DLQ DeadLetterConfig
 }
 
 func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit func(record.Record), consumed func(string, FileCount)) error {
@@ -196,21 +186,15 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 		logs.Info(ctx, "DLQ file already consumed", "file", path, "error", err)
 		return nil
 	}
-	var severe [][]byte
-	var exhausted []record.Record
-	var retried int
-	type badLine struct {
-		n   int
-		why string
-	}
-	var malformed []badLine
+	var bad []severeLine
+	var retried, exhausted, malformed int
 	read := newReadName(path)
 	for n, line := range bytes.Split(data, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
-		r := dlq.Reconsume(line, f.MaxRetries)
+		r := dlq.Reconsume(line, f.DLQ.MaxRetries)
 		switch r.Verdict {
 		case dlq.Retry:
 			reconsumed.Inc(ctx, 1)
@@ -218,50 +202,20 @@ func (f *readDLQFileFn) ProcessElement(ctx context.Context, path string, emit fu
 			r.Record.Origin = read
 			emit(r.Record)
 		case dlq.Exhausted:
-			retryableRecords.Inc(ctx, -1) // no longer waiting in retry/
-			l, err := dlq.Encode(r.Record, r.Error)
-			if err != nil {
-				return err
-			}
-			severe = append(severe, l)
-			exhausted = append(exhausted, r.Record)
+			exhausted++
+			bad = append(bad, severeLine{N: n + 1, Record: &r.Record, Why: r.Error})
 		case dlq.Malformed:
-			malformedLines.Inc(ctx, 1)
-			malformed = append(malformed, badLine{n + 1, r.Error})
-			severe = append(severe, malformedLine(line, fmt.Sprintf("%s line %d: %s", path, n+1, r.Error)))
+			malformed++
+			bad = append(bad, severeLine{N: n + 1, Line: line, Why: r.Error})
 		}
 	}
-	if len(severe) > 0 {
-		if _, err := (dlq.Writer{Root: f.Root}).Write(ctx, dlq.SevereDir, severe); err != nil {
-			return err
-		}
-		if f.RetryMode {
-			requeued.Inc(ctx, int64(len(severe)))
-		} else {
-			severeErrors.Inc(ctx, int64(len(severe)))
-		}
-		for _, r := range exhausted {
-			logSevere(ctx, r, r.LastError, "retries exhausted")
-		}
-		for _, m := range malformed {
-			logs.Warn(ctx, "malformed DLQ line to severe", "file", path, "line", m.n, "error", m.why)
-		}
+	if err := newDeadLetters(f.DLQ).exhausted(ctx, path, bad); err != nil {
+		return err
 	}
 	// Retry files come back every retry interval: Debug only.
-	logs.Debug(ctx, "DLQ file consumed", "file", path, "retried", retried, "to_severe", len(exhausted), "malformed", len(malformed))
+	logs.Debug(ctx, "DLQ file consumed", "file", path, "retried", retried, "to_severe", exhausted, "malformed", malformed)
 	consumed(read, FileCount{Path: path, Announced: true, Expected: int64(retried)})
 	return nil
-}
-
-// malformedLine keeps a line that is not a DLQ record as it is, inside a
-// DLQ line that says what is wrong with it: a person can fix and move it.
-func malformedLine(line []byte, why string) []byte {
-	var msg any = string(line)
-	if json.Valid(line) {
-		msg = json.RawMessage(line)
-	}
-	b, _ := json.Marshal(map[string]any{"message": msg, "error_message": why})
-	return b
 }
 
 // ReconsumeRetries polls retry/ every interval and emits its records, until
@@ -269,20 +223,20 @@ func malformedLine(line []byte, why string) []byte {
 // stream's (fence; the zero Fence without a stream).
 // With a subscription, storage notifications announce new files too.
 // The second result announces each read, for DeleteConsumed.
-// retryMode (runMode retryAllDLQ) counts the records whose retries are
+// d.RetryMode (runMode retryAllDLQ) counts the records whose retries are
 // exhausted as requeued, like those of the severe/ files the run re-reads,
 // rather than as new severe errors.
-func ReconsumeRetries(s beam.Scope, root string, interval time.Duration, maxRetries int64, end time.Time, subscription string, retryMode bool, fence changestream.Fence) (records, reads beam.PCollection) {
+func ReconsumeRetries(s beam.Scope, d DeadLetterConfig, interval time.Duration, end time.Time, subscription string, fence changestream.Fence) (records, reads beam.PCollection) {
 	s = s.Scope("DLQ.RetryReconsumer")
 	var endMillis int64
 	if !end.IsZero() {
 		endMillis = end.UnixMilli()
 	}
-	poll := &pollRetryFn{Root: root, IntervalMillis: interval.Milliseconds(), EndMillis: endMillis,
+	poll := &pollRetryFn{Root: d.Root, IntervalMillis: interval.Milliseconds(), EndMillis: endMillis,
 		Subscription: subscription, PullMillis: time.Second.Milliseconds(), Fence: fence}
 	files := beam.ParDo(s, poll, beam.Impulse(s))
 	files = beam.Reshuffle(s, files)
-	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries, RetryMode: retryMode}, files)
+	return readFiles(s, &readDLQFileFn{DLQ: d}, files)
 }
 
 func readFiles(s beam.Scope, fn *readDLQFileFn, files beam.PCollection) (records, reads beam.PCollection) {
@@ -290,11 +244,11 @@ func readFiles(s beam.Scope, fn *readDLQFileFn, files beam.PCollection) (records
 }
 
 // ReconsumeFiles reads the given DLQ files once (runMode retryDLQ and
-// retryAllDLQ: the severe/ files found at launch). The second result
-// announces each read, for DeleteConsumed.
-func ReconsumeFiles(s beam.Scope, root string, files []string, maxRetries int64) (records, reads beam.PCollection) {
+// retryAllDLQ: the severe/ files found at launch; d.RetryMode is set in
+// those modes). The second result announces each read, for DeleteConsumed.
+func ReconsumeFiles(s beam.Scope, d DeadLetterConfig, files []string) (records, reads beam.PCollection) {
 	s = s.Scope("DLQ.SevereReconsumer")
 	paths := beam.CreateList(s, files)
 	paths = beam.Reshuffle(s, paths)
-	return readFiles(s, &readDLQFileFn{Root: root, MaxRetries: maxRetries, RetryMode: true}, paths)
+	return readFiles(s, &readDLQFileFn{DLQ: d}, paths)
 }

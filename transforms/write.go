@@ -12,7 +12,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
 	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
@@ -42,18 +41,14 @@ type WriteConfig struct {
 	Priority         int32
 	BatchSize        int
 	PoolSize         int
-	DLQDir           string
-	SkipDir          string
-	// RetryMode is set for runMode retryDLQ and retryAllDLQ: records sent
-	// back to severe/ are counted as requeued, not as new severe errors.
-	RetryMode bool
+	// DLQ is the dead-letter queue (FilterDir receives the changes the
+	// custom transformation filters out).
+	DLQ DeadLetterConfig
 	// Names maps Spanner names to source names (session file, overrides;
 	// zero: identity).
 	Names mapping.Names
-	// Transformation is the custom transformation, if any; FilterDir
-	// (filterEventsDirectoryName) receives the changes it filters out.
+	// Transformation is the custom transformation, if any.
 	Transformation plugin.Spec
-	FilterDir      string
 	// ExtraFiles (extraFilesToStage) are staged at Setup, before the
 	// shards are connected to; DisabledAlgorithms applies to their TLS.
 	ExtraFiles         string
@@ -61,17 +56,10 @@ type WriteConfig struct {
 }
 
 var (
-	successRecords   = beam.NewCounter("transforms", "success_record_count")
-	retryableRecords = beam.NewCounter("transforms", "retryable_record_count")
-	skippedRecords   = beam.NewCounter("transforms", "skipped_record_count")
-	staleRecords     = beam.NewCounter("transforms", "records_skipped_as_older")
-	severeErrors     = beam.NewCounter("transforms", "severe_error_count")
-	requeued         = beam.NewCounter("transforms", "element_requeued_for_retry_count")
-	// rowsToRetry counts rows written to retry/, each time one is (unlike
-	// retryable_record_count, which counts the rows waiting there).
-	rowsToRetry  = beam.NewCounter("transforms", "rows_written_to_retry")
-	batchSizes   = beam.NewDistribution("transforms", "write_batch_size")
-	writeLatency = beam.NewDistribution("transforms", "successful_write_to_source_latency_ms")
+	successRecords = beam.NewCounter("transforms", "success_record_count")
+	staleRecords   = beam.NewCounter("transforms", "records_skipped_as_older")
+	batchSizes     = beam.NewDistribution("transforms", "write_batch_size")
+	writeLatency   = beam.NewDistribution("transforms", "successful_write_to_source_latency_ms")
 )
 
 // writeFn applies records to their shard in batches. It is keyed: declaring
@@ -91,7 +79,7 @@ type writeFn struct {
 	// releases give back the worker's shared shard pools (Target.Acquire).
 	releases []func()
 	buf      map[string][]record.Record
-	dlq      dlq.Writer
+	dead     deadLetters
 }
 
 func (f *writeFn) Setup(ctx context.Context) error {
@@ -133,7 +121,7 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		Target:   t,
 		Priority: spannerpb.RequestOptions_Priority(f.Priority),
 	}
-	f.dlq = dlq.Writer{Root: f.DLQDir}
+	f.dead = newDeadLetters(f.DLQ)
 	return f.setupRecordProcessing(ctx)
 }
 
@@ -198,7 +186,7 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	}
 	db, ok := f.dbs[shard]
 	if !ok {
-		return f.deadLetter(ctx, apply.FailAll(batch, fmt.Errorf("shard %q is not in the shard file", shard)))
+		return f.dead.file(ctx, apply.FailAll(batch, fmt.Errorf("shard %q is not in the shard file", shard)))
 	}
 	start := time.Now()
 	out, err := f.applier.ApplyIsolating(ctx, db, batch)
@@ -218,21 +206,8 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	// and the shadow check drops what did reach MySQL.
 	batchSizes.Update(ctx, int64(len(batch)))
 	staleRecords.Inc(ctx, int64(out.Stale+out.Superseded))
-	// retryable_record_count counts records waiting in retry/: a retried
-	// record that no longer fails (applied, filtered, or dropped as older)
-	// leaves it. Those failing again are handled in deadLetters.write.
-	retried := 0
-	for _, r := range batch {
-		if r.IsRetryRecord {
-			retried++
-		}
-	}
-	for _, fl := range out.Failed {
-		if fl.Record.IsRetryRecord {
-			retried--
-		}
-	}
-	retryableRecords.Inc(ctx, -int64(retried))
+	// Retried records that no longer fail leave retry/.
+	f.dead.settled(ctx, batch, out.Failed)
 	if n := len(out.Applied); n > 0 {
 		successRecords.Inc(ctx, int64(n))
 		writeLatency.Update(ctx, time.Since(start).Milliseconds())
@@ -243,35 +218,10 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 			lag.Update(ctx, int64(now.Sub(r.CommitTimestamp.Time()).Seconds()))
 		}
 	}
-	if err := f.fileFiltered(ctx, shard, out.Filtered); err != nil {
+	if err := f.dead.filtered(ctx, shard, out.Filtered); err != nil {
 		return err
 	}
-	return f.deadLetter(ctx, out.Failed)
-}
-
-// fileFiltered keeps the changes the custom transformation filtered out
-// under filterEventsDirectoryName (the Java template counted and dropped
-// them).
-func (f *writeFn) fileFiltered(ctx context.Context, shard string, recs []record.Record) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	beam.NewCounter(shard, "filtered_events_"+shard).Inc(ctx, int64(len(recs)))
-	lines := make([][]byte, len(recs))
-	for i, r := range recs {
-		l, err := dlq.Encode(r, "Filtered record from custom transformation in reverse replication")
-		if err != nil {
-			return err
-		}
-		lines[i] = l
-	}
-	_, err := f.dlq.Write(ctx, f.FilterDir, lines)
-	return err
-}
-
-// deadLetter writes failures to skip/, retry/ or severe/ by class.
-func (f *writeFn) deadLetter(ctx context.Context, failures []apply.Failure) error {
-	return deadLetters{w: f.dlq, skipDir: f.SkipDir, retryMode: f.RetryMode}.write(ctx, failures)
+	return f.dead.file(ctx, out.Failed)
 }
 
 func parseOffset(s string) (*time.Location, error) {

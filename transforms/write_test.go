@@ -59,7 +59,7 @@ func TestFlushNeverFailsTheBundleOnAnError(t *testing.T) {
 		return status.Error(codes.Unavailable, "injected: Spanner unavailable")
 	}
 	root := t.TempDir()
-	f := &writeFn{applier: applier, dbs: map[string]*sql.DB{"s1": db}, dlq: dlq.Writer{Root: root},
+	f := &writeFn{applier: applier, dbs: map[string]*sql.DB{"s1": db}, dead: newDeadLetters(DeadLetterConfig{Root: root}),
 		buf: map[string][]record.Record{}}
 	for id := 1; id <= 3; id++ {
 		f.buf["s1"] = append(f.buf["s1"], record.Record{
