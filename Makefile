@@ -33,17 +33,23 @@ unit-test:
 integration-test: services
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./integration_test/...
 
+# goimports (pinned in go.mod's tool line) formats like gofmt and also checks
+# the import groups: standard library, then others, with this module's
+# packages in their own group (-local). scripts/layers.sh checks that imports
+# only go down template -> pipeline -> transforms -> io -> pure.
+MODULE      := github.com/revrepl/spanner-to-sourcedb
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
-	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$($(GO) tool goimports -local $(MODULE) -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "goimports -local $(MODULE) needed:"; echo "$$out"; exit 1; fi
+	GO=$(GO) scripts/layers.sh
 	$(GO) vet ./...
-	GOOS=wasip1 GOARCH=wasm $(GO) vet ./transforms/plugin/guest ./transforms/routing/wasmexample ./transforms/transformation/wasmexample
+	GOOS=wasip1 GOARCH=wasm $(GO) vet ./io/plugin/guest ./io/plugin/examples/shardbycolumn ./io/plugin/examples/transform
 
 # The example modules, WASI reactors: custom sharding (shardingCustomJarPath)
 # and custom transformation (transformationJarPath).
 wasm-example:
-	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/shard_by_column.wasm ./transforms/routing/wasmexample
-	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/transform_example.wasm ./transforms/transformation/wasmexample
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/shard_by_column.wasm ./io/plugin/examples/shardbycolumn
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o bin/transform_example.wasm ./io/plugin/examples/transform
 
 # Regenerates metadata.json, the README's launch command and docs/parameters.md.
 metadata:

@@ -16,11 +16,12 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin/plugintest"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/plugin/plugintest"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
 )
 
 // The schemas of the Java template's SpannerToSourceDbCustomShardIT, adapted:
@@ -41,7 +42,7 @@ var customShardMySQL = []string{
 func exampleModule(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "shard_by_column.wasm")
-	if err := os.WriteFile(path, plugintest.Build(t, "github.com/revrepl/spanner-to-sourcedb/transforms/routing/wasmexample"), 0o644); err != nil {
+	if err := os.WriteFile(path, plugintest.Build(t, "github.com/revrepl/spanner-to-sourcedb/io/plugin/examples/shardbycolumn"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -171,28 +172,28 @@ func TestCompiledInShardFetcher(t *testing.T) {
 	module := exampleModule(t)
 	tests := []struct {
 		name    string
-		custom  transforms.CustomSharding
+		custom  plugin.Spec
 		rec     map[string]any
 		want    string
 		wantErr string
 	}{
-		{name: "registry", custom: transforms.CustomSharding{Name: "even_odd_for_tests", Params: "SingerId"},
+		{name: "registry", custom: plugin.Spec{Name: "even_odd_for_tests", Params: "SingerId"},
 			rec: map[string]any{"SingerId": int64(4)}, want: "shardA"},
-		{name: "registry init fails", custom: transforms.CustomSharding{Name: "even_odd_for_tests"},
+		{name: "registry init fails", custom: plugin.Spec{Name: "even_odd_for_tests"},
 			wantErr: `shardingCustomClassName "even_odd_for_tests": init with shardingCustomParameters: name the column`},
-		{name: "registry unknown name", custom: transforms.CustomSharding{Name: "ShardByRegion"},
+		{name: "registry unknown name", custom: plugin.Spec{Name: "ShardByRegion"},
 			wantErr: `shardingCustomClassName "ShardByRegion": no such shard fetcher in this build (registered: [even_odd_for_tests])`},
-		{name: "module", custom: transforms.CustomSharding{ModulePath: module, Name: "shard_id", Params: `{"column":"SingerId","shards":["a","b","c"]}`},
+		{name: "module", custom: plugin.Spec{ModulePath: module, Name: "shard_id", Params: `{"column":"SingerId","shards":["a","b","c"]}`},
 			rec: map[string]any{"SingerId": int64(5)}, want: "c"},
-		{name: "module error answer", custom: transforms.CustomSharding{ModulePath: module, Name: "shard_id", Params: `{"column":"SingerId","shards":["a"]}`},
+		{name: "module error answer", custom: plugin.Spec{ModulePath: module, Name: "shard_id", Params: `{"column":"SingerId","shards":["a"]}`},
 			rec: map[string]any{}, wantErr: "the module reported an error: table T: no value for column SingerId"},
-		{name: "module function missing", custom: transforms.CustomSharding{ModulePath: module, Name: "getShardId"},
+		{name: "module function missing", custom: plugin.Spec{ModulePath: module, Name: "getShardId"},
 			wantErr: `shardingCustomClassName "getShardId": the module ` + module + ` exports no such function`},
-		{name: "module refuses parameters", custom: transforms.CustomSharding{ModulePath: module, Name: "shard_id", Params: "{}"},
+		{name: "module refuses parameters", custom: plugin.Spec{ModulePath: module, Name: "shard_id", Params: "{}"},
 			wantErr: "shardingCustomParameters: plugin " + module + ": init with the custom parameters: the module reported an error: parameters need a column"},
-		{name: "module file missing", custom: transforms.CustomSharding{ModulePath: module + ".nope", Name: "shard_id"},
+		{name: "module file missing", custom: plugin.Spec{ModulePath: module + ".nope", Name: "shard_id"},
 			wantErr: "shardingCustomJarPath " + module + ".nope: cannot read"},
-		{name: "module without function name", custom: transforms.CustomSharding{ModulePath: module},
+		{name: "module without function name", custom: plugin.Spec{ModulePath: module},
 			wantErr: "shardingCustomClassName must name the module's shard function"},
 	}
 	for _, tt := range tests {

@@ -93,7 +93,7 @@ func TestDataflowDryRun(t *testing.T) {
 		"changestream.Read/DetectPartitions",
 		"changestream.Read/ReadPartition",
 		"gs://b/tmp/dlq", // the DLQ defaults to the temp location
-		// Workers apply logLevel and send fields (pipeline/logs hook).
+		// Workers apply logLevel and send fields (io/logs hook).
 		`revrepl_logging\\\":[\\\"level=INFO\\\",\\\"fields=true\\\"]`,
 	} {
 		if !strings.Contains(job, want) {

@@ -3,7 +3,6 @@ package integration_test
 import (
 	"context"
 	"fmt"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"net"
 	"os"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"cloud.google.com/go/spanner"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
 )

@@ -3,7 +3,6 @@ package integration_test
 import (
 	"context"
 	"fmt"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,10 +17,11 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // TestRetryAllDLQ runs runMode=retryAllDLQ on a DLQ written by hand: the

@@ -19,11 +19,11 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin/plugintest"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerschema"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/plugin/plugintest"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // javaITs is where the schemas of the Java template's integration tests
@@ -47,7 +47,7 @@ type fixtureRun struct {
 	sp     schema.Spanner
 	dlqDir string
 	metaDB string
-	plan   *pipeline.Plan
+	plan   *pipeline.Prepared
 }
 
 // TestFixtureSchemasReplicate replicates the repository's own test
@@ -86,7 +86,7 @@ func replicateFixtures(t *testing.T, makeRuns func(module string) []*fixtureRun)
 	emu := testenv.Spanner(t)
 	ctx := context.Background()
 	module := filepath.Join(t.TempDir(), "transform_example.wasm")
-	if err := os.WriteFile(module, plugintest.Build(t, "../transforms/transformation/wasmexample"), 0o644); err != nil {
+	if err := os.WriteFile(module, plugintest.Build(t, "../io/plugin/examples/transform"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	runs := makeRuns(module)

@@ -17,8 +17,8 @@ import (
 	"cloud.google.com/go/civil"
 	"cloud.google.com/go/spanner"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/convert"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // typeCase is the value written to <table>.<table minus _table>_col in
@@ -132,25 +132,25 @@ func wantFor(c typeCase, tz *time.Location) string {
 // spannerValue turns a matrix value into the Go value the Spanner client
 // writes to a column of type ddlType (either dialect).
 func spannerValue(ddlType, v string, pg bool) (any, error) {
-	typ, err := convert.ParseType(ddlType)
+	typ, err := spannertype.Parse(ddlType)
 	if err != nil {
 		return nil, err
 	}
 	var out any
 	switch typ.Code {
-	case convert.CodeInt64:
+	case spannertype.CodeInt64:
 		out, err = strconv.ParseInt(v, 10, 64)
-	case convert.CodeString:
+	case spannertype.CodeString:
 		out = v
-	case convert.CodeBool:
+	case spannertype.CodeBool:
 		out, err = strconv.ParseBool(v)
-	case convert.CodeFloat64:
+	case spannertype.CodeFloat64:
 		out, err = strconv.ParseFloat(v, 64)
-	case convert.CodeFloat32:
+	case spannertype.CodeFloat32:
 		var f float64
 		f, err = strconv.ParseFloat(v, 32)
 		out = float32(f)
-	case convert.CodeNumeric:
+	case spannertype.CodeNumeric:
 		if pg {
 			out = spanner.PGNumeric{Numeric: v, Valid: true}
 		} else {
@@ -160,19 +160,19 @@ func spannerValue(ddlType, v string, pg bool) (any, error) {
 			}
 			out = r
 		}
-	case convert.CodeBytes:
+	case spannertype.CodeBytes:
 		out, err = base64.StdEncoding.DecodeString(v)
-	case convert.CodeDate:
+	case spannertype.CodeDate:
 		out, err = civil.ParseDate(v)
-	case convert.CodeTimestamp:
+	case spannertype.CodeTimestamp:
 		out, err = time.Parse(time.RFC3339Nano, v)
-	case convert.CodeJSON:
+	case spannertype.CodeJSON:
 		if pg {
 			out = spanner.PGJsonB{Value: rawJSON(v), Valid: true}
 		} else {
 			out = spanner.NullJSON{Value: rawJSON(v), Valid: true}
 		}
-	case convert.CodeArray:
+	case spannertype.CodeArray:
 		out = strings.Split(v, ",")
 	default:
 		return nil, fmt.Errorf("no test value for Spanner type %s", ddlType)

@@ -12,7 +12,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // TestNullKeyColumnReplicates runs the pipeline over a table whose Spanner

@@ -3,18 +3,18 @@ package integration_test
 import (
 	"context"
 	"fmt"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"math/big"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/spanner"
 
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // TestRetryDLQFixtureEndsConsistent replays the Java template's

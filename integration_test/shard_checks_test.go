@@ -12,7 +12,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/secrets/secrettest"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // TestLaunchChecks runs Prepare with shard files and sharding parameters

@@ -11,8 +11,8 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/errclass"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // TestReadDeletedRow reads deleted rows back as a DELETE's routing does:
@@ -64,8 +64,8 @@ func TestReadDeletedRow(t *testing.T) {
 	}
 
 	_, err = r.RowBefore(ctx, table, `{"Region":"eu","Id":"8","Raw":"AAEC"}`, del)
-	if !errors.Is(err, spannerread.ErrRowNotFound) || errclass.Classify(err) != errclass.Severe {
-		t.Errorf("missing row: %v (class %v), want ErrRowNotFound, severe", err, errclass.Classify(err))
+	if !errors.Is(err, spannerread.ErrRowNotFound) || failure.Of(err) != failure.Severe {
+		t.Errorf("missing row: %v (class %v), want ErrRowNotFound, severe", err, failure.Of(err))
 	}
 	_, err = r.RowBefore(ctx, table, `{"Region":"eu","Id":"-7"}`, del)
 	if err == nil || err.Error() != `table Things: keys {"Region":"eu","Id":"-7"} lack key column Raw` {
@@ -73,7 +73,7 @@ func TestReadDeletedRow(t *testing.T) {
 	}
 	// The emulator keeps versions for an hour, as Spanner does by default.
 	_, err = r.RowBefore(ctx, table, keys, del.Add(-3*time.Hour))
-	if !errors.Is(err, spannerread.ErrBeyondRetention) || errclass.Classify(err) != errclass.Severe {
-		t.Errorf("read beyond version retention: %v (class %v), want ErrBeyondRetention, severe", err, errclass.Classify(err))
+	if !errors.Is(err, spannerread.ErrBeyondRetention) || failure.Of(err) != failure.Severe {
+		t.Errorf("read beyond version retention: %v (class %v), want ErrBeyondRetention, severe", err, failure.Of(err))
 	}
 }

@@ -10,10 +10,10 @@ import (
 // Build adds the replication graph to s:
 //
 //	change stream -> filtration -> one record per row --+
-//	DLQ retry/ (polled), severe/ (retry modes) ---------+-> shard assignment -> writer (+ DLQ)
+//	DLQ retry/ (polled), severe/ (retry modes) ---------+-> completion -> shard assignment -> writer (+ DLQ)
 //	                                                        writer -> applied watermark (metadata database)
-//	DLQ reads, shard assignment and writer outcomes -> deletion of the consumed DLQ files
-func Build(s beam.Scope, p *Plan) {
+//	DLQ reads, completion, shard assignment and writer outcomes -> deletion of the consumed DLQ files
+func Build(s beam.Scope, p *Prepared) {
 	var rows, tallies []beam.PCollection
 	if p.ReadStream {
 		records := changestream.Read(s, p.Read)
@@ -25,23 +25,24 @@ func Build(s beam.Scope, p *Plan) {
 		if p.ReadStream {
 			fence = p.Read.Fence()
 		}
-		records, reads := transforms.ReconsumeRetries(s, p.DLQDir, p.RetryPoll, p.MaxRetries, p.RetryUntil, p.Subscription, p.Write.RetryMode, fence)
+		records, reads := transforms.ReconsumeRetries(s, p.DLQ, p.RetryPoll, p.RetryUntil, p.Subscription, fence)
 		rows, tallies = append(rows, records), append(tallies, reads)
 	}
 	if !p.ReadStream {
-		records, reads := transforms.ReconsumeFiles(s, p.DLQDir, p.SevereFiles, p.MaxRetries)
+		records, reads := transforms.ReconsumeFiles(s, p.DLQ, p.SevereFiles)
 		rows, tallies = append(rows, records), append(tallies, reads)
 	}
 	all := rows[0]
 	if len(rows) > 1 {
 		all = beam.Flatten(s, rows...)
 	}
-	keyed, filed := transforms.AssignShard(s, p.Assign, all)
+	completed, incomplete := transforms.Complete(s, p.Complete, all)
+	keyed, filed := transforms.AssignShard(s, p.Assign, completed)
 	written, consumed := transforms.Write(s, p.Write, keyed)
 	if len(tallies) > 0 {
 		// A DLQ file is deleted once the outcome of each of its records
 		// is committed: a crash before that only re-reads it.
-		transforms.DeleteConsumed(s, append(tallies, filed, consumed)...)
+		transforms.DeleteConsumed(s, append(tallies, incomplete, filed, consumed)...)
 	}
 	if p.ReadStream {
 		// Stores how far the writer has got, for a relaunch to resume from.

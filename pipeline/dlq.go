@@ -3,12 +3,22 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/transforms"
 )
+
+// deadLetterConfig is the one DLQ value every stage is given. Outside the
+// regular run mode (no change stream), records sent back to severe/ are
+// counted as requeued rather than as new severe errors.
+func deadLetterConfig(cfg *params.Config, root string, readStream bool) transforms.DeadLetterConfig {
+	return transforms.DeadLetterConfig{
+		Root: root, SkipDir: cfg.SkipDirectoryName, FilterDir: cfg.FilterEventsDirectoryName,
+		RetryMode: !readStream, MaxRetries: cfg.DlqMaxRetryCount,
+	}
+}
 
 type dlqPlan struct {
 	RetryPoll   time.Duration
@@ -33,17 +43,11 @@ func planDLQ(ctx context.Context, cfg *params.Config, root string, env Env) (dlq
 	if cfg.RunMode == params.RunModeRegular {
 		return p, nil
 	}
-	launch := time.Now()
-	files, err := dlq.List(ctx, root, dlq.SevereDir)
+	// Files written after the launch are this job's own re-failures.
+	files, err := dlq.SevereFilesBefore(ctx, root, time.Now())
 	if err != nil {
 		return p, fmt.Errorf("deadLetterQueueDirectory %s: %w", root, err)
 	}
-	for _, f := range files {
-		// Files written after the launch are this job's own re-failures.
-		if f.ModTime.Before(launch) {
-			p.SevereFiles = append(p.SevereFiles, f.Path)
-		}
-	}
-	sort.Strings(p.SevereFiles)
+	p.SevereFiles = files
 	return p, nil
 }

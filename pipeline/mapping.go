@@ -5,14 +5,15 @@ import (
 	"fmt"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/files"
-	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/overrides"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/session"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/transformation"
+	"github.com/revrepl/spanner-to-sourcedb/io/logs"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/overrides"
+	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/session"
+	"github.com/revrepl/spanner-to-sourcedb/transforms"
 )
 
 // recordProcessing is what the launch decides about turning changes into
@@ -21,7 +22,7 @@ import (
 type recordProcessing struct {
 	names          mapping.Names
 	tables         routing.StaticTables
-	transformation transformation.Config
+	transformation plugin.Spec
 	// warnings say what will not replicate as the schemas stand.
 	warnings []string
 }
@@ -29,7 +30,7 @@ type recordProcessing struct {
 // prepareRecordProcessing reads the name mapping (session file, overrides
 // or identity), checks it against both schemas, and starts the custom
 // transformation once so that a broken one fails the launch.
-func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.Spanner, src schema.Source) (recordProcessing, error) {
+func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.Spanner, src schema.Source, values mapping.Values) (recordProcessing, error) {
 	names, err := readNames(ctx, cfg)
 	if err != nil {
 		return recordProcessing{}, err
@@ -37,7 +38,7 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 	if err := mapping.CheckNames(names, sp); err != nil {
 		return recordProcessing{}, withMappingParam(cfg, err)
 	}
-	m := &mapping.Mapper{Spanner: sp, Source: src, Names: names}
+	m := &mapping.Mapper{Spanner: sp, Source: src, Names: names, Values: values}
 	if err := m.CheckDeletes(); err != nil {
 		return recordProcessing{}, fmt.Errorf("deletes cannot be replicated: %w", err)
 	}
@@ -45,7 +46,7 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 		names:    names,
 		tables:   routing.StaticTables{ShardIDColumns: map[string]string{}, SourceTables: map[string]bool{}},
 		warnings: m.Warnings(),
-		transformation: transformation.Config{
+		transformation: plugin.Spec{
 			ModulePath: cfg.TransformationJarPath, Name: cfg.TransformationClassName, Params: cfg.TransformationCustomParameters,
 		},
 	}
@@ -58,7 +59,7 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 		}
 	}
 	if rp.transformation.IsSet() {
-		_, closer, err := transformation.New(ctx, rp.transformation)
+		_, closer, err := transforms.NewTransformer(ctx, rp.transformation)
 		if err != nil {
 			return recordProcessing{}, err
 		}

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // A DELETE finds its MySQL row with `col = ?` on the key columns, or on
@@ -54,7 +55,7 @@ func TestPrepareRecordProcessingRefusesInexactDeleteColumns(t *testing.T) {
 				sp.Tables["T"].Columns[1].Type = "JSON"
 			}
 			_, err := prepareRecordProcessing(context.Background(), &params.Config{}, sp,
-				schema.Source{Tables: map[string]schema.SourceTable{"T": src}})
+				schema.Source{Tables: map[string]schema.SourceTable{"T": src}}, convert.Values{})
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("launch refused: %v", err)

@@ -1,7 +1,7 @@
 // Package pipeline turns validated parameters into a running job: Check
 // does the launch-time work (schemas, shadow tables, partition metadata,
 // shard checks) so that problems surface as launch errors, Build adds the
-// Beam graph, and Plan.Take takes the partition metadata table just before
+// Beam graph, and Prepared.Take takes the partition metadata table just before
 // the job is submitted (Prepare is Check and Take at once).
 package pipeline
 
@@ -16,12 +16,11 @@ import (
 	"cloud.google.com/go/spanner/apiv1/spannerpb"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
-	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerschema"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
 )
 
 // Env is what the job gets from outside the template's own parameters.
@@ -56,23 +55,24 @@ type Env struct {
 	ChangeStreamEndpoint string
 }
 
-// Plan is everything Build needs, resolved at launch.
-type Plan struct {
+// Prepared is everything Build needs, resolved at launch.
+type Prepared struct {
 	Read       changestream.Config
 	Filtration string
+	Complete   transforms.CompleteConfig
 	Assign     transforms.AssignConfig
 	Write      transforms.WriteConfig
 	// ReadStream is false in the DLQ-only run modes.
 	ReadStream bool
+	// DLQ is the dead-letter queue, the one value every stage is given.
+	DLQ transforms.DeadLetterConfig
 	// DLQ re-consumption: RetryPoll > 0 polls retry/ that often;
 	// SevereFiles are severe/ files to re-process once.
-	DLQDir     string
 	RetryPoll  time.Duration
 	RetryUntil time.Time // zero: poll forever
 	// Subscription delivers storage notifications of new retry files.
 	Subscription string
 	SevereFiles  []string
-	MaxRetries   int64
 	// Resumed reports that partition state of an earlier job was found.
 	Resumed bool
 	// ShadowTablesCreated lists the shadow tables created at this launch.
@@ -94,7 +94,7 @@ type Plan struct {
 // stops (see package meta). It is the launch's last step, after every
 // check and just before the job is submitted, and is skipped by a dry
 // run: a launch that fails takes nothing from a running job.
-func (p *Plan) Take(ctx context.Context) error {
+func (p *Prepared) Take(ctx context.Context) error {
 	if p.launch == nil {
 		return nil
 	}
@@ -117,9 +117,9 @@ func dbPath(project, instance, db string) string {
 	return fmt.Sprintf("projects/%s/instances/%s/databases/%s", project, instance, db)
 }
 
-// Prepare is Check and then Plan.Take, for a caller that runs the job
+// Prepare is Check and then Prepared.Take, for a caller that runs the job
 // right away.
-func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
+func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) {
 	plan, err := Check(ctx, cfg, env)
 	if err != nil {
 		return nil, err
@@ -132,8 +132,8 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 
 // Check checks the environment and sets up the metadata database. It takes
 // nothing from a job still running on the partition metadata table:
-// Plan.Take does, as the last step before the job is submitted.
-func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
+// Prepared.Take does, as the last step before the job is submitted.
+func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) {
 	env = withDefaults(env)
 	// Without a temp location (a local run) the DLQ is ./dlq/.
 	dlqDir := cfg.ResolveDeadLetterQueueDirectory(env.TempLocation)
@@ -146,7 +146,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	// sourceDbTimezoneOffset, reports a zone the server refuses at launch.
 	first := sh.shards[0]
 	first.TimeZone = cfg.SourceDbTimezoneOffset
-	source, err := readSourceSchema(ctx, first)
+	source, err := sh.target.ReadSchema(ctx, first)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 			return nil, err
 		}
 	}
-	rp, err := prepareRecordProcessing(ctx, cfg, sp, source)
+	rp, err := prepareRecordProcessing(ctx, cfg, sp, source, sh.target.Values())
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 	}
 	var launch *changestream.Pending
 	if readStream {
-		// Checked only: the table is taken by Plan.Take.
+		// Checked only: the table is taken by Prepared.Take.
 		launch, err = changestream.CheckLaunch(ctx, admin, &read, cfg.StartTimestamp, cfg.StartTimestampGiven)
 		if err != nil {
 			return nil, changeStreamMetadataTarget(cfg).explain(err)
@@ -210,29 +210,32 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Plan, error) {
 		return nil, err
 	}
 
-	return &Plan{
+	dead := deadLetterConfig(cfg, dlqDir, readStream)
+	return &Prepared{
 		Read:         read,
 		ReadStream:   readStream,
-		DLQDir:       dlqDir,
+		DLQ:          dead,
 		RetryPoll:    dlqPlan.RetryPoll,
 		RetryUntil:   retryUntil(cfg),
 		Subscription: dlqSubscription(cfg),
 		SevereFiles:  dlqPlan.SevereFiles,
-		MaxRetries:   cfg.DlqMaxRetryCount,
 		Filtration:   cfg.FiltrationMode,
+		Complete: transforms.CompleteConfig{
+			Target: cfg.SourceType, Database: mainDB, Priority: priority,
+			Spanner: sp, Source: source, Names: rp.names,
+			Routing: sh.single == "", Tables: rp.tables, Transform: rp.transformation.IsSet(),
+			DLQ: dead,
+		},
 		Assign: transforms.AssignConfig{
 			Single: sh.single, Buckets: cfg.MaxShardConnections * int64(len(sh.shards)), Shards: sh.ids(),
-			Tables: rp.tables, Custom: sh.custom,
-			Spanner: sp, Database: mainDB, ReadDeletedRows: sh.single == "", Priority: priority,
-			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
+			Tables: rp.tables, Custom: sh.custom, Spanner: sp, DLQ: dead,
 		},
 		Write: transforms.WriteConfig{
+			Target:     cfg.SourceType,
 			ShardsFile: cfg.SourceShardsFilePath, MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
 			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
 			BatchSize: env.BatchSize, PoolSize: sh.poolSize,
-			DLQDir: dlqDir, SkipDir: cfg.SkipDirectoryName, RetryMode: !readStream,
-			Names: rp.names, Database: mainDB, Transformation: rp.transformation,
-			FilterDir:  cfg.FilterEventsDirectoryName,
+			DLQ: dead, Names: rp.names, Transformation: rp.transformation,
 			ExtraFiles: cfg.ExtraFilesToStage, DisabledAlgorithms: cfg.DisabledAlgorithms,
 		},
 		Workers:             sh.workers,
@@ -257,24 +260,6 @@ func withDefaults(env Env) Env {
 		env.HeartbeatMillis = DefaultHeartbeatMillis
 	}
 	return env
-}
-
-func readSourceSchema(ctx context.Context, s mysql.Shard) (schema.Source, error) {
-	db, err := mysql.Open(s, 2)
-	if err != nil {
-		return schema.Source{}, err
-	}
-	defer db.Close()
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := db.PingContext(pctx); err != nil {
-		return schema.Source{}, fmt.Errorf("shard %q (%s:%s/%s): cannot connect: %w", s.LogicalShardID, s.Host, s.Port, s.DBName, err)
-	}
-	src, err := mysql.ReadSchema(pctx, db, s.DBName)
-	if err != nil {
-		return schema.Source{}, fmt.Errorf("shard %q: %w", s.LogicalShardID, err)
-	}
-	return src, nil
 }
 
 func ensureShadowTables(ctx context.Context, admin *database.DatabaseAdminClient, metaDB, prefix string, sp schema.Spanner) ([]string, error) {

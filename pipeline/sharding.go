@@ -5,20 +5,23 @@ import (
 	"fmt"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
-	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
 )
 
 // sharding is what the launch decides about the shards.
 type sharding struct {
-	shards []mysql.Shard
+	// target is the kind of the shards' databases (sourceType).
+	target target.Target
+	shards []target.Shard
 	// single is the shard that receives everything, "" in multi-shard mode.
 	single   string
 	poolSize int
 	// workers is how many workers share maxShardConnections.
 	workers WorkerCount
-	custom  transforms.CustomSharding
+	custom  plugin.Spec
 }
 
 // prepareShards reads the shard file (secrets included), checks every
@@ -30,14 +33,18 @@ func prepareShards(ctx context.Context, cfg *params.Config, env Env) (sharding, 
 	if _, err := extrafiles.Stage(ctx, cfg.ExtraFilesToStage); err != nil {
 		return sharding{}, err
 	}
-	shards, err := mysql.LoadShards(ctx, cfg.SourceShardsFilePath)
+	t, err := transforms.Target(cfg.SourceType)
+	if err != nil {
+		return sharding{}, err
+	}
+	shards, err := target.LoadShards(ctx, cfg.SourceShardsFilePath, t)
 	if err != nil {
 		return sharding{}, err
 	}
 	for i := range shards {
 		shards[i].DisabledAlgorithms = cfg.DisabledAlgorithms
 	}
-	sh := sharding{shards: shards, custom: transforms.CustomSharding{
+	sh := sharding{target: t, shards: shards, custom: plugin.Spec{
 		ModulePath: cfg.ShardingCustomJarPath, Name: cfg.ShardingCustomClassName, Params: cfg.ShardingCustomParameters,
 	}}
 	if sh.poolSize, sh.workers, err = poolSize(cfg, env); err != nil {
@@ -58,7 +65,7 @@ func prepareShards(ctx context.Context, cfg *params.Config, env Env) (sharding, 
 			}
 		}
 	}
-	if err := mysql.CheckShards(ctx, shards); err != nil {
+	if err := target.CheckShards(ctx, t, shards); err != nil {
 		return sharding{}, fmt.Errorf("sourceShardsFilePath %s: %w", cfg.SourceShardsFilePath, err)
 	}
 	if sh.single == "" && sh.custom.IsSet() {
@@ -87,7 +94,7 @@ func poolSize(cfg *params.Config, env Env) (int, WorkerCount, error) {
 	if err != nil {
 		return 0, WorkerCount{}, err
 	}
-	n, err := mysql.PoolSize(cfg.MaxShardConnections, w.N)
+	n, err := target.PoolSize(cfg.MaxShardConnections, w.N)
 	if err != nil {
 		if w.Assumed != "" {
 			return 0, WorkerCount{}, fmt.Errorf("%w (%s)", err, w.Assumed)

@@ -8,7 +8,7 @@ import (
 	"cloud.google.com/go/spanner"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerschema"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // spannerTarget is one Spanner database the launch uses, with the

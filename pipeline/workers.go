@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // AssumedStreamingMaxWorkers is the worker count the connection budget is

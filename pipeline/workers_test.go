@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 func TestWorkers(t *testing.T) {

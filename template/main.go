@@ -18,9 +18,9 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/logs"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 func main() {
@@ -60,7 +60,7 @@ func main() {
 	if len(plan.ShadowTablesCreated) > 0 {
 		logs.Info(ctx, "shadow tables created", "count", len(plan.ShadowTablesCreated), "tables", plan.ShadowTablesCreated)
 	}
-	logs.Info(ctx, "dead-letter queue", "dir", plan.Write.DLQDir)
+	logs.Info(ctx, "dead-letter queue", "dir", plan.DLQ.Root)
 	if plan.Workers.Assumed != "" {
 		logs.Warn(ctx, "worker count assumed", "detail", plan.Workers.Assumed)
 	}

@@ -2,21 +2,17 @@ package transforms
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"cloud.google.com/go/spanner"
-	"cloud.google.com/go/spanner/apiv1/spannerpb"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
-	"github.com/revrepl/spanner-to-sourcedb/io/sink"
-	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/shardkey"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/shardkey"
 )
 
 func init() {
@@ -37,16 +33,10 @@ type AssignConfig struct {
 	// Shards are the logical shard ids of the shard file.
 	Shards []string
 	Tables routing.StaticTables
-	Custom CustomSharding
-	// Spanner is the change stream database's schema; Database is its
-	// path, read for the rows of DELETEs when ReadDeletedRows is set.
-	Spanner         schema.Spanner
-	Database        string
-	ReadDeletedRows bool
-	Priority        int32
-	DLQDir          string
-	SkipDir         string
-	RetryMode       bool
+	Custom plugin.Spec
+	// Spanner is the change stream database's schema.
+	Spanner schema.Spanner
+	DLQ     DeadLetterConfig
 }
 
 // assignShardFn picks each record's shard and its grouping key. Records it
@@ -58,17 +48,15 @@ type assignShardFn struct {
 
 	router      routing.Router
 	closeCustom func()
-	client      *spanner.Client
-	rows        rowReader
 	dead        deadLetters
-	failed      []sink.Failure
+	failed      []apply.Failure
 }
 
 func (f *assignShardFn) Setup(ctx context.Context) error {
 	if f.Single != "" {
 		return nil
 	}
-	f.router = routing.Router{Shards: map[string]bool{}, SkipDir: f.SkipDir, Tables: f.Tables}
+	f.router = routing.Router{Shards: map[string]bool{}, SkipDir: f.DLQ.SkipDir, Tables: f.Tables}
 	for _, s := range f.Shards {
 		f.router.Shards[s] = true
 	}
@@ -80,24 +68,13 @@ func (f *assignShardFn) Setup(ctx context.Context) error {
 		f.router.Fetcher = timedFetcher{fe}
 		f.closeCustom = closer
 	}
-	if f.ReadDeletedRows && f.rows == nil {
-		c, err := spanner.NewClient(ctx, f.Database)
-		if err != nil {
-			return fmt.Errorf("connecting to %s for reading deleted rows: %w", f.Database, err)
-		}
-		f.client = c
-		f.rows = spannerread.Reader{Client: c, Priority: spannerpb.RequestOptions_Priority(f.Priority)}
-	}
-	f.dead = deadLetters{w: dlq.Writer{Root: f.DLQDir}, skipDir: f.SkipDir, retryMode: f.RetryMode}
+	f.dead = newDeadLetters(f.DLQ)
 	return nil
 }
 
 func (f *assignShardFn) Teardown() {
 	if f.closeCustom != nil {
 		f.closeCustom()
-	}
-	if f.client != nil {
-		f.client.Close()
 	}
 }
 
@@ -107,7 +84,7 @@ func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emi
 	} else {
 		shard, err := f.route(ctx, &r)
 		if err != nil {
-			f.failed = append(f.failed, sink.Failure{Record: r, Err: err})
+			f.failed = append(f.failed, apply.Failure{Record: r, Err: err})
 			return nil
 		}
 		r.Shard = shard
@@ -121,7 +98,7 @@ func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emi
 func (f *assignShardFn) FinishBundle(ctx context.Context, _ func(int64, record.Record), done func(beam.EventTime, string, FileCount)) error {
 	failed := f.failed
 	f.failed = nil
-	if err := f.dead.write(ctx, failed); err != nil {
+	if err := f.dead.file(ctx, failed); err != nil {
 		return err
 	}
 	recs := make([]record.Record, len(failed))
@@ -132,37 +109,15 @@ func (f *assignShardFn) FinishBundle(ctx context.Context, _ func(int64, record.R
 	return nil
 }
 
-// route finds the shard of a multi-shard record. A DELETE carries only its
-// keys, so its row is read back first (and kept in the record's new values,
-// where the writer's mapping finds source key columns too).
+// route finds the shard of a multi-shard record. A DELETE's row was read
+// back by the completion stage (Complete), into its new values.
 func (f *assignShardFn) route(ctx context.Context, r *record.Record) (string, error) {
 	t := f.Spanner.Tables[r.TableName]
-	if r.ModType == record.ModDelete && f.ReadDeletedRows && f.Tables.AtSource(r.TableName) && !hasValues(r.Mod.NewValuesJSON) {
-		if _, ok := f.Spanner.Tables[r.TableName]; !ok {
-			return "", fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
-		}
-		vals, err := f.rows.RowBefore(ctx, t, r.Mod.KeysJSON, r.CommitTimestamp.Time())
-		if err != nil {
-			return "", err
-		}
-		r.Mod.NewValuesJSON = vals
-	}
 	rec, err := routing.SpannerRecord(t, r.Mod.KeysJSON, r.Mod.NewValuesJSON)
 	if err != nil {
 		return "", err
 	}
 	return f.router.Route(ctx, routing.Request{TableName: r.TableName, SpannerRecord: rec})
-}
-
-// rowReader reads a deleted row back: io/spannerread.Reader, or a fake.
-type rowReader interface {
-	RowBefore(ctx context.Context, t schema.SpannerTable, keysJSON string, commit time.Time) (string, error)
-}
-
-// hasValues tells a DELETE already read back (e.g. retried from the DLQ)
-// from a fresh one.
-func hasValues(newValuesJSON string) bool {
-	return newValuesJSON != "" && newValuesJSON != "{}"
 }
 
 // timedFetcher records the custom fetcher's latency.

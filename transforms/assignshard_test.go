@@ -8,36 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
-	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/routing"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/shardkey"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/shardkey"
 )
-
-// fakeRows is a Spanner double for reading deleted rows: new values by
-// keys JSON, or an error.
-type fakeRows struct {
-	rows  map[string]string
-	err   error
-	reads int
-}
-
-func (f *fakeRows) RowBefore(_ context.Context, t schema.SpannerTable, keys string, _ time.Time) (string, error) {
-	f.reads++
-	if f.err != nil {
-		return "", f.err
-	}
-	if r, ok := f.rows[keys]; ok {
-		return r, nil
-	}
-	return "", fmt.Errorf("table %s keys %s: %w", t.Name, keys, spannerread.ErrRowNotFound)
-}
 
 type emitted struct {
 	key int64
@@ -51,7 +30,7 @@ func TestAssignShard(t *testing.T) {
 		"Audit": {Name: "Audit", Columns: []schema.SpannerColumn{{Name: "Id", Type: "INT64"}}, PrimaryKey: []schema.KeyPart{{Column: "Id"}}},
 	}}
 	multi := AssignConfig{
-		Buckets: 8, Shards: []string{"s1", "s2"}, Spanner: sp, ReadDeletedRows: true, SkipDir: "skip",
+		Buckets: 8, Shards: []string{"s1", "s2"}, Spanner: sp, DLQ: DeadLetterConfig{SkipDir: "skip"},
 		Tables: routing.StaticTables{ShardIDColumns: map[string]string{"Singers": "shard"}, SourceTables: map[string]bool{"Singers": true}},
 	}
 	upsert := func(id, shard string) record.Record {
@@ -68,21 +47,14 @@ func TestAssignShard(t *testing.T) {
 	tests := []struct {
 		name      string
 		cfg       AssignConfig
-		rows      *fakeRows
 		in        record.Record
 		wantShard string // "" when the record goes to the DLQ
 		wantDir   string
 		wantMsg   string
-		wantReads int
 	}{
 		{name: "single shard takes everything", cfg: AssignConfig{Single: "single_shard", Buckets: 8}, in: del("Gone", "1"), wantShard: "single_shard"},
 		{name: "shard-id column", cfg: multi, in: upsert("1", "s2"), wantShard: "s2"},
-		{name: "delete reads the row back", cfg: multi, rows: &fakeRows{rows: map[string]string{`{"Id":"2"}`: `{"shard":"s1"}`}},
-			in: del("Singers", "2"), wantShard: "s1", wantReads: 1},
-		{name: "delete read before (from the DLQ) is not read again", cfg: multi, in: retried, wantShard: "s1"},
-		{name: "deleted row gone from version retention", cfg: multi, rows: &fakeRows{err: spannerread.ErrBeyondRetention},
-			in: del("Singers", "4"), wantDir: "severe", wantMsg: "version_retention_period", wantReads: 1},
-		{name: "deleted row never existed", cfg: multi, in: del("Singers", "5"), wantDir: "severe", wantMsg: "did not exist", wantReads: 1},
+		{name: "delete completed with its row (Complete) routes by it", cfg: multi, in: retried, wantShard: "s1"},
 		{name: "unknown shard", cfg: multi, in: upsert("6", "s9"), wantDir: "retry", wantMsg: `shard id "s9": logical shard id is not in the shard file`},
 		{name: "malformed shard id", cfg: multi, in: upsert("7", "a/b"), wantDir: "severe", wantMsg: "contains '/'"},
 		{name: "table not at the source, no read", cfg: multi, in: del("Audit", "8"), wantDir: "skip", wantMsg: "Skipped record from reverse replication"},
@@ -91,12 +63,8 @@ func TestAssignShard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			cfg := tt.cfg
-			cfg.DLQDir = t.TempDir()
-			rows := tt.rows
-			if rows == nil {
-				rows = &fakeRows{}
-			}
-			f := &assignShardFn{AssignConfig: cfg, rows: rows}
+			cfg.DLQ.Root = t.TempDir()
+			f := &assignShardFn{AssignConfig: cfg}
 			if err := f.Setup(ctx); err != nil {
 				t.Fatal(err)
 			}
@@ -122,10 +90,7 @@ func TestAssignShard(t *testing.T) {
 			if fmt.Sprint(done) != fmt.Sprint(wantDone) {
 				t.Errorf("reported %v done, want %v", done, wantDone)
 			}
-			if rows.reads != tt.wantReads {
-				t.Errorf("%d reads of deleted rows, want %d", rows.reads, tt.wantReads)
-			}
-			lines := dlqLines(t, cfg.DLQDir)
+			lines := dlqLines(t, cfg.DLQ.Root)
 			if tt.wantShard != "" {
 				if len(out) != 1 || out[0].rec.Shard != tt.wantShard || len(lines) > 0 {
 					t.Fatalf("emitted %+v, DLQ %v; want one record for shard %s", out, lines, tt.wantShard)
@@ -133,9 +98,6 @@ func TestAssignShard(t *testing.T) {
 				r := out[0].rec
 				if want := shardkey.Of(r.TableName, r.Mod.KeysJSON, tt.wantShard, cfg.Buckets); out[0].key != want {
 					t.Errorf("key %d, want %d", out[0].key, want)
-				}
-				if tt.wantReads > 0 && !strings.Contains(r.Mod.NewValuesJSON, tt.wantShard) {
-					t.Errorf("the row read back is not kept in the record: %s", r.Mod.NewValuesJSON)
 				}
 				return
 			}

@@ -1,5 +1,3 @@
-// Package transforms holds the pipeline's DoFns, one stage per file:
-// filtration, one record per modified row, shard assignment, and the writer.
 package transforms
 
 import (
@@ -9,7 +7,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 func init() {

@@ -26,7 +26,7 @@ func TestSummaryCountsMalformedLineOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, s := beam.NewPipelineWithRoot()
-	_, reads := transforms.ReconsumeFiles(s, root, []string{file}, 0)
+	_, reads := transforms.ReconsumeFiles(s, transforms.DeadLetterConfig{Root: root}, []string{file})
 	transforms.DeleteConsumed(s, reads)
 	res, err := ptest.RunWithMetrics(p)
 	if err != nil {

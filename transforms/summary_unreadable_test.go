@@ -26,7 +26,7 @@ func TestUnreadableDLQFileIsCounted(t *testing.T) {
 	}
 	gone := filepath.Join(root, "severe", "2024", "error-2.json")
 	p, s := beam.NewPipelineWithRoot()
-	_, reads := transforms.ReconsumeFiles(s, root, []string{unreadable, gone}, 0)
+	_, reads := transforms.ReconsumeFiles(s, transforms.DeadLetterConfig{Root: root}, []string{unreadable, gone})
 	transforms.DeleteConsumed(s, reads)
 	res, err := ptest.RunWithMetrics(p)
 	if err != nil {

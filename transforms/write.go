@@ -12,15 +12,13 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
-	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
-	"github.com/revrepl/spanner-to-sourcedb/io/sink"
-	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/transformation"
+	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 func init() {
@@ -30,6 +28,8 @@ func init() {
 
 // WriteConfig configures the writer.
 type WriteConfig struct {
+	// Target is the kind of target database (sourceType, see Target).
+	Target string
 	// ShardsFile is read on the worker, so passwords never travel in the
 	// pipeline graph.
 	ShardsFile       string
@@ -41,21 +41,14 @@ type WriteConfig struct {
 	Priority         int32
 	BatchSize        int
 	PoolSize         int
-	DLQDir           string
-	SkipDir          string
-	// RetryMode is set for runMode retryDLQ and retryAllDLQ: records sent
-	// back to severe/ are counted as requeued, not as new severe errors.
-	RetryMode bool
+	// DLQ is the dead-letter queue (FilterDir receives the changes the
+	// custom transformation filters out).
+	DLQ DeadLetterConfig
 	// Names maps Spanner names to source names (session file, overrides;
 	// zero: identity).
 	Names mapping.Names
-	// Database is the change stream's database, read for what change
-	// records lack (deleted rows, generated columns) when needed.
-	Database string
-	// Transformation is the custom transformation, if any; FilterDir
-	// (filterEventsDirectoryName) receives the changes it filters out.
-	Transformation transformation.Config
-	FilterDir      string
+	// Transformation is the custom transformation, if any.
+	Transformation plugin.Spec
 	// ExtraFiles (extraFilesToStage) are staged at Setup, before the
 	// shards are connected to; DisabledAlgorithms applies to their TLS.
 	ExtraFiles         string
@@ -63,17 +56,10 @@ type WriteConfig struct {
 }
 
 var (
-	successRecords   = beam.NewCounter("transforms", "success_record_count")
-	retryableRecords = beam.NewCounter("transforms", "retryable_record_count")
-	skippedRecords   = beam.NewCounter("transforms", "skipped_record_count")
-	staleRecords     = beam.NewCounter("transforms", "records_skipped_as_older")
-	severeErrors     = beam.NewCounter("transforms", "severe_error_count")
-	requeued         = beam.NewCounter("transforms", "element_requeued_for_retry_count")
-	// rowsToRetry counts rows written to retry/, each time one is (unlike
-	// retryable_record_count, which counts the rows waiting there).
-	rowsToRetry  = beam.NewCounter("transforms", "rows_written_to_retry")
-	batchSizes   = beam.NewDistribution("transforms", "write_batch_size")
-	writeLatency = beam.NewDistribution("transforms", "successful_write_to_source_latency_ms")
+	successRecords = beam.NewCounter("transforms", "success_record_count")
+	staleRecords   = beam.NewCounter("transforms", "records_skipped_as_older")
+	batchSizes     = beam.NewDistribution("transforms", "write_batch_size")
+	writeLatency   = beam.NewDistribution("transforms", "successful_write_to_source_latency_ms")
 )
 
 // writeFn applies records to their shard in batches. It is keyed: declaring
@@ -85,16 +71,15 @@ type writeFn struct {
 	WriteConfig
 	Keyed state.Value[int64]
 
-	applier *sink.Applier
+	applier *apply.Applier
 	meta    *spanner.Client
-	main    *spanner.Client // the change stream's database, when read
 	// closeTransform releases the custom transformation.
 	closeTransform func()
 	dbs            map[string]*sql.DB
-	// releases give back the worker's shared shard pools (mysql.Acquire).
+	// releases give back the worker's shared shard pools (Target.Acquire).
 	releases []func()
 	buf      map[string][]record.Record
-	dlq      dlq.Writer
+	dead     deadLetters
 }
 
 func (f *writeFn) Setup(ctx context.Context) error {
@@ -103,16 +88,20 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		return err
 	}
 	// Secrets are resolved here, on the worker, like the file itself.
-	shards, err := mysql.LoadShards(ctx, f.ShardsFile)
+	t, err := Target(f.Target)
+	if err != nil {
+		return err
+	}
+	shards, err := target.LoadShards(ctx, f.ShardsFile, t)
 	if err != nil {
 		return err
 	}
 	f.dbs = map[string]*sql.DB{}
 	for _, s := range shards {
-		// Values are bound as wall clocks in this zone (see mysql.DSN).
+		// Values are bound as wall clocks in this zone.
 		s.TimeZone = f.TimezoneOffset
 		s.DisabledAlgorithms = f.DisabledAlgorithms
-		db, release, err := mysql.Acquire(s, f.PoolSize)
+		db, release, err := t.Acquire(s, f.PoolSize)
 		if err != nil {
 			return err
 		}
@@ -126,33 +115,26 @@ func (f *writeFn) Setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	f.applier = &sink.Applier{
+	f.applier = &apply.Applier{
 		Meta: f.meta, ShadowPrefix: f.ShadowPrefix, Spanner: f.Spanner,
-		Mapper:   mapping.Mapper{Spanner: f.Spanner, Source: f.Source, Names: f.Names, TZ: tz},
+		Mapper:   mapping.Mapper{Spanner: f.Spanner, Source: f.Source, Names: f.Names, TZ: tz, Values: t.Values()},
+		Target:   t,
 		Priority: spannerpb.RequestOptions_Priority(f.Priority),
 	}
-	f.dlq = dlq.Writer{Root: f.DLQDir}
+	f.dead = newDeadLetters(f.DLQ)
 	return f.setupRecordProcessing(ctx)
 }
 
-// setupRecordProcessing starts the custom transformation and connects to
-// the change stream's database when mapping or the transformation needs
-// rows from it.
+// setupRecordProcessing starts the custom transformation. Records come
+// completed (Complete): the writer reads nothing from the change stream's
+// database.
 func (f *writeFn) setupRecordProcessing(ctx context.Context) error {
 	if f.Transformation.IsSet() {
-		t, closer, err := transformation.New(ctx, f.Transformation)
+		t, closer, err := NewTransformer(ctx, f.Transformation)
 		if err != nil {
 			return err
 		}
 		f.applier.Transform, f.closeTransform = t, closer
-	}
-	if f.applier.Transform != nil || f.applier.Mapper.ReadsSpanner() {
-		c, err := spanner.NewClient(ctx, f.Database)
-		if err != nil {
-			return fmt.Errorf("connecting to %s to read rows that change records lack: %w", f.Database, err)
-		}
-		f.main = c
-		f.applier.Rows = spannerread.Reader{Client: c, Priority: spannerpb.RequestOptions_Priority(f.Priority)}
 	}
 	return nil
 }
@@ -163,9 +145,6 @@ func (f *writeFn) Teardown() {
 	}
 	if f.meta != nil {
 		f.meta.Close()
-	}
-	if f.main != nil {
-		f.main.Close()
 	}
 	if f.closeTransform != nil {
 		f.closeTransform()
@@ -207,23 +186,23 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	}
 	db, ok := f.dbs[shard]
 	if !ok {
-		return f.deadLetter(ctx, sink.FailAll(batch, fmt.Errorf("shard %q is not in the shard file", shard)))
+		return f.dead.file(ctx, apply.FailAll(batch, fmt.Errorf("shard %q is not in the shard file", shard)))
 	}
 	start := time.Now()
-	var out sink.Outcome
+	var out apply.Outcome
 	var err error
 	if key := shardKey(shard, db); workerShards.admit(key) {
 		out, err = f.applier.ApplyIsolating(ctx, db, batch)
 		workerShards.note(ctx, key, shard, len(batch), len(out.Applied), err)
 	} else {
-		out.Failed = sink.FailAll(batch, fmt.Errorf("shard %s: %w", shard, errShardDown))
+		out.Failed = apply.FailAll(batch, fmt.Errorf("shard %s: %w", shard, errShardDown))
 	}
 	if err != nil && ctx.Err() != nil {
 		// The worker is stopping: the runner retries the bundle
 		// elsewhere, and the shadow check drops what was applied.
 		return fmt.Errorf("applying %d records to shard %s: %w", len(batch), shard, err)
 	}
-	// An error failed part of the batch as a whole (sink.WholeBatch): the
+	// An error failed part of the batch as a whole (apply.WholeBatch): the
 	// shard is down, restarting or failing over, a lock wait timed out, or
 	// Spanner is unavailable. ApplyIsolating put that part's records in
 	// out.Failed. Failing the bundle would end the job on a runner that
@@ -233,21 +212,8 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 	// and the shadow check drops what did reach MySQL.
 	batchSizes.Update(ctx, int64(len(batch)))
 	staleRecords.Inc(ctx, int64(out.Stale+out.Superseded))
-	// retryable_record_count counts records waiting in retry/: a retried
-	// record that no longer fails (applied, filtered, or dropped as older)
-	// leaves it. Those failing again are handled in deadLetters.write.
-	retried := 0
-	for _, r := range batch {
-		if r.IsRetryRecord {
-			retried++
-		}
-	}
-	for _, fl := range out.Failed {
-		if fl.Record.IsRetryRecord {
-			retried--
-		}
-	}
-	retryableRecords.Inc(ctx, -int64(retried))
+	// Retried records that no longer fail leave retry/.
+	f.dead.settled(ctx, batch, out.Failed)
 	if n := len(out.Applied); n > 0 {
 		successRecords.Inc(ctx, int64(n))
 		writeLatency.Update(ctx, time.Since(start).Milliseconds())
@@ -258,35 +224,10 @@ func (f *writeFn) flush(ctx context.Context, shard string) error {
 			lag.Update(ctx, int64(now.Sub(r.CommitTimestamp.Time()).Seconds()))
 		}
 	}
-	if err := f.fileFiltered(ctx, shard, out.Filtered); err != nil {
+	if err := f.dead.filtered(ctx, shard, out.Filtered); err != nil {
 		return err
 	}
-	return f.deadLetter(ctx, out.Failed)
-}
-
-// fileFiltered keeps the changes the custom transformation filtered out
-// under filterEventsDirectoryName (the Java template counted and dropped
-// them).
-func (f *writeFn) fileFiltered(ctx context.Context, shard string, recs []record.Record) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	beam.NewCounter(shard, "filtered_events_"+shard).Inc(ctx, int64(len(recs)))
-	lines := make([][]byte, len(recs))
-	for i, r := range recs {
-		l, err := dlq.Encode(r, "Filtered record from custom transformation in reverse replication")
-		if err != nil {
-			return err
-		}
-		lines[i] = l
-	}
-	_, err := f.dlq.Write(ctx, f.FilterDir, lines)
-	return err
-}
-
-// deadLetter writes failures to skip/, retry/ or severe/ by class.
-func (f *writeFn) deadLetter(ctx context.Context, failures []sink.Failure) error {
-	return deadLetters{w: f.dlq, skipDir: f.SkipDir, retryMode: f.RetryMode}.write(ctx, failures)
+	return f.dead.file(ctx, out.Failed)
 }
 
 func parseOffset(s string) (*time.Location, error) {

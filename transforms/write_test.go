@@ -17,10 +17,12 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
-	"github.com/revrepl/spanner-to-sourcedb/io/sink"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // TestFlushNeverFailsTheBundleOnAnError: a batch that fails as a whole
@@ -49,15 +51,15 @@ func TestFlushNeverFailsTheBundleOnAnError(t *testing.T) {
 		{Name: "Id", DataType: "bigint", ColumnType: "bigint(20)"},
 		{Name: "Name", DataType: "varchar", ColumnType: "varchar(10)", MaxLength: 10, Nullable: true},
 	}, PrimaryKey: []string{"Id"}}}}
-	applier := &sink.Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: sp,
-		Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC}}
+	applier := &apply.Applier{Meta: meta, ShadowPrefix: "shadow_", Spanner: sp,
+		Mapper: mapping.Mapper{Spanner: sp, Source: src, TZ: time.UTC, Values: convert.Values{}}, Target: mysql.Target{}}
 	calls := 0
 	applier.Hooks.AfterShadowRead = func() error {
 		calls++
 		return status.Error(codes.Unavailable, "injected: Spanner unavailable")
 	}
 	root := t.TempDir()
-	f := &writeFn{applier: applier, dbs: map[string]*sql.DB{"s1": db}, dlq: dlq.Writer{Root: root},
+	f := &writeFn{applier: applier, dbs: map[string]*sql.DB{"s1": db}, dead: newDeadLetters(DeadLetterConfig{Root: root}),
 		buf: map[string][]record.Record{}}
 	for id := 1; id <= 3; id++ {
 		f.buf["s1"] = append(f.buf["s1"], record.Record{

@@ -16,7 +16,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 var churnTables = []string{"Alpha", "Beta", "Gamma"}

@@ -20,7 +20,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/decode"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 func init() {

@@ -12,7 +12,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // TestPostgresDialect reads a PostgreSQL-dialect database's stream (JSONB

@@ -25,7 +25,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // itemsWorkload writes n transactions of one or two Items rows (upserts
@@ -178,14 +178,14 @@ func TestRelaunchAfterCrashLosesNothing(t *testing.T) {
 	// harness's DataSource lock, which its progress reports wait for, and
 	// freeze every bundle of the worker, the reader's included.
 	env := pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: 5 * time.Second, BatchSize: 1}
-	prepare := func(v params.Values) (*pipeline.Plan, error) {
+	prepare := func(v params.Values) (*pipeline.Prepared, error) {
 		cfg, err := params.Parse(v, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return pipeline.Prepare(ctx, cfg, env)
 	}
-	build := func(plan *pipeline.Plan) *beam.Pipeline {
+	build := func(plan *pipeline.Prepared) *beam.Pipeline {
 		p, s := beam.NewPipelineWithRoot()
 		pipeline.Build(s, plan)
 		return p

@@ -16,7 +16,7 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx" // registers the runner flags the binary accepts
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // doc is one Markdown file, relative to the repository root.

@@ -23,7 +23,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // inputStream is the change stream of every inputEnv database.
@@ -88,7 +88,7 @@ func inputPolls(retry time.Duration) pipeline.Env {
 	return pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: retry}
 }
 
-func (e *inputEnv) prepare(t *testing.T, v params.Values, env pipeline.Env) *pipeline.Plan {
+func (e *inputEnv) prepare(t *testing.T, v params.Values, env pipeline.Env) *pipeline.Prepared {
 	t.Helper()
 	cfg, err := params.Parse(v, time.Now())
 	if err != nil {

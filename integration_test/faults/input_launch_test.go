@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,9 +17,10 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 var (

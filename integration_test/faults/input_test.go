@@ -2,7 +2,6 @@ package faults
 
 import (
 	"context"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"math/big"
 	"strings"
 	"testing"
@@ -11,8 +10,9 @@ import (
 	"cloud.google.com/go/spanner"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
-	"github.com/revrepl/spanner-to-sourcedb/io/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 )
 
 // Spanner has no foreign key, so a test can commit a child before its

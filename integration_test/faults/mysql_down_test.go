@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"fmt"
-	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -14,9 +13,10 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // The schedule of TestMariaDBDown, from the start timestamp. Writes stop

@@ -12,7 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // Pipeline launches the template with v as a user would (parse,
@@ -31,7 +31,7 @@ func Pipeline(t testing.TB, ctx context.Context, v params.Values, env pipeline.E
 }
 
 // Plan runs a prepared plan to its end on the test runner.
-func Plan(t testing.TB, plan *pipeline.Plan) beam.PipelineResult {
+func Plan(t testing.TB, plan *pipeline.Prepared) beam.PipelineResult {
 	t.Helper()
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)

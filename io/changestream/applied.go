@@ -12,7 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
-	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
+	"github.com/revrepl/spanner-to-sourcedb/io/logs"
 )
 
 func init() {

@@ -2,7 +2,6 @@ package changestream
 
 import (
 	"context"
-	"github.com/revrepl/spanner-to-sourcedb/io/poll"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -11,7 +10,8 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
-	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
+	"github.com/revrepl/spanner-to-sourcedb/io/logs"
+	"github.com/revrepl/spanner-to-sourcedb/pure/poll"
 )
 
 // detectFn polls the metadata table and emits partitions ready to read. Its

@@ -14,7 +14,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // launchedTwice is a metadata table launched twice, as by a relaunch while

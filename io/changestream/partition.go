@@ -15,8 +15,8 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/decode"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/meta"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
-	"github.com/revrepl/spanner-to-sourcedb/pipeline/logs"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/io/logs"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // readFn reads one partition. Its restriction is the partition's remaining

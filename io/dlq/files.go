@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -16,6 +17,24 @@ import (
 type File struct {
 	Path    string
 	ModTime time.Time
+}
+
+// SevereFilesBefore lists the severe/ files under root written before t,
+// sorted: the files a retry run re-reads (later ones are its own
+// re-failures).
+func SevereFilesBefore(ctx context.Context, root string, t time.Time) ([]string, error) {
+	files, err := List(ctx, root, SevereDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if f.ModTime.Before(t) {
+			out = append(out, f.Path)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // List returns the complete DLQ files under root/sub, recursively. Files

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // Verdict says what happens to a DLQ line read back.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 const javaLine = `{"message":{"commitTimestamp":{"seconds":1718000000,"nanos":123456000},"serverTransactionId":"Nzg0OTU2OTQzNDUwMTUxMzYzNA==","recordSequence":"00000000","tableName":"Singers","mod":{"keysJson":"{\"SingerId\":\"1\"}","oldValuesJson":"{}","newValuesJson":"{\"FirstName\":\"Marc\",\"migration_shard_id\":\"shard1\"}"},"modType":"INSERT","numberOfRecordsInTransaction":1,"transactionTag":"","shard":"shard1","isRetryRecord":false,"_metadata_retry_count":0,"_metadata_historical_retry_count":0},"error_message":"UNKNOWN: java.sql.SQLIntegrityConstraintViolationException: Cannot add or update a child row"}`

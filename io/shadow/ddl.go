@@ -13,7 +13,7 @@ import (
 	database "cloud.google.com/go/spanner/admin/database/apiv1"
 	"cloud.google.com/go/spanner/admin/database/apiv1/databasepb"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // Column names, shared with the Java template so its shadow tables can be reused.

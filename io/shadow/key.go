@@ -12,7 +12,8 @@ import (
 	"cloud.google.com/go/civil"
 	"cloud.google.com/go/spanner"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // Key converts a change record's keys JSON into the Spanner key of t, in
@@ -44,55 +45,52 @@ func Key(t schema.SpannerTable, keysJSON string) (spanner.Key, error) {
 // client binds for that column type. Change streams encode INT64 and NUMERIC
 // as strings, BYTES as base64, and dates and timestamps as text.
 func keyValue(spannerType string, raw json.RawMessage) (any, error) {
-	base := strings.ToUpper(spannerType)
-	if i := strings.IndexByte(base, '('); i >= 0 {
-		base = base[:i]
-	}
+	code := keyCode(spannerType)
 	if string(raw) == "null" {
-		return nullKeyPart(base)
+		return nullKeyPart(spannerType, code)
 	}
 	var s string
 	unquote := func() error { return json.Unmarshal(raw, &s) }
-	switch base {
-	case "INT64", "BIGINT", "INT8":
+	switch code {
+	case spannertype.CodeInt64:
 		if err := unquote(); err != nil {
 			s = string(raw)
 		}
 		return strconv.ParseInt(s, 10, 64)
-	case "STRING", "CHARACTER VARYING", "VARCHAR", "TEXT", "UUID":
+	case spannertype.CodeString, spannertype.CodeUUID:
 		err := unquote()
 		return s, err
-	case "BOOL", "BOOLEAN":
+	case spannertype.CodeBool:
 		var b bool
 		err := json.Unmarshal(raw, &b)
 		return b, err
-	case "FLOAT64", "DOUBLE PRECISION", "FLOAT8":
+	case spannertype.CodeFloat64:
 		if err := unquote(); err != nil {
 			s = string(raw)
 		}
 		return strconv.ParseFloat(s, 64)
-	case "FLOAT32", "REAL", "FLOAT4":
+	case spannertype.CodeFloat32:
 		if err := unquote(); err != nil {
 			s = string(raw)
 		}
 		f, err := strconv.ParseFloat(s, 32)
 		return float32(f), err
-	case "BYTES", "BYTEA":
+	case spannertype.CodeBytes:
 		if err := unquote(); err != nil {
 			return nil, err
 		}
 		return base64.StdEncoding.DecodeString(s)
-	case "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ":
+	case spannertype.CodeTimestamp:
 		if err := unquote(); err != nil {
 			return nil, err
 		}
 		return time.Parse(time.RFC3339Nano, s)
-	case "DATE":
+	case spannertype.CodeDate:
 		if err := unquote(); err != nil {
 			return nil, err
 		}
 		return civil.ParseDate(s)
-	case "NUMERIC":
+	case spannertype.CodeNumeric:
 		if err := unquote(); err != nil {
 			s = string(raw)
 		}
@@ -112,26 +110,63 @@ func keyValue(spannerType string, raw json.RawMessage) (any, error) {
 // refuses an untyped nil key part ("key part has unsupported type <nil>"),
 // which would fail every batch holding the record. decodeKeyPart returns the
 // same value for a NULL read back, so both print the same Key.String().
-func nullKeyPart(base string) (any, error) {
-	switch base {
-	case "INT64", "BIGINT", "INT8":
+func nullKeyPart(spannerType, code string) (any, error) {
+	switch code {
+	case spannertype.CodeInt64:
 		return spanner.NullInt64{}, nil
-	case "STRING", "CHARACTER VARYING", "VARCHAR", "TEXT", "UUID":
+	case spannertype.CodeString, spannertype.CodeUUID:
 		return spanner.NullString{}, nil
-	case "BOOL", "BOOLEAN":
+	case spannertype.CodeBool:
 		return spanner.NullBool{}, nil
-	case "FLOAT64", "DOUBLE PRECISION", "FLOAT8":
+	case spannertype.CodeFloat64:
 		return spanner.NullFloat64{}, nil
-	case "FLOAT32", "REAL", "FLOAT4":
+	case spannertype.CodeFloat32:
 		return spanner.NullFloat32{}, nil
-	case "BYTES", "BYTEA":
+	case spannertype.CodeBytes:
 		return []byte(nil), nil
-	case "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ":
+	case spannertype.CodeTimestamp:
 		return spanner.NullTime{}, nil
-	case "DATE":
+	case spannertype.CodeDate:
 		return spanner.NullDate{}, nil
-	case "NUMERIC":
+	case spannertype.CodeNumeric:
 		return spanner.NullNumeric{}, nil
 	}
-	return nil, fmt.Errorf("type %s cannot be a key column here", base)
+	return nil, fmt.Errorf("type %s cannot be a key column here", keyTypeName(spannerType))
+}
+
+// keyBaseNames are the key column types keyValue decodes, as
+// spannertype.BaseName spells them. spannertype.Parse knows more spellings
+// ("decimal", "spanner.commit_timestamp"), which stay refused as key columns.
+var keyBaseNames = map[string]bool{
+	"int64": true, "bigint": true, "int8": true,
+	"string": true, "character varying": true, "varchar": true, "text": true, "uuid": true,
+	"bool": true, "boolean": true,
+	"float64": true, "double precision": true, "float8": true,
+	"float32": true, "real": true, "float4": true,
+	"bytes": true, "bytea": true,
+	"timestamp": true, "timestamp with time zone": true, "timestamptz": true,
+	"date": true, "numeric": true,
+}
+
+// keyCode is the spannertype code of a key column type, "" when keyValue
+// does not decode that type.
+func keyCode(spannerType string) string {
+	if !keyBaseNames[spannertype.BaseName(spannerType)] {
+		return ""
+	}
+	t, err := spannertype.Parse(spannerType)
+	if err != nil {
+		return ""
+	}
+	return t.Code
+}
+
+// keyTypeName is the type as nullKeyPart's error names it: upper case, cut
+// before its arguments.
+func keyTypeName(spannerType string) string {
+	name := strings.ToUpper(spannerType)
+	if i := strings.IndexByte(name, '('); i >= 0 {
+		name = name[:i]
+	}
+	return name
 }

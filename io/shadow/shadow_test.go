@@ -9,9 +9,9 @@ import (
 	"cloud.google.com/go/spanner"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/plan"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 var orders = schema.SpannerTable{Name: "Orders", Columns: []schema.SpannerColumn{
@@ -86,7 +86,7 @@ func TestEnsureAndVersionsBothDialects(t *testing.T) {
 				cols = append(cols, k.Column)
 			}
 			st := Table{Name: TableName("shadow_", tc.table.Name), KeyColumns: cols}
-			v := plan.Version{CommitTs: record.Timestamp{Seconds: 1_700_000_000, Nanos: 123456000}, Seq: 3}
+			v := newer.Version{CommitTs: record.Timestamp{Seconds: 1_700_000_000, Nanos: 123456000}, Seq: 3}
 			if _, err := client.Apply(ctx, []*spanner.Mutation{st.Mutation(key, v)}); err != nil {
 				t.Fatal(err)
 			}
@@ -168,13 +168,13 @@ func TestNullKeysRoundTrip(t *testing.T) {
 	}
 	st := Table{Name: TableName("shadow_", nullable.Name), KeyColumns: cols}
 	var keys []spanner.Key
-	want := map[string]plan.Version{}
+	want := map[string]newer.Version{}
 	for i, kj := range keysJSON {
 		key, err := Key(nullable, kj)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := plan.Version{CommitTs: record.Timestamp{Seconds: 1_700_000_000 + int64(i)}, Seq: int64(i)}
+		v := newer.Version{CommitTs: record.Timestamp{Seconds: 1_700_000_000 + int64(i)}, Seq: int64(i)}
 		if _, err := client.Apply(ctx, []*spanner.Mutation{st.Mutation(key, v)}); err != nil {
 			t.Fatalf("writing the version of %s: %v", key, err)
 		}

@@ -2,10 +2,8 @@ package shadow
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/convert"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // Base type names each dialect's DDL accepts (lower case, arguments
@@ -22,23 +20,20 @@ var (
 
 // Spellings of each type in the other dialect.
 var (
-	googleSQLSpelling = map[string]string{convert.CodeInt64: "INT64", convert.CodeString: "STRING(MAX)", convert.CodeBool: "BOOL",
-		convert.CodeFloat64: "FLOAT64", convert.CodeFloat32: "FLOAT32", convert.CodeNumeric: "NUMERIC", convert.CodeBytes: "BYTES(MAX)",
-		convert.CodeDate: "DATE", convert.CodeTimestamp: "TIMESTAMP", convert.CodeJSON: "JSON", convert.CodeUUID: "UUID"}
-	postgresSpelling = map[string]string{convert.CodeInt64: "bigint", convert.CodeString: "character varying", convert.CodeBool: "boolean",
-		convert.CodeFloat64: "double precision", convert.CodeFloat32: "real", convert.CodeNumeric: "numeric", convert.CodeBytes: "bytea",
-		convert.CodeDate: "date", convert.CodeTimestamp: "timestamp with time zone", convert.CodeJSON: "jsonb", convert.CodeUUID: "uuid"}
+	googleSQLSpelling = map[string]string{spannertype.CodeInt64: "INT64", spannertype.CodeString: "STRING(MAX)", spannertype.CodeBool: "BOOL",
+		spannertype.CodeFloat64: "FLOAT64", spannertype.CodeFloat32: "FLOAT32", spannertype.CodeNumeric: "NUMERIC", spannertype.CodeBytes: "BYTES(MAX)",
+		spannertype.CodeDate: "DATE", spannertype.CodeTimestamp: "TIMESTAMP", spannertype.CodeJSON: "JSON", spannertype.CodeUUID: "UUID"}
+	postgresSpelling = map[string]string{spannertype.CodeInt64: "bigint", spannertype.CodeString: "character varying", spannertype.CodeBool: "boolean",
+		spannertype.CodeFloat64: "double precision", spannertype.CodeFloat32: "real", spannertype.CodeNumeric: "numeric", spannertype.CodeBytes: "bytea",
+		spannertype.CodeDate: "date", spannertype.CodeTimestamp: "timestamp with time zone", spannertype.CodeJSON: "jsonb", spannertype.CodeUUID: "uuid"}
 )
-
-var typeArgs = regexp.MustCompile(`\s*\([^)]*\)`)
 
 // keyColumnType is the type of a shadow key column in the metadata
 // database's dialect. The replicated database may use the other dialect
 // (a PostgreSQL database with a GoogleSQL metadata database is common):
 // copying its "bigint" into GoogleSQL DDL fails the launch.
 func keyColumnType(spannerType string, postgres bool) (string, error) {
-	base := strings.ToLower(strings.TrimSpace(typeArgs.ReplaceAllString(spannerType, "")))
-	base = strings.Join(strings.Fields(base), " ")
+	base := spannertype.BaseName(spannerType)
 	known, spelling := googleSQLTypes, googleSQLSpelling
 	if postgres {
 		known, spelling = postgresTypes, postgresSpelling
@@ -46,7 +41,7 @@ func keyColumnType(spannerType string, postgres bool) (string, error) {
 	if known[base] {
 		return spannerType, nil
 	}
-	t, err := convert.ParseType(spannerType)
+	t, err := spannertype.Parse(spannerType)
 	if err != nil {
 		return "", err
 	}

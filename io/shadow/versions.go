@@ -7,8 +7,8 @@ import (
 	"cloud.google.com/go/spanner"
 	"cloud.google.com/go/spanner/apiv1/spannerpb"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/plan"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // Table is one shadow table and the key columns it shares with its data table.
@@ -21,8 +21,8 @@ type Table struct {
 // applied are absent from the result. The map is keyed by Key.String().
 // The read takes exclusive locks (LockingRead), so a concurrent writer of
 // the same keys waits or is aborted instead of interleaving.
-func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, keys []spanner.Key) (map[string]plan.Version, error) {
-	out := make(map[string]plan.Version, len(keys))
+func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, keys []spanner.Key) (map[string]newer.Version, error) {
+	out := make(map[string]newer.Version, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
@@ -53,7 +53,7 @@ func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransactio
 			return err
 		}
 		if ts.Valid {
-			out[key.String()] = plan.Version{CommitTs: record.FromTime(ts.Time), Seq: seq.Int64}
+			out[key.String()] = newer.Version{CommitTs: record.FromTime(ts.Time), Seq: seq.Int64}
 		}
 		return nil
 	})
@@ -68,13 +68,13 @@ func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransactio
 // (shared) lock lets two transactions read the same shadow row at once;
 // both then decide against the same old version and both apply, and
 // whichever commits MySQL last need not be the one that commits the newer
-// version (see io/sink).
+// version (see io/shadow/apply).
 func LockingRead() *spanner.ReadOptions {
 	return &spanner.ReadOptions{LockHint: spannerpb.ReadRequest_LOCK_HINT_EXCLUSIVE}
 }
 
 // Mutation records v as the applied version of key.
-func (t Table) Mutation(key spanner.Key, v plan.Version) *spanner.Mutation {
+func (t Table) Mutation(key spanner.Key, v newer.Version) *spanner.Mutation {
 	cols := append(append([]string{}, t.KeyColumns...), CommitTsColumn, SeqColumn)
 	vals := append(append([]any{}, []any(key)...), v.CommitTs.Time(), v.Seq)
 	return spanner.InsertOrUpdate(t.Name, cols, vals)

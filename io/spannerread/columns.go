@@ -9,7 +9,7 @@ import (
 	"cloud.google.com/go/spanner"
 	"google.golang.org/grpc/codes"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // Columns returns cols of the row with the given keys as it was at time

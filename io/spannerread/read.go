@@ -8,14 +8,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"cloud.google.com/go/spanner"
 	"cloud.google.com/go/spanner/apiv1/spannerpb"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // Lookback is how long before the delete's commit the row is read: the
@@ -23,12 +23,12 @@ import (
 const Lookback = time.Microsecond
 
 var (
-	// ErrRowNotFound: the row did not exist just before its delete, so
+	// ErrRowNotFound (severe): the row did not exist just before its delete, so
 	// there is nothing to route by; reading again gives the same answer.
-	ErrRowNotFound = errors.New("the deleted row did not exist just before its delete")
-	// ErrBeyondRetention: the version before the delete has been garbage
+	ErrRowNotFound = failure.NewSevere("the deleted row did not exist just before its delete")
+	// ErrBeyondRetention (severe): the version before the delete has been garbage
 	// collected (the replication lag exceeds version_retention_period).
-	ErrBeyondRetention = errors.New("the row's version before the delete is older than the database's version_retention_period")
+	ErrBeyondRetention = failure.NewSevere("the row's version before the delete is older than the database's version_retention_period")
 )
 
 // Reader reads rows of the change stream's database.

@@ -9,7 +9,7 @@ import (
 
 	"cloud.google.com/go/spanner"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // Read returns the user tables of the database behind client.

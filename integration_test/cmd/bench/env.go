@@ -14,10 +14,12 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
-	"github.com/revrepl/spanner-to-sourcedb/io/sink"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/schema"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	mysqltarget "github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 var (
@@ -41,7 +43,7 @@ type env struct {
 	db        *sql.DB
 	dbName    string
 	meta      *spanner.Client
-	applier   *sink.Applier
+	applier   *apply.Applier
 	nextKey   int64
 	shardFile string
 }
@@ -85,8 +87,8 @@ func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 		{Name: "Qty", DataType: "bigint", ColumnType: "bigint(20)"}, {Name: "Price", DataType: "double", ColumnType: "double"},
 		{Name: "Active", DataType: "tinyint", ColumnType: "tinyint(1)"}, {Name: "SentAt", DataType: "varchar", ColumnType: "varchar(64)", MaxLength: 64},
 	}}}}
-	e.applier = &sink.Applier{Meta: e.meta, ShadowPrefix: "shadow_", Spanner: benchSpanner,
-		Mapper: mapping.Mapper{Spanner: benchSpanner, Source: src, TZ: time.UTC}}
+	e.applier = &apply.Applier{Meta: e.meta, ShadowPrefix: "shadow_", Spanner: benchSpanner,
+		Mapper: mapping.Mapper{Spanner: benchSpanner, Source: src, TZ: time.UTC, Values: convert.Values{}}, Target: mysqltarget.Target{}}
 
 	host, port, _ := net.SplitHostPort(*mysqlAddr)
 	b, _ := json.Marshal(map[string]any{"shardConfigs": []map[string]string{{
@@ -136,7 +138,7 @@ func (e *env) writerThroughput(ctx context.Context, size, n int) (float64, phase
 	var t0, tRead, tMySQL time.Time
 	e.applier.Hooks.AfterShadowRead = func() error { tRead = time.Now(); return nil }
 	e.applier.Hooks.AfterMySQLCommit = func() error { tMySQL = time.Now(); return nil }
-	defer func() { e.applier.Hooks = sink.Hooks{} }()
+	defer func() { e.applier.Hooks = apply.Hooks{} }()
 	start := time.Now()
 	for i := 0; i < n; i += size {
 		t0 = time.Now()

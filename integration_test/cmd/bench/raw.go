@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/dml"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
 )
 
 // rawCeiling writes the same kind of rows with plain multi-row upserts in

@@ -10,7 +10,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/fakespanner"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/decode"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // benchRecord is a data change record of a six-column table, one row.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/fakespanner"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/decode"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 var commit = time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)

@@ -7,7 +7,7 @@ package decode
 import (
 	"time"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // ChildPartition is a partition announced by a child_partitions_record.

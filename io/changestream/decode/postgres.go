@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // PostgreSQL-dialect databases return each record of spanner.read_json_<stream>

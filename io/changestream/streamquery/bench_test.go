@@ -12,7 +12,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/decode"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // BenchmarkRunDecodeEmit reads a partition of realistic records (a

@@ -11,7 +11,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/fakespanner"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/decode"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 func decodeBoth(t *testing.T, b []byte) (fast, generic *spannerpb.PartialResultSet, fastErr, genericErr error) {

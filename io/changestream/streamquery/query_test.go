@@ -17,7 +17,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/fakespanner"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/decode"
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream/streamquery"
-	"github.com/revrepl/spanner-to-sourcedb/transforms/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 const fakeDB = "projects/p/instances/i/databases/d"

@@ -1,5 +1,5 @@
 // Command genparams regenerates the files derived from the parameter
-// definitions in template/params: metadata.json and the generated sections of
+// definitions in pipeline/params: metadata.json and the generated sections of
 // the README and docs/. Run it from the repository root:
 //
 //	go run ./template/cmd/genparams
@@ -13,7 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/revrepl/spanner-to-sourcedb/template/params"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 func main() {

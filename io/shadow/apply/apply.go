@@ -1,0 +1,332 @@
+// Package apply applies batches of row changes to a MySQL shard, guarded by
+// the shadow tables so that only changes newer than what was applied for a
+// primary key reach MySQL. The MySQL side of each step (the transaction M,
+// its statements, KILL) is a target.Session of io/target/mysql; this
+// package is the protocol.
+//
+// The protocol, per batch, in one Spanner read-write transaction T on the
+// metadata database:
+//
+//  1. read the shadow rows of every key in the batch with an exclusive lock
+//     (shadow.LockingRead; absent rows are locked as keys);
+//  2. keep, per key, only the newest change, and only if it is newer than
+//     the shadow row;
+//  3. apply those changes to MySQL in one transaction M (InnoDB locks the
+//     rows written, and holds the locks until M ends);
+//  4. re-read one shadow row (exclusive): this fails if T has lost its
+//     locks;
+//  5. commit M; 6. buffer the new shadow rows; 7. commit T.
+//
+// What each step guarantees:
+//
+//   - The exclusive locks of step 1 order the writers of a key (two
+//     pipelines, a retryDLQ run beside the regular job, a zombie worker, an
+//     overlapping relaunch): while T holds them no other transaction can
+//     read the shadow rows with a lock or write them, so the versions T
+//     decided against in step 2 stay current. Shared locks (the default)
+//     would let two writers read the same old version, both pass step 4,
+//     and both commit MySQL in either order: MySQL could end at the older
+//     version with the shadow row at the newer, and nothing repairs that.
+//   - Step 4 proves that T still held its locks just before M commits. T
+//     loses them when an older transaction wants them (Spanner's wound-wait
+//     aborts the younger holder) or when it idles too long; a transaction
+//     that lost them fails its next operation (ABORTED, or NOT_FOUND /
+//     FAILED_PRECONDITION for an expired one and on the emulator), so one
+//     read is enough; T then rolls M back and retries, and nothing was
+//     visible.
+//   - If T loses its locks after step 4, M may still commit, but step 7
+//     fails, so T is retried (the client retries ABORTED; ApplyIsolating's
+//     caller sends the records to retry/). The writer W that took the locks
+//     read the shadow rows as they were before T (T's shadow writes never
+//     committed) after step 4, so its MySQL statements run after M's (step
+//     3) and, on every row M changed, wait for M's row locks: they land
+//     after M's. W commits its
+//     version to both; T's retry re-decides against W's version and
+//     re-applies T's change if that is the newer one. The newest version is
+//     applied last.
+//   - The shadow row is written (6, 7) only after M committed (5), so the
+//     shadow version of a key never exceeds what MySQL holds: a change
+//     older than the shadow version was applied already, or was superseded
+//     by one applied later, and is never applied.
+//
+// Why a crash anywhere converges: before step 5 nothing is visible. Between
+// 5 and 7 MySQL holds versions newer than the shadow rows say; a retry
+// re-reads the old shadow rows, applies the same changes again (upserts and
+// deletes of full rows are idempotent) and commits the shadow rows. A
+// record that is not retried (its batch failed and it went to the DLQ) is
+// the DLQ's to bring back; until then MySQL may hold it or an older change.
+//
+// A shard that stops answering cannot hold a batch, or its Spanner
+// transaction, for longer than the deadlines of deadline.go: the batch
+// then fails whole, as a connection error, and is retried later like any
+// batch whose Spanner commit failed (one whose commit landed after all is
+// found stale then).
+package apply
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"cloud.google.com/go/spanner"
+	"cloud.google.com/go/spanner/apiv1/spannerpb"
+	"google.golang.org/grpc/codes"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
+)
+
+// Applier applies batches for one pipeline; it is safe for concurrent use.
+type Applier struct {
+	Meta         *spanner.Client // metadata database, holding the shadow tables
+	ShadowPrefix string
+	Spanner      schema.Spanner
+	Mapper       mapping.Mapper
+	// Target is the kind of the shards' databases: their sessions write
+	// the rows (steps 3 to 5).
+	Target   target.Target
+	Priority spannerpb.RequestOptions_Priority
+	// Transform is the custom transformation, nil when none is set.
+	Transform transformation.Transformer
+	// Hooks lets tests inject crashes between protocol steps.
+	Hooks Hooks
+}
+
+// Hooks are called between protocol steps; a non-nil error aborts there.
+type Hooks struct {
+	AfterShadowRead  func() error
+	AfterMySQLCommit func() error
+}
+
+// Failure is a record that could not be applied, with why.
+type Failure struct {
+	Record record.Record
+	Err    error
+}
+
+// Outcome summarises a batch.
+type Outcome struct {
+	Applied []record.Record
+	// Filtered were dropped by the custom transformation: not written to
+	// MySQL, but their shadow rows advanced as if they had been.
+	Filtered   []record.Record
+	Stale      int // not newer than the shadow row: already applied
+	Superseded int // replaced by a newer change of the same key in the batch
+	Failed     []Failure
+}
+
+// prepared is a record made ready for the protocol.
+type prepared struct {
+	rec     record.Record
+	table   shadow.Table
+	key     spanner.Key
+	version newer.Version
+	row     mapping.Row
+}
+
+// Apply applies batch to db. Records that cannot even be prepared (bad keys,
+// values MySQL cannot hold) come back in Outcome.Failed; the others are
+// applied or skipped as older. An error means nothing of the batch was
+// committed to Spanner and the whole batch may be retried. Records come
+// completed (transforms.Complete): a change record's missing values were
+// read before.
+func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
+	var out Outcome
+	var ps []prepared
+	for i := range batch {
+		p, err := a.prepare(ctx, batch[i])
+		if err != nil {
+			out.Failed = append(out.Failed, Failure{Record: batch[i], Err: err})
+			continue
+		}
+		ps = append(ps, p)
+	}
+	if len(ps) == 0 {
+		return out, nil
+	}
+	// clashes are rows MySQL refused one by one (io/target/mysql/unique.go); the deadline
+	// is deadline.go's.
+	var clashes []Failure
+	tctx, cancel := context.WithTimeout(ctx, BatchTimeout)
+	defer cancel()
+	_, err := a.Meta.ReadWriteTransactionWithOptions(tctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
+		out.Applied, out.Filtered, out.Stale, out.Superseded, clashes = nil, nil, 0, 0, nil
+		stored, err := readVersions(ctx, tx, ps)
+		if err != nil {
+			return err
+		}
+		if a.Hooks.AfterShadowRead != nil {
+			if err := a.Hooks.AfterShadowRead(); err != nil {
+				return err
+			}
+		}
+		changes := make([]newer.Change, len(ps))
+		for i, p := range ps {
+			changes[i] = newer.Change{Key: p.table.Name + p.key.String(), Version: p.version}
+		}
+		d := newer.Decide(changes, stored)
+		out.Stale, out.Superseded = len(d.Stale), len(d.Superseded)
+		if len(d.Apply) == 0 {
+			return nil
+		}
+		var write []prepared
+		var writeFrom []int // index into ps of each row of write
+		for _, idx := range d.Apply {
+			if !ps[idx].row.Filtered {
+				write = append(write, ps[idx])
+				writeFrom = append(writeFrom, idx)
+			}
+		}
+		clashed := map[int]error{}
+		if len(write) > 0 {
+			c, err := a.writeMySQLWithin(ctx, tx, db, write)
+			if err != nil {
+				return err
+			}
+			for i, e := range c {
+				clashed[writeFrom[i]] = e
+			}
+		}
+		muts := make([]*spanner.Mutation, 0, len(d.Apply))
+		for _, idx := range d.Apply {
+			p := ps[idx]
+			if e, ok := clashed[idx]; ok {
+				// Not written: its shadow row stays as it was, so the
+				// retry from the DLQ applies it.
+				clashes = append(clashes, Failure{Record: p.rec, Err: e})
+				continue
+			}
+			muts = append(muts, p.table.Mutation(p.key, p.version))
+			if p.row.Filtered {
+				out.Filtered = append(out.Filtered, p.rec)
+			} else {
+				out.Applied = append(out.Applied, p.rec)
+			}
+		}
+		return tx.BufferWrite(muts)
+	}, spanner.TransactionOptions{CommitPriority: a.Priority})
+	if err = timedOut(ctx, tctx, "the batch's Spanner transaction", BatchTimeout, err); err != nil {
+		return Outcome{Failed: out.Failed}, err
+	}
+	out.Failed = append(out.Failed, clashes...)
+	return out, nil
+}
+
+func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error) {
+	t, ok := a.Spanner.Tables[r.TableName]
+	if !ok {
+		return prepared{}, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
+	}
+	key, err := shadow.Key(t, r.Mod.KeysJSON)
+	if err != nil {
+		return prepared{}, err
+	}
+	seq, err := r.Sequence()
+	if err != nil {
+		return prepared{}, err
+	}
+	row, err := a.mapRow(ctx, r)
+	if err != nil {
+		return prepared{}, err
+	}
+	cols := make([]string, len(t.PrimaryKey))
+	for i, k := range t.PrimaryKey {
+		cols[i] = k.Column
+	}
+	return prepared{
+		rec:     r,
+		table:   shadow.Table{Name: shadow.TableName(a.ShadowPrefix, t.Name), KeyColumns: cols},
+		key:     key,
+		version: newer.Version{CommitTs: r.CommitTimestamp, Seq: seq},
+		row:     row,
+	}, nil
+}
+
+func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []prepared) (map[string]newer.Version, error) {
+	byTable := map[string][]spanner.Key{}
+	tables := map[string]shadow.Table{}
+	for _, p := range ps {
+		byTable[p.table.Name] = append(byTable[p.table.Name], p.key)
+		tables[p.table.Name] = p.table
+	}
+	stored := map[string]newer.Version{}
+	for name, keys := range byTable {
+		vs, err := tables[name].ReadVersions(ctx, tx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range vs {
+			stored[name+k] = v
+		}
+	}
+	return stored, nil
+}
+
+// writeMySQL applies the rows in the target's transaction (sess, begun)
+// and commits it only if the shadow rows are unchanged. Rows of tables with
+// secondary unique indexes that the target refused come back by index into
+// apply, with their errors; the others are committed.
+func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, sess target.Session, apply []prepared) (failed map[int]error, err error) {
+	defer func() {
+		if err != nil {
+			_ = sess.Rollback()
+		}
+	}()
+	changes := make([]target.Change, len(apply))
+	for i, p := range apply {
+		changes[i] = target.Change{Row: p.row, Version: p.version,
+			Unique: len(a.Mapper.Source.Tables[p.row.Table].UniqueKeys) > 0}
+	}
+	failed, err = sess.Write(ctx, changes)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.checkAlive(ctx, tx, apply[0]); err != nil {
+		return nil, err
+	}
+	if err := sess.Commit(); err != nil {
+		return nil, err
+	}
+	if a.Hooks.AfterMySQLCommit != nil {
+		if err := a.Hooks.AfterMySQLCommit(); err != nil {
+			return nil, err
+		}
+	}
+	return failed, nil
+}
+
+// checkAlive makes sure, just before MySQL commits, that the Spanner
+// transaction still holds its locks on the shadow rows. While it does, no
+// other transaction can have changed them (the step-4 re-check). A
+// transaction that lost them (wounded by an older one, or expired) fails on
+// its next operation, so one read is enough to find out; re-reading every
+// row, as the Java template does, costs a second full read per batch.
+func (a *Applier) checkAlive(ctx context.Context, tx *spanner.ReadWriteTransaction, p prepared) error {
+	_, err := tx.ReadRowWithOptions(ctx, p.table.Name, p.key, []string{shadow.SeqColumn}, shadow.LockingRead())
+	if err != nil && spanner.ErrCode(err) != codes.NotFound {
+		return fmt.Errorf("re-checking shadow table %s before the MySQL commit: %w", p.table.Name, err)
+	}
+	return nil
+}
+
+// mapRow runs the custom transformation, if any, then maps the record. A
+// table that is not at the source is not handed to the transformation:
+// mapping sends it to the skip directory.
+func (a *Applier) mapRow(ctx context.Context, r record.Record) (mapping.Row, error) {
+	if a.Transform == nil || !a.Mapper.AtSource(r.TableName) {
+		return a.Mapper.ToSource(r)
+	}
+	resp, err := transformation.Apply(ctx, a.Transform, r)
+	if err != nil {
+		return mapping.Row{}, err
+	}
+	if resp.IsEventFiltered {
+		return mapping.Row{Table: r.TableName, Filtered: true, Delete: r.ModType == record.ModDelete}, nil
+	}
+	return a.Mapper.ToSourceWith(r, resp.ResponseRow)
+}

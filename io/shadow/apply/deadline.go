@@ -1,0 +1,105 @@
+package apply
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/spanner"
+)
+
+// The deadlines of a batch. A MySQL that stops answering without closing
+// its connections (a frozen process or host, a network partition that
+// drops packets) would otherwise hold a batch until the driver's read
+// timeout, and the batch's Spanner read-write transaction with it: Spanner
+// aborts a read-write transaction that sends it nothing for about 10 s,
+// and the client then runs the closure, MySQL work included, again.
+//
+// They are constants, not parameters: MySQLTimeout follows from Spanner's
+// idle limit, not from the workload, BatchTimeout only has to leave room
+// for a few aborted attempts, and a batch that misses either loses
+// nothing (it waits in retry/). Each expiry holds the worker's other
+// shards' batches of the bundle for at most that long.
+const (
+	// MySQLTimeout bounds the MySQL part of one attempt of a batch's
+	// transaction: getting a connection, starting the MySQL transaction,
+	// every statement and the re-check of the shadow rows (steps 3 and 4
+	// of the protocol). The Spanner transaction sends nothing to Spanner
+	// meanwhile, so this stays below Spanner's idle limit of about 10 s:
+	// a shard that does not answer fails the attempt before Spanner
+	// aborts it, and nothing re-runs it. The MySQL commit runs without a
+	// context in database/sql; the driver's read timeout of the writer's
+	// connections (mysql.WriterIOTimeout) bounds it instead.
+	MySQLTimeout = 8 * time.Second
+	// BatchTimeout bounds a batch's Spanner transaction as a whole, every
+	// attempt of its closure included: the Spanner client re-runs the
+	// closure after an abort for as long as its context lasts.
+	BatchTimeout = 30 * time.Second
+)
+
+// TimeoutError is a batch that missed one of the deadlines above: the shard
+// (or Spanner) did not answer in time. It unwraps to
+// context.DeadlineExceeded, a connection failure to target.IsConnection, so the writer
+// sends the whole batch to retry/ instead of splitting it or failing the
+// bundle; nothing of it was recorded as applied.
+type TimeoutError struct {
+	What  string
+	After time.Duration
+	Err   error
+}
+
+func (e *TimeoutError) Error() string {
+	return fmt.Sprintf("%s did not finish within %v: %v", e.What, e.After, e.Err)
+}
+
+func (e *TimeoutError) Unwrap() []error { return []error{context.DeadlineExceeded, e.Err} }
+
+// timedOut returns err as a TimeoutError when deadlined, derived from
+// parent with a timeout of after, is what ended it: the parent (the
+// bundle's context) still runs. The error the deadline causes depends on
+// where it struck (the driver returns the context's error, the Spanner
+// client its own DEADLINE_EXCEEDED status), so the context says it.
+func timedOut(parent, deadlined context.Context, what string, after time.Duration, err error) error {
+	if err == nil || parent.Err() != nil || deadlined.Err() == nil {
+		return err
+	}
+	return &TimeoutError{What: what, After: after, Err: err}
+}
+
+// writeMySQLWithin runs writeMySQL (steps 3 to 5) under MySQLTimeout, on
+// a connection of its own (the session may have to discard it). The driver
+// gives up a statement whose context ends by closing its connection, so
+// database/sql discards that connection instead of putting it back in the
+// pool. The server, though, only notices the closed connection when the
+// statement ends: one waiting for a row lock would keep its transaction,
+// and the locks of the batch's earlier statements, until its own lock wait
+// timeout, blocking every retry of those rows. So the server thread is
+// killed too (a user may kill its own threads); on a server that does not
+// answer, that fails within killTimeout, and the server rolls the
+// transaction back when it sees the closed connection.
+func (a *Applier) writeMySQLWithin(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (map[int]error, error) {
+	mctx, cancel := context.WithTimeout(ctx, MySQLTimeout)
+	defer cancel()
+	sess, err := a.Target.Connect(mctx, db)
+	if err != nil {
+		return nil, timedOut(ctx, mctx, "connecting to MySQL", MySQLTimeout, err)
+	}
+	defer sess.Close()
+	if err := sess.Begin(mctx); err != nil {
+		err = timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, err)
+		var te *TimeoutError
+		if errors.As(err, &te) {
+			sess.Abandon(ctx)
+		}
+		return nil, err
+	}
+	failed, err := a.writeMySQL(mctx, tx, sess, apply)
+	err = timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, err)
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		sess.Abandon(ctx) // closes the connection and kills its server thread
+	}
+	return failed, err
+}

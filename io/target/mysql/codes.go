@@ -1,0 +1,130 @@
+package mysql
+
+import (
+	"errors"
+
+	driver "github.com/go-sql-driver/mysql"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
+)
+
+// MySQL and MariaDB error numbers the writer and the launch checks act on
+// (ER_* are server errors, CR_* client errors).
+const (
+	ErConCount               = 1040 // too many connections
+	ErDBAccessDenied         = 1044 // access denied to the database
+	ErAccessDenied           = 1045 // access denied (login)
+	ErBadNull                = 1048 // column cannot be null
+	ErServerShutdown         = 1053 // server shutdown in progress
+	ErBadField               = 1054 // unknown column
+	ErDupEntry               = 1062 // duplicate entry, for any unique index, the primary key included
+	ErParse                  = 1064 // SQL syntax
+	ErColumnCount            = 1136 // column count doesn't match value count
+	ErTableAccessDenied      = 1142 // command denied (privileges)
+	ErNoSuchTable            = 1146 // table doesn't exist
+	ErNetReadInterrupted     = 1159
+	ErNetWriteInterrupted    = 1161
+	ErLockWaitTimeout        = 1205
+	ErLockDeadlock           = 1213
+	ErNoReferencedRowOld     = 1216 // FK: parent row missing (older servers)
+	ErRowIsReferencedOld     = 1217 // FK: child rows exist (older servers)
+	ErDataOutOfRange         = 1264
+	ErDataTruncated          = 1265
+	ErReadOnly               = 1290 // read-only (e.g. during a failover)
+	ErTruncatedWrongValue    = 1292 // incorrect datetime/date value
+	ErNoDefault              = 1364 // a NOT NULL column without default is not written
+	ErIncorrectValue         = 1366 // incorrect value for column (e.g. bad encoding)
+	ErDataTooLong            = 1406
+	ErRowIsReferenced        = 1451 // FK: child rows exist
+	ErNoReferencedRow        = 1452 // FK: parent row missing
+	ErConnectionKilled       = 1927 // MariaDB: connection killed (KILL, a proxy, a failover)
+	CrServerGone             = 2006 // server gone away
+	CrServerLost             = 2013 // lost connection
+	ErInvalidJSON            = 3140 // invalid JSON text for a JSON column (MySQL)
+	ErCheckConstraint        = 3819 // MySQL's check constraint
+	ErCheckConstraintMariaDB = 4025 // MariaDB's check constraint
+	ErClientIdleTimeout      = 4031 // MySQL: disconnected by the server (idle too long)
+)
+
+// code is what an error number means to the writer.
+type code struct {
+	class      failure.Class
+	wholeBatch bool // a failure of the connection or transaction: retry the batch whole
+	answered   bool // the server answered: the shard is reachable
+}
+
+// codes lists MySQL errors by number. Numbers not listed are retryable
+// statement errors, as in the Java template: an unknown failure is given the
+// chance to go away before it needs a person.
+var codes = map[uint16]code{
+	// Data and syntax: the record fails the same way again.
+	ErBadField:            {class: failure.Severe},
+	ErParse:               {class: failure.Severe},
+	ErNoSuchTable:         {class: failure.Severe},
+	ErBadNull:             {class: failure.Severe},
+	ErDataOutOfRange:      {class: failure.Severe},
+	ErTruncatedWrongValue: {class: failure.Severe},
+	ErIncorrectValue:      {class: failure.Severe},
+	ErDataTooLong:         {class: failure.Severe},
+	ErDataTruncated:       {class: failure.Severe},
+	ErNoDefault:           {class: failure.Severe},
+	ErColumnCount:         {class: failure.Severe},
+	ErInvalidJSON:         {class: failure.Severe},
+	ErTableAccessDenied:   {class: failure.Severe},
+	ErDBAccessDenied:      {class: failure.Severe},
+	ErAccessDenied:        {class: failure.Severe},
+	// A duplicate entry: the writer never lets a row merge into another
+	// one, so a clash means the change that frees the value (another key's,
+	// or a concurrent insert) has not been applied yet. Retrying gives it
+	// time; a value that stays taken runs out of retries and becomes severe.
+	ErDupEntry: {class: failure.Retryable},
+	// Other rows may change: a parent may arrive, a child delete may come.
+	ErNoReferencedRowOld:     {class: failure.Retryable},
+	ErRowIsReferencedOld:     {class: failure.Retryable},
+	ErNoReferencedRow:        {class: failure.Retryable},
+	ErRowIsReferenced:        {class: failure.Retryable},
+	ErCheckConstraint:        {class: failure.Retryable},
+	ErCheckConstraintMariaDB: {class: failure.Retryable},
+	// The server answered, but the transaction failed whole.
+	ErLockWaitTimeout: {class: failure.Retryable, wholeBatch: true, answered: true},
+	ErLockDeadlock:    {class: failure.Retryable, wholeBatch: true, answered: true},
+	// The connection or the server failed.
+	ErServerShutdown:      {class: failure.Retryable, wholeBatch: true},
+	ErConnectionKilled:    {class: failure.Retryable, wholeBatch: true},
+	ErClientIdleTimeout:   {class: failure.Retryable, wholeBatch: true},
+	ErNetReadInterrupted:  {class: failure.Retryable, wholeBatch: true},
+	ErNetWriteInterrupted: {class: failure.Retryable, wholeBatch: true},
+	CrServerGone:          {class: failure.Retryable, wholeBatch: true},
+	CrServerLost:          {class: failure.Retryable, wholeBatch: true},
+	ErConCount:            {class: failure.Retryable, wholeBatch: true},
+	ErReadOnly:            {class: failure.Retryable, wholeBatch: true},
+}
+
+// Classify wraps a MySQL driver error into a *target.Error that carries its
+// class; other errors, nil and errors already classified come back as they
+// are. The writer calls it on every error of a MySQL call.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *target.Error
+	if errors.As(err, &te) {
+		return err
+	}
+	var me *driver.MySQLError
+	if errors.As(err, &me) {
+		c := codes[me.Number]
+		return &target.Error{Code: int(me.Number), Class: c.class, WholeBatch: c.wholeBatch, Answered: c.answered, Err: err}
+	}
+	if errors.Is(err, driver.ErrInvalidConn) {
+		return &target.Error{Class: failure.Retryable, WholeBatch: true, Err: err}
+	}
+	return err
+}
+
+// IsDuplicateKey reports whether err is MySQL's duplicate-entry error.
+func IsDuplicateKey(err error) bool {
+	var me *driver.MySQLError
+	return errors.As(err, &me) && me.Number == ErDupEntry
+}

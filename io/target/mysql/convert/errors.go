@@ -1,0 +1,50 @@
+package convert
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
+)
+
+// ConversionError reports a value that cannot be written faithfully to a
+// MySQL column. Retrying cannot fix it: it is severe. Value holds the raw JSON, shortened so that a multi-megabyte BYTES
+// value does not end up in every log line.
+type ConversionError struct {
+	Column      string
+	SpannerType string
+	MySQLType   string
+	Value       string
+	Reason      string
+}
+
+func (e *ConversionError) Error() string {
+	return fmt.Sprintf("convert column %q: Spanner %s value %s into MySQL %s: %s",
+		e.Column, e.SpannerType, e.Value, e.MySQLType, e.Reason)
+}
+
+// FailureClass makes the record severe.
+func (e *ConversionError) FailureClass() failure.Class { return failure.Severe }
+
+// IsConversionError reports whether err (or anything it wraps) is a
+// *ConversionError.
+func IsConversionError(err error) bool {
+	var ce *ConversionError
+	return errors.As(err, &ce)
+}
+
+func newConversionError(col schema.SourceColumn, t spannertype.Type, raw []byte, reason error) *ConversionError {
+	mysqlType := col.ColumnType
+	if mysqlType == "" {
+		mysqlType = col.DataType
+	}
+	return &ConversionError{
+		Column:      col.Name,
+		SpannerType: t.String(),
+		MySQLType:   mysqlType,
+		Value:       spannertype.Shorten(string(raw)),
+		Reason:      reason.Error(),
+	}
+}

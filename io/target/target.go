@@ -1,0 +1,108 @@
+package target
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+)
+
+// Target is what the launcher and the writer need of one kind of target
+// database. MySQL is io/target/mysql; another kind is a folder beside it.
+type Target interface {
+	// Name names the kind in messages ("MySQL").
+	Name() string
+	// DefaultPort is the port of a shard whose file entry gives none.
+	DefaultPort() string
+	// ValidateShard checks what ParseShards cannot: the connection
+	// properties and the time zone, as the target reads them.
+	ValidateShard(s Shard) error
+	// CheckShard checks at launch that the writer will be able to work on
+	// s: it answers, the login works, the database exists, accepts writes
+	// and the user may change rows.
+	CheckShard(ctx context.Context, s Shard) error
+	// ReadSchema reads the tables of s (the source schema).
+	ReadSchema(ctx context.Context, s Shard) (schema.Source, error)
+	// Acquire returns the worker's shared writer pool of s, at most
+	// poolSize connections; release gives it back.
+	Acquire(s Shard, poolSize int) (db *sql.DB, release func(), err error)
+	// Values is the target's conversion of Spanner values.
+	Values() mapping.Values
+	// Connect takes a connection of db (a pool from Acquire) for one
+	// attempt of a batch.
+	Connect(ctx context.Context, db *sql.DB) (Session, error)
+}
+
+// Session is one attempt of a batch on one connection: the target's
+// transaction of steps 3 to 5 of the apply protocol (io/shadow/apply).
+// Its errors are classified (*Error, *BatchError).
+type Session interface {
+	// Begin starts the transaction.
+	Begin(ctx context.Context) error
+	// Write writes changes in the transaction. Rows the target refused
+	// one by one (a unique value still held by another row) come back by
+	// index into changes, with their errors; the others are written. An
+	// error fails the whole attempt.
+	Write(ctx context.Context, changes []Change) (refused map[int]error, err error)
+	Commit() error
+	Rollback() error
+	// Abandon gives up on the session after a deadline: it closes the
+	// connection and makes the server end the transaction.
+	Abandon(ctx context.Context)
+	// Close gives the connection back.
+	Close() error
+}
+
+// Change is one row to write with its version, which orders the changes of
+// a table with unique keys besides the primary key.
+type Change struct {
+	Row     mapping.Row
+	Version newer.Version
+	// Unique: the row's table has unique keys besides the primary key, so
+	// its rows are written one by one in version order.
+	Unique bool
+}
+
+// CheckTimeout bounds the launch check of one shard.
+const CheckTimeout = 30 * time.Second
+
+// CheckShards checks every shard in parallel and reports every failure
+// together, so a launch with several broken shards fails once, naming all.
+func CheckShards(ctx context.Context, t Target, shards []Shard) error {
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	for i, s := range shards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+			defer cancel()
+			if err := t.CheckShard(cctx, s); err != nil {
+				errs[i] = fmt.Errorf("shard %q (%s@%s:%s/%s): %w", s.ID(), s.User, s.Host, s.Port, s.DBName, err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// PoolSize shares a shard's connection budget (maxShardConnections, summed
+// over all workers) among the workers: each worker opens at most this many
+// connections to each shard. maxWorkers 0 means unknown and counts as 1.
+func PoolSize(maxShardConnections, maxWorkers int64) (int, error) {
+	if maxWorkers < 1 {
+		maxWorkers = 1
+	}
+	n := maxShardConnections / maxWorkers
+	if n < 1 {
+		return 0, fmt.Errorf("maxShardConnections %d divided by max_num_workers %d leaves no connection per worker; raise maxShardConnections to at least %d or lower max_num_workers",
+			maxShardConnections, maxWorkers, maxWorkers)
+	}
+	return int(n), nil
+}

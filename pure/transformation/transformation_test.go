@@ -1,0 +1,22 @@
+package transformation_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
+)
+
+func TestRequestFor(t *testing.T) {
+	req, err := transformation.RequestFor(record.Record{TableName: "T", ModType: "UPDATE", Shard: "s2",
+		Mod: record.ModJSON{KeysJSON: `{"id":"1"}`, NewValuesJSON: `{"id":"999","v":1.5,"b":"aGk="}`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(req)
+	want := `{"tableName":"T","requestRow":{"b":"aGk=","id":"1","v":1.5},"shardId":"s2","eventType":"UPDATE"}`
+	if string(b) != want {
+		t.Errorf("request %s\nwant    %s (keys win over new values)", b, want)
+	}
+}

@@ -1,0 +1,19 @@
+package transforms
+
+import (
+	"fmt"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+)
+
+// Target is the target database of kind (sourceType). DoFn configs carry
+// the kind, a string, since they are serialised; workers resolve it in
+// Setup. Empty means mysql, the default.
+func Target(kind string) (target.Target, error) {
+	switch kind {
+	case "mysql", "":
+		return mysql.Target{}, nil
+	}
+	return nil, fmt.Errorf("sourceType %q: no such target database in this build (mysql)", kind)
+}
