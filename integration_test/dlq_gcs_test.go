@@ -2,10 +2,7 @@ package integration_test
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"cloud.google.com/go/spanner"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
 	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
@@ -48,27 +46,13 @@ func fakeGCSWithNotifications(t *testing.T) (subscription string) {
 	if _, err := client.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{Name: subscription, Topic: topic}); err != nil {
 		t.Fatal(err)
 	}
-	// Downloads are routed by host name: the public host must be the
-	// address clients use, so pick the port first.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: fmt.Sprintf("127.0.0.1:%d", port),
+	testenv.FakeGCSWith(t, fakestorage.Options{
 		InitialObjects: []fakestorage.Object{{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: dlqBucket, Name: "README"}, Content: []byte("dlq")}},
 		EventOptions: fakestorage.EventManagerOptions{
 			ProjectID: "test-project", TopicName: gcsTopic, Bucket: dlqBucket, ObjectPrefix: "dlq/retry/",
 			NotifyOn: fakestorage.EventNotificationOptions{Finalize: true},
 		},
 	})
-	if err != nil {
-		t.Fatalf("fake GCS: %v", err)
-	}
-	t.Cleanup(srv.Stop)
-	t.Setenv("STORAGE_EMULATOR_HOST", strings.TrimPrefix(srv.URL(), "http://"))
 	return subscription
 }
 

@@ -98,15 +98,7 @@ func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emi
 func (f *assignShardFn) FinishBundle(ctx context.Context, _ func(int64, record.Record), done func(beam.EventTime, string, FileCount)) error {
 	failed := f.failed
 	f.failed = nil
-	if err := f.dead.file(ctx, failed); err != nil {
-		return err
-	}
-	recs := make([]record.Record, len(failed))
-	for i, fl := range failed {
-		recs[i] = fl.Record
-	}
-	reportDone(newestEventTime(recs), recs, done)
-	return nil
+	return f.dead.fileAndReport(ctx, failed, done)
 }
 
 // route finds the shard of a multi-shard record. A DELETE's row was read

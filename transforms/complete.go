@@ -108,15 +108,7 @@ func (f *completeFn) ProcessElement(ctx context.Context, r record.Record, emit f
 func (f *completeFn) FinishBundle(ctx context.Context, _ func(record.Record), done func(beam.EventTime, string, FileCount)) error {
 	failed := f.failed
 	f.failed = nil
-	if err := f.dead.file(ctx, failed); err != nil {
-		return err
-	}
-	recs := make([]record.Record, len(failed))
-	for i, fl := range failed {
-		recs[i] = fl.Record
-	}
-	reportDone(newestEventTime(recs), recs, done)
-	return nil
+	return f.dead.fileAndReport(ctx, failed, done)
 }
 
 // complete adds to r what its change record lacks. The mapping says what

@@ -242,3 +242,18 @@ func malformedLine(line []byte, why string) []byte {
 	b, _ := json.Marshal(map[string]any{"message": msg, "error_message": why})
 	return b
 }
+
+// fileAndReport files the failures of a bundle in the DLQ and then reports
+// those read from DLQ files done, for DeleteConsumed: their outcome (back
+// in the DLQ) is committed.
+func (d deadLetters) fileAndReport(ctx context.Context, failed []apply.Failure, done func(beam.EventTime, string, FileCount)) error {
+	if err := d.file(ctx, failed); err != nil {
+		return err
+	}
+	recs := make([]record.Record, len(failed))
+	for i, fl := range failed {
+		recs[i] = fl.Record
+	}
+	reportDone(newestEventTime(recs), recs, done)
+	return nil
+}
