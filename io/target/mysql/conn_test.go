@@ -105,23 +105,7 @@ func TestDSN(t *testing.T) {
 			s := base
 			s.ConnectionProperties = tt.props
 			s.TimeZone = tt.tz
-			dsn, err := DSN(s)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := driver.ParseDSN(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if msg := tt.check(c); msg != "" {
-				t.Errorf("%s: %s", dsn, msg)
-			}
+			checkDSN(t, s, tt.wantErr, tt.check)
 		})
 	}
 }
@@ -210,5 +194,28 @@ func TestWriterPoolGivesUpOnAFrozenServer(t *testing.T) {
 	}
 	if len(accepted) == 0 {
 		t.Error("the fake server accepted no connection: the test proves nothing")
+	}
+}
+
+// checkDSN builds the DSN of s and checks it: the error contains wantErr
+// when that is set, or else check finds nothing wrong with the parsed DSN.
+func checkDSN(t *testing.T, s Shard, wantErr string, check func(*driver.Config) string) {
+	t.Helper()
+	dsn, err := DSN(s)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error %v, want one containing %q", err, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := driver.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := check(c); msg != "" {
+		t.Errorf("%s: %s", dsn, msg)
 	}
 }

@@ -90,23 +90,7 @@ func TestTLSConnectionProperties(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := base
 			s.ConnectionProperties, s.DisabledAlgorithms = tt.props, tt.disabled
-			dsn, err := DSN(s)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := driver.ParseDSN(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if msg := tt.check(c); msg != "" {
-				t.Errorf("%s: %s", dsn, msg)
-			}
+			checkDSN(t, s, tt.wantErr, tt.check)
 		})
 	}
 }
