@@ -9,6 +9,8 @@ import (
 	"net"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // ShardDB is one shard database to create: its logical shard id and name.
@@ -139,15 +141,7 @@ func CreateShards(ctx context.Context, s ShardSetup) (_ *ShardSet, err error) {
 			}
 		}
 	}()
-	type shardConfig struct {
-		LogicalShardID string `json:"logicalShardId"`
-		Host           string `json:"host"`
-		Port           string `json:"port"`
-		User           string `json:"user"`
-		Password       string `json:"password"`
-		DBName         string `json:"dbName"`
-	}
-	var configs []shardConfig
+	var configs []target.Shard
 	var existed int
 	if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = '%'", s.User).Scan(&existed); err != nil {
 		return nil, fmt.Errorf("MariaDB: looking up user %s: %w", s.User, err)
@@ -188,7 +182,7 @@ func CreateShards(ctx context.Context, s ShardSetup) (_ *ShardSet, err error) {
 		}
 		set.Shards = append(set.Shards, Shard{ID: d.ID, DB: db})
 		set.DBName[d.ID] = d.Name
-		configs = append(configs, shardConfig{LogicalShardID: d.ID, Host: host, Port: port, User: s.User, Password: s.Password, DBName: d.Name})
+		configs = append(configs, target.Shard{LogicalShardID: d.ID, Host: host, Port: target.Port(port), User: s.User, Password: s.Password, DBName: d.Name})
 	}
 	set.ShardFile, err = json.MarshalIndent(map[string]any{"shardConfigs": configs}, "", "  ")
 	if err != nil {

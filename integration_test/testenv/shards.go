@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // ShardUser and ShardPassword are the MySQL account that shard files made
@@ -29,15 +31,7 @@ func ShardFile(t testing.TB, admin *sql.DB, dsns ...string) string {
 	if _, err := admin.Exec(fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'", ShardUser, ShardPassword)); err != nil {
 		t.Fatalf("testenv: create user: %v", err)
 	}
-	type shard struct {
-		LogicalShardID string `json:"logicalShardId"`
-		Host           string `json:"host"`
-		Port           string `json:"port"`
-		User           string `json:"user"`
-		Password       string `json:"password"`
-		DBName         string `json:"dbName"`
-	}
-	var shards []shard
+	var shards []target.Shard
 	for i, dsn := range dsns {
 		cfg, err := mysql.ParseDSN(dsn)
 		if err != nil {
@@ -51,7 +45,7 @@ func ShardFile(t testing.TB, admin *sql.DB, dsns ...string) string {
 		if len(dsns) > 1 {
 			id = fmt.Sprintf("shard%d", i+1)
 		}
-		shards = append(shards, shard{id, host, port, ShardUser, ShardPassword, cfg.DBName})
+		shards = append(shards, target.Shard{LogicalShardID: id, Host: host, Port: target.Port(port), User: ShardUser, Password: ShardPassword, DBName: cfg.DBName})
 	}
 	b, err := json.MarshalIndent(map[string]any{"shardConfigs": shards}, "", "  ")
 	if err != nil {
