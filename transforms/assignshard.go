@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -105,7 +106,11 @@ func (f *assignShardFn) FinishBundle(ctx context.Context, _ func(int64, record.R
 // back by the completion stage (Complete), into its new values.
 func (f *assignShardFn) route(ctx context.Context, r *record.Record) (string, error) {
 	t := f.Spanner.Tables[r.TableName]
-	rec, err := routing.SpannerRecord(t, r.Mod.KeysJSON, r.Mod.NewValuesJSON)
+	v, err := r.Mod.Decode()
+	if err != nil {
+		return "", fmt.Errorf("table %q: %w", r.TableName, err)
+	}
+	rec, err := routing.SpannerRecord(t, v)
 	if err != nil {
 		return "", err
 	}

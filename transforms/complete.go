@@ -117,8 +117,13 @@ func (f *completeFn) FinishBundle(ctx context.Context, _ func(record.Record), do
 // the source. Values already in the record are not read again, so a record
 // completed once (and retried from the DLQ) needs no second read.
 func (f *completeFn) complete(ctx context.Context, r *record.Record) error {
-	need, ok := f.mapper.NeedsRead(*r, f.Transform)
-	if !ok && f.Routing && r.ModType == record.ModDelete && f.Tables.AtSource(r.TableName) && !hasValues(r.Mod.NewValuesJSON) {
+	v, err := r.Mod.Decode()
+	if err != nil {
+		// Mapping the record fails on it the same way; the writer files it.
+		return nil
+	}
+	need, ok := f.mapper.NeedsRead(*r, v, f.Transform)
+	if !ok && f.Routing && r.ModType == record.ModDelete && f.Tables.AtSource(r.TableName) && len(v.New) == 0 {
 		if _, known := f.Spanner.Tables[r.TableName]; !known {
 			return fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
 		}
@@ -143,14 +148,9 @@ func (f *completeFn) complete(ctx context.Context, r *record.Record) error {
 	if err != nil {
 		return fmt.Errorf("reading generated columns %v from Spanner: %w", need.Columns, err)
 	}
-	vals := map[string]json.RawMessage{}
-	if r.Mod.NewValuesJSON != "" {
-		if err := json.Unmarshal([]byte(r.Mod.NewValuesJSON), &vals); err != nil {
-			return fmt.Errorf("table %q: new values %.200s: %w", r.TableName, r.Mod.NewValuesJSON, err)
-		}
-	}
-	for c, v := range read {
-		vals[c] = v
+	vals := v.New
+	for c, val := range read {
+		vals[c] = val
 	}
 	b, err := json.Marshal(vals)
 	if err != nil {
@@ -158,12 +158,6 @@ func (f *completeFn) complete(ctx context.Context, r *record.Record) error {
 	}
 	r.Mod.NewValuesJSON = string(b)
 	return nil
-}
-
-// hasValues tells a DELETE already read back (e.g. retried from the DLQ)
-// from a fresh one.
-func hasValues(newValuesJSON string) bool {
-	return newValuesJSON != "" && newValuesJSON != "{}"
 }
 
 // Complete reads what change records lack, once, before shard assignment.

@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,24 +14,29 @@ import (
 	"cloud.google.com/go/civil"
 	"cloud.google.com/go/spanner"
 
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
 // Key converts a change record's keys JSON into the Spanner key of t, in
-// primary-key order, each value typed as the key column is.
+// primary-key order, each value typed as the key column is (see KeyOf).
 func Key(t schema.SpannerTable, keysJSON string) (spanner.Key, error) {
-	var vals map[string]json.RawMessage
-	dec := json.NewDecoder(strings.NewReader(keysJSON))
-	dec.UseNumber()
-	if err := dec.Decode(&vals); err != nil {
-		return nil, fmt.Errorf("table %s: keys %s are not a JSON object: %w", t.Name, keysJSON, err)
+	v, err := record.ModJSON{KeysJSON: keysJSON}.Decode()
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", t.Name, err)
 	}
+	return KeyOf(t, v.Keys)
+}
+
+// KeyOf converts a change record's decoded keys into the Spanner key of t,
+// in primary-key order, each value typed as the key column is.
+func KeyOf(t schema.SpannerTable, keys map[string]json.RawMessage) (spanner.Key, error) {
 	key := make(spanner.Key, 0, len(t.PrimaryKey))
 	for _, k := range t.PrimaryKey {
-		raw, ok := vals[k.Column]
+		raw, ok := keys[k.Column]
 		if !ok {
-			return nil, fmt.Errorf("table %s: key column %s missing from keys %s", t.Name, k.Column, keysJSON)
+			return nil, fmt.Errorf("table %s: key column %s missing from the change record's keys (%s)", t.Name, k.Column, strings.Join(slices.Sorted(maps.Keys(keys)), ", "))
 		}
 		c, _ := t.Column(k.Column)
 		v, err := keyValue(c.Type, raw)

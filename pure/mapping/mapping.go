@@ -10,7 +10,6 @@
 package mapping
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,16 +121,22 @@ func fate(err error) string {
 	return "severe"
 }
 
-// ToSource maps one record.
+// ToSource decodes and maps one record (a stage that also reads the
+// record's values elsewhere decodes them once and calls ToSourceWith).
 func (m *Mapper) ToSource(r record.Record) (Row, error) {
-	return m.ToSourceWith(r, nil)
+	v, err := r.Mod.Decode()
+	if err != nil {
+		return Row{}, tableErr(r.TableName, "%w", err)
+	}
+	return m.ToSourceWith(r, v, nil)
 }
 
-// ToSourceWith maps one record, taking the values of the source columns
-// named in custom (a custom transformation's responseRow, keyed by source
-// column name) from there instead of from the record. See customValue for
-// how those values are read.
-func (m *Mapper) ToSourceWith(r record.Record, custom map[string]json.RawMessage) (Row, error) {
+// ToSourceWith maps one record whose keys and new values are v (decoded
+// from r.Mod), taking the values of the source columns named in custom (a
+// custom transformation's responseRow, keyed by source column name) from
+// there instead of from the record. See customValue for how those values
+// are read.
+func (m *Mapper) ToSourceWith(r record.Record, v record.Values, custom map[string]json.RawMessage) (Row, error) {
 	p, err := m.plan(r.TableName)
 	if err != nil {
 		return Row{}, err
@@ -139,14 +144,7 @@ func (m *Mapper) ToSourceWith(r record.Record, custom map[string]json.RawMessage
 	if p.err != nil {
 		return Row{}, p.err
 	}
-	keys, err := decodeObject(r.Mod.KeysJSON)
-	if err != nil {
-		return Row{}, tableErr(r.TableName, "keys: %w", err)
-	}
-	vals, err := decodeObject(r.Mod.NewValuesJSON)
-	if err != nil {
-		return Row{}, tableErr(r.TableName, "new values: %w", err)
-	}
+	keys, vals := v.Keys, v.New
 	over, err := p.customColumns(custom)
 	if err != nil {
 		return Row{}, err
@@ -232,22 +230,4 @@ func (p *tableMap) missingKey(i int, r record.Record) error {
 	}
 	return &Error{Table: r.TableName, Column: c.src.Name,
 		Err: fmt.Errorf("key column of source table %s %s; keys %.200s", p.source.Name, why, r.Mod.KeysJSON)}
-}
-
-func decodeObject(s string) (map[string]json.RawMessage, error) {
-	if s == "" {
-		return map[string]json.RawMessage{}, nil
-	}
-	var m map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%.200s is not a JSON object: %w", s, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%.200s has data after the JSON object", s)
-	}
-	if m == nil { // the JSON text was null
-		m = map[string]json.RawMessage{}
-	}
-	return m, nil
 }

@@ -16,7 +16,7 @@ type Read struct {
 	BeforeCommit bool
 }
 
-// NeedsRead says whether r must be completed from Spanner before ToSource:
+// NeedsRead says whether r, whose keys and new values are v, must be completed from Spanner before ToSource:
 //
 //   - a DELETE whose NEW_ROW record carries only the key, when the source
 //     key needs other columns (or when allDeletes: a custom transformation
@@ -28,15 +28,12 @@ type Read struct {
 //
 // Values already in the record are not read again, so a record completed
 // once (and, say, written to the dead-letter queue) needs no second read.
-func (m *Mapper) NeedsRead(r record.Record, allDeletes bool) (Read, bool) {
+func (m *Mapper) NeedsRead(r record.Record, v record.Values, allDeletes bool) (Read, bool) {
 	p, err := m.plan(r.TableName)
 	if err != nil || p.err != nil {
 		return Read{}, false // ToSource reports why
 	}
-	vals, err := decodeObject(r.Mod.NewValuesJSON)
-	if err != nil {
-		return Read{}, false // ToSource reports the bad JSON
-	}
+	vals := v.New
 	if r.ModType == record.ModDelete {
 		if len(vals) > 0 || !(allDeletes || p.deleteNeedsRow) {
 			return Read{}, false

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
@@ -73,8 +74,8 @@ func TestSpannerRecord(t *testing.T) {
 		{Name: "by", Type: "BYTES(MAX)"}, {Name: "n", Type: "NUMERIC"}, {Name: "s", Type: "STRING(10)"},
 		{Name: "ts", Type: "TIMESTAMP"}, {Name: "arr", Type: "ARRAY<INT64>"}, {Name: "pg", Type: "bigint"},
 	}}
-	got, err := routing.SpannerRecord(tbl, `{"id":"9007199254740993"}`,
-		`{"f":1.5,"nan":"NaN","b":true,"by":"aGk=","n":"1.50","s":"x","ts":"2024-01-02T03:04:05Z","arr":["1","2"],"pg":"7","extra":{"a":1},"nul":null}`)
+	got, err := routing.SpannerRecord(tbl, decoded(t, `{"id":"9007199254740993"}`,
+		`{"f":1.5,"nan":"NaN","b":true,"by":"aGk=","n":"1.50","s":"x","ts":"2024-01-02T03:04:05Z","arr":["1","2"],"pg":"7","extra":{"a":1},"nul":null}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +86,8 @@ func TestSpannerRecord(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("SpannerRecord =\n%#v\nwant\n%#v", got, want)
 	}
-	for _, bad := range []string{`{"id":"x"}`, `{"b":"yes"}`, `{"by":"!!"}`, `[1]`} {
-		if _, err := routing.SpannerRecord(tbl, bad, ""); err == nil || !strings.Contains(err.Error(), `table "T"`) {
+	for _, bad := range []string{`{"id":"x"}`, `{"b":"yes"}`, `{"by":"!!"}`} {
+		if _, err := routing.SpannerRecord(tbl, decoded(t, bad, "")); err == nil || !strings.Contains(err.Error(), `table "T"`) {
 			t.Errorf("SpannerRecord(%s) error = %v, want one naming the table", bad, err)
 		}
 	}
@@ -118,4 +119,14 @@ func TestRegistry(t *testing.T) {
 		}
 	}()
 	routing.Register("test_fixed", nil)
+}
+
+// decoded decodes keys and new values as the shard-assignment stage does.
+func decoded(t *testing.T, keys, vals string) record.Values {
+	t.Helper()
+	v, err := record.ModJSON{KeysJSON: keys, NewValuesJSON: vals}.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

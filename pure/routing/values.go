@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
@@ -17,22 +18,17 @@ import (
 // bool, BYTES as []byte, ARRAY as decoded JSON, NULL as nil, and every other
 // type (NUMERIC, STRING, JSON, DATE, TIMESTAMP, UUID) as its exact string.
 // Unlike the Java template, ARRAY columns do not make the record fail.
-func SpannerRecord(t schema.SpannerTable, keysJSON, newValuesJSON string) (map[string]any, error) {
-	out := map[string]any{}
-	for _, doc := range []string{keysJSON, newValuesJSON} {
-		if doc == "" {
-			continue
-		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(doc), &m); err != nil {
-			return nil, fmt.Errorf("table %q: %.200s is not a JSON object: %w", t.Name, doc, err)
-		}
+//
+// v is the change's keys and new values, decoded once by the stage.
+func SpannerRecord(t schema.SpannerTable, v record.Values) (map[string]any, error) {
+	out := make(map[string]any, len(v.Keys)+len(v.New))
+	for _, m := range []map[string]json.RawMessage{v.Keys, v.New} {
 		for col, raw := range m {
-			v, err := columnValue(t, col, raw)
+			val, err := columnValue(t, col, raw)
 			if err != nil {
 				return nil, fmt.Errorf("table %q column %q: %w", t.Name, col, err)
 			}
-			out[col] = v
+			out[col] = val
 		}
 	}
 	return out, nil

@@ -46,33 +46,22 @@ func (e *Error) Unwrap() error { return e.Err }
 // FailureClass makes the record severe.
 func (e *Error) FailureClass() failure.Class { return failure.Severe }
 
-// RequestFor builds the request for r: new values, then keys (keys win,
-// as in the Java template).
-func RequestFor(r record.Record) (Request, error) {
-	row := map[string]json.RawMessage{}
-	for _, doc := range []string{r.Mod.NewValuesJSON, r.Mod.KeysJSON} {
-		if doc == "" {
-			continue
-		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(doc), &m); err != nil {
-			return Request{}, fmt.Errorf("table %q: %.200s is not a JSON object: %w", r.TableName, doc, err)
-		}
-		for k, v := range m {
-			row[k] = v
+// RequestFor builds the request for r, whose keys and new values are v:
+// new values, then keys (keys win, as in the Java template).
+func RequestFor(r record.Record, v record.Values) Request {
+	row := make(map[string]json.RawMessage, len(v.New)+len(v.Keys))
+	for _, m := range []map[string]json.RawMessage{v.New, v.Keys} {
+		for k, val := range m {
+			row[k] = val
 		}
 	}
-	return Request{TableName: r.TableName, RequestRow: row, ShardID: r.Shard, EventType: r.ModType}, nil
+	return Request{TableName: r.TableName, RequestRow: row, ShardID: r.Shard, EventType: r.ModType}
 }
 
-// Apply runs t on r. Failures, including a request that cannot be built,
-// come back as *Error.
-func Apply(ctx context.Context, t Transformer, r record.Record) (Response, error) {
-	req, err := RequestFor(r)
-	if err != nil {
-		return Response{}, &Error{Table: r.TableName, Err: err}
-	}
-	resp, err := t.ToSourceRow(ctx, req)
+// Apply runs t on r, whose keys and new values are v. Failures come back
+// as *Error.
+func Apply(ctx context.Context, t Transformer, r record.Record, v record.Values) (Response, error) {
+	resp, err := t.ToSourceRow(ctx, RequestFor(r, v))
 	if err != nil {
 		return Response{}, &Error{Table: r.TableName, Err: err}
 	}

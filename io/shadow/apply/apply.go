@@ -136,16 +136,32 @@ type prepared struct {
 // completed (transforms.Complete): a change record's missing values were
 // read before.
 func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
-	var out Outcome
-	var ps []prepared
+	ps, failed := a.prepareAll(ctx, batch)
+	out, err := a.applyPrepared(ctx, db, ps)
+	out.Failed = append(failed, out.Failed...)
+	return out, err
+}
+
+// prepareAll prepares each record of batch once: a batch that is then
+// split (ApplyIsolating) does not decode, transform or map its records
+// again.
+func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) ([]prepared, []Failure) {
+	ps := make([]prepared, 0, len(batch))
+	var failed []Failure
 	for i := range batch {
 		p, err := a.prepare(ctx, batch[i])
 		if err != nil {
-			out.Failed = append(out.Failed, Failure{Record: batch[i], Err: err})
+			failed = append(failed, Failure{Record: batch[i], Err: err})
 			continue
 		}
 		ps = append(ps, p)
 	}
+	return ps, failed
+}
+
+// applyPrepared runs the protocol on prepared records; see Apply.
+func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) (Outcome, error) {
+	var out Outcome
 	if len(ps) == 0 {
 		return out, nil
 	}
@@ -211,9 +227,9 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 		return tx.BufferWrite(muts)
 	}, spanner.TransactionOptions{CommitPriority: a.Priority})
 	if err = timedOut(ctx, tctx, "the batch's Spanner transaction", BatchTimeout, err); err != nil {
-		return Outcome{Failed: out.Failed}, err
+		return Outcome{}, err
 	}
-	out.Failed = append(out.Failed, clashes...)
+	out.Failed = clashes
 	return out, nil
 }
 
@@ -222,7 +238,13 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 	if !ok {
 		return prepared{}, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
 	}
-	key, err := shadow.Key(t, r.Mod.KeysJSON)
+	// Decoded once: the shadow key, the custom transformation and the
+	// mapping all read these.
+	v, err := r.Mod.Decode()
+	if err != nil {
+		return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
+	}
+	key, err := shadow.KeyOf(t, v.Keys)
 	if err != nil {
 		return prepared{}, err
 	}
@@ -230,7 +252,7 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 	if err != nil {
 		return prepared{}, err
 	}
-	row, err := a.mapRow(ctx, r)
+	row, err := a.mapRow(ctx, r, v)
 	if err != nil {
 		return prepared{}, err
 	}
@@ -317,16 +339,16 @@ func (a *Applier) checkAlive(ctx context.Context, tx *spanner.ReadWriteTransacti
 // mapRow runs the custom transformation, if any, then maps the record. A
 // table that is not at the source is not handed to the transformation:
 // mapping sends it to the skip directory.
-func (a *Applier) mapRow(ctx context.Context, r record.Record) (mapping.Row, error) {
+func (a *Applier) mapRow(ctx context.Context, r record.Record, v record.Values) (mapping.Row, error) {
 	if a.Transform == nil || !a.Mapper.AtSource(r.TableName) {
-		return a.Mapper.ToSource(r)
+		return a.Mapper.ToSourceWith(r, v, nil)
 	}
-	resp, err := transformation.Apply(ctx, a.Transform, r)
+	resp, err := transformation.Apply(ctx, a.Transform, r, v)
 	if err != nil {
 		return mapping.Row{}, err
 	}
 	if resp.IsEventFiltered {
 		return mapping.Row{Table: r.TableName, Filtered: true, Delete: r.ModType == record.ModDelete}, nil
 	}
-	return a.Mapper.ToSourceWith(r, resp.ResponseRow)
+	return a.Mapper.ToSourceWith(r, v, resp.ResponseRow)
 }

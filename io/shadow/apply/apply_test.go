@@ -280,9 +280,17 @@ func TestBadRecordIsIsolatedAndTheRestApplied(t *testing.T) {
 	// key 2 references a parent that does not exist yet (MySQL refuses it).
 	batch[2].Mod.NewValuesJSON = `{"Name":"this name is far too long","ParentId":null}`
 	batch[1].Mod.NewValuesJSON = `{"Name":"child","ParentId":"42"}`
+	// A custom transformation that passes rows through counts how often
+	// each record is prepared: once, however often the batch is split.
+	tr := &fakeTransform{}
+	f.applier.Transform = tr
 	out, err := f.applier.ApplyIsolating(ctx, f.db, batch)
 	if err != nil {
 		t.Fatal(err)
+	}
+	f.applier.Transform = nil
+	if len(tr.calls) != len(batch) {
+		t.Errorf("the transformation ran %d times for %d records: a split batch was prepared again", len(tr.calls), len(batch))
 	}
 	if len(out.Applied) != 2 {
 		t.Errorf("applied %d records, want 2 (keys 1 and 4)", len(out.Applied))

@@ -35,23 +35,32 @@ import (
 // error, the error is also returned (the shard or Spanner is in trouble),
 // and the parts settled before it keep their outcome.
 func (a *Applier) ApplyIsolating(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
-	out, err := a.Apply(ctx, db, batch)
+	ps, failed := a.prepareAll(ctx, batch)
+	out, err := a.isolate(ctx, db, ps)
+	out.Failed = append(failed, out.Failed...)
+	return out, err
+}
+
+// isolate is ApplyIsolating on records prepared once: the halves of a
+// failed batch are not decoded, transformed or mapped again.
+func (a *Applier) isolate(ctx context.Context, db *sql.DB, ps []prepared) (Outcome, error) {
+	out, err := a.applyPrepared(ctx, db, ps)
 	if err == nil {
 		return out, nil
 	}
 	if WholeBatch(ctx, err) && !slowShard(ctx, db, err) {
-		return Outcome{Failed: FailAll(batch, err)}, err
+		return Outcome{Failed: failAllPrepared(ps, err)}, err
 	}
-	if len(batch) == 1 {
-		return Outcome{Failed: append(out.Failed, Failure{Record: batch[0], Err: err})}, nil
+	if len(ps) == 1 {
+		return Outcome{Failed: []Failure{{Record: ps[0].rec, Err: err}}}, nil
 	}
-	half := len(batch) / 2
-	left, err := a.ApplyIsolating(ctx, db, batch[:half])
+	half := len(ps) / 2
+	left, err := a.isolate(ctx, db, ps[:half])
 	if err != nil {
-		left.Failed = append(left.Failed, FailAll(batch[half:], err)...)
+		left.Failed = append(left.Failed, failAllPrepared(ps[half:], err)...)
 		return left, err
 	}
-	right, err := a.ApplyIsolating(ctx, db, batch[half:])
+	right, err := a.isolate(ctx, db, ps[half:])
 	return Outcome{
 		Applied:    append(left.Applied, right.Applied...),
 		Filtered:   append(left.Filtered, right.Filtered...),
@@ -59,6 +68,14 @@ func (a *Applier) ApplyIsolating(ctx context.Context, db *sql.DB, batch []record
 		Superseded: left.Superseded + right.Superseded,
 		Failed:     append(left.Failed, right.Failed...),
 	}, err
+}
+
+func failAllPrepared(ps []prepared, err error) []Failure {
+	out := make([]Failure, len(ps))
+	for i, p := range ps {
+		out[i] = Failure{Record: p.rec, Err: err}
+	}
+	return out
 }
 
 // pingTimeout bounds the ping that tells a slow shard from a frozen one.

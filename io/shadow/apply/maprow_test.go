@@ -64,7 +64,7 @@ func TestMapRowWithTransformation(t *testing.T) {
 	full := `{"OrderNo":"A-1","Label":"x"}`
 	t.Run("response row overrides", func(t *testing.T) {
 		tr := &fakeTransform{resp: transformation.Response{ResponseRow: map[string]json.RawMessage{"label": json.RawMessage(`"from wasm"`)}}}
-		row, err := ordersApplier(tr).mapRow(ctx, orderRec("UPDATE", full))
+		row, err := mapRec(ctx, t, ordersApplier(tr), orderRec("UPDATE", full))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,14 +74,14 @@ func TestMapRowWithTransformation(t *testing.T) {
 	})
 	t.Run("filtered", func(t *testing.T) {
 		tr := &fakeTransform{resp: transformation.Response{IsEventFiltered: true}}
-		row, err := ordersApplier(tr).mapRow(ctx, orderRec("DELETE", full))
+		row, err := mapRec(ctx, t, ordersApplier(tr), orderRec("DELETE", full))
 		if err != nil || !row.Filtered || !row.Delete || len(row.Columns) != 0 {
 			t.Errorf("row %+v, err %v: want a filtered delete that writes nothing", row, err)
 		}
 	})
 	t.Run("failure is a transformation error", func(t *testing.T) {
 		tr := &fakeTransform{err: errors.New("bad row")}
-		_, err := ordersApplier(tr).mapRow(ctx, orderRec("INSERT", full))
+		_, err := mapRec(ctx, t, ordersApplier(tr), orderRec("INSERT", full))
 		var te *transformation.Error
 		if !errors.As(err, &te) || !strings.Contains(err.Error(), "bad row") {
 			t.Errorf("err = %v", err)
@@ -91,9 +91,19 @@ func TestMapRowWithTransformation(t *testing.T) {
 		tr := &fakeTransform{}
 		r := orderRec("INSERT", "{}")
 		r.TableName = "Gone"
-		_, err := ordersApplier(tr).mapRow(ctx, r)
+		_, err := mapRec(ctx, t, ordersApplier(tr), r)
 		if !errors.Is(err, mapping.ErrTableNotAtSource) || len(tr.calls) != 0 {
 			t.Errorf("err = %v, calls %d", err, len(tr.calls))
 		}
 	})
+}
+
+// mapRec decodes r once, as prepare does, and maps it.
+func mapRec(ctx context.Context, t *testing.T, a *Applier, r record.Record) (mapping.Row, error) {
+	t.Helper()
+	v, err := r.Mod.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.mapRow(ctx, r, v)
 }

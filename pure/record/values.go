@@ -1,0 +1,43 @@
+package record
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Values is a mod's keys and new values, decoded from their JSON text once
+// per stage and shared by every step of the stage that reads them (shadow
+// key, custom transformation request, mapping, completion), each value
+// still in Spanner's JSON encoding.
+type Values struct {
+	Keys map[string]json.RawMessage
+	New  map[string]json.RawMessage
+}
+
+// Decode decodes m's keys and new values. An empty text is an empty
+// object (a DELETE's new values under NEW_ROW).
+func (m ModJSON) Decode() (Values, error) {
+	keys, err := decodeObject(m.KeysJSON)
+	if err != nil {
+		return Values{}, fmt.Errorf("keys %.200s are not a JSON object: %w", m.KeysJSON, err)
+	}
+	vals, err := decodeObject(m.NewValuesJSON)
+	if err != nil {
+		return Values{}, fmt.Errorf("new values %.200s are not a JSON object: %w", m.NewValuesJSON, err)
+	}
+	return Values{Keys: keys, New: vals}, nil
+}
+
+func decodeObject(s string) (map[string]json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	if s == "" {
+		return m, nil
+	}
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	if m == nil { // the text "null"
+		m = map[string]json.RawMessage{}
+	}
+	return m, nil
+}
