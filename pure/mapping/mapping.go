@@ -61,6 +61,19 @@ func (m *Mapper) plan(table string) (*tableMap, error) {
 	return p, nil
 }
 
+// Check returns the error that every change of spannerTable fails with
+// (not in the Spanner schema, ErrTableNotAtSource, a table that cannot be
+// mapped), or nil: a stage checks it before it decodes a change's values,
+// so that a change of a table not at the source is skipped whatever its
+// values.
+func (m *Mapper) Check(spannerTable string) error {
+	p, err := m.plan(spannerTable)
+	if err != nil {
+		return err
+	}
+	return p.err
+}
+
 // AtSource reports whether the Spanner table has a table at the source.
 func (m *Mapper) AtSource(spannerTable string) bool {
 	p, err := m.plan(spannerTable)

@@ -3,6 +3,8 @@ package record
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 )
 
 // Values is a mod's keys and new values, decoded from their JSON text once
@@ -15,15 +17,16 @@ type Values struct {
 }
 
 // Decode decodes m's keys and new values. An empty text is an empty
-// object (a DELETE's new values under NEW_ROW).
+// object (a DELETE's new values under NEW_ROW). Its errors are severe:
+// the same text fails the same way on every retry.
 func (m ModJSON) Decode() (Values, error) {
 	keys, err := decodeObject(m.KeysJSON)
 	if err != nil {
-		return Values{}, fmt.Errorf("keys %.200s are not a JSON object: %w", m.KeysJSON, err)
+		return Values{}, failure.MarkSevere(fmt.Errorf("keys %.200s are not a JSON object: %w", m.KeysJSON, err))
 	}
 	vals, err := decodeObject(m.NewValuesJSON)
 	if err != nil {
-		return Values{}, fmt.Errorf("new values %.200s are not a JSON object: %w", m.NewValuesJSON, err)
+		return Values{}, failure.MarkSevere(fmt.Errorf("new values %.200s are not a JSON object: %w", m.NewValuesJSON, err))
 	}
 	return Values{Keys: keys, New: vals}, nil
 }

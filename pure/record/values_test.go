@@ -3,6 +3,8 @@ package record
 import (
 	"strings"
 	"testing"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 )
 
 func TestDecode(t *testing.T) {
@@ -25,6 +27,9 @@ func TestDecode(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if failure.Of(err) != failure.Severe {
+					t.Errorf("class %v, want severe: retrying cannot fix the text", failure.Of(err))
 				}
 				return
 			}

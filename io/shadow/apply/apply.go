@@ -238,6 +238,9 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 	if !ok {
 		return prepared{}, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
 	}
+	if err := a.Mapper.Check(r.TableName); err != nil {
+		return prepared{}, err
+	}
 	// Decoded once: the shadow key, the custom transformation and the
 	// mapping all read these.
 	v, err := r.Mod.Decode()
