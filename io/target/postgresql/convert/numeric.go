@@ -197,7 +197,7 @@ func toFloat(v any, t target, bits int) (any, error) {
 	default:
 		return nil, notFor(v, t)
 	}
-	if bits == 32 && !spannervalue.IsNonFinite(f) && math.Abs(f) > math.MaxFloat32 {
+	if bits == 32 && !spannervalue.IsNonFinite(f) && math.IsInf(float64(float32(f)), 0) {
 		return nil, fmt.Errorf("%g is out of range for real", f)
 	}
 	return formatFloat(spannervalue.Float{V: f, Bits: bits}), nil
