@@ -107,7 +107,7 @@ func TestSessionUpsertsAndDeletes(t *testing.T) {
 		up("My Table", 2, cols, keys, "1", "uno", "2"),
 		del("My Table", 2, keys, "3"),
 		up("pairs", 2, []string{"a", "b"}, []string{"a", "b"}, "1", "2"), // all-key row again: DO NOTHING
-		del("My Table", 2, keys, "99"))                                    // absent: nothing to do
+		del("My Table", 2, keys, "99"))                                   // absent: nothing to do
 	if got, want := rows(t, d, `SELECT * FROM app."My Table"`), `(1,uno,2) (2,"it's ""two""",)`; got != want {
 		t.Errorf("rows %s, want %s", got, want)
 	}
