@@ -87,10 +87,13 @@ func config(s Shard) (conf, error) {
 	// Every value the writer binds carries its own offset, or is a wall
 	// clock; UTC makes what the session prints (and any now()) plain.
 	pc.RuntimeParams["TimeZone"] = "UTC"
-	// The writer's statements differ by their row count; describing them
-	// once per connection, without server-side prepared statements, keeps
-	// one round trip per statement and nothing piling up in the server.
-	pc.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+	// Every value is bound as text (bytea as its \x text) with an
+	// unspecified type, which the server infers from the column: one
+	// round trip per statement, and nothing cached on either side. The
+	// writer's statements differ by their row count, and a cache of
+	// prepared statements or descriptions would hold every shape (up to
+	// 65535 parameters each) on every connection.
+	pc.DefaultQueryExecMode = pgx.QueryExecModeExec
 	policy, err := mysql.ParseDisabledAlgorithms(s.DisabledAlgorithms)
 	if err != nil {
 		return conf{}, fmt.Errorf("shard %q: disabledAlgorithms: %w", s.ID(), err)

@@ -1,6 +1,7 @@
 package convert_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
@@ -27,6 +29,7 @@ type roundTrip struct {
 // PostgreSQL stored. Source zone +05:30 for the wall-clock cases.
 func TestPostgreSQLRoundTrip(t *testing.T) {
 	d := testenv.PostgreSQL(t)
+	d.DB = writerPool(t, d)
 	tz := time.FixedZone("+05:30", 5*3600+1800)
 	if _, err := d.DB.Exec(`CREATE TYPE mood AS ENUM ('happy', 'sad', 'Très bien')`); err != nil {
 		t.Fatal(err)
@@ -136,6 +139,19 @@ func TestPostgreSQLRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writerPool connects to d as the target does (postgresql.Open), so that
+// values are bound as the writer binds them.
+func writerPool(t *testing.T, d testenv.PGDatabase) *sql.DB {
+	t.Helper()
+	db, err := postgresql.Open(target.Shard{LogicalShardID: "rt", Host: d.Host, Port: target.Port(d.Port), User: d.User, Password: d.Password,
+		DBName: d.Name, ConnectionProperties: "sslmode=disable"}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // TestPostgreSQLRefused lists values with no faithful form in a column:
