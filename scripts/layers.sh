@@ -34,7 +34,7 @@ function fail(msg) { print "layers: " msg > "/dev/stderr"; bad = 1 }
 		to = $i
 		t = rank(to)
 		if (t > r) fail(from " imports " to ", a higher layer")
-		if (r == 1 && to ~ /^(net|net\/.*|os|os\/.*|database\/sql.*|cloud\.google\.com\/.*|google\.golang\.org\/(api|grpc)(\/.*)?|github\.com\/go-sql-driver\/.*|github\.com\/tetratelabs\/.*|github\.com\/apache\/beam\/sdks\/v2\/go\/pkg\/beam\/io\/filesystem.*)$/)
+		if (r == 1 && to ~ /^(net|net\/.*|os|os\/.*|database\/sql.*|cloud\.google\.com\/.*|google\.golang\.org\/(api|grpc)(\/.*)?|github\.com\/go-sql-driver\/.*|github\.com\/jackc\/.*|github\.com\/tetratelabs\/.*|github\.com\/apache\/beam\/sdks\/v2\/go\/pkg\/beam\/io\/filesystem.*)$/)
 			fail(from " (pure: no I/O) imports " to)
 		if (t > 0 && folder(from) != folder(to)) print folder(from), folder(to)
 	}

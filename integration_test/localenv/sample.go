@@ -13,16 +13,21 @@ import (
 
 // The sample schema used by the local environment (make local-env) and the
 // end-to-end test: one table with the common types, tracked by a NEW_ROW
-// change stream. Its home is sample/spanner.sql and sample/mysql.sql.
+// change stream. Its home is sample/spanner.sql, sample/mysql.sql and
+// sample/postgresql.sql.
 var (
 	//go:embed sample/spanner.sql
 	SampleSpannerFile string
 	//go:embed sample/mysql.sql
 	SampleMySQLFile string
+	//go:embed sample/postgresql.sql
+	SamplePostgreSQLFile string
 
 	SampleSpannerDDL = SplitDDL(SampleSpannerFile)
 	// SampleMySQLDDL is the sample's one MySQL statement.
 	SampleMySQLDDL = SplitDDL(SampleMySQLFile)[0]
+	// SamplePostgreSQLDDL is the sample's one PostgreSQL statement.
+	SamplePostgreSQLDDL = SplitDDL(SamplePostgreSQLFile)[0]
 )
 
 // SampleStream is the change stream of the sample schema.
@@ -112,16 +117,45 @@ func MySQLSingers(ctx context.Context, db *sql.DB) ([]Singer, error) {
 	return out, rows.Err()
 }
 
+// PostgreSQLSingers reads the sample table from PostgreSQL
+// (sample/postgresql.sql), in the forms MySQLSingers reads.
+func PostgreSQLSingers(ctx context.Context, db *sql.DB) ([]Singer, error) {
+	rows, err := db.QueryContext(ctx, `SELECT SingerId, FirstName, Active, Score, Born::text,
+		to_char(UpdatedAt, 'YYYY-MM-DD HH24:MI:SS.US') FROM Singers ORDER BY SingerId`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Singer
+	for rows.Next() {
+		var s Singer
+		if err := rows.Scan(&s.ID, &s.FirstName, &s.Active, &s.Score, &s.Born, &s.UpdatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
 // CompareSingers lists every primary key whose row differs between Spanner
 // and MySQL (missing on either side included), and the Spanner row count.
 func CompareSingers(ctx context.Context, c *spanner.Client, db *sql.DB) (mismatches []string, rows int, err error) {
+	return compareSingers(ctx, c, "MySQL", func() ([]Singer, error) { return MySQLSingers(ctx, db) })
+}
+
+// CompareSingersPostgreSQL is CompareSingers for a PostgreSQL shard.
+func CompareSingersPostgreSQL(ctx context.Context, c *spanner.Client, db *sql.DB) (mismatches []string, rows int, err error) {
+	return compareSingers(ctx, c, "PostgreSQL", func() ([]Singer, error) { return PostgreSQLSingers(ctx, db) })
+}
+
+func compareSingers(ctx context.Context, c *spanner.Client, target string, read func() ([]Singer, error)) (mismatches []string, rows int, err error) {
 	want, err := SpannerSingers(ctx, c)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading Spanner: %w", err)
 	}
-	got, err := MySQLSingers(ctx, db)
+	got, err := read()
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading MySQL: %w", err)
+		return nil, 0, fmt.Errorf("reading %s: %w", target, err)
 	}
 	g := map[int64]Singer{}
 	for _, s := range got {
@@ -131,14 +165,14 @@ func CompareSingers(ctx context.Context, c *spanner.Client, db *sql.DB) (mismatc
 		s, ok := g[w.ID]
 		switch {
 		case !ok:
-			mismatches = append(mismatches, fmt.Sprintf("SingerId %d: missing in MySQL (Spanner: %+v)", w.ID, w))
+			mismatches = append(mismatches, fmt.Sprintf("SingerId %d: missing in %s (Spanner: %+v)", w.ID, target, w))
 		case s != w:
-			mismatches = append(mismatches, fmt.Sprintf("SingerId %d: MySQL %+v, Spanner %+v", w.ID, s, w))
+			mismatches = append(mismatches, fmt.Sprintf("SingerId %d: %s %+v, Spanner %+v", w.ID, target, s, w))
 		}
 		delete(g, w.ID)
 	}
 	for id := range g {
-		mismatches = append(mismatches, fmt.Sprintf("SingerId %d: in MySQL but not in Spanner", id))
+		mismatches = append(mismatches, fmt.Sprintf("SingerId %d: in %s but not in Spanner", id, target))
 	}
 	return mismatches, len(want), nil
 }

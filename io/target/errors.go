@@ -12,8 +12,11 @@ import (
 // Error is a target database's error, classified where it arose (by the
 // target's table of error codes). Its text is Err's.
 type Error struct {
-	Code  int           // the server's error number; 0 for a client-side failure
-	Class failure.Class // the record's fate when this error fails it
+	Code int // the server's error number; 0 for a client-side failure
+	// SQLState is the server's SQLSTATE when the target reports errors by
+	// it (PostgreSQL), "" otherwise.
+	SQLState string
+	Class    failure.Class // the record's fate when this error fails it
 	// WholeBatch: a failure of the connection or of the whole transaction
 	// rather than of one statement; the batch is retried whole, not split
 	// record by record.

@@ -24,6 +24,9 @@ type Shard struct {
 	SecretManagerURI     string `json:"secretManagerUri,omitempty"`
 	DBName               string `json:"dbName"`
 	ConnectionProperties string `json:"connectionProperties,omitempty"`
+	// Namespace is the PostgreSQL schema holding the shard's tables
+	// (public when empty); other kinds of target have no use for it.
+	Namespace string `json:"namespace,omitempty"`
 	// TimeZone is the session time_zone of the connections, +HH:MM
 	// (sourceDbTimezoneOffset); empty means +00:00. It is not part of the
 	// shard file.

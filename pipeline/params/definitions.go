@@ -285,7 +285,7 @@ var definitions = []Param{
 	{
 		Name:      SourceType,
 		Label:     "Source database type",
-		HelpText:  "Kind of database the changes are written to.",
+		HelpText:  "Kind of database the changes are written to: mysql (MySQL or MariaDB) or postgresql (PostgreSQL; a shard's namespace field names the schema of its tables, public by default).",
 		Default:   SourceMySQL,
 		Kind:      Enum,
 		Enum:      []string{SourceMySQL, SourcePostgreSQL, SourceCassandra, SourceSpanner, SourceOracle},

@@ -22,7 +22,7 @@ func WriteHelp(w io.Writer, fs *flag.FlagSet, all bool) error {
 	prog := filepath.Base(fs.Name())
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: %s --name=value ...\n\n", prog)
-	b.WriteString("Replicates a Spanner change stream back to the MySQL shards of the source database\n")
+	b.WriteString("Replicates a Spanner change stream back to the MySQL or PostgreSQL shards of the source database\n")
 	b.WriteString("(Spanner_to_SourceDb). Runs locally on the prism runner unless --runner says otherwise;\n")
 	b.WriteString("on Dataflow the flex-template launcher passes the same parameters.\n")
 

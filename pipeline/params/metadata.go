@@ -38,7 +38,7 @@ type enumOption struct {
 
 const (
 	TemplateName        = "Spanner_to_SourceDb (Go)"
-	TemplateDescription = "Streams changes from a Spanner database, read through a change stream, back to the source database (MySQL) of a migration, so the source stays current and can take traffic back. A Go / Apache Beam port of the Spanner_to_SourceDb template."
+	TemplateDescription = "Streams changes from a Spanner database, read through a change stream, back to the source database (MySQL or PostgreSQL) of a migration, so the source stays current and can take traffic back. A Go / Apache Beam port of the Spanner_to_SourceDb template."
 )
 
 // Metadata returns the flex-template metadata.json: indented, ending in a

@@ -98,10 +98,10 @@ func TestMetadataFormat(t *testing.T) {
 
 func TestMetadataMentionsUnsupported(t *testing.T) {
 	b, _ := Metadata()
-	// sourceType stays partly unsupported (only mysql); other entries come
+	// sourceType stays partly unsupported (mysql and postgresql); other entries come
 	// and go as features land.
 	for _, s := range []string{
-		`"description": "Only mysql is supported as a source database."`,
+		`"description": "The supported source databases are mysql and postgresql."`,
 	} {
 		if !bytes.Contains(b, []byte(s)) {
 			t.Errorf("metadata.json lacks %q", s)

@@ -15,8 +15,8 @@ package params
 
 var notYet = map[string]func(value string) string{
 	SourceType: func(v string) string {
-		if v != SourceMySQL {
-			return "only mysql is supported as a source database"
+		if v != SourceMySQL && v != SourcePostgreSQL {
+			return "the supported source databases are mysql and postgresql"
 		}
 		return ""
 	},

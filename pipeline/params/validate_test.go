@@ -352,7 +352,6 @@ func TestModuleFunctionAloneIsNotAConflict(t *testing.T) {
 // a case when its feature lands.
 func TestNotSupportedYet(t *testing.T) {
 	tests := []struct{ param, value string }{
-		{SourceType, "postgresql"},
 		{SourceType, "cassandra"},
 		{SourceType, "spanner"},
 		{SourceType, "oracle"},
@@ -373,6 +372,21 @@ func TestNotSupportedYet(t *testing.T) {
 				t.Errorf("message %q does not have the form %q<reason>", found, prefix)
 			}
 		})
+	}
+}
+
+// The supported source databases parse, and the refusal of the others
+// names them.
+func TestSupportedSourceTypes(t *testing.T) {
+	for _, v := range []string{SourceMySQL, SourcePostgreSQL} {
+		if errs := paramErrors(SourceType, v); len(errs) != 0 {
+			t.Errorf("%s=%s: %v", SourceType, v, errs)
+		}
+	}
+	for _, pe := range paramErrors(SourceType, SourceOracle) {
+		if !strings.Contains(pe.Error(), "mysql and postgresql") {
+			t.Errorf("refusal %q does not name the supported values", pe)
+		}
 	}
 }
 

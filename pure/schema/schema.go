@@ -66,6 +66,9 @@ type SourceColumn struct {
 	Generated bool `json:"generated,omitempty"`
 	// MaxLength is CHARACTER_MAXIMUM_LENGTH (0 when not applicable).
 	MaxLength int64 `json:"maxLength,omitempty"`
+	// Members are the labels of a PostgreSQL enum type, in order (MySQL's
+	// ENUM and SET members are part of ColumnType).
+	Members []string `json:"members,omitempty"`
 }
 
 // Unsigned reports whether a numeric column is UNSIGNED.

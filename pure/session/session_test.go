@@ -90,6 +90,18 @@ func TestParseFiles(t *testing.T) {
 				"Orders":    {Source: "orders", Columns: map[string]string{"CustomerId": "customer_id", "OrderId": "order_id", "Total": "total"}, ShardIDColumn: "migration_shard_id"},
 			},
 		},
+		{
+			// SrcSchema in PostgreSQL's type names (character varying
+			// with Mods, text with ArrayBounds, an enum, jsonb); only
+			// the names matter.
+			name: "PostgreSQL source: renamed tables and columns, a synthetic key",
+			path: "testdata/postgres_source_session.json", n: 2,
+			want: map[string]mapping.TableNames{
+				"Customers": {Source: "customers", Columns: map[string]string{"CustomerId": "customer_id", "FullName": "full_name", "Balance": "balance",
+					"CreatedAt": "created_at", "Tags": "tags", "Status": "status"}},
+				"audit_log": {Source: "audit_log", Columns: map[string]string{"entry": "entry", "payload": "payload", "happened": "happened"}, SyntheticKey: "synth_id"},
+			},
+		},
 	})
 }
 

@@ -219,3 +219,23 @@ func remainingTLS12(excluded []uint16) []uint16 {
 	}
 	return out
 }
+
+// Harden applies the policy to c, a TLS configuration built by another
+// driver (the PostgreSQL target's): protocol versions, TLS 1.2 cipher
+// suites, and the key sizes of the server's certificates, checked after
+// c's own verification.
+func (p TLSPolicy) Harden(c *tls.Config) {
+	if p.IsZero() {
+		return
+	}
+	p.apply(c)
+	prev := c.VerifyConnection
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		if prev != nil {
+			if err := prev(cs); err != nil {
+				return err
+			}
+		}
+		return p.checkKeys(cs.PeerCertificates)
+	}
+}

@@ -31,10 +31,10 @@ func exactInteger(v any, t target) (*big.Int, error) {
 	case int64:
 		return big.NewInt(x), nil
 	case floatVal:
-		if isNonFinite(x.v) || x.v != math.Trunc(x.v) {
+		if isNonFinite(x.V) || x.V != math.Trunc(x.V) {
 			return nil, fmt.Errorf("%s is not an integer", formatFloat(x))
 		}
-		n, _ := new(big.Float).SetFloat64(x.v).Int(nil)
+		n, _ := new(big.Float).SetFloat64(x.V).Int(nil)
 		return n, nil
 	case numeric:
 		return integralDecimal(string(x))
@@ -111,10 +111,10 @@ func toDecimal(v any, t target) (any, error) {
 		n, _ := exactInteger(x, t)
 		text = n.String()
 	case floatVal:
-		if isNonFinite(x.v) {
+		if isNonFinite(x.V) {
 			return nil, fmt.Errorf("%s cannot be stored in a DECIMAL", formatFloat(x))
 		}
-		text = strconv.FormatFloat(x.v, 'f', -1, x.bits)
+		text = strconv.FormatFloat(x.V, 'f', -1, x.Bits)
 	case numeric:
 		text = string(x)
 	case string:
@@ -146,7 +146,7 @@ func toFloat(v any, t target) (any, error) {
 	case int64:
 		f = float64(x)
 	case floatVal:
-		f = x.v
+		f = x.V
 	case numeric, string:
 		s := fmt.Sprint(x)
 		if _, err := parseDecimal(s); err != nil {
@@ -160,7 +160,7 @@ func toFloat(v any, t target) (any, error) {
 		return nil, notFor(v, t)
 	}
 	if isNonFinite(f) {
-		return nil, fmt.Errorf("%s cannot be stored in MySQL %s", formatFloat(floatVal{f, 64}), t.dataType)
+		return nil, fmt.Errorf("%s cannot be stored in MySQL %s", formatFloat(floatVal{V: f, Bits: 64}), t.dataType)
 	}
 	if t.fam == famFloat {
 		// Round to single precision here, as the column will: a FLOAT32

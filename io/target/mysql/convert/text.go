@@ -19,14 +19,14 @@ import (
 // or FLOAT64, with Spanner's spelling of the non-finite values.
 func formatFloat(f floatVal) string {
 	switch {
-	case math.IsNaN(f.v):
+	case math.IsNaN(f.V):
 		return "NaN"
-	case math.IsInf(f.v, 1):
+	case math.IsInf(f.V, 1):
 		return "Infinity"
-	case math.IsInf(f.v, -1):
+	case math.IsInf(f.V, -1):
 		return "-Infinity"
 	}
-	return strconv.FormatFloat(f.v, 'g', -1, f.bits)
+	return strconv.FormatFloat(f.V, 'g', -1, f.Bits)
 }
 
 // textOf is the character form of a value, as Spanner's CAST(x AS STRING)
@@ -180,10 +180,10 @@ func jsonOf(v any) ([]byte, error) {
 	case int64:
 		return []byte(strconv.FormatInt(x, 10)), nil
 	case floatVal:
-		if isNonFinite(x.v) {
+		if isNonFinite(x.V) {
 			return json.Marshal(formatFloat(x))
 		}
-		return []byte(strconv.FormatFloat(x.v, 'g', -1, x.bits)), nil
+		return []byte(strconv.FormatFloat(x.V, 'g', -1, x.Bits)), nil
 	case numeric:
 		if x == "NaN" {
 			return []byte(`"NaN"`), nil

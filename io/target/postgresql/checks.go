@@ -1,0 +1,120 @@
+package postgresql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql/dml"
+)
+
+// neededPrivileges are what the writer's statements need on each table:
+// INSERT ... ON CONFLICT DO UPDATE needs SELECT on the conflict columns,
+// the unique-key path reads nothing but UPDATEs and DELETEs by key.
+var neededPrivileges = []string{"SELECT", "INSERT", "UPDATE", "DELETE"}
+
+// CheckShard checks that the writer will be able to work on a shard: the
+// host answers, the login works, the database and the namespace exist,
+// the server accepts writes (not a standby, no read-only default), and
+// the user may read, insert, update and delete rows of every table of the
+// namespace. It reports every problem it finds, together.
+func CheckShard(ctx context.Context, s Shard) error {
+	db, err := Open(s, 1)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.PingContext(ctx); err != nil {
+		return connectError(s, err)
+	}
+	ns := Namespace(s)
+	var errs []error
+	var exists, usage bool
+	err = db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1),
+		COALESCE((SELECT has_schema_privilege(oid, 'USAGE') FROM pg_namespace WHERE nspname = $1), false)`, ns).Scan(&exists, &usage)
+	switch {
+	case err != nil:
+		return fmt.Errorf("looking up namespace %q: %w", ns, err)
+	case !exists:
+		errs = append(errs, fmt.Errorf("namespace %q does not exist in database %q (set the shard's namespace field to the schema holding the tables)", ns, s.DBName))
+	case !usage:
+		errs = append(errs, fmt.Errorf("the user lacks USAGE on namespace %q (grant it with GRANT USAGE ON SCHEMA %s TO ...)", ns, dml.QuoteIdent(ns)))
+	}
+	var recovery bool
+	var readOnly string
+	if err := db.QueryRowContext(ctx, `SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only')`).Scan(&recovery, &readOnly); err != nil {
+		return errors.Join(append(errs, fmt.Errorf("reading whether the server accepts writes: %w", err))...)
+	}
+	if recovery {
+		errs = append(errs, errors.New("the server is a standby (pg_is_in_recovery); replication needs the primary"))
+	}
+	if readOnly == "on" {
+		errs = append(errs, fmt.Errorf("new sessions are read-only (default_transaction_read_only is on for database %q or user %q); turn it off, e.g. ALTER DATABASE %s SET default_transaction_read_only = off",
+			s.DBName, s.User, dml.QuoteIdent(s.DBName)))
+	}
+	if exists && usage {
+		if err := checkTablePrivileges(ctx, db, ns); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkTablePrivileges names the tables of ns on which the user lacks one
+// of neededPrivileges (has_table_privilege counts roles and PUBLIC).
+func checkTablePrivileges(ctx context.Context, db *sql.DB, ns string) error {
+	var cols []string
+	for _, p := range neededPrivileges {
+		cols = append(cols, fmt.Sprintf("has_table_privilege(c.oid, '%s')", p))
+	}
+	rows, err := db.QueryContext(ctx, `SELECT c.relname, `+strings.Join(cols, ", ")+`
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname`, ns)
+	if err != nil {
+		return fmt.Errorf("reading the user's privileges on the tables of namespace %q: %w", ns, err)
+	}
+	defer rows.Close()
+	lacking := map[string][]string{} // privilege -> tables
+	for rows.Next() {
+		var table string
+		have := make([]bool, len(neededPrivileges))
+		dest := []any{&table}
+		for i := range have {
+			dest = append(dest, &have[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		for i, ok := range have {
+			if !ok {
+				lacking[neededPrivileges[i]] = append(lacking[neededPrivileges[i]], table)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range neededPrivileges {
+		if t := lacking[p]; len(t) > 0 {
+			errs = append(errs, fmt.Errorf("the user lacks %s on table(s) %s of namespace %q (grant it with GRANT %s ON ALL TABLES IN SCHEMA %s TO ..., or table by table)",
+				p, strings.Join(t, ", "), ns, p, dml.QuoteIdent(ns)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// connectError says whether the host, the login or the database is at fault.
+func connectError(s Shard, err error) error {
+	switch state(err) {
+	case InvalidPassword, InvalidAuthorization:
+		return fmt.Errorf("login failed (wrong user or password?): %w", err)
+	case InvalidCatalogName:
+		return fmt.Errorf("database %q does not exist: %w", s.DBName, err)
+	case "":
+		return fmt.Errorf("cannot reach the server: %w", err)
+	}
+	return fmt.Errorf("cannot connect: %w", err)
+}

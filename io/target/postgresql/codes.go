@@ -1,0 +1,145 @@
+package postgresql
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
+)
+
+// SQLSTATEs the writer and the launch checks act on. A two-character
+// value is a class: it stands for every code that starts with it.
+const (
+	ClassConnection        = "08" // connection exception
+	ClassDataException     = "22" // data exception: a value the column cannot take
+	ClassOperatorIntervene = "57" // operator intervention: shutdown, cancel
+	ClassInsufficientRes   = "53" // insufficient resources
+	ClassSyntaxOrAccess    = "42" // syntax error or access rule violation
+
+	ReadOnlyTransaction       = "25006" // read_only_sql_transaction
+	InFailedTransaction       = "25P02" // in_failed_sql_transaction: an earlier error aborted it
+	InvalidAuthorization      = "28000" // invalid_authorization_specification
+	InvalidPassword           = "28P01" // invalid_password
+	NotNullViolation          = "23502"
+	ForeignKeyViolation       = "23503"
+	UniqueViolation           = "23505" // any unique index, the primary key included
+	CheckViolation            = "23514"
+	ExclusionViolation        = "23P01"
+	SerializationFailure      = "40001"
+	DeadlockDetected          = "40P01"
+	LockNotAvailable          = "55P03" // lock_timeout
+	QueryCanceled             = "57014" // statement_timeout, a cancel request
+	AdminShutdown             = "57P01"
+	CrashShutdown             = "57P02"
+	CannotConnectNow          = "57P03"
+	DatabaseDropped           = "57P04"
+	IdleSessionTimeout        = "57P05"
+	TooManyConnections        = "53300"
+	InsufficientPrivilege     = "42501"
+	UndefinedTable            = "42P01"
+	UndefinedColumn           = "42703"
+	InvalidCatalogName        = "3D000" // the database does not exist
+	InvalidSchemaName         = "3F000" // the schema does not exist
+	DatatypeMismatch          = "42804"
+	InvalidTextRepresentation = "22P02"
+)
+
+// code is what a SQLSTATE means to the writer.
+type code struct {
+	class      failure.Class
+	wholeBatch bool // a failure of the connection or transaction: retry the batch whole
+	answered   bool // the server answered: the shard is reachable
+}
+
+// codes lists SQLSTATEs and classes. A code is looked up whole first, then
+// by its class; codes not listed are retryable statement errors, as for
+// MySQL: an unknown failure is given the chance to go away before it
+// needs a person.
+var codes = map[string]code{
+	// Data: the record fails the same way again.
+	ClassDataException: {class: failure.Severe},
+	NotNullViolation:   {class: failure.Severe},
+	CheckViolation:     {class: failure.Severe},
+	ExclusionViolation: {class: failure.Severe},
+	// Syntax, unknown tables and columns, privileges.
+	ClassSyntaxOrAccess:  {class: failure.Severe},
+	InvalidAuthorization: {class: failure.Severe},
+	InvalidPassword:      {class: failure.Severe},
+	InvalidCatalogName:   {class: failure.Severe},
+	InvalidSchemaName:    {class: failure.Severe},
+	// A unique clash: the writer never lets a row take another key's row
+	// (unique.go), so a clash means the change that frees the value has
+	// not been applied yet. Retrying gives it time.
+	UniqueViolation: {class: failure.Retryable},
+	// Other rows may change: a parent may arrive, a child delete may come.
+	ForeignKeyViolation: {class: failure.Retryable},
+	// The server answered, but the transaction failed whole.
+	SerializationFailure: {class: failure.Retryable, wholeBatch: true, answered: true},
+	DeadlockDetected:     {class: failure.Retryable, wholeBatch: true, answered: true},
+	LockNotAvailable:     {class: failure.Retryable, wholeBatch: true, answered: true},
+	QueryCanceled:        {class: failure.Retryable, wholeBatch: true, answered: true},
+	InFailedTransaction:  {class: failure.Retryable, wholeBatch: true, answered: true},
+	// The connection or the server failed.
+	ClassConnection:        {class: failure.Retryable, wholeBatch: true},
+	ClassOperatorIntervene: {class: failure.Retryable, wholeBatch: true},
+	ClassInsufficientRes:   {class: failure.Retryable, wholeBatch: true},
+	ReadOnlyTransaction:    {class: failure.Retryable, wholeBatch: true},
+}
+
+// lookup finds a SQLSTATE's meaning: the code, else its class.
+func lookup(state string) code {
+	if c, ok := codes[state]; ok {
+		return c
+	}
+	if len(state) >= 2 {
+		return codes[state[:2]]
+	}
+	return code{}
+}
+
+// Classify wraps a pgx error into a *target.Error that carries its class;
+// other errors, nil and errors already classified come back as they are.
+// The server's DETAIL (which key clashed, which value was refused) joins
+// its message, so DLQ lines carry both.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *target.Error
+	if errors.As(err, &te) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		c := lookup(pe.Code)
+		e := err
+		if pe.Detail != "" {
+			e = fmt.Errorf("%w (%s)", err, pe.Detail)
+		}
+		return &target.Error{SQLState: pe.Code, Class: c.class, WholeBatch: c.wholeBatch, Answered: c.answered, Err: e}
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || pgconn.SafeToRetry(err) {
+		return &target.Error{Class: failure.Retryable, WholeBatch: true, Err: err}
+	}
+	return err
+}
+
+// state returns err's SQLSTATE, or "".
+func state(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// IsUniqueViolation reports whether err is PostgreSQL's unique clash.
+func IsUniqueViolation(err error) bool { return state(err) == UniqueViolation }

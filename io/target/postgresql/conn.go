@@ -1,0 +1,181 @@
+package postgresql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+)
+
+// Default timeouts of a shard's connections; connectionProperties may
+// change them (connectTimeout, socketTimeout, in seconds as for pgJDBC).
+const (
+	defaultConnectTimeout = 10 * time.Second
+	defaultIOTimeout      = 5 * time.Minute
+)
+
+// DefaultNamespace is the schema of a shard whose file entry names none.
+const DefaultNamespace = "public"
+
+// conf is a shard's connection: pgx's configuration and the I/O timeout
+// the template enforces itself (pgx has none).
+type conf struct {
+	pgx       *pgx.ConnConfig
+	ioTimeout time.Duration
+	// key identifies the connection settings, for the shared pools.
+	key string
+	ns  string // the shard's namespace
+}
+
+// Config builds pgx's configuration of a shard, honouring its
+// connectionProperties (see properties.go) and disabledAlgorithms.
+func Config(s Shard) (*pgx.ConnConfig, error) {
+	c, err := config(s)
+	if err != nil {
+		return nil, err
+	}
+	return c.pgx, nil
+}
+
+func config(s Shard) (conf, error) {
+	if tz := s.TimeZone; tz != "" && !offsetText.MatchString(tz) {
+		return conf{}, fmt.Errorf("shard %q: session time zone %q is not an offset +HH:MM", s.ID(), tz)
+	}
+	if strings.ContainsRune(s.Namespace, 0) {
+		return conf{}, fmt.Errorf("shard %q: namespace contains a NUL character", s.ID())
+	}
+	props, err := parseProperties(s.ConnectionProperties)
+	if err != nil {
+		return conf{}, fmt.Errorf("shard %q: %w", s.ID(), err)
+	}
+	io := defaultIOTimeout
+	if v, ok := props[socketTimeoutKey]; ok {
+		n, _ := strconv.Atoi(v)
+		io = time.Duration(n) * time.Second
+		delete(props, socketTimeoutKey)
+	}
+	kw := settings{
+		"host": s.Host, "port": string(s.Port), "user": s.User, "dbname": s.DBName,
+		"sslmode":          "prefer", // libpq's and pgJDBC's default
+		"connect_timeout":  strconv.Itoa(int(defaultConnectTimeout / time.Second)),
+		"application_name": "revrepl",
+	}
+	for k, v := range props {
+		kw[k] = v
+	}
+	if kw["dbname"] == "" {
+		// Without a database libpq connects to the user's namesake;
+		// the launch check connects to "postgres" to look for it.
+		kw["dbname"] = "postgres"
+	}
+	connString := kw.connString()
+	pc, err := pgx.ParseConfig(connString)
+	if err != nil {
+		return conf{}, fmt.Errorf("shard %q: connectionProperties: %w", s.ID(), err)
+	}
+	pc.Password = s.Password
+	// Every value the writer binds carries its own offset, or is a wall
+	// clock; UTC makes what the session prints (and any now()) plain.
+	pc.RuntimeParams["TimeZone"] = "UTC"
+	// Every value is bound as text (bytea as its \x text) with an
+	// unspecified type, which the server infers from the column: one
+	// round trip per statement, and nothing cached on either side. The
+	// writer's statements differ by their row count, and a cache of
+	// prepared statements or descriptions would hold every shape (up to
+	// 65535 parameters each) on every connection.
+	pc.DefaultQueryExecMode = pgx.QueryExecModeExec
+	policy, err := mysql.ParseDisabledAlgorithms(s.DisabledAlgorithms)
+	if err != nil {
+		return conf{}, fmt.Errorf("shard %q: disabledAlgorithms: %w", s.ID(), err)
+	}
+	if pc.TLSConfig != nil {
+		policy.Harden(pc.TLSConfig)
+	}
+	for _, fb := range pc.Fallbacks {
+		if fb.TLSConfig != nil {
+			policy.Harden(fb.TLSConfig)
+		}
+	}
+	ns := Namespace(s)
+	return conf{pgx: pc, ioTimeout: io, ns: ns, key: connString + "\x00" + s.Password + "\x00" + policy.String() + "\x00" + ns}, nil
+}
+
+var offsetText = regexp.MustCompile(`^[+-][0-9]{2}:[0-9]{2}$`)
+
+// connString renders the settings as a libpq keyword/value string, every
+// value quoted.
+func (kw settings) connString() string {
+	keys := make([]string, 0, len(kw))
+	for k := range kw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		v := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(kw[k])
+		fmt.Fprintf(&b, "%s='%s' ", k, v)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// Open opens a pool of at most poolSize connections to the shard, with
+// the connection's own I/O timeout.
+func Open(s Shard, poolSize int) (*sql.DB, error) {
+	c, err := config(s)
+	if err != nil {
+		return nil, err
+	}
+	return open(c, c.ioTimeout, poolSize), nil
+}
+
+func open(c conf, ioTimeout time.Duration, poolSize int) *sql.DB {
+	pc := c.pgx.Copy()
+	dialer := &net.Dialer{KeepAlive: 30 * time.Second}
+	pc.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &deadlineConn{Conn: nc, timeout: ioTimeout}, nil
+	}
+	db := stdlib.OpenDB(*pc)
+	namespaces.Store(db, c.ns)
+	db.SetMaxOpenConns(poolSize)
+	db.SetMaxIdleConns(poolSize)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db
+}
+
+// deadlineConn bounds every read and write of a connection, as the MySQL
+// driver's readTimeout and writeTimeout do: database/sql commits and
+// rolls back without a context, so against a shard that stopped answering
+// without closing its connections only this ends a COMMIT. An idle
+// connection reads nothing, so it never times out.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *deadlineConn) Read(p []byte) (int, error) {
+	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *deadlineConn) Write(p []byte) (int, error) {
+	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(p)
+}

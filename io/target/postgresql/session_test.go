@@ -1,0 +1,225 @@
+package postgresql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+)
+
+// sessionDB is a test database with a namespace "app" and a writer pool
+// for a role with every right there.
+func sessionDB(t *testing.T, ddl ...string) (testenv.PGDatabase, *sql.DB) {
+	t.Helper()
+	d := testenv.PostgreSQL(t)
+	for _, q := range append([]string{`CREATE SCHEMA app`}, ddl...) {
+		if _, err := d.DB.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	r := role(t, d, "writer")
+	for _, q := range []string{`GRANT USAGE ON SCHEMA app TO "%s"`, `GRANT ALL ON ALL TABLES IN SCHEMA app TO "%s"`} {
+		if _, err := d.DB.Exec(strings.ReplaceAll(q, "%s", r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := shardOf(d, r, "pw")
+	s.Namespace = "app"
+	db, release, err := Acquire(s, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return d, db
+}
+
+func up(table string, sec int64, cols []string, keys []string, vals ...any) target.Change {
+	r := mapping.Row{Table: table, Columns: cols, Values: vals, KeyColumns: keys}
+	pos := map[string]int{}
+	for i, c := range cols {
+		pos[c] = i
+	}
+	for _, k := range keys {
+		r.KeyValues = append(r.KeyValues, vals[pos[k]])
+	}
+	return target.Change{Row: r, Version: newer.Version{CommitTs: record.Timestamp{Seconds: sec}}}
+}
+
+func del(table string, sec int64, keys []string, keyVals ...any) target.Change {
+	return target.Change{Row: mapping.Row{Table: table, Delete: true, KeyColumns: keys, KeyValues: keyVals},
+		Version: newer.Version{CommitTs: record.Timestamp{Seconds: sec}}}
+}
+
+func unique(c target.Change) target.Change { c.Unique = true; return c }
+
+// write runs one batch as the apply protocol does: Begin, Write, Commit.
+func write(t *testing.T, db *sql.DB, changes ...target.Change) map[int]error {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Target{}.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	refused, err := s.Write(ctx, changes)
+	if err != nil {
+		_ = s.Rollback()
+		t.Fatalf("write: %v", err)
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return refused
+}
+
+func rows(t *testing.T, d testenv.PGDatabase, q string) string {
+	t.Helper()
+	var out string
+	if err := d.DB.QueryRow(`SELECT COALESCE(string_agg(r::text, ' ' ORDER BY r::text), '') FROM (` + q + `) r`).Scan(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestSessionUpsertsAndDeletes(t *testing.T) {
+	d, db := sessionDB(t,
+		`CREATE TABLE app."My Table" (id bigint PRIMARY KEY, "Name" text, n numeric)`,
+		`CREATE TABLE app.pairs (a int, b int, PRIMARY KEY (a, b))`)
+	cols, keys := []string{"id", "Name", "n"}, []string{"id"}
+	write(t, db,
+		up("My Table", 1, cols, keys, "1", "one", "1.5"),
+		up("My Table", 1, cols, keys, "2", "it's \"two\"", nil),
+		up("My Table", 1, cols, keys, "3", "three", "NaN"),
+		up("pairs", 1, []string{"a", "b"}, []string{"a", "b"}, "1", "2"))
+	write(t, db,
+		up("My Table", 2, cols, keys, "1", "uno", "2"),
+		del("My Table", 2, keys, "3"),
+		up("pairs", 2, []string{"a", "b"}, []string{"a", "b"}, "1", "2"), // all-key row again: DO NOTHING
+		del("My Table", 2, keys, "99"))                                   // absent: nothing to do
+	if got, want := rows(t, d, `SELECT * FROM app."My Table"`), `(1,uno,2) (2,"it's ""two""",)`; got != want {
+		t.Errorf("rows %s, want %s", got, want)
+	}
+	if got := rows(t, d, `SELECT * FROM app.pairs`); got != "(1,2)" {
+		t.Errorf("pairs %s", got)
+	}
+}
+
+// A batch wider than PostgreSQL's 65535 parameters is split.
+func TestSessionSplitsAtParameterLimit(t *testing.T) {
+	d, db := sessionDB(t, `CREATE TABLE app.wide (id int PRIMARY KEY, a int, b int, c int)`)
+	var changes []target.Change
+	cols := []string{"id", "a", "b", "c"}
+	for i := range 20000 { // 80000 parameters
+		changes = append(changes, up("wide", 1, cols, []string{"id"}, fmt.Sprint(i), "1", "2", "3"))
+	}
+	write(t, db, changes...)
+	var n int
+	if err := d.DB.QueryRow(`SELECT count(*) FROM app.wide`).Scan(&n); err != nil || n != 20000 {
+		t.Errorf("%d rows, %v", n, err)
+	}
+}
+
+// Rows of a table with a unique key besides the primary key never land in
+// another key's row: a swap inside the batch is applied, a value still held
+// by a row the batch does not change is refused for that row alone, and a
+// row refused for another reason (a check) does not abort the transaction.
+func TestSessionUniqueKeys(t *testing.T) {
+	d, db := sessionDB(t,
+		`CREATE TABLE app.users (id int PRIMARY KEY, email text UNIQUE, age int CHECK (age >= 0))`,
+		`INSERT INTO app.users VALUES (1, 'a@x', 1), (2, 'b@x', 2), (3, 'c@x', 3)`)
+	cols, keys := []string{"id", "email", "age"}, []string{"id"}
+	refused := write(t, db,
+		unique(up("users", 5, cols, keys, "1", "b@x", "1")),  // swap with 2 ...
+		unique(up("users", 5, cols, keys, "2", "a@x", "2")),  // ... in one transaction
+		unique(up("users", 6, cols, keys, "4", "c@x", "4")),  // 3 still holds c@x
+		unique(up("users", 6, cols, keys, "5", "e@x", "-1")), // check violation
+		unique(up("users", 7, cols, keys, "6", "f@x", "6")),
+		unique(del("users", 4, keys, "9")))
+	if len(refused) != 2 || refused[2] == nil || refused[3] == nil {
+		t.Fatalf("refused %v, want rows 2 (unique clash) and 3 (check)", refused)
+	}
+	var clash *UniqueClashError
+	if !errors.As(refused[2], &clash) || failure.Of(refused[2]) != failure.Retryable || !strings.Contains(refused[2].Error(), "c@x") {
+		t.Errorf("row 2: %v (class %v)", refused[2], failure.Of(refused[2]))
+	}
+	if failure.Of(refused[3]) != failure.Severe || !strings.Contains(refused[3].Error(), "users_age_check") {
+		t.Errorf("row 3: %v (class %v)", refused[3], failure.Of(refused[3]))
+	}
+	if got, want := rows(t, d, `SELECT * FROM app.users`), `(1,b@x,1) (2,a@x,2) (3,c@x,3) (6,f@x,6)`; got != want {
+		t.Errorf("rows %s, want %s", got, want)
+	}
+}
+
+// A failing multi-row statement fails the attempt with PostgreSQL's
+// message, classified: a batch error the writer splits.
+func TestSessionStatementError(t *testing.T) {
+	_, db := sessionDB(t, `CREATE TABLE app.t (id int PRIMARY KEY, v varchar(2) NOT NULL)`)
+	ctx := context.Background()
+	s, err := Target{}.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Write(ctx, []target.Change{up("t", 1, []string{"id", "v"}, []string{"id"}, "1", nil)})
+	var be *target.BatchError
+	var te *target.Error
+	if !errors.As(err, &be) || !errors.As(err, &te) || te.SQLState != NotNullViolation || failure.Of(err) != failure.Severe ||
+		!strings.Contains(err.Error(), "null value") {
+		t.Errorf("err = %v", err)
+	}
+	if err := s.Rollback(); err != nil {
+		t.Error(err)
+	}
+}
+
+// Abandon terminates the backend, so its locks go at once. The writer
+// abandons a session whose deadline has passed: the context is done.
+func TestSessionAbandon(t *testing.T) {
+	d, db := sessionDB(t, `CREATE TABLE app.t (id int PRIMARY KEY, v int)`)
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := Target{}.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write(ctx, []target.Change{up("t", 1, []string{"id", "v"}, []string{"id"}, "1", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	pid := s.(*session).pid
+	cancel()
+	s.Abandon(context.Background())
+	var alive bool
+	for range 50 {
+		if err := d.DB.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)`, pid).Scan(&alive); err != nil {
+			t.Fatal(err)
+		}
+		if !alive {
+			break
+		}
+		_, _ = d.DB.Exec(`SELECT pg_sleep(0.05)`)
+	}
+	if alive {
+		t.Error("the abandoned backend is still there")
+	}
+	var n int
+	if err := d.DB.QueryRow(`SELECT count(*) FROM app.t`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the abandoned transaction left %d rows (%v)", n, err)
+	}
+}
