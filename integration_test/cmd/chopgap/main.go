@@ -14,14 +14,18 @@
 // prints the heartbeats that empty slices end with, which shows that
 // spacing). For every missing commit the command prints C - b_k for the
 // nearest boundary: 0 <= C - b_k < 1µs means it sat on a slice boundary.
-// A commit is lost with probability about (commits per µs) per boundary, so
-// a short -chop and a long -duration make losses likely.
+// A commit is lost with probability about (commits per µs) per boundary:
+// expect about duration/chop * commitsPerSecond * 1e-6 losses. The emulator
+// serves a sliced query slowly (a few transactions per slice, each scanning
+// the change-stream data table, and none while commits keep coming), so a
+// long -duration with a short -chop takes many minutes after the commits.
 //
 // With -windows it reads back-to-back bounded queries [s, e], [e+1ns, ...]
 // of -window each, as our reader does (run it with a -chop longer than the
 // window so that no query is sliced).
 //
-//	go run ./integration_test/cmd/chopgap -chop 5ms -duration 60s
+//	go run ./integration_test/cmd/chopgap -chop 100ms -duration 1s -heartbeats
+//	go run ./integration_test/cmd/chopgap -chop 10ms -duration 10s
 //	go run ./integration_test/cmd/chopgap -chop 240h -duration 60s
 //	go run ./integration_test/cmd/chopgap -chop 240h -windows -window 300ms -duration 60s
 package main
