@@ -30,7 +30,7 @@ func spawnEmulator(addr, logPath string, detach bool, flags []string) (*exec.Cmd
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("Cloud Spanner emulator binary not found at %s (install google-cloud-cli-spanner-emulator or set REVREPL_SPANNER_EMULATOR): %w", bin, err)
 	}
-	cmd := exec.Command(bin, append([]string{"--host_port", addr}, flags...)...)
+	cmd := exec.Command(bin, EmulatorArgs(addr, flags)...)
 	see := ""
 	if logPath != "" {
 		log, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
