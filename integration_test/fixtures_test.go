@@ -42,8 +42,8 @@ type fixtureRun struct {
 	// replaces the MySQL one (sourceType=postgresql).
 	postgresql []string
 	params     params.Values
-	write   func(ctx context.Context, t *testing.T, f *fixtureRun) error
-	check   func(t *testing.T, f *fixtureRun)
+	write      func(ctx context.Context, t *testing.T, f *fixtureRun) error
+	check      func(t *testing.T, f *fixtureRun)
 
 	client *spanner.Client
 	db     *sql.DB
