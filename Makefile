@@ -61,11 +61,12 @@ services:
 # The one-command demo: a sharded sample shop replicated from the Spanner
 # emulator into two MariaDB shards on prism, with live progress and a
 # row-by-row verification. DEMO_FLAGS='--duration=2m --rate=50' to vary it
-# (bin/demo --help lists the flags). Builds first, saying so: the first
-# build compiles Beam and takes minutes.
+# (bin/demo --help lists the flags). TARGET=postgresql replicates into two
+# PostgreSQL databases instead. Builds first, saying so: the first build
+# compiles Beam and takes minutes.
 demo: services
 	@GO=$(GO) scripts/gobuild.sh bin/demo ./integration_test/cmd/demo
-	bin/demo $(DEMO_FLAGS)
+	bin/demo $(if $(TARGET),--target=$(TARGET)) $(DEMO_FLAGS)
 
 # A local environment that stays up: the Spanner emulator in the background
 # on 127.0.0.1:9010, instance, data database with a change stream from DDL
@@ -101,7 +102,7 @@ local-env-check:
 # Writer throughput (batch size 1 vs batched vs raw MySQL) and end-to-end lag
 # at 1,000 changes/s for 60 s, on the emulator and MariaDB; see docs/performance.md.
 bench: services
-	$(GO) run ./integration_test/cmd/bench $(BENCH_FLAGS)
+	$(GO) run ./integration_test/cmd/bench $(if $(TARGET),--target=$(TARGET)) $(BENCH_FLAGS)
 
 # Builds the container image with Cloud Build (no local Docker needed).
 image:

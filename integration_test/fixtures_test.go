@@ -38,9 +38,12 @@ type fixtureRun struct {
 	pg      bool
 	spanner []string // DDL
 	mysql   []string // DDL
-	params  params.Values
-	write   func(ctx context.Context, t *testing.T, f *fixtureRun) error
-	check   func(t *testing.T, f *fixtureRun)
+	// postgresql, when set, is the DDL of a PostgreSQL shard, which
+	// replaces the MySQL one (sourceType=postgresql).
+	postgresql []string
+	params     params.Values
+	write      func(ctx context.Context, t *testing.T, f *fixtureRun) error
+	check      func(t *testing.T, f *fixtureRun)
 
 	client *spanner.Client
 	db     *sql.DB
@@ -142,14 +145,27 @@ func replicateFixtures(t *testing.T, makeRuns func(module string) []*fixtureRun)
 
 func setUpRun(ctx context.Context, t *testing.T, emu *localenv.Emulator, f *fixtureRun, id string) {
 	t.Helper()
-	db, dsn := testenv.MySQL(t)
-	for _, st := range f.mysql {
-		if _, err := db.Exec(st); err != nil {
-			t.Fatalf("%s: MySQL DDL %q: %v", f.name, st, err)
+	var shardFile string
+	if f.postgresql != nil {
+		d := testenv.PostgreSQL(t)
+		for _, st := range f.postgresql {
+			if _, err := d.DB.Exec(st); err != nil {
+				t.Fatalf("%s: PostgreSQL DDL %q: %v", f.name, st, err)
+			}
 		}
+		f.db = d.DB
+		shardFile = testenv.PGShardFile(t, d)
+		f.params["sourceType"] = "postgresql"
+	} else {
+		db, dsn := testenv.MySQL(t)
+		for _, st := range f.mysql {
+			if _, err := db.Exec(st); err != nil {
+				t.Fatalf("%s: MySQL DDL %q: %v", f.name, st, err)
+			}
+		}
+		f.db = db
+		shardFile = testenv.ShardFile(t, db, dsn)
 	}
-	f.db = db
-	shardFile := testenv.ShardFile(t, db, dsn)
 	mainPath := testenv.CreateDatabase(t, emu, id, f.pg, f.spanner)
 	f.metaDB = id + "m"
 	testenv.CreateDatabase(t, emu, f.metaDB, false, nil)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/files"
 	"github.com/revrepl/spanner-to-sourcedb/io/logs"
@@ -25,6 +26,9 @@ type recordProcessing struct {
 	transformation plugin.Spec
 	// warnings say what will not replicate as the schemas stand.
 	warnings []string
+	// written lists the source tables the job writes to, sorted: the
+	// tables whose privileges the launch checks.
+	written []string
 }
 
 // prepareRecordProcessing reads the name mapping (session file, overrides
@@ -51,13 +55,15 @@ func prepareRecordProcessing(ctx context.Context, cfg *params.Config, sp schema.
 		},
 	}
 	for t := range sp.Tables {
-		if m.AtSource(t) {
+		if st, ok := m.SourceTable(t); ok {
 			rp.tables.SourceTables[t] = true
+			rp.written = append(rp.written, st)
 		}
 		if c, ok := m.ShardIDColumn(t); ok {
 			rp.tables.ShardIDColumns[t] = c
 		}
 	}
+	sort.Strings(rp.written)
 	if rp.transformation.IsSet() {
 		_, closer, err := transforms.NewTransformer(ctx, rp.transformation)
 		if err != nil {

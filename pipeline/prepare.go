@@ -18,6 +18,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/changestream"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerschema"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/transforms"
@@ -175,6 +176,10 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 	rp, err := prepareRecordProcessing(ctx, cfg, sp, source, sh.target.Values())
 	if err != nil {
 		return nil, err
+	}
+	// The rights on the tables the job writes, now that they are known.
+	if err := target.CheckTables(ctx, sh.target, sh.shards, rp.written); err != nil {
+		return nil, fmt.Errorf("sourceShardsFilePath %s: %w", cfg.SourceShardsFilePath, err)
 	}
 
 	admin, err := database.NewDatabaseAdminClient(ctx)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the local services the tests and local runs need are there:
-# MariaDB on 127.0.0.1:3306 (installed with apt-get and started when
-# missing) and the Cloud Spanner emulator binary (the tests start their own
+# MariaDB on 127.0.0.1:3306 and PostgreSQL on 127.0.0.1:5432 (installed with
+# apt-get and started when missing) and the Cloud Spanner emulator binary (the tests start their own
 # emulator processes on free ports). Idempotent; safe to run every time.
 set -euo pipefail
 
@@ -32,6 +32,31 @@ if ! mysql_up; then
   mysql_up || { echo "services: MariaDB did not come up on 127.0.0.1:3306" >&2; exit 1; }
 fi
 echo "services: MariaDB is up on 127.0.0.1:3306"
+
+# PostgreSQL on 127.0.0.1:5432 (sourceType=postgresql tests and demo),
+# reached as postgres without a password. A cluster this script installs
+# trusts local TCP logins; an existing one is used as configured.
+pg_up() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+if ! pg_up; then
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    echo "services: installing PostgreSQL with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+    for hba in /etc/postgresql/*/main/pg_hba.conf; do
+      sed -i '1i host all all 127.0.0.1/32 trust' "$hba"
+    done
+  fi
+  version=$(ls /etc/postgresql | sort -V | tail -1)
+  echo "services: starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 60); do
+    pg_up && break
+    sleep 1
+  done
+  pg_up || { echo "services: PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1; }
+fi
+echo "services: PostgreSQL is up on 127.0.0.1:5432"
 
 if [ ! -x "$EMULATOR" ]; then
   echo "services: the Cloud Spanner emulator is missing at $EMULATOR" >&2

@@ -41,6 +41,9 @@ type inputEnv struct {
 	db        string // Spanner database id; the metadata database is db+"m"
 	shardFile string
 	dlqDir    string
+	// pg is the shard when it is PostgreSQL (newPGInputEnv); mysql is
+	// nil then.
+	pg *testenv.PGDatabase
 }
 
 func newInputEnv(t *testing.T, prefix string, spannerDDL, mysqlDDL []string) *inputEnv {
@@ -53,6 +56,14 @@ func newInputEnv(t *testing.T, prefix string, spannerDDL, mysqlDDL []string) *in
 		}
 	}
 	e.shardFile = testenv.ShardFile(t, e.mysql, e.dsn)
+	e.createSpanner(t, prefix, spannerDDL)
+	return e
+}
+
+// createSpanner makes the test's Spanner database, with a change stream
+// on every table, and its metadata database.
+func (e *inputEnv) createSpanner(t *testing.T, prefix string, spannerDDL []string) {
+	t.Helper()
 	e.db = fmt.Sprintf("%s%d", prefix, time.Now().UnixNano()%1e9)
 	ddl := append(append([]string{}, spannerDDL...),
 		"CREATE CHANGE STREAM "+inputStream+" FOR ALL OPTIONS (value_capture_type = 'NEW_ROW', retention_period = '7d')")
@@ -68,18 +79,21 @@ func newInputEnv(t *testing.T, prefix string, spannerDDL, mysqlDDL []string) *in
 		t.Fatal(err)
 	}
 	t.Cleanup(e.meta.Close)
-	return e
 }
 
 // values are the parameters of a regular run over [start, start+d].
 func (e *inputEnv) values(start time.Time, d time.Duration) params.Values {
-	return params.Values{
+	v := params.Values{
 		"changeStreamName": inputStream, "instanceId": e.emu.Instance, "databaseId": e.db,
 		"spannerProjectId": e.emu.Project, "metadataInstance": e.emu.Instance, "metadataDatabase": e.db + "m",
 		"sourceShardsFilePath": e.shardFile, "deadLetterQueueDirectory": e.dlqDir,
 		"startTimestamp": start.UTC().Format(time.RFC3339Nano),
 		"endTimestamp":   start.Add(d).UTC().Format(time.RFC3339Nano),
 	}
+	if e.pg != nil {
+		v["sourceType"] = "postgresql"
+	}
+	return v
 }
 
 // inputPolls make a run of a few seconds see every change and poll retry/
@@ -128,6 +142,9 @@ func (e *inputEnv) compareAll(t *testing.T, tables ...localenv.Table) []localenv
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	shards := []localenv.Shard{{DB: e.mysql}}
+	if e.pg != nil {
+		shards = []localenv.Shard{{DB: e.pg.DB, PostgreSQL: true}}
+	}
 	var all []localenv.Mismatch
 	for _, tb := range tables {
 		rows, ms, err := localenv.CompareTable(ctx, e.client, shards, tb)

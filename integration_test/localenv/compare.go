@@ -26,10 +26,13 @@ type Table struct {
 	ShardColumn string            // Spanner column naming the row's shard; not compared
 }
 
-// Shard is one MySQL database holding rows of the compared tables.
+// Shard is one MySQL database holding rows of the compared tables, or a
+// PostgreSQL one (tables and columns then named without quotes, so in
+// lower case, as the sample and the tests create them).
 type Shard struct {
-	ID string // the logical shard id; "" for an unsharded migration
-	DB *sql.DB
+	ID         string // the logical shard id; "" for an unsharded migration
+	DB         *sql.DB
+	PostgreSQL bool
 }
 
 // Mismatch is one primary key whose row differs between Spanner and MySQL.
@@ -87,7 +90,11 @@ func CompareTable(ctx context.Context, sp *spanner.Client, shards []Shard, t Tab
 	where := map[string]string{} // key -> shard id
 	keys := map[string]map[string]string{}
 	for _, sh := range shards {
-		rs, err := readMySQL(ctx, sh.DB, t, cols)
+		read := readMySQL
+		if sh.PostgreSQL {
+			read = readPostgreSQL
+		}
+		rs, err := read(ctx, sh.DB, t, cols)
 		if err != nil {
 			return 0, nil, fmt.Errorf("reading MySQL table %s (shard %q): %w", sourceName(t), sh.ID, err)
 		}
@@ -222,7 +229,13 @@ func readMySQL(ctx context.Context, db *sql.DB, t Table, cols []column) (map[str
 	for i, c := range cols {
 		names[i] = "`" + c.mysql + "`"
 	}
-	rs, err := db.QueryContext(ctx, "SELECT "+strings.Join(names, ", ")+" FROM `"+sourceName(t)+"`")
+	return readRows(ctx, db, "SELECT "+strings.Join(names, ", ")+" FROM `"+sourceName(t)+"`", t, cols)
+}
+
+// readRows runs query, whose columns are cols in MySQL's text forms, and
+// keys its rows.
+func readRows(ctx context.Context, db *sql.DB, query string, t Table, cols []column) (map[string]keyedRow, error) {
+	rs, err := db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,8 @@ type ShardSet struct {
 
 	addr, rootUser string
 	created        []string // databases created, in order
+	// postgresql: the databases are PostgreSQL ones (CreatePGShards).
+	postgresql bool
 }
 
 // Close closes the pools.
@@ -62,6 +64,9 @@ func (s *ShardSet) Databases() []string { return append([]string(nil), s.created
 // databases and, when it created it, its account. The demo prints them
 // when asked to keep everything.
 func (s *ShardSet) DropStatements() []string {
+	if s.postgresql {
+		return s.pgDropStatements()
+	}
 	var out []string
 	for _, db := range s.created {
 		out = append(out, "DROP DATABASE IF EXISTS `"+db+"`")
@@ -81,7 +86,11 @@ func (s *ShardSet) Drop(ctx context.Context) error {
 	if len(stmts) == 0 {
 		return nil
 	}
-	root, err := RootDB(ctx, s.addr, s.rootUser)
+	open, server := RootDB, "MariaDB"
+	if s.postgresql {
+		open, server = PGAdminDB, "PostgreSQL"
+	}
+	root, err := open(ctx, s.addr, s.rootUser)
 	if err != nil {
 		return err
 	}
@@ -89,7 +98,7 @@ func (s *ShardSet) Drop(ctx context.Context) error {
 	var errs []error
 	for _, st := range stmts {
 		if _, err := root.ExecContext(ctx, st); err != nil {
-			errs = append(errs, fmt.Errorf("MariaDB at %s: %s: %w", s.addr, st, err))
+			errs = append(errs, fmt.Errorf("%s at %s: %s: %w", server, s.addr, st, err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -64,17 +64,26 @@ func pgAdmin(t testing.TB) (*sql.DB, PGDatabase) {
 		t.Fatalf("testenv: REVREPL_PG_ADDR: %v", err)
 	}
 	d := PGDatabase{Host: host, Port: port, User: envOr("REVREPL_PG_USER", "postgres"), Password: envOr("REVREPL_PG_PASSWORD", ""), Name: "postgres"}
+	admin, err := pgOpenAdmin(d)
+	if err != nil {
+		Unavailable(t, "PostgreSQL not reachable at %s:%s as %s: %v", host, port, d.User, err)
+	}
+	return admin, d
+}
+
+// pgOpenAdmin connects to d and checks that it answers.
+func pgOpenAdmin(d PGDatabase) (*sql.DB, error) {
 	admin, err := sql.Open("pgx", d.ConnString("", "")+" connect_timeout=5")
 	if err != nil {
-		t.Fatalf("testenv: bad PostgreSQL settings: %v", err)
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := admin.PingContext(ctx); err != nil {
 		admin.Close()
-		Unavailable(t, "PostgreSQL not reachable at %s:%s as %s: %v", host, port, d.User, err)
+		return nil, err
 	}
-	return admin, d
+	return admin, nil
 }
 
 // PostgreSQL creates a uniquely named database, drops it when t ends, and
@@ -82,6 +91,13 @@ func pgAdmin(t testing.TB) (*sql.DB, PGDatabase) {
 func PostgreSQL(t testing.TB) PGDatabase {
 	t.Helper()
 	admin, d := pgAdmin(t)
+	return pgDatabase(t, admin, d)
+}
+
+// pgDatabase creates a database through admin (a pool on d's server) and
+// drops it when t ends; admin is closed then.
+func pgDatabase(t testing.TB, admin *sql.DB, d PGDatabase) PGDatabase {
+	t.Helper()
 	name := "revrepl_test_" + randomSuffix(t)
 	if _, err := admin.Exec(`CREATE DATABASE "` + name + `"`); err != nil {
 		admin.Close()

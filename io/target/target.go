@@ -72,9 +72,37 @@ type Change struct {
 // CheckTimeout bounds the launch check of one shard.
 const CheckTimeout = 30 * time.Second
 
+// TableChecker is a Target whose launch check also covers the tables the
+// job will write. Those are known only once the source schema is read and
+// mapped, after CheckShard, so the launch calls CheckTables then: a user
+// may lack rights on tables that are not replicated.
+type TableChecker interface {
+	// CheckTables checks that the writer may change rows of every one of
+	// tables (source table names, as the schema read at launch spells
+	// them) on s, and reports every problem together.
+	CheckTables(ctx context.Context, s Shard, tables []string) error
+}
+
 // CheckShards checks every shard in parallel and reports every failure
 // together, so a launch with several broken shards fails once, naming all.
 func CheckShards(ctx context.Context, t Target, shards []Shard) error {
+	return eachShard(ctx, shards, t.CheckShard)
+}
+
+// CheckTables runs t's CheckTables (when t is a TableChecker) on every
+// shard in parallel, as CheckShards does; other targets check nothing
+// here.
+func CheckTables(ctx context.Context, t Target, shards []Shard, tables []string) error {
+	tc, ok := t.(TableChecker)
+	if !ok || len(tables) == 0 {
+		return nil
+	}
+	return eachShard(ctx, shards, func(ctx context.Context, s Shard) error { return tc.CheckTables(ctx, s, tables) })
+}
+
+// eachShard runs check on every shard in parallel, each bounded by
+// CheckTimeout, and joins the failures, each naming its shard.
+func eachShard(ctx context.Context, shards []Shard, check func(context.Context, Shard) error) error {
 	errs := make([]error, len(shards))
 	var wg sync.WaitGroup
 	for i, s := range shards {
@@ -83,7 +111,7 @@ func CheckShards(ctx context.Context, t Target, shards []Shard) error {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 			defer cancel()
-			if err := t.CheckShard(cctx, s); err != nil {
+			if err := check(cctx, s); err != nil {
 				errs[i] = fmt.Errorf("shard %q (%s@%s:%s/%s): %w", s.ID(), s.User, s.Host, s.Port, s.DBName, err)
 			}
 		}()

@@ -80,6 +80,16 @@ func (m *Mapper) AtSource(spannerTable string) bool {
 	return err == nil && p.source.Name != ""
 }
 
+// SourceTable returns the source table that changes of spannerTable are
+// written to, if it has one.
+func (m *Mapper) SourceTable(spannerTable string) (string, bool) {
+	p, err := m.plan(spannerTable)
+	if err != nil || p.source.Name == "" {
+		return "", false
+	}
+	return p.source.Name, true
+}
+
 // ShardIDColumn returns the Spanner column whose value names the logical
 // shard of a row of spannerTable (from the session file), if any.
 func (m *Mapper) ShardIDColumn(spannerTable string) (string, bool) {

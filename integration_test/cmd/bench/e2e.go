@@ -49,7 +49,7 @@ func (e *env) endToEnd(ctx context.Context, rate int, d time.Duration) (e2eResul
 	cfg, err := params.Parse(params.Values{
 		"changeStreamName": "benchstream", "instanceId": e.emu.Instance, "databaseId": mainID,
 		"spannerProjectId": e.emu.Project, "metadataInstance": e.emu.Instance, "metadataDatabase": "benchmeta" + e.id,
-		"sourceShardsFilePath": e.shardFile, "startTimestamp": start.Format(time.RFC3339Nano),
+		"sourceType": *targetKind, "sourceShardsFilePath": e.shardFile, "startTimestamp": start.Format(time.RFC3339Nano),
 		"endTimestamp": start.Add(d + drain).Format(time.RFC3339Nano), "deadLetterQueueDirectory": dlq,
 	}, time.Now())
 	if err != nil {
@@ -169,7 +169,7 @@ func (p *poller) run(ctx context.Context, stop <-chan struct{}) {
 func (p *poller) once(ctx context.Context) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	rows, err := p.e.db.QueryContext(ctx, "SELECT Id, SentAt FROM Bench WHERE Id >= ?", p.floor)
+	rows, err := p.e.check.QueryContext(ctx, p.e.pollSQL, p.floor)
 	if err != nil {
 		return
 	}

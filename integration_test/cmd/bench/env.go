@@ -17,6 +17,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	mysqltarget "github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
@@ -38,9 +39,15 @@ var (
 )
 
 type env struct {
-	emu       *localenv.Emulator
-	id        string
-	db        *sql.DB
+	emu *localenv.Emulator
+	id  string
+	// db is the writer's pool; check reads the target (the end-to-end
+	// poller) and takes the raw upserts, pollSQL being its query.
+	db, check *sql.DB
+	pollSQL   string
+	// upsert builds the raw multi-row upsert of the target.
+	upsert    func(table string, cols, keys []string, rows [][]any) (string, []any, error)
+	cleanup   func()
 	dbName    string
 	meta      *spanner.Client
 	applier   *apply.Applier
@@ -49,7 +56,14 @@ type env struct {
 }
 
 func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
-	e := &env{emu: emu, id: time.Now().Format("0102150405"), nextKey: 1}
+	if *targetKind == "postgresql" {
+		return newPGEnv(ctx, emu)
+	}
+	e := &env{emu: emu, id: time.Now().Format("0102150405"), nextKey: 1, pollSQL: "SELECT Id, SentAt FROM Bench WHERE Id >= ?",
+		upsert: func(table string, cols, keys []string, rows [][]any) (string, []any, error) {
+			st, err := dml.Upsert(table, cols, keys, rows)
+			return st.SQL, st.Args, err
+		}}
 	e.dbName = "revrepl_bench_" + e.id
 	c := mysql.NewConfig()
 	c.Net, c.Addr, c.User = "tcp", *mysqlAddr, "root"
@@ -72,14 +86,11 @@ func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 	if e.db, err = sql.Open("mysql", c.FormatDSN()); err != nil {
 		return nil, err
 	}
+	e.check = e.db
 	if _, err := e.db.ExecContext(ctx, benchMySQLDDL); err != nil {
 		return nil, err
 	}
-	metaPath, err := emu.CreateDatabase(ctx, "benchmeta"+e.id, false, []string{benchShadowDDL})
-	if err != nil {
-		return nil, err
-	}
-	if e.meta, err = spanner.NewClient(ctx, metaPath); err != nil {
+	if err := e.openMeta(ctx); err != nil {
 		return nil, err
 	}
 	src := schema.Source{Tables: map[string]schema.SourceTable{"Bench": {Name: "Bench", PrimaryKey: []string{"Id"}, Columns: []schema.SourceColumn{
@@ -101,8 +112,22 @@ func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 	return e, os.WriteFile(e.shardFile, b, 0o600)
 }
 
+// openMeta creates the metadata database with Bench's shadow table.
+func (e *env) openMeta(ctx context.Context) error {
+	metaPath, err := e.emu.CreateDatabase(ctx, "benchmeta"+e.id, false, []string{benchShadowDDL})
+	if err != nil {
+		return err
+	}
+	e.meta, err = spanner.NewClient(ctx, metaPath)
+	return err
+}
+
 func (e *env) close() {
-	e.db.Close()
+	if e.cleanup != nil {
+		e.cleanup()
+	} else {
+		e.db.Close()
+	}
 	e.meta.Close()
 }
 
@@ -125,7 +150,7 @@ func (e *env) records(n int) []record.Record {
 	return out
 }
 
-// phases splits the writer's time: the shadow read (Spanner), the MySQL
+// phases splits the writer's time: the shadow read (Spanner), the target's
 // transaction, and the shadow write and commit (Spanner).
 type phases struct{ read, mysql, commit time.Duration }
 
@@ -159,5 +184,5 @@ func (e *env) writerThroughput(ctx context.Context, size, n int) (float64, phase
 func (p phases) String() string {
 	total := p.read + p.mysql + p.commit
 	pc := func(d time.Duration) float64 { return 100 * d.Seconds() / total.Seconds() }
-	return fmt.Sprintf("shadow read %.0f%%, MySQL %.0f%%, shadow write+commit %.0f%%", pc(p.read), pc(p.mysql), pc(p.commit))
+	return fmt.Sprintf("shadow read %.0f%%, %s %.0f%%, shadow write+commit %.0f%%", pc(p.read), targetName(), pc(p.mysql), pc(p.commit))
 }

@@ -1,5 +1,6 @@
 // Command bench measures the writer and the whole pipeline on this machine,
-// all in one run against the Cloud Spanner emulator and MariaDB:
+// all in one run against the Cloud Spanner emulator and MariaDB (or, with
+// --target=postgresql, PostgreSQL):
 //
 //   - writer throughput with batch size 1 (the Java template's protocol: one
 //     Spanner read-write transaction and one MySQL transaction per record)
@@ -27,19 +28,24 @@ import (
 )
 
 var (
-	records   = flag.Int("records", 5000, "records per writer measurement")
-	batch1Max = flag.Int("batch1_records", 1000, "records for the batch-size-1 measurement (it is slow)")
-	batchSize = flag.Int("batch", pipeline.DefaultBatchSize, "default batch size to compare")
-	rate      = flag.Int("rate", 1000, "changes per second committed to Spanner in the end-to-end run")
-	duration  = flag.Duration("duration", 60*time.Second, "length of the end-to-end workload")
-	mysqlAddr = flag.String("mysql", "127.0.0.1:3306", "MariaDB address (root, empty password)")
-	emuAddr   = flag.String("emulator", "", "Spanner emulator address (default: start one on a free port)")
-	skipE2E   = flag.Bool("skip_e2e", false, "only measure the writer")
+	records    = flag.Int("records", 5000, "records per writer measurement")
+	batch1Max  = flag.Int("batch1_records", 1000, "records for the batch-size-1 measurement (it is slow)")
+	batchSize  = flag.Int("batch", pipeline.DefaultBatchSize, "default batch size to compare")
+	rate       = flag.Int("rate", 1000, "changes per second committed to Spanner in the end-to-end run")
+	duration   = flag.Duration("duration", 60*time.Second, "length of the end-to-end workload")
+	mysqlAddr  = flag.String("mysql", "127.0.0.1:3306", "MariaDB address (root, empty password)")
+	targetKind = flag.String("target", "mysql", "the target database: mysql (MariaDB) or postgresql")
+	pgAddr     = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql; postgres, no password)")
+	emuAddr    = flag.String("emulator", "", "Spanner emulator address (default: start one on a free port)")
+	skipE2E    = flag.Bool("skip_e2e", false, "only measure the writer")
 )
 
 func main() {
 	flag.Parse()
 	beam.Init()
+	if *targetKind != "mysql" && *targetKind != "postgresql" {
+		fail(fmt.Errorf("--target %q: mysql or postgresql", *targetKind))
+	}
 	ctx := context.Background()
 	// Partition churn is off: the bench measures throughput and lag, and
 	// churn only adds the emulator's own re-partitioning pauses.
@@ -53,7 +59,11 @@ func main() {
 	}
 	defer env.close()
 
-	fmt.Printf("writer: %d records of table Bench (6 columns), emulator %s, MariaDB %s\n", *records, emu.Addr, *mysqlAddr)
+	addr := *mysqlAddr
+	if *targetKind == "postgresql" {
+		addr = *pgAddr
+	}
+	fmt.Printf("writer: %d records of table Bench (6 columns), emulator %s, %s %s\n", *records, emu.Addr, targetName(), addr)
 	b1, ph1, err := env.writerThroughput(ctx, 1, min(*batch1Max, *records))
 	if err != nil {
 		fail(err)
@@ -85,6 +95,14 @@ func main() {
 		fmt.Printf("committed rate achieved: %.0f changes/s\n", float64(res.committed)/res.generatorSeconds)
 	}
 	fmt.Printf("batch1_ratio=%.2f ceiling_ratio=%.2f p99_lag_s=%.2f kept_up=%t\n", bn/b1, bn/raw, p99, keptUp)
+}
+
+// targetName names --target in the output.
+func targetName() string {
+	if *targetKind == "postgresql" {
+		return "PostgreSQL"
+	}
+	return "MySQL"
 }
 
 func fail(err error) {

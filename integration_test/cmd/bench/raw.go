@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
 )
 
 // rawCeiling writes the same kind of rows with plain multi-row upserts in
-// one MySQL transaction per batch: what MySQL alone allows, without the
+// one target transaction per batch: what the target alone allows, without the
 // shadow check. Rows are mapped before the clock starts.
 func (e *env) rawCeiling(ctx context.Context, size, n int) (float64, error) {
 	recs := e.records(n)
+	var table string
 	var cols, keys []string
 	rows := make([][]any, n)
 	for i, r := range recs {
@@ -20,19 +19,19 @@ func (e *env) rawCeiling(ctx context.Context, size, n int) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		cols, keys, rows[i] = row.Columns, row.KeyColumns, row.Values
+		table, cols, keys, rows[i] = row.Table, row.Columns, row.KeyColumns, row.Values
 	}
 	start := time.Now()
 	for i := 0; i < n; i += size {
-		st, err := dml.Upsert("Bench", cols, keys, rows[i:min(n, i+size)])
+		q, args, err := e.upsert(table, cols, keys, rows[i:min(n, i+size)])
 		if err != nil {
 			return 0, err
 		}
-		tx, err := e.db.BeginTx(ctx, nil)
+		tx, err := e.check.BeginTx(ctx, nil)
 		if err != nil {
 			return 0, err
 		}
-		if _, err := tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			tx.Rollback()
 			return 0, fmt.Errorf("raw upsert: %w", err)
 		}

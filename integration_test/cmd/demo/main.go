@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,18 +44,21 @@ var (
 	emulatorAddr = flag.String("emulator", "127.0.0.1:9010", "Spanner emulator address, started there when nothing listens; empty: a free port")
 	mysqlAddr    = flag.String("mysql", "127.0.0.1:3306", "MySQL/MariaDB address; MariaDB is started when nothing listens on the default")
 	mysqlRoot    = flag.String("mysql_root", "root", "MySQL account (empty password) that may create databases and users")
+	targetKind   = flag.String("target", "mysql", "the shards' database: mysql (MariaDB) or postgresql")
+	pgAddr       = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql)")
+	pgAdmin      = flag.String("postgresql_admin", "postgres", "PostgreSQL superuser (no password) that may create databases and roles")
 )
 
 // demoFlags are the flags --help lists, in this order; the Beam SDK's own
 // flags are accepted too but the demo sets what it needs.
-var demoFlags = []string{"duration", "rate", "keep", "dir", "emulator", "mysql", "mysql_root"}
+var demoFlags = []string{"duration", "rate", "keep", "dir", "emulator", "target", "mysql", "mysql_root", "postgresql", "postgresql_admin"}
 
 func usage() {
 	w := flag.CommandLine.Output()
 	fmt.Fprint(w, `Usage: bin/demo [flags]    (or: make demo DEMO_FLAGS='--duration=2m --rate=50')
 
 Replicates a sample sharded shop from the Spanner emulator into two MariaDB
-databases with the pipeline on prism, shows live progress, compares every
+(or, with --target=postgresql, PostgreSQL) databases with the pipeline on prism, shows live progress, compares every
 row, and removes what it created on exit (also on failure and Ctrl-C).
 
 Flags:
@@ -148,6 +152,9 @@ func run(ctx context.Context, res *resources) (mismatches int, logPath string, e
 	if *duration < 30*time.Second {
 		return 0, "", fmt.Errorf("--duration %v: give the demo at least 30s", *duration)
 	}
+	if *targetKind != "mysql" && *targetKind != "postgresql" {
+		return 0, "", fmt.Errorf("--target %q: mysql or postgresql", *targetKind)
+	}
 	// Unique per run, so that runs side by side do not meet: Spanner
 	// database ids (at most 30 characters) and MySQL names derive from it.
 	id := time.Now().Format("0102150405") + fmt.Sprintf("%03d", rand.IntN(1000))
@@ -173,8 +180,10 @@ func run(ctx context.Context, res *resources) (mismatches int, logPath string, e
 
 // replicate runs the demo proper in workDir.
 func replicate(ctx context.Context, res *resources, id, workDir string) (int, error) {
-	if err := localenv.EnsureMariaDB(ctx, *mysqlAddr); err != nil {
-		return 0, err
+	if *targetKind == "mysql" {
+		if err := localenv.EnsureMariaDB(ctx, *mysqlAddr); err != nil {
+			return 0, err
+		}
 	}
 	start := localenv.StartEmulator
 	if *keep {
@@ -200,13 +209,9 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 	res.addSpannerDatabase(emu, metaID)
 	fmt.Printf("Spanner emulator %s: database %s with change stream %s; metadata database %s\n", emu.Addr, mainID, localenv.DemoStream, metaID)
 
-	shards, err := localenv.CreateDemoShards(ctx, *mysqlAddr, *mysqlRoot, "revrepl_demo_"+id)
+	shards, err := createShards(ctx, res, "revrepl_demo_"+id)
 	if err != nil {
 		return 0, err
-	}
-	res.addShards(shards, *mysqlAddr, *mysqlRoot)
-	for _, s := range shards.Shards {
-		fmt.Printf("MySQL shard %s: database %s on %s (pipeline user %s)\n", s.ID, shards.DBName[s.ID], *mysqlAddr, shards.User)
 	}
 	shardFile, sessionFile, err := writeFiles(workDir, shards)
 	if err != nil {
@@ -219,6 +224,7 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 	cfg, err := params.Parse(params.Values{
 		"changeStreamName": localenv.DemoStream, "instanceId": emu.Instance, "databaseId": mainID,
 		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": metaID,
+		"sourceType":           *targetKind,
 		"sourceShardsFilePath": shardFile, "sessionFilePath": sessionFile,
 		"startTimestamp": begin.Format(time.RFC3339Nano), "endTimestamp": begin.Add(*duration).Format(time.RFC3339Nano),
 		"deadLetterQueueDirectory": dlqDir,
@@ -253,7 +259,7 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 	writes := make(chan error, 1)
 	go func() { writes <- work.Run(ctx, *duration-15*time.Second) }()
 	fmt.Printf("replicating for %v at about %.0f transactions/s (Ctrl-C stops and cleans up)\n", *duration, *rate)
-	fmt.Println(localenv.ProgressLegend)
+	fmt.Println(strings.ReplaceAll(localenv.ProgressLegend, "MySQL", targetName()))
 
 	if err := watch(ctx, pr, work, begin, run); err != nil {
 		if ctx.Err() != nil {
@@ -353,7 +359,7 @@ func verify(ctx context.Context, client *spanner.Client, shards *localenv.DemoSh
 		}
 		fmt.Printf("DLQ %s: %d records\n", sub, len(l))
 	}
-	fmt.Println("verification (every primary key, Spanner vs MySQL):")
+	fmt.Printf("verification (every primary key, Spanner vs %s):\n", targetName())
 	total := 0
 	for _, t := range localenv.DemoTables {
 		rows, mm, err := localenv.CompareTable(ctx, client, shards.Shards, t)

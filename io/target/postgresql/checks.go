@@ -3,6 +3,7 @@ package postgresql
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,10 +17,10 @@ import (
 var neededPrivileges = []string{"SELECT", "INSERT", "UPDATE", "DELETE"}
 
 // CheckShard checks that the writer will be able to work on a shard: the
-// host answers, the login works, the database and the namespace exist,
-// the server accepts writes (not a standby, no read-only default), and
-// the user may read, insert, update and delete rows of every table of the
-// namespace. It reports every problem it finds, together.
+// host answers, the login works, the database and the namespace exist and
+// the server accepts writes (not a standby, no read-only default). It
+// reports every problem it finds, together. The rights on the tables come
+// later, from CheckTables, once the launch knows which tables are written.
 func CheckShard(ctx context.Context, s Shard) error {
 	db, err := Open(s, 1)
 	if err != nil {
@@ -54,41 +55,67 @@ func CheckShard(ctx context.Context, s Shard) error {
 		errs = append(errs, fmt.Errorf("new sessions are read-only (default_transaction_read_only is on for database %q or user %q); turn it off, e.g. ALTER DATABASE %s SET default_transaction_read_only = off",
 			s.DBName, s.User, dml.QuoteIdent(s.DBName)))
 	}
-	if exists && usage {
-		if err := checkTablePrivileges(ctx, db, ns); err != nil {
-			errs = append(errs, err)
-		}
-	}
 	return errors.Join(errs...)
 }
 
-// checkTablePrivileges names the tables of ns on which the user lacks one
-// of neededPrivileges (has_table_privilege counts roles and PUBLIC).
-func checkTablePrivileges(ctx context.Context, db *sql.DB, ns string) error {
+// CheckTables checks that tables (the source tables the job writes, as
+// the schema read at launch names them) exist in the shard's namespace and
+// that the user holds neededPrivileges on each; the other tables of the
+// namespace are not looked at. Every problem is reported together.
+func CheckTables(ctx context.Context, s Shard, tables []string) error {
+	db, err := Open(s, 1)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.PingContext(ctx); err != nil {
+		return connectError(s, err)
+	}
+	return checkTablePrivileges(ctx, db, Namespace(s), tables)
+}
+
+// checkTablePrivileges names the tables of ns among tables that are
+// missing, or on which the user lacks one of neededPrivileges
+// (has_table_privilege counts roles and PUBLIC).
+func checkTablePrivileges(ctx context.Context, db *sql.DB, ns string, tables []string) error {
+	list, err := json.Marshal(tables)
+	if err != nil {
+		return err
+	}
 	var cols []string
 	for _, p := range neededPrivileges {
 		cols = append(cols, fmt.Sprintf("has_table_privilege(c.oid, '%s')", p))
 	}
-	rows, err := db.QueryContext(ctx, `SELECT c.relname, `+strings.Join(cols, ", ")+`
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY c.relname`, ns)
+	// The names travel as one JSON array: a text[] parameter would need
+	// the driver to know its type, and names may hold any character.
+	rows, err := db.QueryContext(ctx, `SELECT t.name, c.oid IS NOT NULL, `+strings.Join(cols, ", ")+`
+		FROM json_array_elements_text($2::json) AS t(name)
+		LEFT JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = $1
+			AND c.relkind IN ('r', 'p') AND NOT c.relispartition)
+		ON c.relname = t.name ORDER BY t.name`, ns, string(list))
 	if err != nil {
 		return fmt.Errorf("reading the user's privileges on the tables of namespace %q: %w", ns, err)
 	}
 	defer rows.Close()
+	var missing []string
 	lacking := map[string][]string{} // privilege -> tables
 	for rows.Next() {
 		var table string
-		have := make([]bool, len(neededPrivileges))
-		dest := []any{&table}
+		var found bool
+		have := make([]sql.NullBool, len(neededPrivileges))
+		dest := []any{&table, &found}
 		for i := range have {
 			dest = append(dest, &have[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
+		if !found {
+			missing = append(missing, table)
+			continue
+		}
 		for i, ok := range have {
-			if !ok {
+			if !ok.Bool {
 				lacking[neededPrivileges[i]] = append(lacking[neededPrivileges[i]], table)
 			}
 		}
@@ -97,13 +124,26 @@ func checkTablePrivileges(ctx context.Context, db *sql.DB, ns string) error {
 		return err
 	}
 	var errs []error
+	if len(missing) > 0 {
+		errs = append(errs, fmt.Errorf("table(s) %s missing from namespace %q (the schema was read from the first shard; every shard needs the replicated tables)",
+			strings.Join(missing, ", "), ns))
+	}
 	for _, p := range neededPrivileges {
 		if t := lacking[p]; len(t) > 0 {
-			errs = append(errs, fmt.Errorf("the user lacks %s on table(s) %s of namespace %q (grant it with GRANT %s ON ALL TABLES IN SCHEMA %s TO ..., or table by table)",
-				p, strings.Join(t, ", "), ns, p, dml.QuoteIdent(ns)))
+			errs = append(errs, fmt.Errorf("the user lacks %s on replicated table(s) %s of namespace %q (grant it with GRANT %s ON %s TO ..., or ON ALL TABLES IN SCHEMA %s)",
+				p, strings.Join(t, ", "), ns, p, qualified(ns, t), dml.QuoteIdent(ns)))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// qualified lists tables of ns as a GRANT names them.
+func qualified(ns string, tables []string) string {
+	q := make([]string, len(tables))
+	for i, t := range tables {
+		q[i] = dml.QuoteIdent(ns) + "." + dml.QuoteIdent(t)
+	}
+	return strings.Join(q, ", ")
 }
 
 // connectError says whether the host, the login or the database is at fault.

@@ -88,7 +88,12 @@ var codes = map[string]code{
 	ClassConnection:        {class: failure.Retryable, wholeBatch: true},
 	ClassOperatorIntervene: {class: failure.Retryable, wholeBatch: true},
 	ClassInsufficientRes:   {class: failure.Retryable, wholeBatch: true},
-	ReadOnlyTransaction:    {class: failure.Retryable, wholeBatch: true},
+	// A read-only server (a standby after a failover, or
+	// default_transaction_read_only turned on) answers, and fast: each
+	// batch is tried and goes to retry/ with PostgreSQL's reason, rather
+	// than the shard being taken for unreachable, whose batches wait
+	// untried with no reason but the outage.
+	ReadOnlyTransaction: {class: failure.Retryable, wholeBatch: true, answered: true},
 }
 
 // lookup finds a SQLSTATE's meaning: the code, else its class.

@@ -26,7 +26,7 @@ func TestClassify(t *testing.T) {
 		{"08006", failure.Retryable, true, false},
 		{AdminShutdown, failure.Retryable, true, false},
 		{CannotConnectNow, failure.Retryable, true, false},
-		{ReadOnlyTransaction, failure.Retryable, true, false},
+		{ReadOnlyTransaction, failure.Retryable, true, true},
 		{"22001", failure.Severe, false, false}, // string_data_right_truncation
 		{"22003", failure.Severe, false, false}, // numeric_value_out_of_range
 		{InvalidTextRepresentation, failure.Severe, false, false},

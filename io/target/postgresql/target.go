@@ -15,7 +15,10 @@ import (
 // Target is PostgreSQL as a target.Target.
 type Target struct{}
 
-var _ target.Target = Target{}
+var (
+	_ target.Target       = Target{}
+	_ target.TableChecker = Target{}
+)
 
 // Shard is a shard of the shard file (io/target), in this package's
 // signatures.
@@ -39,6 +42,11 @@ func (Target) ValidateShard(s Shard) error {
 
 // CheckShard implements target.Target.
 func (Target) CheckShard(ctx context.Context, s Shard) error { return CheckShard(ctx, s) }
+
+// CheckTables implements target.TableChecker.
+func (Target) CheckTables(ctx context.Context, s Shard, tables []string) error {
+	return CheckTables(ctx, s, tables)
+}
 
 // ReadSchema implements target.Target: the tables of the shard's namespace.
 func (Target) ReadSchema(ctx context.Context, s Shard) (schema.Source, error) {
