@@ -53,7 +53,11 @@ func TestPostgresDialect(t *testing.T) {
 	go func() {
 		time.Sleep(time.Second)
 		exists := map[int64]bool{}
-		for i := int64(1); i <= 30; i++ {
+		// Writes stop 2 s before the stream's end: a loaded machine may
+		// take longer than the 30 writes' 3 s, and a change committed
+		// after the end timestamp is rightly not read.
+		stop := time.Unix(0, cfg.EndNanos).Add(-2 * time.Second)
+		for i := int64(1); i <= 30 && time.Now().Before(stop); i++ {
 			muts := []*spanner.Mutation{spanner.InsertOrUpdate("accounts", []string{"id", "owner", "balance"},
 				[]any{i % 10, "owner", spanner.PGNumeric{Numeric: "12.50", Valid: true}})}
 			deleted := i%7 == 0 && exists[i%10] // deleting no row is no change
@@ -111,6 +115,9 @@ func TestPostgresDialect(t *testing.T) {
 		}
 	}
 	t.Logf("%d changes, %d partitions", len(writes), len(rows))
+	if len(writes) < 10 {
+		t.Errorf("only %d changes were committed before the stream's end; the test wants 10 or more", len(writes))
+	}
 }
 
 func jsonID(n int64) string { b, _ := json.Marshal(n); return string(b) }
