@@ -35,32 +35,32 @@ func TestUpsert(t *testing.T) {
 		{
 			name: "one row", ns: "public", table: "t", cols: []string{"id", "name", "age"}, keys: []string{"id"},
 			rows:    [][]any{{"1", "a", nil}},
-			wantSQL: `INSERT INTO "public"."t" ("id","name","age") VALUES ($1,$2,$3) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","age"=EXCLUDED."age"`,
+			wantSQL: `INSERT INTO "public"."t" ("id","name","age") OVERRIDING SYSTEM VALUE VALUES ($1,$2,$3) ON CONFLICT ("id") DO UPDATE SET "name"=EXCLUDED."name","age"=EXCLUDED."age"`,
 			args:    []any{"1", "a", nil},
 		},
 		{
 			name: "two rows, composite key in the middle", ns: "app", table: "orders", cols: []string{"a", "k1", "k2", "b"}, keys: []string{"k1", "k2"},
 			rows:    [][]any{{1, 2, 3, 4}, {5, 6, 7, 8}},
-			wantSQL: `INSERT INTO "app"."orders" ("a","k1","k2","b") VALUES ($1,$2,$3,$4),($5,$6,$7,$8) ON CONFLICT ("k1","k2") DO UPDATE SET "a"=EXCLUDED."a","b"=EXCLUDED."b"`,
+			wantSQL: `INSERT INTO "app"."orders" ("a","k1","k2","b") OVERRIDING SYSTEM VALUE VALUES ($1,$2,$3,$4),($5,$6,$7,$8) ON CONFLICT ("k1","k2") DO UPDATE SET "a"=EXCLUDED."a","b"=EXCLUDED."b"`,
 			args:    []any{1, 2, 3, 4, 5, 6, 7, 8},
 		},
 		{
 			name: "all key columns: do nothing", ns: "public", table: "resource_access", cols: []string{"user_id", "group_id"},
 			keys:    []string{"user_id", "group_id"},
 			rows:    [][]any{{101, 5}},
-			wantSQL: `INSERT INTO "public"."resource_access" ("user_id","group_id") VALUES ($1,$2) ON CONFLICT ("user_id","group_id") DO NOTHING`,
+			wantSQL: `INSERT INTO "public"."resource_access" ("user_id","group_id") OVERRIDING SYSTEM VALUE VALUES ($1,$2) ON CONFLICT ("user_id","group_id") DO NOTHING`,
 			args:    []any{101, 5},
 		},
 		{
 			name: "case matters", ns: "public", table: "T", cols: []string{"ID", "id"}, keys: []string{"ID"},
 			rows:    [][]any{{1, 2}},
-			wantSQL: `INSERT INTO "public"."T" ("ID","id") VALUES ($1,$2) ON CONFLICT ("ID") DO UPDATE SET "id"=EXCLUDED."id"`,
+			wantSQL: `INSERT INTO "public"."T" ("ID","id") OVERRIDING SYSTEM VALUE VALUES ($1,$2) ON CONFLICT ("ID") DO UPDATE SET "id"=EXCLUDED."id"`,
 			args:    []any{1, 2},
 		},
 		{
 			name: "hostile names are quoted", ns: `s"x`, table: `we"ird`, cols: []string{"id", `x"); DROP TABLE t; --`}, keys: []string{"id"},
 			rows:    [][]any{{1, "'; DROP TABLE t; --"}},
-			wantSQL: `INSERT INTO "s""x"."we""ird" ("id","x""); DROP TABLE t; --") VALUES ($1,$2) ON CONFLICT ("id") DO UPDATE SET "x""); DROP TABLE t; --"=EXCLUDED."x""); DROP TABLE t; --"`,
+			wantSQL: `INSERT INTO "s""x"."we""ird" ("id","x""); DROP TABLE t; --") OVERRIDING SYSTEM VALUE VALUES ($1,$2) ON CONFLICT ("id") DO UPDATE SET "x""); DROP TABLE t; --"=EXCLUDED."x""); DROP TABLE t; --"`,
 			args:    []any{1, "'; DROP TABLE t; --"},
 		},
 	}
@@ -164,13 +164,13 @@ func TestInsertAndUpdate(t *testing.T) {
 		updateArgs        []any
 	}{
 		{"non-key columns set, keys matched", []string{"id", "email", "name"}, []string{"id"}, []any{"2", "a", "Bob"},
-			`INSERT INTO "public"."t" ("id","email","name") VALUES ($1,$2,$3)`,
+			`INSERT INTO "public"."t" ("id","email","name") OVERRIDING SYSTEM VALUE VALUES ($1,$2,$3)`,
 			`UPDATE "public"."t" SET "email"=$1,"name"=$2 WHERE "id"=$3`, []any{"a", "Bob", "2"}},
 		{"NULL key part", []string{"k1", "v", "k2"}, []string{"k1", "k2"}, []any{1, "x", nil},
-			`INSERT INTO "public"."t" ("k1","v","k2") VALUES ($1,$2,$3)`,
+			`INSERT INTO "public"."t" ("k1","v","k2") OVERRIDING SYSTEM VALUE VALUES ($1,$2,$3)`,
 			`UPDATE "public"."t" SET "v"=$1 WHERE "k1"=$2 AND "k2" IS NULL`, []any{"x", 1}},
 		{"only key columns: self-assignment", []string{"a", "b"}, []string{"a", "b"}, []any{1, 2},
-			`INSERT INTO "public"."t" ("a","b") VALUES ($1,$2)`,
+			`INSERT INTO "public"."t" ("a","b") OVERRIDING SYSTEM VALUE VALUES ($1,$2)`,
 			`UPDATE "public"."t" SET "a"="a" WHERE "a"=$1 AND "b"=$2`, []any{1, 2}},
 	}
 	for _, c := range cases {

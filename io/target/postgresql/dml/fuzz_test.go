@@ -112,10 +112,10 @@ func FuzzUpsert(f *testing.F) {
 			t.Fatal(err)
 		}
 		tuples := strings.TrimSuffix(strings.Repeat("(?,?),", len(rows)), ",")
-		want := "INSERT INTO I.I (I,I) VALUES " + tuples + " ON CONFLICT (I) DO UPDATE SET I=EXCLUDED.I"
+		want := "INSERT INTO I.I (I,I) OVERRIDING SYSTEM VALUE VALUES " + tuples + " ON CONFLICT (I) DO UPDATE SET I=EXCLUDED.I"
 		wantIdents := []string{ns, table, c1, c2, c1, c2, c2}
 		if len(keys) == 2 {
-			want = "INSERT INTO I.I (I,I) VALUES " + tuples + " ON CONFLICT (I,I) DO NOTHING"
+			want = "INSERT INTO I.I (I,I) OVERRIDING SYSTEM VALUE VALUES " + tuples + " ON CONFLICT (I,I) DO NOTHING"
 			wantIdents = []string{ns, table, c1, c2, c1, c2}
 		}
 		if skeleton != want {

@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// Upsert builds INSERT INTO "ns"."t" ("a","b") VALUES ($1,$2),... ON
+// Upsert builds INSERT INTO "ns"."t" ("a","b") OVERRIDING SYSTEM VALUE
+// VALUES ($1,$2),... ON
 // CONFLICT ("k") DO UPDATE SET "b"=EXCLUDED."b", or DO NOTHING when every
 // column is a key column. The conflict target is the primary key, so a
 // row never lands in a row of another key through it; a clash on another
@@ -37,7 +38,10 @@ func Upsert(namespace, table string, cols, keyCols []string, rows [][]any) (Stat
 	b.WriteString(Table(namespace, table))
 	b.WriteString(" (")
 	writeList(&b, cols)
-	b.WriteString(") VALUES ")
+	// The values come from Spanner, identity columns included: a
+	// GENERATED ALWAYS identity refuses them without this clause (and it
+	// changes nothing for a table without one).
+	b.WriteString(") OVERRIDING SYSTEM VALUE VALUES ")
 	for i, r := range rows {
 		if len(r) != len(cols) {
 			return Statement{}, fmt.Errorf("dml: row %d has %d values for %d columns", i, len(r), len(cols))
@@ -100,7 +104,10 @@ func Insert(namespace, table string, cols []string, rows [][]any) (Statement, er
 	b.WriteString(Table(namespace, table))
 	b.WriteString(" (")
 	writeList(&b, cols)
-	b.WriteString(") VALUES ")
+	// The values come from Spanner, identity columns included: a
+	// GENERATED ALWAYS identity refuses them without this clause (and it
+	// changes nothing for a table without one).
+	b.WriteString(") OVERRIDING SYSTEM VALUE VALUES ")
 	for i, r := range rows {
 		if len(r) != len(cols) {
 			return Statement{}, fmt.Errorf("dml: row %d has %d values for %d columns", i, len(r), len(cols))
