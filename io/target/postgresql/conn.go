@@ -3,6 +3,7 @@ package postgresql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
@@ -81,7 +83,7 @@ func config(s Shard) (conf, error) {
 	connString := kw.connString()
 	pc, err := pgx.ParseConfig(connString)
 	if err != nil {
-		return conf{}, fmt.Errorf("shard %q: connectionProperties: %w", s.ID(), err)
+		return conf{}, fmt.Errorf("shard %q: connectionProperties: %w", s.ID(), withoutConnString(err))
 	}
 	pc.Password = s.Password
 	// Every value the writer binds carries its own offset, or is a wall
@@ -108,6 +110,30 @@ func config(s Shard) (conf, error) {
 	}
 	ns := Namespace(s)
 	return conf{pgx: pc, ioTimeout: io, ns: ns, key: connString + "\x00" + s.Password + "\x00" + policy.String() + "\x00" + ns}, nil
+}
+
+// withoutConnString drops the connection string from pgx's parse error:
+// pgx masks password='...' in it only up to the first quote, so an
+// sslpassword holding a quote would show its rest. What is left is pgx's
+// reason and the underlying error, which name no setting's value.
+func withoutConnString(err error) error {
+	var pce *pgconn.ParseConfigError
+	if !errors.As(err, &pce) {
+		return err
+	}
+	msg, inner := pce.Error(), pce.Unwrap()
+	if inner != nil {
+		msg = strings.TrimSuffix(msg, " ("+inner.Error()+")")
+	}
+	if i := strings.LastIndex(msg, "`: "); i >= 0 {
+		msg = msg[i+len("`: "):]
+	} else {
+		msg = "invalid connection settings"
+	}
+	if inner == nil {
+		return errors.New(msg)
+	}
+	return fmt.Errorf("%s: %w", msg, inner)
 }
 
 var offsetText = regexp.MustCompile(`^[+-][0-9]{2}:[0-9]{2}$`)

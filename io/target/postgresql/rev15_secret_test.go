@@ -20,4 +20,7 @@ func TestConfigErrorHidesSSLPassword(t *testing.T) {
 	if strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("the error shows the key passphrase: %v", err)
 	}
+	if !strings.Contains(err.Error(), "unable to read CA file") {
+		t.Errorf("the error lost its reason: %v", err)
+	}
 }
