@@ -88,7 +88,10 @@ func checkTablePrivileges(ctx context.Context, db *sql.DB, ns string, tables []s
 	}
 	// The names travel as one JSON array: a text[] parameter would need
 	// the driver to know its type, and names may hold any character.
-	rows, err := db.QueryContext(ctx, `SELECT t.name, c.oid IS NOT NULL, `+strings.Join(cols, ", ")+`
+	// row_security_active: row-level security applies to the user here;
+	// its policies may hide rows from the writer's DELETE and UPDATE, which
+	// then change nothing without an error, and the change would be lost.
+	rows, err := db.QueryContext(ctx, `SELECT t.name, c.oid IS NOT NULL, COALESCE(row_security_active(c.oid), false), `+strings.Join(cols, ", ")+`
 		FROM json_array_elements_text($2::json) AS t(name)
 		LEFT JOIN (pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = $1
 			AND c.relkind IN ('r', 'p') AND NOT c.relispartition)
@@ -97,13 +100,13 @@ func checkTablePrivileges(ctx context.Context, db *sql.DB, ns string, tables []s
 		return fmt.Errorf("reading the user's privileges on the tables of namespace %q: %w", ns, err)
 	}
 	defer rows.Close()
-	var missing []string
+	var missing, secured []string
 	lacking := map[string][]string{} // privilege -> tables
 	for rows.Next() {
 		var table string
-		var found bool
+		var found, rls bool
 		have := make([]sql.NullBool, len(neededPrivileges))
-		dest := []any{&table, &found}
+		dest := []any{&table, &found, &rls}
 		for i := range have {
 			dest = append(dest, &have[i])
 		}
@@ -113,6 +116,9 @@ func checkTablePrivileges(ctx context.Context, db *sql.DB, ns string, tables []s
 		if !found {
 			missing = append(missing, table)
 			continue
+		}
+		if rls {
+			secured = append(secured, table)
 		}
 		for i, ok := range have {
 			if !ok.Bool {
@@ -127,6 +133,10 @@ func checkTablePrivileges(ctx context.Context, db *sql.DB, ns string, tables []s
 	if len(missing) > 0 {
 		errs = append(errs, fmt.Errorf("table(s) %s missing from namespace %q (the schema was read from the first shard; every shard needs the replicated tables)",
 			strings.Join(missing, ", "), ns))
+	}
+	if len(secured) > 0 {
+		errs = append(errs, fmt.Errorf("row-level security applies to the user on replicated table(s) %s of namespace %q: its policies may hide rows from the writer, whose deletes and updates would then be lost; let the user bypass it (ALTER ROLE ... BYPASSRLS, or make it the tables' owner without FORCE ROW LEVEL SECURITY)",
+			strings.Join(secured, ", "), ns))
 	}
 	for _, p := range neededPrivileges {
 		if t := lacking[p]; len(t) > 0 {
