@@ -178,3 +178,24 @@ func FuzzParseKey(f *testing.F) {
 		}
 	})
 }
+
+func TestSpannerKeysJSON(t *testing.T) {
+	tests := []struct {
+		parts []KeyPart
+		want  string
+		fails bool
+	}{
+		{[]KeyPart{{"id", "INT64", Text("42")}, {"name", "STRING(10)", Text("a\"b")}}, `{"id":"42","name":"a\"b"}`, false},
+		{[]KeyPart{{"d", "DATE", Text("2024-01-02")}, {"b", "BOOL", Text("1")}}, `{"b":true,"d":"2024-01-02"}`, false},
+		{[]KeyPart{{"x", "BYTES(MAX)", Text("ff00")}}, `{"x":"/wA="}`, false},
+		{[]KeyPart{{"n", "bigint", Null}}, `{"n":null}`, false},
+		{[]KeyPart{{"ts", "TIMESTAMP", Text("2024-01-02 03:04:05")}}, "", true},
+		{[]KeyPart{{"b", "BOOL", Text("yes")}}, "", true},
+	}
+	for _, tt := range tests {
+		got, err := SpannerKeysJSON(tt.parts)
+		if (err != nil) != tt.fails || got != tt.want {
+			t.Errorf("SpannerKeysJSON(%v) = %s, %v; want %s (fails %v)", tt.parts, got, err, tt.want, tt.fails)
+		}
+	}
+}

@@ -27,6 +27,16 @@ func (m Mismatch) Line() []byte {
 	return b
 }
 
+// Transaction tags of the repair records runMode=verify writes to retry/
+// (verifyRepair). Both keep the shard the verification found the key in
+// (shard assignment does not route them again). A StrayTag delete removes
+// a row from a shard its key is not routed to, outside the shadow rule
+// (io/shadow/apply).
+const (
+	RepairTag = "revrepl-verify-repair"
+	StrayTag  = "revrepl-verify-stray"
+)
+
 // Count names one counter of the summary: a table of a shard and what its
 // keys (or rows) were.
 type Count struct {
