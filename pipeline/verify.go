@@ -47,7 +47,7 @@ func verifyConfig(cfg *params.Config, env Env, sp schema.Spanner, source schema.
 		PoolSize: sh.poolSize, RowsPerRange: rows,
 		MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
 		WatermarkDatabase: csMetaDB, WatermarkTable: wmTable, RecheckWait: wait,
-		Out:     dlqDir + VerifyDir + "/" + run.UTC().Format("20060102T150405Z") + "/",
+		Out:     dlqDir + VerifyDir + "/" + run.UTC().Format("20060102T150405.000Z") + "/",
 		DLQRoot: dlqDir, Repair: cfg.VerifyRepair,
 	}
 }

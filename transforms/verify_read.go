@@ -20,7 +20,8 @@ import (
 )
 
 func init() {
-	register.DoFn4x1[context.Context, beam.EventTime, []byte, func(spannerread.Partition), error](&planSpannerFn{})
+	register.DoFn5x1[context.Context, beam.EventTime, []byte, func(spannerread.Partition), func(string, int64), error](&planSpannerFn{})
+	register.Emitter2[string, int64]()
 	register.DoFn5x1[context.Context, beam.EventTime, spannerread.Partition, func(string, Expected), func(beam.EventTime, string, int64), error](&readSpannerFn{})
 	register.DoFn3x1[context.Context, []byte, func(TargetRange), error](&planTargetFn{})
 	register.DoFn3x1[context.Context, TargetRange, func(string, verify.Row), error](&readTargetFn{})
@@ -82,7 +83,7 @@ type planSpannerFn struct {
 	VerifyConfig
 }
 
-func (f *planSpannerFn) ProcessElement(ctx context.Context, _ beam.EventTime, _ []byte, emit func(spannerread.Partition)) error {
+func (f *planSpannerFn) ProcessElement(ctx context.Context, _ beam.EventTime, _ []byte, emit func(spannerread.Partition), counts func(string, int64)) error {
 	e, err := newExpecter(ctx, f.VerifyConfig)
 	if err != nil {
 		return err
@@ -91,6 +92,7 @@ func (f *planSpannerFn) ProcessElement(ctx context.Context, _ beam.EventTime, _ 
 	tables, skipped := replicatedTables(f.VerifyConfig, e)
 	for _, n := range skipped {
 		logs.Info(ctx, "verify: table not replicated, not compared", "table", n)
+		counts(verify.Count{Table: n, Kind: verify.SkippedTable}.String(), 1)
 	}
 	c, err := spanner.NewClient(ctx, f.Database)
 	if err != nil {

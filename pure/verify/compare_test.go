@@ -199,3 +199,16 @@ func TestSpannerKeysJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestValueJSONRoundTrip(t *testing.T) {
+	for _, v := range []Value{Null, Text(""), Text("null"), Text("a\"b")} {
+		b, err := v.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Value
+		if err := back.UnmarshalJSON(b); err != nil || back != v {
+			t.Errorf("%v -> %s -> %v, %v", v, b, back, err)
+		}
+	}
+}

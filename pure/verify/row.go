@@ -38,6 +38,20 @@ func (v Value) MarshalJSON() ([]byte, error) {
 	return json.Marshal(v.Text)
 }
 
+// UnmarshalJSON reads what MarshalJSON writes.
+func (v *Value) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*v = Null
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*v = Text(s)
+	return nil
+}
+
 // Row is one row of a target table in canonical form: the columns that are
 // compared, in the table's order, and their values.
 type Row struct {
