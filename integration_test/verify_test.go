@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/spanner"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
@@ -239,4 +241,67 @@ func TestVerifyCorruptAndRepair(t *testing.T) {
 	}
 	expectRows(t, e.dbA, "SELECT Id FROM Items WHERE Id IN (2, 5, 100) ORDER BY Id", "2")
 	expectRows(t, e.dbB, "SELECT Name FROM Items WHERE Id = 3", "item 3")
+}
+
+// TestVerifyWhileReplicating verifies while the regular job is applying a
+// steady stream of updates: keys changed around the read timestamp are in
+// flight, read again once the applied watermark has passed it, and none is
+// reported as a mismatch.
+func TestVerifyWhileReplicating(t *testing.T) {
+	e := newVerifyEnv(t, "vif")
+	ctx := context.Background()
+	e.replicate(t, 8*time.Second, func() error {
+		time.Sleep(2 * time.Second)
+		_, err := e.client.Apply(ctx, itemsMutations(1, 20))
+		return err
+	})
+
+	start := time.Now().UTC()
+	cfg, err := params.Parse(e.with(
+		"startTimestamp", start.Format(time.RFC3339Nano), "endTimestamp", start.Add(60*time.Second).Format(time.RFC3339Nano),
+		"spannerMetadataTableName", "verify_live"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pipeline.Prepare(ctx, cfg, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := make(chan error, 1)
+	go func() {
+		p, s := beam.NewPipelineWithRoot()
+		pipeline.Build(s, plan)
+		job <- ptest.Run(p)
+	}()
+	stop := make(chan struct{})
+	updates := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { updates <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(150 * time.Millisecond):
+			}
+			id := int64(n%20 + 1)
+			if _, err := e.client.Apply(ctx, []*spanner.Mutation{spanner.Update("Items", []string{"Id", "Name"}, []any{id, fmt.Sprintf("v%d", n)})}); err == nil {
+				n++
+			}
+		}
+	}()
+	time.Sleep(8 * time.Second)
+	r, ms := e.verifyRun(t, pipeline.Env{VerifyRecheckWait: 40 * time.Second}, "spannerMetadataTableName", "verify_live")
+	close(stop)
+	n := <-updates
+	if r.Mismatches != 0 || len(ms) != 0 {
+		t.Errorf("verify while replicating reported mismatches: %v %v", r.Lines, ms)
+	}
+	if n < 20 {
+		t.Errorf("only %d updates were written while verifying; the test needs changes in flight", n)
+	}
+	t.Logf("%d updates during the verification; summary %v", n, r.Lines)
+	if err := <-job; err != nil {
+		t.Fatalf("regular job: %v", err)
+	}
 }
