@@ -61,6 +61,9 @@ func main() {
 		logs.Info(ctx, "shadow tables created", "count", len(plan.ShadowTablesCreated), "tables", plan.ShadowTablesCreated)
 	}
 	logs.Info(ctx, "dead-letter queue", "dir", plan.DLQ.Root)
+	if v := plan.Verify; v != nil {
+		logs.Info(ctx, "verification", "read_timestamp", v.At.Format(time.RFC3339Nano), "results", v.Out, "repair", v.Repair)
+	}
 	if plan.Workers.Assumed != "" {
 		logs.Warn(ctx, "worker count assumed", "detail", plan.Workers.Assumed)
 	}
