@@ -58,8 +58,8 @@ func testExpecter(withTransform bool) *expecter {
 func TestExpect(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
-		name      string
-		transform bool
+		name       string
+		transform  bool
 		keys, vals string
 		key        string
 		kind       string
@@ -68,7 +68,7 @@ func TestExpect(t *testing.T) {
 		filtered   bool
 	}{
 		{name: "mapped, routed, canonical and in the source's zone", keys: `{"Id":"7"}`, vals: `{"Name":"s1","At":"2024-05-01T10:00:00.5Z","Note":"ab  "}`,
-			key: verify.Key{Shard: "s1", Table: "items", PK: []verify.Value{verify.Text("7")}}.String(),
+			key:     verify.Key{Shard: "s1", Table: "items", PK: []verify.Value{verify.Text("7")}}.String(),
 			columns: []string{"Id", "Name", "At", "Note"}, values: []verify.Value{verify.Text("7"), verify.Text("s1"), verify.Text("2024-05-01 12:00:00.5"), verify.Text("ab")}},
 		{name: "NULL", keys: `{"Id":"8"}`, vals: `{"Name":"s2","At":null,"Note":null}`,
 			key:     verify.Key{Shard: "s2", Table: "items", PK: []verify.Value{verify.Text("8")}}.String(),
