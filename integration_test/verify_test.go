@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -37,8 +38,8 @@ var verifyMySQL = []string{
 }
 
 // verifyEnv is two MariaDB shards (even ids in shardA, odd in shardB, by
-// the compiled-in even_odd_for_tests fetcher) replicated from an emulator
-// database.
+// the example WebAssembly shard fetcher, so that the template binary can
+// load it too) replicated from an emulator database.
 type verifyEnv struct {
 	dbA, dbB  *sql.DB
 	client    *spanner.Client
@@ -46,6 +47,7 @@ type verifyEnv struct {
 	dlqDir    string
 	runs      int
 	emuDBName string
+	bin       string
 }
 
 func newVerifyEnv(t *testing.T, prefix string) *verifyEnv {
@@ -71,7 +73,8 @@ func newVerifyEnv(t *testing.T, prefix string) *verifyEnv {
 		"changeStreamName": "allstream", "instanceId": emu.Instance, "databaseId": prefix + suffix,
 		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": prefix + "meta" + suffix,
 		"sourceShardsFilePath": shardFile, "deadLetterQueueDirectory": e.dlqDir, "isShardedMigration": "true",
-		"shardingCustomClassName": "even_odd_for_tests", "shardingCustomParameters": "Id",
+		"shardingCustomJarPath": exampleModule(t), "shardingCustomClassName": "shard_id",
+		"shardingCustomParameters": `{"column":"Id","shards":["shardA","shardB"]}`,
 	}
 	return e
 }
@@ -145,6 +148,33 @@ func (e *verifyEnv) verifyRun(t *testing.T, env pipeline.Env, kv ...string) (pip
 	}
 	sort.Slice(ms, func(i, j int) bool { return describe(ms[i]) < describe(ms[j]) })
 	return r, ms
+}
+
+// launchVerify runs the template binary with runMode=verify as a user
+// would on the local runner: its last line and exit code tell the result.
+func (e *verifyEnv) launchVerify(t *testing.T, wantExit int, wantLast string) {
+	t.Helper()
+	if e.bin == "" {
+		e.bin = testenv.BuildTemplate(t)
+	}
+	args := []string{"--runMode=verify", "--max_num_workers=1"}
+	for k, v := range e.values {
+		args = append(args, "--"+k+"="+v)
+	}
+	cmd := exec.Command(e.bin, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if code != wantExit || lines[len(lines)-1] != wantLast {
+		t.Errorf("the template's verify run exited %d with last line %q, want %d and %q; output:\n%s\n%s", code, lines[len(lines)-1], wantExit, wantLast, out, stderr.String())
+	}
 }
 
 func describe(m verify.Mismatch) string {
@@ -229,6 +259,7 @@ func TestVerifyCorruptAndRepair(t *testing.T) {
 	if n := len(dlqLines(t, e.dlqDir, dlq.RetryDir)); n != 5 {
 		t.Errorf("retry/ holds %d repair lines, want 5", n)
 	}
+	e.launchVerify(t, 1, "mismatches: 5")
 
 	// The regular job re-applies the repairs from retry/.
 	e.replicate(t, 10*time.Second, func() error { return nil })
@@ -239,6 +270,7 @@ func TestVerifyCorruptAndRepair(t *testing.T) {
 	if r.Mismatches != 0 || len(ms) != 0 {
 		t.Errorf("after the repair: %v, mismatches %v", r.Lines, ms)
 	}
+	e.launchVerify(t, 0, "mismatches: 0")
 	expectRows(t, e.dbA, "SELECT Id FROM Items WHERE Id IN (2, 5, 100) ORDER BY Id", "2")
 	expectRows(t, e.dbB, "SELECT Name FROM Items WHERE Id = 3", "item 3")
 }
