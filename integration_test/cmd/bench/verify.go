@@ -29,6 +29,7 @@ func (e *env) verifyThroughput(ctx context.Context, rows int) (float64, int64, e
 	}
 	defer c.Close()
 	fmt.Printf("verify: loading %d rows into Spanner and MariaDB\n", rows)
+	loadStart := time.Now()
 	const chunk = 1000
 	cols := []string{"Id", "Name", "Qty", "Price", "Active", "SentAt"}
 	for from := 1; from <= rows; from += chunk {
@@ -53,6 +54,7 @@ func (e *env) verifyThroughput(ctx context.Context, rows int) (float64, int64, e
 			return 0, 0, fmt.Errorf("loading MariaDB: %w", err)
 		}
 	}
+	fmt.Printf("verify: loaded in %v\n", time.Since(loadStart).Round(time.Second))
 	cfg, err := params.Parse(params.Values{
 		"changeStreamName": "benchstream", "instanceId": e.emu.Instance, "databaseId": dbID,
 		"spannerProjectId": e.emu.Project, "metadataInstance": e.emu.Instance, "metadataDatabase": "benchmeta" + e.id,
@@ -73,6 +75,7 @@ func (e *env) verifyThroughput(ctx context.Context, rows int) (float64, int64, e
 		return 0, 0, fmt.Errorf("verify pipeline: %w", err)
 	}
 	took := time.Since(start)
+	fmt.Printf("verify: the pipeline took %v\n", took.Round(time.Millisecond))
 	r, err := pipeline.ReadVerifyResult(ctx, plan.Verify.Out)
 	if err != nil {
 		return 0, 0, err
