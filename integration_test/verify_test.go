@@ -48,6 +48,8 @@ type verifyEnv struct {
 	runs      int
 	emuDBName string
 	bin       string
+	// rechecked is keys_rechecked of the last verifyRun.
+	rechecked int64
 }
 
 func newVerifyEnv(t *testing.T, prefix string) *verifyEnv {
@@ -128,6 +130,7 @@ func (e *verifyEnv) verifyRun(t *testing.T, env pipeline.Env, kv ...string) (pip
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.rechecked = testrun.Counter(res, "keys_rechecked")
 	if n := testrun.Counter(res, "mismatches"); n != r.Mismatches {
 		t.Errorf("mismatches counter = %d, summary says %d", n, r.Mismatches)
 	}
@@ -241,7 +244,13 @@ func TestVerifyCorruptAndRepair(t *testing.T) {
 			t.Fatalf("%s: %v", q.sql, err)
 		}
 	}
-	r, ms = e.verifyRun(t, pipeline.Env{}, "verifyRepair", "true")
+	// The regular job's applied watermark (verify_meta_1) is at its end,
+	// long before the read timestamp: it has finished, so nothing is in
+	// flight and no key is read again.
+	r, ms = e.verifyRun(t, pipeline.Env{}, "verifyRepair", "true", "spannerMetadataTableName", "verify_meta_1")
+	if e.rechecked != 0 {
+		t.Errorf("%d keys read again after a finished regular job, want 0", e.rechecked)
+	}
 	var got []string
 	for _, m := range ms {
 		got = append(got, describe(m))

@@ -204,6 +204,11 @@ func (f *settleFn) readWatermark(ctx context.Context) error {
 		return err
 	}
 	f.read, f.hasJob, f.watermark = true, ok, job.Applied
+	if ok && job.End != meta.Unbounded && !job.Applied.Before(time.Unix(0, job.End)) {
+		// A bounded job that applied everything up to its end: nothing
+		// is in flight, and its watermark will not move again.
+		f.hasJob = false
+	}
 	return nil
 }
 
