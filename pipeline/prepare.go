@@ -51,6 +51,13 @@ type Env struct {
 	HeartbeatMillis   int64
 	// RetryPoll overrides dlqRetryMinutes (tests).
 	RetryPoll time.Duration
+	// VerifyRecheckWait and VerifyRowsPerRange override the verify run
+	// mode's defaults (transforms.DefaultRecheckWait,
+	// DefaultRowsPerRange); VerifyRunTime names the run's directory
+	// (default: the launch time).
+	VerifyRecheckWait  time.Duration
+	VerifyRowsPerRange int
+	VerifyRunTime      time.Time
 	// ChangeStreamEndpoint, when set, sends the change-stream queries
 	// there without authentication (tests: a fake Spanner server).
 	ChangeStreamEndpoint string
@@ -84,6 +91,10 @@ type Prepared struct {
 	// MappingWarnings say which tables will not replicate fully, and why
 	// (also logged at launch).
 	MappingWarnings []string
+
+	// Verify, set in runMode=verify, is the whole job: Build adds the
+	// verification graph instead of the replication.
+	Verify *transforms.VerifyConfig
 
 	// launch takes the partition metadata table (Take); nil without a
 	// change stream.
@@ -210,13 +221,20 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 			return nil, changeStreamMetadataTarget(cfg).explain(err)
 		}
 	}
-	dlqPlan, err := planDLQ(ctx, cfg, dlqDir, env)
-	if err != nil {
-		return nil, err
+	var dlqPlan dlqPlan
+	if cfg.RunMode != params.RunModeVerify {
+		if dlqPlan, err = planDLQ(ctx, cfg, dlqDir, env); err != nil {
+			return nil, err
+		}
 	}
 
 	dead := deadLetterConfig(cfg, dlqDir, readStream)
+	var verify *transforms.VerifyConfig
+	if cfg.RunMode == params.RunModeVerify {
+		verify = verifyConfig(cfg, env, sp, source, rp, sh, dlqDir, mainDB, metaDB, csMetaDB, table, priority)
+	}
 	return &Prepared{
+		Verify:       verify,
 		Read:         read,
 		ReadStream:   readStream,
 		DLQ:          dead,

@@ -37,6 +37,8 @@ type Target interface {
 	// Connect takes a connection of db (a pool from Acquire) for one
 	// attempt of a batch.
 	Connect(ctx context.Context, db *sql.DB) (Session, error)
+	// Scanner reads tables back for runMode=verify.
+	Scanner() Scanner
 }
 
 // Session is one attempt of a batch on one connection: the target's

@@ -62,6 +62,10 @@ type Config struct {
 	// ExtraFilesToStage is the comma-separated list as given.
 	ExtraFilesToStage  string
 	DisabledAlgorithms string
+	// VerifyTimestamp is verifyTimestamp, zero when empty (runMode=verify
+	// then reads at the launch time).
+	VerifyTimestamp time.Time
+	VerifyRepair    bool
 }
 
 // ResolveDeadLetterQueueDirectory returns the dead-letter queue directory,

@@ -43,6 +43,8 @@ const (
 	LogLevel                       = "logLevel"
 	ExtraFilesToStage              = "extraFilesToStage"
 	DisabledAlgorithms             = "disabledAlgorithms"
+	VerifyTimestamp                = "verifyTimestamp"
+	VerifyRepair                   = "verifyRepair"
 )
 
 // Values of the enum parameters, exported so pipeline code can switch on them.
@@ -53,6 +55,7 @@ const (
 	RunModeRegular     = "regular"
 	RunModeRetryDLQ    = "retryDLQ"
 	RunModeRetryAllDLQ = "retryAllDLQ"
+	RunModeVerify      = "verify"
 
 	SourceMySQL      = "mysql"
 	SourcePostgreSQL = "postgresql"
@@ -266,10 +269,10 @@ var definitions = []Param{
 	{
 		Name:      RunMode,
 		Label:     "Run mode",
-		HelpText:  "regular replicates the change stream and retries temporary failures; retryDLQ is a batch job that re-processes the severe/ folder once and exits; retryAllDLQ re-processes severe/ and keeps retrying retry/, and must not run alongside a regular job.",
+		HelpText:  "regular replicates the change stream and retries temporary failures; retryDLQ is a batch job that re-processes the severe/ folder once and exits; retryAllDLQ re-processes severe/ and keeps retrying retry/, and must not run alongside a regular job; verify is a batch job that compares every replicated table of Spanner at verifyTimestamp with the shards and writes the differences under verify/ beside the dead-letter queue directory.",
 		Default:   RunModeRegular,
 		Kind:      Enum,
-		Enum:      []string{RunModeRegular, RunModeRetryDLQ, RunModeRetryAllDLQ},
+		Enum:      []string{RunModeRegular, RunModeRetryDLQ, RunModeRetryAllDLQ, RunModeVerify},
 		ParamType: "ENUM",
 	},
 	{
@@ -418,6 +421,25 @@ var definitions = []Param{
 		ParamType: "TEXT",
 		Check:     disabledAlgorithms,
 		Advanced:  true,
+	},
+	{
+		Name:      VerifyTimestamp,
+		Label:     "Verification timestamp",
+		HelpText:  "With runMode=verify: RFC 3339 timestamp at which Spanner is read and compared with the shards. Empty means the moment the job is launched. It must lie within the database's version retention period.",
+		Kind:      Timestamp,
+		Regexes:   []string{reTimestamp},
+		ParamType: "TEXT",
+		Advanced:  true,
+	},
+	{
+		Name:      VerifyRepair,
+		Label:     "Repair differences found by verification",
+		HelpText:  "With runMode=verify: also write the current Spanner row (or a delete) of every key that differs into the retry/ folder of the dead-letter queue directory, so that the regular job (or retryAllDLQ) applies it again through the shadow tables.",
+		Default:   "false",
+		Advanced:  true,
+		Kind:      Bool,
+		Regexes:   []string{`^(true|false)$`},
+		ParamType: "BOOLEAN",
 	},
 }
 

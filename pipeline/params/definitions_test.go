@@ -39,9 +39,10 @@ func TestDefinitionsAreWellFormed(t *testing.T) {
 		}
 	}
 	// The Java template's 35 own parameters, plus the common
-	// extraFilesToStage and disabledAlgorithms, plus logLevel.
-	if len(seen) != 38 {
-		t.Errorf("%d parameters, want 38", len(seen))
+	// extraFilesToStage and disabledAlgorithms, plus logLevel and the
+	// verify run mode's verifyTimestamp and verifyRepair.
+	if len(seen) != 40 {
+		t.Errorf("%d parameters, want 40", len(seen))
 	}
 }
 

@@ -12,6 +12,10 @@
 //
 // It prints a table and ends with one line a script can read:
 // batch1_ratio=<x> ceiling_ratio=<x> p99_lag_s=<x> kept_up=<true|false>
+//
+// With --verify_rows=N it measures runMode=verify instead: a table of N
+// equal rows in Spanner and MariaDB, verified by the pipeline on prism,
+// ending with verify_rows=<n> rows_per_s=<x> mismatches=<n>.
 package main
 
 import (
@@ -38,6 +42,7 @@ var (
 	pgAddr     = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql; postgres, no password)")
 	emuAddr    = flag.String("emulator", "", "Spanner emulator address (default: start one on a free port)")
 	skipE2E    = flag.Bool("skip_e2e", false, "only measure the writer")
+	verifyN    = flag.Int("verify_rows", 0, "measure only runMode=verify instead: rows verified per second for a table of this many rows (make bench-verify)")
 )
 
 func main() {
@@ -58,6 +63,17 @@ func main() {
 		fail(err)
 	}
 	defer env.close()
+	if *verifyN > 0 {
+		rps, mismatches, err := env.verifyThroughput(ctx, *verifyN)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("verify_rows=%d rows_per_s=%.0f mismatches=%d\n", *verifyN, rps, mismatches)
+		if mismatches != 0 {
+			os.Exit(3)
+		}
+		return
+	}
 
 	addr := *mysqlAddr
 	if *targetKind == "postgresql" {

@@ -79,6 +79,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
+	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
 
 // Applier applies batches for one pipeline; it is safe for concurrent use.
@@ -127,6 +128,38 @@ type prepared struct {
 	key     spanner.Key
 	version newer.Version
 	row     mapping.Row
+	// stray: a verification's delete of a row in a shard its key does
+	// not belong to (verify.StrayTag); see decide.
+	stray bool
+}
+
+// decide applies the shadow rule (package newer) to the batch, by index
+// into ps. A stray delete (runMode=verify found the row in a shard that
+// the key is not routed to) is always applied and leaves the shadow row
+// alone: the shadow row orders the changes of the key in its own shard,
+// which never writes to this one, and a version of the stray delete would
+// make the repair of the key's own shard look stale.
+func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
+	var changes []newer.Change
+	var from []int
+	var strays []int
+	for i, p := range ps {
+		if p.stray {
+			strays = append(strays, i)
+			continue
+		}
+		changes = append(changes, newer.Change{Key: p.table.Name + p.key.String(), Version: p.version})
+		from = append(from, i)
+	}
+	d := newer.Decide(changes, stored)
+	remap := func(idx []int) []int {
+		out := make([]int, len(idx))
+		for i, j := range idx {
+			out[i] = from[j]
+		}
+		return out
+	}
+	return newer.Decision{Apply: append(remap(d.Apply), strays...), Superseded: remap(d.Superseded), Stale: remap(d.Stale)}
 }
 
 // Apply applies batch to db. Records that cannot even be prepared (bad keys,
@@ -181,11 +214,7 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 				return err
 			}
 		}
-		changes := make([]newer.Change, len(ps))
-		for i, p := range ps {
-			changes[i] = newer.Change{Key: p.table.Name + p.key.String(), Version: p.version}
-		}
-		d := newer.Decide(changes, stored)
+		d := decide(ps, stored)
 		out.Stale, out.Superseded = len(d.Stale), len(d.Superseded)
 		if len(d.Apply) == 0 {
 			return nil
@@ -217,7 +246,9 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 				clashes = append(clashes, Failure{Record: p.rec, Err: e})
 				continue
 			}
-			muts = append(muts, p.table.Mutation(p.key, p.version))
+			if !p.stray {
+				muts = append(muts, p.table.Mutation(p.key, p.version))
+			}
 			if p.row.Filtered {
 				out.Filtered = append(out.Filtered, p.rec)
 			} else {
@@ -269,6 +300,7 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 		key:     key,
 		version: newer.Version{CommitTs: r.CommitTimestamp, Seq: seq},
 		row:     row,
+		stray:   r.TransactionTag == verify.StrayTag && row.Delete,
 	}, nil
 }
 
