@@ -39,9 +39,10 @@ func TestDefinitionsAreWellFormed(t *testing.T) {
 		}
 	}
 	// The Java template's 35 own parameters, plus the common
-	// extraFilesToStage and disabledAlgorithms, plus logLevel.
-	if len(seen) != 38 {
-		t.Errorf("%d parameters, want 38", len(seen))
+	// extraFilesToStage and disabledAlgorithms, plus logLevel and
+	// shadowTableLocation.
+	if len(seen) != 39 {
+		t.Errorf("%d parameters, want 39", len(seen))
 	}
 }
 
