@@ -93,6 +93,9 @@ type Applier struct {
 	Priority spannerpb.RequestOptions_Priority
 	// Transform is the custom transformation, nil when none is set.
 	Transform transformation.Transformer
+	// InSource keeps the shadow rows in the shards (shadowTableLocation=
+	// source): the protocol of source.go, in which Meta is not used.
+	InSource bool
 	// Hooks lets tests inject crashes between protocol steps.
 	Hooks Hooks
 }
@@ -101,6 +104,9 @@ type Applier struct {
 type Hooks struct {
 	AfterShadowRead  func() error
 	AfterMySQLCommit func() error
+	// BeforeSourceCommit runs, with InSource, after the changes and the
+	// shadow rows were written and before the target commits.
+	BeforeSourceCommit func() error
 }
 
 // Failure is a record that could not be applied, with why.
@@ -127,6 +133,8 @@ type prepared struct {
 	key     spanner.Key
 	version newer.Version
 	row     mapping.Row
+	// srcKey is key as the shard's shadow table stores it (InSource).
+	srcKey target.ShadowKey
 }
 
 // Apply applies batch to db. Records that cannot even be prepared (bad keys,
@@ -164,6 +172,9 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 	var out Outcome
 	if len(ps) == 0 {
 		return out, nil
+	}
+	if a.InSource {
+		return a.applyInSource(ctx, db, ps)
 	}
 	// clashes are rows MySQL refused one by one (io/target/mysql/unique.go); the deadline
 	// is deadline.go's.
@@ -263,7 +274,14 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 	for i, k := range t.PrimaryKey {
 		cols[i] = k.Column
 	}
+	var srcKey target.ShadowKey
+	if a.InSource {
+		if srcKey, err = shadow.SourceKey(key); err != nil {
+			return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
+		}
+	}
 	return prepared{
+		srcKey:  srcKey,
 		rec:     r,
 		table:   shadow.Table{Name: shadow.TableName(a.ShadowPrefix, t.Name), KeyColumns: cols},
 		key:     key,
