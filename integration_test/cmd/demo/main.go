@@ -43,11 +43,12 @@ var (
 	emulatorAddr = flag.String("emulator", "127.0.0.1:9010", "Spanner emulator address, started there when nothing listens; empty: a free port")
 	mysqlAddr    = flag.String("mysql", "127.0.0.1:3306", "MySQL/MariaDB address; MariaDB is started when nothing listens on the default")
 	mysqlRoot    = flag.String("mysql_root", "root", "MySQL account (empty password) that may create databases and users")
+	shadowIn     = flag.String("shadow", "metadata", "shadowTableLocation: metadata (shadow tables in the Spanner metadata database) or source (in each MariaDB shard)")
 )
 
 // demoFlags are the flags --help lists, in this order; the Beam SDK's own
 // flags are accepted too but the demo sets what it needs.
-var demoFlags = []string{"duration", "rate", "keep", "dir", "emulator", "mysql", "mysql_root"}
+var demoFlags = []string{"duration", "rate", "keep", "dir", "emulator", "mysql", "mysql_root", "shadow"}
 
 func usage() {
 	w := flag.CommandLine.Output()
@@ -221,7 +222,7 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": metaID,
 		"sourceShardsFilePath": shardFile, "sessionFilePath": sessionFile,
 		"startTimestamp": begin.Format(time.RFC3339Nano), "endTimestamp": begin.Add(*duration).Format(time.RFC3339Nano),
-		"deadLetterQueueDirectory": dlqDir,
+		"deadLetterQueueDirectory": dlqDir, "shadowTableLocation": *shadowIn,
 	}, time.Now())
 	if err != nil {
 		return 0, err
