@@ -208,6 +208,13 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 	res.addShards(shards, *mysqlAddr, *mysqlRoot)
 	for _, s := range shards.Shards {
 		fmt.Printf("MySQL shard %s: database %s on %s (pipeline user %s)\n", s.ID, shards.DBName[s.ID], *mysqlAddr, shards.User)
+		if *shadowIn == params.ShadowInSource {
+			// The launch creates the shadow tables in the shard.
+			grant := fmt.Sprintf("GRANT CREATE ON `%s`.* TO '%s'@'%%'", shards.DBName[s.ID], "revrepl_demo_"+id)
+			if _, err := s.DB.ExecContext(ctx, grant); err != nil {
+				return 0, fmt.Errorf("%s: %w", grant, err)
+			}
+		}
 	}
 	shardFile, sessionFile, err := writeFiles(workDir, shards)
 	if err != nil {

@@ -68,7 +68,7 @@ func (Target) EnsureShadowTables(ctx context.Context, s Shard, tables []target.S
 // the CREATE privilege, which shadowTableLocation=source needs.
 func createError(s Shard, table string, err error) error {
 	if code := errorCode(err); code == ErTableAccessDenied || code == ErDBAccessDenied {
-		return fmt.Errorf("shadowTableLocation=source: the user may not create shadow table %s in database %q (grant it with GRANT CREATE ON `%s`.* TO ..., or create the table as io/target describes, or use shadowTableLocation=metadata): %w",
+		return fmt.Errorf("shadowTableLocation=source: the user may not create shadow table %s in database %q (grant it with GRANT CREATE ON `%s`.* TO ..., or create the shadow tables beforehand, or use shadowTableLocation=metadata): %w",
 			table, s.DBName, strings.ReplaceAll(s.DBName, "`", "``"), err)
 	}
 	return fmt.Errorf("shadowTableLocation=source: creating shadow table %s in database %q: %w", table, s.DBName, Classify(err))
