@@ -184,6 +184,10 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 			return nil, err
 		}
 	}
+	inSource := cfg.ShadowTableLocation == params.ShadowInSource
+	if inSource {
+		source = withoutSourceShadows(source, cfg.ShadowTablePrefix, sp)
+	}
 	rp, err := prepareRecordProcessing(ctx, cfg, sp, source, sh.target.Values())
 	if err != nil {
 		return nil, err
@@ -198,8 +202,16 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 		return nil, fmt.Errorf("connecting to the Spanner database admin API: %w", err)
 	}
 	defer admin.Close()
-	created, err := ensureShadowTables(ctx, admin, metaDB, cfg.ShadowTablePrefix, sp)
-	if err != nil {
+	var created []string
+	if inSource {
+		// The shards hold the shadow rows: the job writes nothing to the
+		// metadata database but the change stream's partition metadata.
+		created, err = ensureSourceShadowTables(ctx, sh.target, sh.shards, cfg.SourceDbTimezoneOffset,
+			sourceShadowTables(cfg.ShadowTablePrefix, sp, rp.tables))
+		if err != nil {
+			return nil, fmt.Errorf("sourceShardsFilePath %s: %w", cfg.SourceShardsFilePath, err)
+		}
+	} else if created, err = ensureShadowTables(ctx, admin, metaDB, cfg.ShadowTablePrefix, sp); err != nil {
 		return nil, metadataTarget(cfg).explain(err)
 	}
 
@@ -256,7 +268,8 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 		Write: transforms.WriteConfig{
 			Target:     cfg.SourceType,
 			ShardsFile: cfg.SourceShardsFilePath, MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
-			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
+			ShadowInSource: inSource,
+			Spanner:        sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
 			BatchSize: env.BatchSize, PoolSize: sh.poolSize,
 			DLQ: dead, Names: rp.names, Transformation: rp.transformation,
 			ExtraFiles: cfg.ExtraFilesToStage, DisabledAlgorithms: cfg.DisabledAlgorithms,

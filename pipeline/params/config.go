@@ -22,8 +22,10 @@ type Config struct {
 	EndTimestamp        time.Time // zero when empty: replicate until stopped
 
 	ShadowTablePrefix string
-	SessionFilePath   string
-	FiltrationMode    string
+	// ShadowTableLocation is ShadowInMetadata or ShadowInSource.
+	ShadowTableLocation string
+	SessionFilePath     string
+	FiltrationMode      string
 
 	ShardingCustomJarPath    string
 	ShardingCustomClassName  string

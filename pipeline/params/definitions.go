@@ -15,6 +15,7 @@ const (
 	StartTimestamp                 = "startTimestamp"
 	EndTimestamp                   = "endTimestamp"
 	ShadowTablePrefix              = "shadowTablePrefix"
+	ShadowTableLocation            = "shadowTableLocation"
 	SessionFilePath                = "sessionFilePath"
 	FiltrationMode                 = "filtrationMode"
 	ShardingCustomJarPath          = "shardingCustomJarPath"
@@ -62,6 +63,9 @@ const (
 	SourceCassandra  = "cassandra"
 	SourceSpanner    = "spanner"
 	SourceOracle     = "oracle"
+
+	ShadowInMetadata = "metadata"
+	ShadowInSource   = "source"
 
 	PriorityLow    = "LOW"
 	PriorityMedium = "MEDIUM"
@@ -166,6 +170,18 @@ var definitions = []Param{
 		Regexes:   []string{`^[A-Za-z][A-Za-z0-9_]*$`},
 		ParamType: "TEXT",
 		Check:     shadowPrefix,
+	},
+	{
+		// Not a parameter of the Java template, which always keeps the
+		// shadow tables in the metadata database.
+		Name:      ShadowTableLocation,
+		Label:     "Shadow table location",
+		HelpText:  "Where the shadow tables live: metadata (the metadata database in Spanner, as the Java template does) or source (a table per replicated table in each shard's own database, created at launch, checked and written in the same transaction as the change, so that the job writes nothing to Spanner but the change stream's metadata). source needs the shard user to be allowed to create tables.",
+		Default:   ShadowInMetadata,
+		Advanced:  true,
+		Kind:      Enum,
+		Enum:      []string{ShadowInMetadata, ShadowInSource},
+		ParamType: "ENUM",
 	},
 	{
 		Name:      SessionFilePath,

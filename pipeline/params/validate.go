@@ -267,6 +267,7 @@ func (ps *parsed) config(now time.Time) *Config {
 		StartTimestamp:                 now,
 		EndTimestamp:                   ps.times[EndTimestamp],
 		ShadowTablePrefix:              s(ShadowTablePrefix),
+		ShadowTableLocation:            s(ShadowTableLocation),
 		SessionFilePath:                s(SessionFilePath),
 		FiltrationMode:                 s(FiltrationMode),
 		ShardingCustomJarPath:          s(ShardingCustomJarPath),

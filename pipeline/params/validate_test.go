@@ -31,6 +31,7 @@ func TestParseDefaults(t *testing.T) {
 		SourceShardsFilePath:         "gs://bucket/shards.json",
 		StartTimestamp:               testNow,
 		ShadowTablePrefix:            "shadow_",
+		ShadowTableLocation:          "metadata",
 		FiltrationMode:               "forward_migration",
 		SourceDbTimezoneOffset:       "+00:00",
 		SkipDirectoryName:            "skip",
@@ -163,6 +164,7 @@ func TestParseSingleValueProblems(t *testing.T) {
 		{ShadowTablePrefix, "shadow-", ErrInvalid, "letters, digits and underscores"},
 		{ShadowTablePrefix, "rev shadow", ErrInvalid, "letters, digits and underscores"},
 		{ShadowTablePrefix, "_shadow", ErrInvalid, "starting with a letter"},
+		{ShadowTableLocation, "spanner", ErrInvalid, ""},
 
 		{SkipDirectoryName, "", ErrInvalid, "must not be empty"},
 		{SkipDirectoryName, "a/b", ErrInvalid, "without /"},

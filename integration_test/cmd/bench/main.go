@@ -7,11 +7,15 @@
 //     and with the default batch size, on the same records;
 //   - the raw ceiling: the same rows written to MariaDB by plain multi-row
 //     upserts, with no shadow check;
+//   - the writer with shadowTableLocation=source (the shadow rows in
+//     MariaDB, checked and written in the same transaction), against that
+//     ceiling;
 //   - end to end: a steady stream of changes committed to Spanner while the
 //     pipeline runs on prism, with commit-to-apply lag percentiles.
 //
 // It prints a table and ends with one line a script can read:
 // batch1_ratio=<x> ceiling_ratio=<x> p99_lag_s=<x> kept_up=<true|false>
+// source_shadow_ceiling_ratio=<x>
 //
 // With --verify_rows=N it measures runMode=verify instead: a table of N
 // equal rows in Spanner and MariaDB, verified by the pipeline on prism,
@@ -92,10 +96,15 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	src, err := env.sourceShadowThroughput(ctx, *batchSize, *records)
+	if err != nil {
+		fail(err)
+	}
 	fmt.Printf("\n%-44s %12s %10s\n", "measurement", "records/s", "ratio")
 	fmt.Printf("%-44s %12.0f %10s\n", "writer, batch size 1 (Java protocol)", b1, "1.00")
 	fmt.Printf("%-44s %12.0f %10.2f\n", fmt.Sprintf("writer, batch size %d", *batchSize), bn, bn/b1)
 	fmt.Printf("%-44s %12.0f %10.2f\n", "raw multi-row upserts, no shadow check", raw, bn/raw)
+	fmt.Printf("%-44s %12.0f %10.2f\n", fmt.Sprintf("writer, shadow in MariaDB, batch size %d", *batchSize), src, src/raw)
 	fmt.Printf("\nwhere the writer's time goes: batch size 1: %s\n", ph1)
 	fmt.Printf("                              batch size %d: %s\n", *batchSize, phn)
 
@@ -110,7 +119,7 @@ func main() {
 			*rate, *duration, res.committed, res.applied, res.p50, res.p99, res.max)
 		fmt.Printf("committed rate achieved: %.0f changes/s\n", float64(res.committed)/res.generatorSeconds)
 	}
-	fmt.Printf("batch1_ratio=%.2f ceiling_ratio=%.2f p99_lag_s=%.2f kept_up=%t\n", bn/b1, bn/raw, p99, keptUp)
+	fmt.Printf("batch1_ratio=%.2f ceiling_ratio=%.2f p99_lag_s=%.2f kept_up=%t source_shadow_ceiling_ratio=%.2f\n", bn/b1, bn/raw, p99, keptUp, src/raw)
 }
 
 // targetName names --target in the output.

@@ -48,11 +48,12 @@ var (
 	targetKind   = flag.String("target", "mysql", "the shards' database: mysql (MariaDB) or postgresql")
 	pgAddr       = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql)")
 	pgAdmin      = flag.String("postgresql_admin", "postgres", "PostgreSQL superuser (no password) that may create databases and roles")
+	shadowIn     = flag.String("shadow", "metadata", "shadowTableLocation: metadata (shadow tables in the Spanner metadata database) or source (in each shard)")
 )
 
 // demoFlags are the flags --help lists, in this order; the Beam SDK's own
 // flags are accepted too but the demo sets what it needs.
-var demoFlags = []string{"duration", "rate", "keep", "dir", "emulator", "target", "mysql", "mysql_root", "postgresql", "postgresql_admin"}
+var demoFlags = []string{"duration", "rate", "keep", "dir", "emulator", "target", "mysql", "mysql_root", "postgresql", "postgresql_admin", "shadow"}
 
 func usage() {
 	w := flag.CommandLine.Output()
@@ -228,7 +229,7 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 		"sourceType":           *targetKind,
 		"sourceShardsFilePath": shardFile, "sessionFilePath": sessionFile,
 		"startTimestamp": begin.Format(time.RFC3339Nano), "endTimestamp": begin.Add(*duration).Format(time.RFC3339Nano),
-		"deadLetterQueueDirectory": dlqDir,
+		"deadLetterQueueDirectory": dlqDir, "shadowTableLocation": *shadowIn,
 	}
 	cfg, err := params.Parse(values, time.Now())
 	if err != nil {

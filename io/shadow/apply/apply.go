@@ -94,6 +94,9 @@ type Applier struct {
 	Priority spannerpb.RequestOptions_Priority
 	// Transform is the custom transformation, nil when none is set.
 	Transform transformation.Transformer
+	// InSource keeps the shadow rows in the shards (shadowTableLocation=
+	// source): the protocol of source.go, in which Meta is not used.
+	InSource bool
 	// Hooks lets tests inject crashes between protocol steps.
 	Hooks Hooks
 }
@@ -102,6 +105,9 @@ type Applier struct {
 type Hooks struct {
 	AfterShadowRead  func() error
 	AfterMySQLCommit func() error
+	// BeforeSourceCommit runs, with InSource, after the changes and the
+	// shadow rows were written and before the target commits.
+	BeforeSourceCommit func() error
 }
 
 // Failure is a record that could not be applied, with why.
@@ -131,6 +137,8 @@ type prepared struct {
 	// stray: a verification's delete of a row in a shard its key does
 	// not belong to (verify.StrayTag); see decide.
 	stray bool
+	// srcKey is key as the shard's shadow table stores it (InSource).
+	srcKey target.ShadowKey
 }
 
 // decide applies the shadow rule (package newer) to the batch, by index
@@ -140,6 +148,12 @@ type prepared struct {
 // which never writes to this one, and a version of the stray delete would
 // make the repair of the key's own shard look stale.
 func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
+	return decideBy(ps, stored, func(p prepared) string { return p.table.Name + p.key.String() })
+}
+
+// decideBy is decide with the shadow row's key given by keyOf (the
+// metadata database's or the shard's shadow table, see InSource).
+func decideBy(ps []prepared, stored map[string]newer.Version, keyOf func(prepared) string) newer.Decision {
 	var changes []newer.Change
 	var from []int
 	var strays []int
@@ -148,7 +162,7 @@ func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
 			strays = append(strays, i)
 			continue
 		}
-		changes = append(changes, newer.Change{Key: p.table.Name + p.key.String(), Version: p.version})
+		changes = append(changes, newer.Change{Key: keyOf(p), Version: p.version})
 		from = append(from, i)
 	}
 	d := newer.Decide(changes, stored)
@@ -197,6 +211,9 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 	var out Outcome
 	if len(ps) == 0 {
 		return out, nil
+	}
+	if a.InSource {
+		return a.applyInSource(ctx, db, ps)
 	}
 	// clashes are rows MySQL refused one by one (io/target/mysql/unique.go); the deadline
 	// is deadline.go's.
@@ -294,7 +311,14 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 	for i, k := range t.PrimaryKey {
 		cols[i] = k.Column
 	}
+	var srcKey target.ShadowKey
+	if a.InSource {
+		if srcKey, err = shadow.SourceKey(key); err != nil {
+			return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
+		}
+	}
 	return prepared{
+		srcKey:  srcKey,
 		rec:     r,
 		table:   shadow.Table{Name: shadow.TableName(a.ShadowPrefix, t.Name), KeyColumns: cols},
 		key:     key,
