@@ -60,8 +60,9 @@ func usage() {
 	fmt.Fprint(w, `Usage: bin/demo [flags]    (or: make demo DEMO_FLAGS='--duration=2m --rate=50')
 
 Replicates a sample sharded shop from the Spanner emulator into two MariaDB
-(or, with --target=postgresql, PostgreSQL) databases with the pipeline on prism, shows live progress, compares every
-row, and removes what it created on exit (also on failure and Ctrl-C).
+(or, with --target=postgresql, PostgreSQL) databases with the pipeline on
+prism, shows live progress, verifies every row with runMode=verify, and
+removes what it created on exit (also on failure and Ctrl-C).
 
 Flags:
 `)
@@ -71,7 +72,7 @@ Flags:
 		if name == "keep" {
 			arg = "--keep"
 		}
-		fmt.Fprintf(w, "  %-26s %s\n", arg, f.Usage)
+		fmt.Fprintf(w, "  %-29s %s\n", arg, f.Usage)
 	}
 }
 
