@@ -16,7 +16,7 @@ VERSION     ?= latest
 IMAGE       ?= $(REGION)-docker.pkg.dev/$(PROJECT)/$(REPOSITORY)/spanner-to-sourcedb:$(VERSION)
 TEMPLATE_GCS ?= gs://$(PROJECT)-dataflow/templates/spanner-to-sourcedb$(if $(filter latest,$(VERSION)),,-$(VERSION)).json
 
-.PHONY: build test integration-test unit-test lint metadata services demo local-env local-env-stop local-env-sql local-env-check run-local bench image template wasm-example
+.PHONY: build test integration-test unit-test lint metadata services demo local-env local-env-stop local-env-sql local-env-check run-local bench bench-verify image template wasm-example
 
 build:
 	$(GO) build -o $(BINARY) ./template
@@ -103,6 +103,12 @@ local-env-check:
 # at 1,000 changes/s for 60 s, on the emulator and MariaDB; see docs/performance.md.
 bench: services
 	$(GO) run ./integration_test/cmd/bench $(if $(TARGET),--target=$(TARGET)) $(BENCH_FLAGS)
+
+# Rows verified per second by runMode=verify (a table of VERIFY_ROWS equal
+# rows in the emulator and MariaDB). VERIFY_ROWS=20000 for a quick run.
+VERIFY_ROWS ?= 1000000
+bench-verify: services
+	$(GO) run ./integration_test/cmd/bench --verify_rows=$(VERIFY_ROWS) $(BENCH_FLAGS)
 
 # Builds the container image with Cloud Build (no local Docker needed).
 image:

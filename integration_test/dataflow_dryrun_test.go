@@ -106,6 +106,29 @@ func TestDataflowDryRun(t *testing.T) {
 	if t.Failed() {
 		t.Logf("dry-run output:\n%s", job)
 	}
+
+	// runMode=verify is a batch job of its own graph.
+	verifyJob := dryRun("--max_num_workers=2", "--runMode=verify", "--verifyRepair=true")
+	for _, want := range []string{
+		"JOB_TYPE_BATCH",
+		"Verify/PlanSpannerReads",
+		"Verify/ReadSpanner",
+		"Verify/ReadTarget",
+		"Verify/Compare",
+		"Verify/Settle",
+		"Verify/Summary",
+		"gs://b/tmp/dlq/verify/", // results beside the DLQ folders
+	} {
+		if !strings.Contains(verifyJob, want) {
+			t.Errorf("the verify dry-run job lacks %q", want)
+		}
+	}
+	if strings.Contains(verifyJob, "changestream.Read") {
+		t.Error("the verify job reads the change stream")
+	}
+	if t.Failed() {
+		t.Logf("verify dry-run output:\n%s", verifyJob)
+	}
 }
 
 // jobGeneration reads the generation stored in the job row of a partition

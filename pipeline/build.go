@@ -13,7 +13,13 @@ import (
 //	DLQ retry/ (polled), severe/ (retry modes) ---------+-> completion -> shard assignment -> writer (+ DLQ)
 //	                                                        writer -> applied watermark (metadata database)
 //	DLQ reads, completion, shard assignment and writer outcomes -> deletion of the consumed DLQ files
+//
+// In runMode=verify the job is the verification instead (transforms.Verify).
 func Build(s beam.Scope, p *Prepared) {
+	if p.Verify != nil {
+		transforms.Verify(s, *p.Verify)
+		return
+	}
 	var rows, tallies []beam.PCollection
 	if p.ReadStream {
 		records := changestream.Read(s, p.Read)

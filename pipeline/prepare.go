@@ -51,6 +51,13 @@ type Env struct {
 	HeartbeatMillis   int64
 	// RetryPoll overrides dlqRetryMinutes (tests).
 	RetryPoll time.Duration
+	// VerifyRecheckWait and VerifyRowsPerRange override the verify run
+	// mode's defaults (transforms.DefaultRecheckWait,
+	// DefaultRowsPerRange); VerifyRunTime names the run's directory
+	// (default: the launch time).
+	VerifyRecheckWait  time.Duration
+	VerifyRowsPerRange int
+	VerifyRunTime      time.Time
 	// ChangeStreamEndpoint, when set, sends the change-stream queries
 	// there without authentication (tests: a fake Spanner server).
 	ChangeStreamEndpoint string
@@ -84,6 +91,10 @@ type Prepared struct {
 	// MappingWarnings say which tables will not replicate fully, and why
 	// (also logged at launch).
 	MappingWarnings []string
+
+	// Verify, set in runMode=verify, is the whole job: Build adds the
+	// verification graph instead of the replication.
+	Verify *transforms.VerifyConfig
 
 	// launch takes the partition metadata table (Take); nil without a
 	// change stream.
@@ -173,6 +184,10 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 			return nil, err
 		}
 	}
+	inSource := cfg.ShadowTableLocation == params.ShadowInSource
+	if inSource {
+		source = withoutSourceShadows(source, cfg.ShadowTablePrefix, sp)
+	}
 	rp, err := prepareRecordProcessing(ctx, cfg, sp, source, sh.target.Values())
 	if err != nil {
 		return nil, err
@@ -187,8 +202,16 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 		return nil, fmt.Errorf("connecting to the Spanner database admin API: %w", err)
 	}
 	defer admin.Close()
-	created, err := ensureShadowTables(ctx, admin, metaDB, cfg.ShadowTablePrefix, sp)
-	if err != nil {
+	var created []string
+	if inSource {
+		// The shards hold the shadow rows: the job writes nothing to the
+		// metadata database but the change stream's partition metadata.
+		created, err = ensureSourceShadowTables(ctx, sh.target, sh.shards, cfg.SourceDbTimezoneOffset,
+			sourceShadowTables(cfg.ShadowTablePrefix, sp, rp.tables))
+		if err != nil {
+			return nil, fmt.Errorf("sourceShardsFilePath %s: %w", cfg.SourceShardsFilePath, err)
+		}
+	} else if created, err = ensureShadowTables(ctx, admin, metaDB, cfg.ShadowTablePrefix, sp); err != nil {
 		return nil, metadataTarget(cfg).explain(err)
 	}
 
@@ -210,13 +233,20 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 			return nil, changeStreamMetadataTarget(cfg).explain(err)
 		}
 	}
-	dlqPlan, err := planDLQ(ctx, cfg, dlqDir, env)
-	if err != nil {
-		return nil, err
+	var dlqPlan dlqPlan
+	if cfg.RunMode != params.RunModeVerify {
+		if dlqPlan, err = planDLQ(ctx, cfg, dlqDir, env); err != nil {
+			return nil, err
+		}
 	}
 
 	dead := deadLetterConfig(cfg, dlqDir, readStream)
+	var verify *transforms.VerifyConfig
+	if cfg.RunMode == params.RunModeVerify {
+		verify = verifyConfig(cfg, env, sp, source, rp, sh, dlqDir, mainDB, metaDB, csMetaDB, table, priority)
+	}
 	return &Prepared{
+		Verify:       verify,
 		Read:         read,
 		ReadStream:   readStream,
 		DLQ:          dead,
@@ -238,7 +268,8 @@ func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) 
 		Write: transforms.WriteConfig{
 			Target:     cfg.SourceType,
 			ShardsFile: cfg.SourceShardsFilePath, MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
-			Spanner: sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
+			ShadowInSource: inSource,
+			Spanner:        sp, Source: source, TimezoneOffset: cfg.SourceDbTimezoneOffset, Priority: priority,
 			BatchSize: env.BatchSize, PoolSize: sh.poolSize,
 			DLQ: dead, Names: rp.names, Transformation: rp.transformation,
 			ExtraFiles: cfg.ExtraFilesToStage, DisabledAlgorithms: cfg.DisabledAlgorithms,

@@ -84,7 +84,7 @@ func Workers(env Env, runMode string) (WorkerCount, error) {
 	if strings.EqualFold(env.AutoscalingAlgorithm, "NONE") && env.NumWorkers > 0 {
 		return WorkerCount{N: env.NumWorkers}, nil
 	}
-	if runMode == params.RunModeRetryDLQ {
+	if runMode == params.RunModeRetryDLQ || runMode == params.RunModeVerify {
 		return WorkerCount{}, fmt.Errorf("the Dataflow launch did not pass max_num_workers, which maxShardConnections is divided by to size each worker's connection pools, and a batch job (runMode=%s) may autoscale far beyond any safe guess: launch with --max-workers=N (gcloud) so that each worker opens at most maxShardConnections/N connections per shard",
 			runMode)
 	}

@@ -37,6 +37,7 @@ func TestWorkers(t *testing.T) {
 		{name: "retryAllDLQ streams", env: Env{Runner: "dataflow"}, runMode: params.RunModeRetryAllDLQ, want: AssumedStreamingMaxWorkers, wantAssume: true},
 		{name: "batch retryDLQ refused", env: Env{Runner: "dataflow"}, runMode: params.RunModeRetryDLQ, wantErr: "--max-workers"},
 		{name: "batch retryDLQ with max", env: Env{Runner: "dataflow", MaxWorkers: 7}, runMode: params.RunModeRetryDLQ, want: 7},
+		{name: "batch verify refused", env: Env{Runner: "dataflow"}, runMode: params.RunModeVerify, wantErr: "--max-workers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

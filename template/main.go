@@ -61,6 +61,9 @@ func main() {
 		logs.Info(ctx, "shadow tables created", "count", len(plan.ShadowTablesCreated), "tables", plan.ShadowTablesCreated)
 	}
 	logs.Info(ctx, "dead-letter queue", "dir", plan.DLQ.Root)
+	if v := plan.Verify; v != nil {
+		logs.Info(ctx, "verification", "read_timestamp", v.At.Format(time.RFC3339Nano), "results", v.Out, "repair", v.Repair)
+	}
 	if plan.Workers.Assumed != "" {
 		logs.Warn(ctx, "worker count assumed", "detail", plan.Workers.Assumed)
 	}
@@ -93,12 +96,42 @@ func main() {
 		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
 	}
+	if plan.Verify != nil {
+		reportVerification(ctx, plan.Verify.Out)
+		return
+	}
 	// A bounded run ends here with what it did; an unbounded one only
 	// ends here when it failed or was superseded.
 	if !cfg.EndTimestamp.IsZero() || cfg.RunMode == params.RunModeRetryDLQ {
 		if s, ok := pipeline.SummaryOf(result); ok {
 			fmt.Println(s.Line())
 		}
+	}
+}
+
+// reportVerification prints the summary of runMode=verify, ending with
+// "mismatches: <n>"; a local run exits 1 when n > 0 (on Dataflow the job
+// has ended once the launcher gets here only with --dry_run or a wait,
+// and the summary file tells).
+func reportVerification(ctx context.Context, dir string) {
+	if dryRun() {
+		return
+	}
+	r, err := pipeline.ReadVerifyResult(ctx, dir)
+	if err != nil {
+		if onDataflow() {
+			logs.Info(ctx, "verification submitted", "results", dir)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "verification: %v\n", err)
+		os.Exit(1)
+	}
+	logs.Info(ctx, "verification results", "dir", dir)
+	for _, l := range r.Lines {
+		fmt.Println(l)
+	}
+	if r.Mismatches > 0 && !onDataflow() {
+		os.Exit(1)
 	}
 }
 

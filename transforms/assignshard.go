@@ -14,6 +14,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/pure/routing"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/shardkey"
+	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
 
 func init() {
@@ -80,9 +81,12 @@ func (f *assignShardFn) Teardown() {
 }
 
 func (f *assignShardFn) ProcessElement(ctx context.Context, r record.Record, emit func(int64, record.Record), _ func(beam.EventTime, string, FileCount)) error {
-	if f.Single != "" {
+	switch {
+	case f.Single != "":
 		r.Shard = f.Single
-	} else {
+	case r.Shard != "" && (r.TransactionTag == verify.RepairTag || r.TransactionTag == verify.StrayTag):
+		// A verification's repair goes to the shard it was found in.
+	default:
 		shard, err := f.route(ctx, &r)
 		if err != nil {
 			f.failed = append(f.failed, apply.Failure{Record: r, Err: err})

@@ -35,12 +35,16 @@ type WriteConfig struct {
 	ShardsFile       string
 	MetadataDatabase string
 	ShadowPrefix     string
-	Spanner          schema.Spanner
-	Source           schema.Source
-	TimezoneOffset   string // +HH:MM
-	Priority         int32
-	BatchSize        int
-	PoolSize         int
+	// ShadowInSource keeps the shadow rows in the shards
+	// (shadowTableLocation=source): the writer then never connects to the
+	// metadata database.
+	ShadowInSource bool
+	Spanner        schema.Spanner
+	Source         schema.Source
+	TimezoneOffset string // +HH:MM
+	Priority       int32
+	BatchSize      int
+	PoolSize       int
 	// DLQ is the dead-letter queue (FilterDir receives the changes the
 	// custom transformation filters out).
 	DLQ DeadLetterConfig
@@ -108,8 +112,10 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		f.dbs[s.ID()] = db
 		f.releases = append(f.releases, release)
 	}
-	if f.meta, err = spanner.NewClient(ctx, f.MetadataDatabase); err != nil {
-		return fmt.Errorf("connecting to metadata database %s: %w", f.MetadataDatabase, err)
+	if !f.ShadowInSource {
+		if f.meta, err = spanner.NewClient(ctx, f.MetadataDatabase); err != nil {
+			return fmt.Errorf("connecting to metadata database %s: %w", f.MetadataDatabase, err)
+		}
 	}
 	tz, err := parseOffset(f.TimezoneOffset)
 	if err != nil {
@@ -119,6 +125,7 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		Meta: f.meta, ShadowPrefix: f.ShadowPrefix, Spanner: f.Spanner,
 		Mapper:   mapping.Mapper{Spanner: f.Spanner, Source: f.Source, Names: f.Names, TZ: tz, Values: t.Values()},
 		Target:   t,
+		InSource: f.ShadowInSource,
 		Priority: spannerpb.RequestOptions_Priority(f.Priority),
 	}
 	f.dead = newDeadLetters(f.DLQ)

@@ -43,7 +43,17 @@ const (
 // happens in between: whatever the killed process held (Spanner
 // transactions and sessions, MySQL connections, partitions marked running)
 // is left as a crash leaves it. MySQL must end equal to Spanner.
-func TestKilledPipelineRelaunchedLosesNothing(t *testing.T) {
+func TestKilledPipelineRelaunchedLosesNothing(t *testing.T) { killedRelaunch(t) }
+
+// TestKilledPipelineRelaunchedLosesNothingShadowInSource is the same with
+// shadowTableLocation=source: the killed process's open MySQL
+// transactions held the shadow rows' locks, and the shard's shadow table
+// must end with a version for every key the writer wrote.
+func TestKilledPipelineRelaunchedLosesNothingShadowInSource(t *testing.T) {
+	killedRelaunch(t, "--shadowTableLocation=source")
+}
+
+func killedRelaunch(t *testing.T, extraArgs ...string) {
 	emu := testenv.Spanner(t)
 	ctx := context.Background()
 	mysqlDB, dsn := testenv.MySQL(t)
@@ -81,6 +91,7 @@ func TestKilledPipelineRelaunchedLosesNothing(t *testing.T) {
 		"--sourceShardsFilePath=" + shardFile, "--deadLetterQueueDirectory=" + dlqDir,
 		"--startTimestamp=" + start.Format(time.RFC3339Nano), "--endTimestamp=" + end.Format(time.RFC3339Nano),
 	}
+	args = append(args, extraArgs...)
 	logDir := t.TempDir()
 	first := startChild(t, bin, args, filepath.Join(logDir, "first.log"))
 
@@ -191,6 +202,19 @@ func TestKilledPipelineRelaunchedLosesNothing(t *testing.T) {
 	}
 	if got, want := storedApplied(t, ctx, job), end.Truncate(time.Millisecond).Add(time.Millisecond); !got.Equal(want) {
 		t.Errorf("final applied watermark %s, want just past the end timestamp (%s)", got.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+	}
+	if len(extraArgs) > 0 { // shadowTableLocation=source
+		var keys, versioned int
+		if err := mysqlDB.QueryRowContext(ctx, "SELECT COUNT(*), COUNT(processed_commit_ts) FROM shadow_Items").Scan(&keys, &versioned); err != nil {
+			t.Fatalf("the shard's shadow table: %v", err)
+		}
+		written := map[int64]bool{}
+		for _, c := range w.changes {
+			written[c.key] = true
+		}
+		if versioned != len(written) || keys != versioned {
+			t.Errorf("the shard's shadow table has %d rows, %d versioned; the writer wrote %d keys", keys, versioned, len(written))
+		}
 	}
 	if t.Failed() {
 		t.Logf("first job's output:\n%s\nrelaunch's output:\n%s", first.tail(), second.tail())

@@ -37,7 +37,14 @@ const (
 // it again. Records that fail meanwhile must go to retry/ and be applied
 // once MariaDB is back: at the end MariaDB equals Spanner, nothing is left
 // in retry/ and nothing went to severe/.
-func TestMariaDBDown(t *testing.T) {
+func TestMariaDBDown(t *testing.T) { mariaDBDown(t, params.ShadowInMetadata) }
+
+// TestMariaDBDownShadowInSource is TestMariaDBDown with
+// shadowTableLocation=source: the shadow rows go down with the data, and
+// the shard's shadow table ends with a version for every key of Spanner.
+func TestMariaDBDownShadowInSource(t *testing.T) { mariaDBDown(t, params.ShadowInSource) }
+
+func mariaDBDown(t *testing.T, shadowLocation string) {
 	emu := testenv.Spanner(t)
 	server := testenv.PrivateMariaDB(t)
 	ctx := context.Background()
@@ -74,7 +81,8 @@ func TestMariaDBDown(t *testing.T) {
 		"startTimestamp": start.Format(time.RFC3339Nano), "endTimestamp": start.Add(mdbRunFor).Format(time.RFC3339Nano),
 		// A record is retried every 3 s for a minute: far from exhausting
 		// this budget, so none can reach severe/ for being retried.
-		"dlqMaxRetryCount": "1000",
+		"dlqMaxRetryCount":    "1000",
+		"shadowTableLocation": shadowLocation,
 	}
 
 	// The goroutines end with the test, also when it fails early: they
@@ -187,6 +195,28 @@ func TestMariaDBDown(t *testing.T) {
 	}
 	for _, m := range localenv.Unexplained(mismatches, lines) {
 		t.Errorf("mismatch not accounted for in the DLQ: %v", m)
+	}
+	if shadowLocation == params.ShadowInSource {
+		var unversioned int
+		if err := mysqlDB.QueryRowContext(ctx, "SELECT COUNT(*) FROM shadow_Accounts WHERE processed_commit_ts IS NULL").Scan(&unversioned); err != nil {
+			t.Fatalf("the shard's shadow table: %v", err)
+		}
+		var spannerKeys, shadowKeys int
+		if err := mysqlDB.QueryRowContext(ctx, "SELECT COUNT(*) FROM shadow_Accounts").Scan(&shadowKeys); err != nil {
+			t.Fatal(err)
+		}
+		if err := client.Single().Query(ctx, spanner.Statement{SQL: "SELECT COUNT(*) FROM Accounts"}).Do(func(r *spanner.Row) error {
+			var n int64
+			err := r.Column(0, &n)
+			spannerKeys = int(n)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("the shard's shadow table: %d keys, %d without a version; Spanner holds %d rows", shadowKeys, unversioned, spannerKeys)
+		if shadowKeys < spannerKeys || unversioned != 0 {
+			t.Errorf("the shard's shadow table has %d keys (%d without a version) for %d rows in Spanner", shadowKeys, unversioned, spannerKeys)
+		}
 	}
 	retryFiles, err := dlq.List(ctx, dlqDir, dlq.RetryDir)
 	if err != nil {

@@ -46,6 +46,16 @@ func (w Writer) Write(ctx context.Context, sub string, lines [][]byte) (string, 
 		return "", err
 	}
 	name := fmt.Sprintf("error-%s-%s.json", now.Format("20060102T150405.000000000"), hex.EncodeToString(id[:]))
+	return w.writeFile(ctx, dir, name, lines)
+}
+
+// WriteNamed writes lines to the file name under sub, replacing it: the
+// results of runMode=verify, beside the DLQ folders.
+func (w Writer) WriteNamed(ctx context.Context, sub, name string, lines [][]byte) (string, error) {
+	return w.writeFile(ctx, join(w.Root, sub), name, lines)
+}
+
+func (w Writer) writeFile(ctx context.Context, dir, name string, lines [][]byte) (string, error) {
 	final := join(dir, name)
 	fs, err := filesystem.New(ctx, final)
 	if err != nil {

@@ -2,6 +2,7 @@ package shadow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cloud.google.com/go/spanner"
@@ -140,4 +141,26 @@ func nullOr(null any, valid bool, v any) any {
 		return null
 	}
 	return v
+}
+
+// ReadVersion reads the stored version of one key without a lock (a
+// strong single read): runMode=verify's look at what the writer applied.
+// ok is false for a key never applied.
+func (t Table) ReadVersion(ctx context.Context, c *spanner.Client, key spanner.Key) (v newer.Version, ok bool, err error) {
+	row, err := c.Single().ReadRow(ctx, t.Name, key, []string{CommitTsColumn, SeqColumn})
+	if errors.Is(err, spanner.ErrRowNotFound) {
+		return newer.Version{}, false, nil
+	}
+	if err != nil {
+		return newer.Version{}, false, fmt.Errorf("reading shadow table %s: %w", t.Name, err)
+	}
+	var ts spanner.NullTime
+	var seq spanner.NullInt64
+	if err := row.Columns(&ts, &seq); err != nil {
+		return newer.Version{}, false, fmt.Errorf("reading shadow table %s: %w", t.Name, err)
+	}
+	if !ts.Valid {
+		return newer.Version{}, false, nil
+	}
+	return newer.Version{CommitTs: record.FromTime(ts.Time), Seq: seq.Int64}, true, nil
 }

@@ -37,6 +37,10 @@ type Target interface {
 	// Connect takes a connection of db (a pool from Acquire) for one
 	// attempt of a batch.
 	Connect(ctx context.Context, db *sql.DB) (Session, error)
+	// Scanner reads tables back for runMode=verify.
+	Scanner() Scanner
+	// ShadowTarget creates the shadow tables of shadowTableLocation=source.
+	ShadowTarget
 }
 
 // Session is one attempt of a batch on one connection: the target's
@@ -57,6 +61,9 @@ type Session interface {
 	Abandon(ctx context.Context)
 	// Close gives the connection back.
 	Close() error
+	// ShadowSession reads and writes the shadow rows kept in the shard
+	// (shadowTableLocation=source), in the same transaction.
+	ShadowSession
 }
 
 // Change is one row to write with its version, which orders the changes of

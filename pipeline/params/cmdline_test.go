@@ -70,7 +70,7 @@ func TestParseCommandLine(t *testing.T) {
 		{name: "missing value", args: []string{"--runMode=regular", "--runner"},
 			wantMsg: "flag --runner needs a value: --runner=<string>"},
 		{name: "missing parameter value", args: []string{"--runMode"},
-			wantMsg: "flag --runMode needs a value: --runMode=<regular|retryDLQ|retryAllDLQ>"},
+			wantMsg: "flag --runMode needs a value: --runMode=<regular|retryDLQ|retryAllDLQ|verify>"},
 		{name: "bad syntax", args: []string{"---runMode=regular"},
 			wantMsg: `bad flag syntax "---runMode=regular"; flags are written --name=value`},
 		{name: "empty name", args: []string{"-=x"},

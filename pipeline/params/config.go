@@ -22,8 +22,10 @@ type Config struct {
 	EndTimestamp        time.Time // zero when empty: replicate until stopped
 
 	ShadowTablePrefix string
-	SessionFilePath   string
-	FiltrationMode    string
+	// ShadowTableLocation is ShadowInMetadata or ShadowInSource.
+	ShadowTableLocation string
+	SessionFilePath     string
+	FiltrationMode      string
 
 	ShardingCustomJarPath    string
 	ShardingCustomClassName  string
@@ -62,6 +64,10 @@ type Config struct {
 	// ExtraFilesToStage is the comma-separated list as given.
 	ExtraFilesToStage  string
 	DisabledAlgorithms string
+	// VerifyTimestamp is verifyTimestamp, zero when empty (runMode=verify
+	// then reads at the launch time).
+	VerifyTimestamp time.Time
+	VerifyRepair    bool
 }
 
 // ResolveDeadLetterQueueDirectory returns the dead-letter queue directory,

@@ -15,6 +15,7 @@ const (
 	StartTimestamp                 = "startTimestamp"
 	EndTimestamp                   = "endTimestamp"
 	ShadowTablePrefix              = "shadowTablePrefix"
+	ShadowTableLocation            = "shadowTableLocation"
 	SessionFilePath                = "sessionFilePath"
 	FiltrationMode                 = "filtrationMode"
 	ShardingCustomJarPath          = "shardingCustomJarPath"
@@ -43,6 +44,8 @@ const (
 	LogLevel                       = "logLevel"
 	ExtraFilesToStage              = "extraFilesToStage"
 	DisabledAlgorithms             = "disabledAlgorithms"
+	VerifyTimestamp                = "verifyTimestamp"
+	VerifyRepair                   = "verifyRepair"
 )
 
 // Values of the enum parameters, exported so pipeline code can switch on them.
@@ -53,12 +56,16 @@ const (
 	RunModeRegular     = "regular"
 	RunModeRetryDLQ    = "retryDLQ"
 	RunModeRetryAllDLQ = "retryAllDLQ"
+	RunModeVerify      = "verify"
 
 	SourceMySQL      = "mysql"
 	SourcePostgreSQL = "postgresql"
 	SourceCassandra  = "cassandra"
 	SourceSpanner    = "spanner"
 	SourceOracle     = "oracle"
+
+	ShadowInMetadata = "metadata"
+	ShadowInSource   = "source"
 
 	PriorityLow    = "LOW"
 	PriorityMedium = "MEDIUM"
@@ -165,6 +172,18 @@ var definitions = []Param{
 		Check:     shadowPrefix,
 	},
 	{
+		// Not a parameter of the Java template, which always keeps the
+		// shadow tables in the metadata database.
+		Name:      ShadowTableLocation,
+		Label:     "Shadow table location",
+		HelpText:  "Where the shadow tables live: metadata (the metadata database in Spanner, as the Java template does) or source (a table per replicated table in each shard's own database, created at launch, checked and written in the same transaction as the change, so that the job writes nothing to Spanner but the change stream's metadata). source needs the shard user to be allowed to create tables.",
+		Default:   ShadowInMetadata,
+		Advanced:  true,
+		Kind:      Enum,
+		Enum:      []string{ShadowInMetadata, ShadowInSource},
+		ParamType: "ENUM",
+	},
+	{
 		Name:      SessionFilePath,
 		Label:     "Session file",
 		HelpText:  "Path (gs:// or local) of a Spanner migration tool session file, used to map Spanner table and column names to source names and to find the shard ID column. Cannot be combined with tableOverrides, columnOverrides or schemaOverridesFilePath.",
@@ -266,10 +285,10 @@ var definitions = []Param{
 	{
 		Name:      RunMode,
 		Label:     "Run mode",
-		HelpText:  "regular replicates the change stream and retries temporary failures; retryDLQ is a batch job that re-processes the severe/ folder once and exits; retryAllDLQ re-processes severe/ and keeps retrying retry/, and must not run alongside a regular job.",
+		HelpText:  "regular replicates the change stream and retries temporary failures; retryDLQ is a batch job that re-processes the severe/ folder once and exits; retryAllDLQ re-processes severe/ and keeps retrying retry/, and must not run alongside a regular job; verify is a batch job that compares every replicated table of Spanner at verifyTimestamp with the shards and writes the differences under verify/ beside the dead-letter queue directory.",
 		Default:   RunModeRegular,
 		Kind:      Enum,
-		Enum:      []string{RunModeRegular, RunModeRetryDLQ, RunModeRetryAllDLQ},
+		Enum:      []string{RunModeRegular, RunModeRetryDLQ, RunModeRetryAllDLQ, RunModeVerify},
 		ParamType: "ENUM",
 	},
 	{
@@ -418,6 +437,25 @@ var definitions = []Param{
 		ParamType: "TEXT",
 		Check:     disabledAlgorithms,
 		Advanced:  true,
+	},
+	{
+		Name:      VerifyTimestamp,
+		Label:     "Verification timestamp",
+		HelpText:  "With runMode=verify: RFC 3339 timestamp at which Spanner is read and compared with the shards. Empty means the moment the job is launched. It must lie within the database's version retention period.",
+		Kind:      Timestamp,
+		Regexes:   []string{reTimestamp},
+		ParamType: "TEXT",
+		Advanced:  true,
+	},
+	{
+		Name:      VerifyRepair,
+		Label:     "Repair differences found by verification",
+		HelpText:  "With runMode=verify: also write the current Spanner row (or a delete) of every key that differs into the retry/ folder of the dead-letter queue directory, so that the regular job (or retryAllDLQ) applies it again through the shadow tables.",
+		Default:   "false",
+		Advanced:  true,
+		Kind:      Bool,
+		Regexes:   []string{`^(true|false)$`},
+		ParamType: "BOOLEAN",
 	},
 }
 

@@ -39,9 +39,11 @@ func TestDefinitionsAreWellFormed(t *testing.T) {
 		}
 	}
 	// The Java template's 35 own parameters, plus the common
-	// extraFilesToStage and disabledAlgorithms, plus logLevel.
-	if len(seen) != 38 {
-		t.Errorf("%d parameters, want 38", len(seen))
+	// extraFilesToStage and disabledAlgorithms, plus logLevel, the
+	// verify run mode's verifyTimestamp and verifyRepair, and
+	// shadowTableLocation.
+	if len(seen) != 41 {
+		t.Errorf("%d parameters, want 41", len(seen))
 	}
 }
 

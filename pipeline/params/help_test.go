@@ -78,7 +78,7 @@ func TestHelpParameterLines(t *testing.T) {
 		{SourceShardsFilePath, `--sourceShardsFilePath path +Path \(gs://bucket/object or a local path\) of the JSON file .*\.`},
 		{StartTimestamp, `--startTimestamp timestamp +RFC 3339 timestamp \(for example 2024-05-01T10:00:00Z\) of the first change to replicate, inclusive\.`},
 		{MaxShardConnections, `--maxShardConnections int +Upper limit .* \(default 10000\)`},
-		{RunMode, `--runMode regular\|retryDLQ\|retryAllDLQ +regular replicates .* \(default regular\)`},
+		{RunMode, `--runMode regular\|retryDLQ\|retryAllDLQ\|verify +regular replicates .* \(default regular\)`},
 		{SourceType, `--sourceType mysql\|postgresql +Kind of database the changes are written to: .* \(default mysql\)`}, // rejected values not offered
 		{IsShardedMigration, `--isShardedMigration true\|false +Set to true .* \(default false\)`},
 		{SourceDbTimezoneOffset, `--sourceDbTimezoneOffset offset +UTC offset, .* \(default \+00:00\)`},

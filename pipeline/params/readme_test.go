@@ -53,7 +53,8 @@ func TestLaunchCommand(t *testing.T) {
 		`--parameters "sourceDbTimezoneOffset=+00:00" \`,
 		`--parameters "endTimestamp=" \`,
 		`--parameters "spannerPriority=HIGH" \`,
-		`--parameters "disabledAlgorithms="` + "\n",
+		`--parameters "disabledAlgorithms=" \`,
+		`--parameters "verifyRepair=false"` + "\n",
 	} {
 		if !strings.Contains(cmd, s) {
 			t.Errorf("command lacks %q:\n%s", s, cmd)

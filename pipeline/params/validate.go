@@ -230,6 +230,26 @@ func (ps *parsed) crossChecks(now time.Time) []error {
 			errs = append(errs, &Error{Param: EndTimestamp, Value: ps.raw[EndTimestamp], Kind: ErrInvalid, Problem: "is before " + since})
 		}
 	}
+	errs = append(errs, ps.verifyChecks(now)...)
+	return errs
+}
+
+// verifyChecks: the verify parameters only mean something in runMode=verify
+// (a regular job given them would silently ignore them), and Spanner cannot
+// be read at a time still to come.
+func (ps *parsed) verifyChecks(now time.Time) []error {
+	var errs []error
+	verify := ps.raw[RunMode] == RunModeVerify
+	for _, name := range []string{VerifyTimestamp, VerifyRepair} {
+		if !verify && ps.raw[name] != "" && ps.raw[name] != "false" {
+			errs = append(errs, &Error{Param: name, Value: ps.raw[name], Kind: ErrInvalid,
+				Problem: fmt.Sprintf("is only used with %s=%s, not %s=%s", RunMode, RunModeVerify, RunMode, ps.raw[RunMode])})
+		}
+	}
+	if t, ok := ps.times[VerifyTimestamp]; ok && t.After(now) {
+		errs = append(errs, &Error{Param: VerifyTimestamp, Value: ps.raw[VerifyTimestamp], Kind: ErrInvalid,
+			Problem: fmt.Sprintf("is after the launch time %s: Spanner cannot be read in the future", now.UTC().Format(time.RFC3339))})
+	}
 	return errs
 }
 
@@ -247,6 +267,7 @@ func (ps *parsed) config(now time.Time) *Config {
 		StartTimestamp:                 now,
 		EndTimestamp:                   ps.times[EndTimestamp],
 		ShadowTablePrefix:              s(ShadowTablePrefix),
+		ShadowTableLocation:            s(ShadowTableLocation),
 		SessionFilePath:                s(SessionFilePath),
 		FiltrationMode:                 s(FiltrationMode),
 		ShardingCustomJarPath:          s(ShardingCustomJarPath),
@@ -276,6 +297,8 @@ func (ps *parsed) config(now time.Time) *Config {
 		LogLevel:                       normalLogLevel(s(LogLevel)),
 		ExtraFilesToStage:              s(ExtraFilesToStage),
 		DisabledAlgorithms:             s(DisabledAlgorithms),
+		VerifyTimestamp:                ps.times[VerifyTimestamp],
+		VerifyRepair:                   ps.bools[VerifyRepair],
 	}
 	if t, ok := ps.times[StartTimestamp]; ok {
 		c.StartTimestamp = t

@@ -31,6 +31,7 @@ func TestParseDefaults(t *testing.T) {
 		SourceShardsFilePath:         "gs://bucket/shards.json",
 		StartTimestamp:               testNow,
 		ShadowTablePrefix:            "shadow_",
+		ShadowTableLocation:          "metadata",
 		FiltrationMode:               "forward_migration",
 		SourceDbTimezoneOffset:       "+00:00",
 		SkipDirectoryName:            "skip",
@@ -163,6 +164,7 @@ func TestParseSingleValueProblems(t *testing.T) {
 		{ShadowTablePrefix, "shadow-", ErrInvalid, "letters, digits and underscores"},
 		{ShadowTablePrefix, "rev shadow", ErrInvalid, "letters, digits and underscores"},
 		{ShadowTablePrefix, "_shadow", ErrInvalid, "starting with a letter"},
+		{ShadowTableLocation, "spanner", ErrInvalid, ""},
 
 		{SkipDirectoryName, "", ErrInvalid, "must not be empty"},
 		{SkipDirectoryName, "a/b", ErrInvalid, "without /"},
@@ -294,6 +296,24 @@ func TestParseCrossParameterProblems(t *testing.T) {
 			param:  SessionFilePath, value: "s.json",
 			contains: []string{`tableOverrides="[{a, b}]"`, `schemaOverridesFilePath="o.json"`},
 		},
+		{
+			name:   "verify timestamp outside verify mode",
+			values: with(VerifyTimestamp, "2026-03-01T11:00:00Z"),
+			param:  VerifyTimestamp, value: "2026-03-01T11:00:00Z",
+			contains: []string{"only used with runMode=verify"},
+		},
+		{
+			name:   "verify repair outside verify mode",
+			values: with(RunMode, RunModeRetryDLQ, VerifyRepair, "true"),
+			param:  VerifyRepair, value: "true",
+			contains: []string{"only used with runMode=verify, not runMode=retryDLQ"},
+		},
+		{
+			name:   "verify timestamp in the future",
+			values: with(RunMode, RunModeVerify, VerifyTimestamp, "2026-03-01T12:00:01Z"),
+			param:  VerifyTimestamp, value: "2026-03-01T12:00:01Z",
+			contains: []string{"after the launch time 2026-03-01T12:00:00Z"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -322,6 +342,8 @@ func TestParseCrossParameterAccepted(t *testing.T) {
 		{"end equals start", with(StartTimestamp, "2024-05-01T00:00:00Z", EndTimestamp, "2024-05-01T02:00:00+02:00")},
 		{"end after launch time", with(EndTimestamp, "2026-03-01T12:00:00Z")},
 		{"table and column overrides together", with(TableOverrides, "[{a, b}]", ColumnOverrides, "[{a.x, a.y}]")},
+		{"verify with a past timestamp and repair", with(RunMode, RunModeVerify, VerifyTimestamp, "2026-03-01T11:00:00Z", VerifyRepair, "true")},
+		{"verify timestamp at the launch time", with(RunMode, RunModeVerify, VerifyTimestamp, "2026-03-01T12:00:00Z")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

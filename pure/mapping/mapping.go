@@ -81,10 +81,11 @@ func (m *Mapper) AtSource(spannerTable string) bool {
 }
 
 // SourceTable returns the source table that changes of spannerTable are
-// written to, if it has one.
+// written to, if it has one (not when the table does not replicate or its
+// mapping failed).
 func (m *Mapper) SourceTable(spannerTable string) (string, bool) {
 	p, err := m.plan(spannerTable)
-	if err != nil || p.source.Name == "" {
+	if err != nil || p.err != nil || p.source.Name == "" {
 		return "", false
 	}
 	return p.source.Name, true

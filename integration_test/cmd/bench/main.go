@@ -7,11 +7,19 @@
 //     and with the default batch size, on the same records;
 //   - the raw ceiling: the same rows written to MariaDB by plain multi-row
 //     upserts, with no shadow check;
+//   - the writer with shadowTableLocation=source (the shadow rows in
+//     MariaDB, checked and written in the same transaction), against that
+//     ceiling;
 //   - end to end: a steady stream of changes committed to Spanner while the
 //     pipeline runs on prism, with commit-to-apply lag percentiles.
 //
 // It prints a table and ends with one line a script can read:
 // batch1_ratio=<x> ceiling_ratio=<x> p99_lag_s=<x> kept_up=<true|false>
+// source_shadow_ceiling_ratio=<x>
+//
+// With --verify_rows=N it measures runMode=verify instead: a table of N
+// equal rows in Spanner and MariaDB, verified by the pipeline on prism,
+// ending with verify_rows=<n> rows_per_s=<x> mismatches=<n>.
 package main
 
 import (
@@ -38,6 +46,7 @@ var (
 	pgAddr     = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql; postgres, no password)")
 	emuAddr    = flag.String("emulator", "", "Spanner emulator address (default: start one on a free port)")
 	skipE2E    = flag.Bool("skip_e2e", false, "only measure the writer")
+	verifyN    = flag.Int("verify_rows", 0, "measure only runMode=verify instead: rows verified per second for a table of this many rows (make bench-verify)")
 )
 
 func main() {
@@ -58,6 +67,17 @@ func main() {
 		fail(err)
 	}
 	defer env.close()
+	if *verifyN > 0 {
+		rps, mismatches, err := env.verifyThroughput(ctx, *verifyN)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("verify_rows=%d rows_per_s=%.0f mismatches=%d\n", *verifyN, rps, mismatches)
+		if mismatches != 0 {
+			os.Exit(3)
+		}
+		return
+	}
 
 	addr := *mysqlAddr
 	if *targetKind == "postgresql" {
@@ -76,10 +96,15 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	src, err := env.sourceShadowThroughput(ctx, *batchSize, *records)
+	if err != nil {
+		fail(err)
+	}
 	fmt.Printf("\n%-44s %12s %10s\n", "measurement", "records/s", "ratio")
 	fmt.Printf("%-44s %12.0f %10s\n", "writer, batch size 1 (Java protocol)", b1, "1.00")
 	fmt.Printf("%-44s %12.0f %10.2f\n", fmt.Sprintf("writer, batch size %d", *batchSize), bn, bn/b1)
 	fmt.Printf("%-44s %12.0f %10.2f\n", "raw multi-row upserts, no shadow check", raw, bn/raw)
+	fmt.Printf("%-44s %12.0f %10.2f\n", fmt.Sprintf("writer, shadow in MariaDB, batch size %d", *batchSize), src, src/raw)
 	fmt.Printf("\nwhere the writer's time goes: batch size 1: %s\n", ph1)
 	fmt.Printf("                              batch size %d: %s\n", *batchSize, phn)
 
@@ -94,7 +119,7 @@ func main() {
 			*rate, *duration, res.committed, res.applied, res.p50, res.p99, res.max)
 		fmt.Printf("committed rate achieved: %.0f changes/s\n", float64(res.committed)/res.generatorSeconds)
 	}
-	fmt.Printf("batch1_ratio=%.2f ceiling_ratio=%.2f p99_lag_s=%.2f kept_up=%t\n", bn/b1, bn/raw, p99, keptUp)
+	fmt.Printf("batch1_ratio=%.2f ceiling_ratio=%.2f p99_lag_s=%.2f kept_up=%t source_shadow_ceiling_ratio=%.2f\n", bn/b1, bn/raw, p99, keptUp, src/raw)
 }
 
 // targetName names --target in the output.

@@ -4,7 +4,8 @@
 // foreign key, products) with a change stream, the matching MySQL schema
 // in two shard databases, a session file and a shard file; then it writes
 // a workload into Spanner while the pipeline replicates it on prism,
-// showing live progress, and ends by comparing every table row by row.
+// showing live progress, and ends with the template's own verification
+// (runMode=verify) of every table.
 // On exit (normal, failed, or Ctrl-C) it removes what it created: the
 // Spanner databases (or the emulator it started), the MySQL databases and
 // user, and its folder; --keep keeps them and says how to remove them.
@@ -47,19 +48,21 @@ var (
 	targetKind   = flag.String("target", "mysql", "the shards' database: mysql (MariaDB) or postgresql")
 	pgAddr       = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql)")
 	pgAdmin      = flag.String("postgresql_admin", "postgres", "PostgreSQL superuser (no password) that may create databases and roles")
+	shadowIn     = flag.String("shadow", "metadata", "shadowTableLocation: metadata (shadow tables in the Spanner metadata database) or source (in each shard)")
 )
 
 // demoFlags are the flags --help lists, in this order; the Beam SDK's own
 // flags are accepted too but the demo sets what it needs.
-var demoFlags = []string{"duration", "rate", "keep", "dir", "emulator", "target", "mysql", "mysql_root", "postgresql", "postgresql_admin"}
+var demoFlags = []string{"duration", "rate", "keep", "dir", "emulator", "target", "mysql", "mysql_root", "postgresql", "postgresql_admin", "shadow"}
 
 func usage() {
 	w := flag.CommandLine.Output()
 	fmt.Fprint(w, `Usage: bin/demo [flags]    (or: make demo DEMO_FLAGS='--duration=2m --rate=50')
 
 Replicates a sample sharded shop from the Spanner emulator into two MariaDB
-(or, with --target=postgresql, PostgreSQL) databases with the pipeline on prism, shows live progress, compares every
-row, and removes what it created on exit (also on failure and Ctrl-C).
+(or, with --target=postgresql, PostgreSQL) databases with the pipeline on
+prism, shows live progress, verifies every row with runMode=verify, and
+removes what it created on exit (also on failure and Ctrl-C).
 
 Flags:
 `)
@@ -69,7 +72,7 @@ Flags:
 		if name == "keep" {
 			arg = "--keep"
 		}
-		fmt.Fprintf(w, "  %-26s %s\n", arg, f.Usage)
+		fmt.Fprintf(w, "  %-29s %s\n", arg, f.Usage)
 	}
 }
 
@@ -221,14 +224,15 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 	fmt.Printf("folder %s: shards.json, session.json, dlq/, pipeline.log\n", workDir)
 
 	begin := time.Now().UTC()
-	cfg, err := params.Parse(params.Values{
+	values := params.Values{
 		"changeStreamName": localenv.DemoStream, "instanceId": emu.Instance, "databaseId": mainID,
 		"spannerProjectId": emu.Project, "metadataInstance": emu.Instance, "metadataDatabase": metaID,
 		"sourceType":           *targetKind,
 		"sourceShardsFilePath": shardFile, "sessionFilePath": sessionFile,
 		"startTimestamp": begin.Format(time.RFC3339Nano), "endTimestamp": begin.Add(*duration).Format(time.RFC3339Nano),
-		"deadLetterQueueDirectory": dlqDir,
-	}, time.Now())
+		"deadLetterQueueDirectory": dlqDir, "shadowTableLocation": *shadowIn,
+	}
+	cfg, err := params.Parse(values, time.Now())
 	if err != nil {
 		return 0, err
 	}
@@ -270,7 +274,7 @@ func replicate(ctx context.Context, res *resources, id, workDir string) (int, er
 	if err := <-writes; err != nil {
 		return 0, err
 	}
-	return verify(ctx, client, shards, dlqDir)
+	return verify(ctx, values, dlqDir)
 }
 
 // watch prints progress until the pipeline ends: one line rewritten in
@@ -344,50 +348,82 @@ func stopPipeline(pr stopper, run *pipelineRun) error {
 	return nil
 }
 
-// verify compares every table of both shards with Spanner, lists what
-// differs (with the DLQ's reason when the DLQ holds the record) and
-// returns the number of mismatches.
-func verify(ctx context.Context, client *spanner.Client, shards *localenv.DemoShardSet, dlqDir string) (int, error) {
-	lines, err := localenv.ReadDLQ(dlqDir, "")
-	if err != nil {
-		return 0, fmt.Errorf("reading the DLQ: %w", err)
-	}
+// verify runs the template's own verification (runMode=verify) in this
+// process, with the replication's parameters: every replicated table of
+// Spanner, read at one timestamp and mapped as the writer maps it, against
+// both shards. It prints the summary (one line per table and shard), lists
+// the mismatches, and returns their number.
+func verify(ctx context.Context, values params.Values, dlqDir string) (int, error) {
 	for _, sub := range []string{dlq.RetryDir, dlq.SevereDir} {
 		l, err := localenv.ReadDLQ(dlqDir, sub)
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("reading the DLQ: %w", err)
 		}
 		fmt.Printf("DLQ %s: %d records\n", sub, len(l))
 	}
-	fmt.Printf("verification (every primary key, Spanner vs %s):\n", targetName())
-	total := 0
-	for _, t := range localenv.DemoTables {
-		rows, mm, err := localenv.CompareTable(ctx, client, shards.Shards, t)
-		if err != nil {
-			return 0, err
+	v := params.Values{}
+	for k, x := range values {
+		if k != params.StartTimestamp && k != params.EndTimestamp {
+			v[k] = x
 		}
-		fmt.Printf("  %-10s %5d rows compared, %d mismatches\n", t.Name, rows, len(mm))
-		unexplained := map[string]bool{}
-		for _, m := range localenv.Unexplained(mm, lines) {
-			unexplained[m.String()] = true
-		}
-		for i, m := range mm {
-			if i == maxListed {
-				fmt.Printf("    ... and %d more\n", len(mm)-maxListed)
-				break
-			}
-			note := "  (the DLQ holds this record with its error)"
-			if unexplained[m.String()] {
-				note = ""
-			}
-			fmt.Printf("    mismatch: %v%s\n", m, note)
-		}
-		total += len(mm)
 	}
-	return total, nil
+	v[params.RunMode] = params.RunModeVerify
+	cfg, err := params.Parse(v, time.Now())
+	if err != nil {
+		return 0, err
+	}
+	plan, err := pipeline.Prepare(ctx, cfg, pipeline.Env{VerifyRecheckWait: 30 * time.Second})
+	if err != nil {
+		return 0, err
+	}
+	fmt.Printf("verification (runMode=verify: Spanner at %s vs every shard, by primary key):\n", plan.Verify.At.Format(time.RFC3339))
+	p, s := beam.NewPipelineWithRoot()
+	pipeline.Build(s, plan)
+	if _, err := prism.Execute(ctx, p); err != nil {
+		return 0, fmt.Errorf("verification pipeline: %w", err)
+	}
+	r, err := pipeline.ReadVerifyResult(ctx, plan.Verify.Out)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range r.Lines[:len(r.Lines)-1] {
+		fmt.Printf("  %s\n", l)
+	}
+	listed, err := listMismatches(r.Dir)
+	if err != nil {
+		return 0, err
+	}
+	if n := int64(listed); n < r.Mismatches {
+		fmt.Printf("    ... and %d more in %s\n", r.Mismatches-n, r.Dir)
+	}
+	return int(r.Mismatches), nil
 }
 
-// maxListed bounds the mismatches listed per table.
+// listMismatches prints up to maxListed lines of the run's mismatches
+// files.
+func listMismatches(dir string) (int, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "mismatches-*.jsonl"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return n, err
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if n == maxListed {
+				return n, nil
+			}
+			fmt.Printf("    mismatch: %s\n", l)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// maxListed bounds the mismatches listed.
 const maxListed = 20
 
 func writeFiles(workDir string, shards *localenv.DemoShardSet) (shardFile, sessionFile string, err error) {

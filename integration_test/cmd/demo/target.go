@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
+	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
 // targetName names --target's database in messages.
@@ -35,6 +36,16 @@ func createShards(ctx context.Context, res *resources, prefix string) (*localenv
 	}
 	for _, s := range shards.Shards {
 		fmt.Printf("%s shard %s: database %s on %s (pipeline user %s)\n", targetName(), s.ID, shards.DBName[s.ID], addr, prefix)
+		if *shadowIn == params.ShadowInSource {
+			// The launch creates the shadow tables in the shard.
+			grant := fmt.Sprintf("GRANT CREATE ON `%s`.* TO '%s'@'%%'", shards.DBName[s.ID], shards.User)
+			if *targetKind == "postgresql" {
+				grant = fmt.Sprintf(`GRANT CREATE ON SCHEMA public TO "%s"`, shards.User)
+			}
+			if _, err := s.DB.ExecContext(ctx, grant); err != nil {
+				return nil, fmt.Errorf("%s: %w", grant, err)
+			}
+		}
 	}
 	return shards, nil
 }

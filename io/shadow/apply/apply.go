@@ -79,6 +79,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
+	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
 
 // Applier applies batches for one pipeline; it is safe for concurrent use.
@@ -93,6 +94,9 @@ type Applier struct {
 	Priority spannerpb.RequestOptions_Priority
 	// Transform is the custom transformation, nil when none is set.
 	Transform transformation.Transformer
+	// InSource keeps the shadow rows in the shards (shadowTableLocation=
+	// source): the protocol of source.go, in which Meta is not used.
+	InSource bool
 	// Hooks lets tests inject crashes between protocol steps.
 	Hooks Hooks
 }
@@ -101,6 +105,9 @@ type Applier struct {
 type Hooks struct {
 	AfterShadowRead  func() error
 	AfterMySQLCommit func() error
+	// BeforeSourceCommit runs, with InSource, after the changes and the
+	// shadow rows were written and before the target commits.
+	BeforeSourceCommit func() error
 }
 
 // Failure is a record that could not be applied, with why.
@@ -127,6 +134,46 @@ type prepared struct {
 	key     spanner.Key
 	version newer.Version
 	row     mapping.Row
+	// stray: a verification's delete of a row in a shard its key does
+	// not belong to (verify.StrayTag); see decide.
+	stray bool
+	// srcKey is key as the shard's shadow table stores it (InSource).
+	srcKey target.ShadowKey
+}
+
+// decide applies the shadow rule (package newer) to the batch, by index
+// into ps. A stray delete (runMode=verify found the row in a shard that
+// the key is not routed to) is always applied and leaves the shadow row
+// alone: the shadow row orders the changes of the key in its own shard,
+// which never writes to this one, and a version of the stray delete would
+// make the repair of the key's own shard look stale.
+func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
+	return decideBy(ps, stored, func(p prepared) string { return p.table.Name + p.key.String() })
+}
+
+// decideBy is decide with the shadow row's key given by keyOf (the
+// metadata database's or the shard's shadow table, see InSource).
+func decideBy(ps []prepared, stored map[string]newer.Version, keyOf func(prepared) string) newer.Decision {
+	var changes []newer.Change
+	var from []int
+	var strays []int
+	for i, p := range ps {
+		if p.stray {
+			strays = append(strays, i)
+			continue
+		}
+		changes = append(changes, newer.Change{Key: keyOf(p), Version: p.version})
+		from = append(from, i)
+	}
+	d := newer.Decide(changes, stored)
+	remap := func(idx []int) []int {
+		out := make([]int, len(idx))
+		for i, j := range idx {
+			out[i] = from[j]
+		}
+		return out
+	}
+	return newer.Decision{Apply: append(remap(d.Apply), strays...), Superseded: remap(d.Superseded), Stale: remap(d.Stale)}
 }
 
 // Apply applies batch to db. Records that cannot even be prepared (bad keys,
@@ -165,6 +212,9 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 	if len(ps) == 0 {
 		return out, nil
 	}
+	if a.InSource {
+		return a.applyInSource(ctx, db, ps)
+	}
 	// clashes are rows MySQL refused one by one (io/target/mysql/unique.go); the deadline
 	// is deadline.go's.
 	var clashes []Failure
@@ -181,11 +231,7 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 				return err
 			}
 		}
-		changes := make([]newer.Change, len(ps))
-		for i, p := range ps {
-			changes[i] = newer.Change{Key: p.table.Name + p.key.String(), Version: p.version}
-		}
-		d := newer.Decide(changes, stored)
+		d := decide(ps, stored)
 		out.Stale, out.Superseded = len(d.Stale), len(d.Superseded)
 		if len(d.Apply) == 0 {
 			return nil
@@ -217,7 +263,9 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 				clashes = append(clashes, Failure{Record: p.rec, Err: e})
 				continue
 			}
-			muts = append(muts, p.table.Mutation(p.key, p.version))
+			if !p.stray {
+				muts = append(muts, p.table.Mutation(p.key, p.version))
+			}
 			if p.row.Filtered {
 				out.Filtered = append(out.Filtered, p.rec)
 			} else {
@@ -263,12 +311,20 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 	for i, k := range t.PrimaryKey {
 		cols[i] = k.Column
 	}
+	var srcKey target.ShadowKey
+	if a.InSource {
+		if srcKey, err = shadow.SourceKey(key); err != nil {
+			return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
+		}
+	}
 	return prepared{
+		srcKey:  srcKey,
 		rec:     r,
 		table:   shadow.Table{Name: shadow.TableName(a.ShadowPrefix, t.Name), KeyColumns: cols},
 		key:     key,
 		version: newer.Version{CommitTs: r.CommitTimestamp, Seq: seq},
 		row:     row,
+		stray:   r.TransactionTag == verify.StrayTag && row.Delete,
 	}, nil
 }
 

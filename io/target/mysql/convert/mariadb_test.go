@@ -175,6 +175,7 @@ func TestMariaDBRoundTrip(t *testing.T) {
 			if text != c.want {
 				t.Errorf("bound %#v, read back %q, want %q", v, text, c.want)
 			}
+			checkCanonical(t, db, table, col, v)
 		})
 	}
 }
@@ -212,6 +213,40 @@ func TestMariaDBRejectsWhatWeReject(t *testing.T) {
 				t.Errorf("server accepted %s into %s", c.serverLiteral, c.colType)
 			}
 		})
+	}
+}
+
+// checkCanonical checks the canonical forms of runMode=verify: the value
+// bound and the value read back (as the verify scanner selects it) are the
+// same text.
+func checkCanonical(t *testing.T, db *sql.DB, table string, col schema.SourceColumn, bound any) {
+	t.Helper()
+	var raw sql.RawBytes
+	rows, err := db.Query("SELECT " + StoredExpr(col, "c") + " FROM " + table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatal("no row read back")
+	}
+	if err := rows.Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var stored []byte
+	if raw != nil {
+		stored = append([]byte{}, raw...)
+	}
+	want, err := CanonicalBound(col, bound)
+	if err != nil {
+		t.Fatalf("CanonicalBound(%#v): %v", bound, err)
+	}
+	got, err := CanonicalStored(col, stored)
+	if err != nil {
+		t.Fatalf("CanonicalStored(%q): %v", stored, err)
+	}
+	if got != want {
+		t.Errorf("canonical forms differ: bound %#v -> %v, stored %q -> %v", bound, want, stored, got)
 	}
 }
 

@@ -1,0 +1,177 @@
+package postgresql
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"sort"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql/dml"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+)
+
+// maxIdentLen is PostgreSQL's limit on a name (NAMEDATALEN-1 bytes).
+const maxIdentLen = 63
+
+// EnsureShadowTables implements target.ShadowTarget: CREATE TABLE IF NOT
+// EXISTS in the shard's namespace for each table, then a read of the
+// shadow columns of each, which fails for a table of that name that is not
+// a shadow table.
+func (Target) EnsureShadowTables(ctx context.Context, s Shard, tables []target.ShadowTable) ([]string, error) {
+	db, err := Open(s, 1)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	ns := Namespace(s)
+	existing := map[string]bool{}
+	rows, err := db.QueryContext(ctx, "SELECT tablename FROM pg_tables WHERE schemaname = $1", ns)
+	if err != nil {
+		return nil, fmt.Errorf("listing the tables of namespace %q: %w", ns, Classify(err))
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		existing[n] = true
+	}
+	rows.Close()
+	var created []string
+	for _, t := range tables {
+		if err := target.ShadowTableName(t.Name, maxIdentLen, name); err != nil {
+			return nil, err
+		}
+		if !existing[t.Name] {
+			ddl, err := dml.CreateShadowTable(ns, t.Name, target.ShadowHashColumn, t.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn)
+			if err != nil {
+				return nil, fmt.Errorf("shadow table %s: %w", t.Name, err)
+			}
+			if _, err := db.ExecContext(ctx, ddl); err != nil {
+				return nil, createError(s, ns, t.Name, err)
+			}
+			created = append(created, t.Name)
+		}
+		if err := checkShadowTable(ctx, db, ns, t); err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(created)
+	return created, nil
+}
+
+// createError explains a refused CREATE TABLE: most often the user lacks
+// CREATE on the namespace, which shadowTableLocation=source needs.
+func createError(s Shard, ns, table string, err error) error {
+	if state(err) == InsufficientPrivilege {
+		return fmt.Errorf("shadowTableLocation=source: the user may not create shadow table %s in namespace %q of database %q (grant it with GRANT CREATE ON SCHEMA %s TO ..., or use shadowTableLocation=metadata): %w",
+			table, ns, s.DBName, dml.QuoteIdent(ns), err)
+	}
+	return fmt.Errorf("shadowTableLocation=source: creating shadow table %s in namespace %q: %w", table, ns, Classify(err))
+}
+
+func checkShadowTable(ctx context.Context, db *sql.DB, ns string, t target.ShadowTable) error {
+	q := fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE false", dml.QuoteIdent(target.ShadowHashColumn),
+		dml.QuoteIdent(target.ShadowCommitTsColumn), dml.QuoteIdent(target.ShadowSeqColumn), dml.Table(ns, t.Name))
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("shadowTableLocation=source: table %s.%s exists but is not a shadow table of this template (it needs columns %s, %s and %s; rename it or choose another shadowTablePrefix): %w",
+			ns, t.Name, target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, err)
+	}
+	return rows.Close()
+}
+
+// hashText is a hash as bytea's text form: every value is bound as text
+// (conn.go), and the server reads \x followed by hex digits as bytea.
+func hashText(h []byte) string { return `\x` + hex.EncodeToString(h) }
+
+// LockShadow implements target.ShadowSession: INSERT ... ON CONFLICT DO
+// NOTHING of every key (dml.InsertShadowKeys says why), then SELECT ...
+// FOR UPDATE of them all. Keys are sorted by hash, so that writers of
+// overlapping batches take the locks in one order.
+func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
+	keys = target.SortShadowKeys(keys)
+	out := make(map[string]newer.Version, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	cols := append([]string{target.ShadowHashColumn}, t.KeyColumns...)
+	per := max(1, dml.MaxParams/len(cols))
+	for rest := keys; len(rest) > 0; {
+		n := min(per, len(rest))
+		rows := make([][]any, n)
+		for i, k := range rest[:n] {
+			rows[i] = append([]any{hashText(k.Hash)}, k.Parts...)
+		}
+		st, err := dml.InsertShadowKeys(s.ns, t.Name, target.ShadowHashColumn, cols, rows)
+		if err != nil {
+			return nil, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
+		}
+		if _, err := s.tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+			return nil, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
+		}
+		rest = rest[n:]
+	}
+	for rest := keys; len(rest) > 0; {
+		n := min(dml.MaxParams, len(rest))
+		q, err := dml.LockShadowRows(s.ns, t.Name, target.ShadowHashColumn,
+			[]string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}, n)
+		if err != nil {
+			return nil, &target.BatchError{Target: name, Err: err}
+		}
+		args := make([]any, n)
+		for i, k := range rest[:n] {
+			args[i] = hashText(k.Hash)
+		}
+		if err := readVersions(ctx, s.tx, q, args, out); err != nil {
+			return nil, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, err)
+		}
+		rest = rest[n:]
+	}
+	return out, nil
+}
+
+func readVersions(ctx context.Context, tx *sql.Tx, q string, args []any, out map[string]newer.Version) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return Classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h []byte
+		var ts, seq sql.NullInt64
+		if err := rows.Scan(&h, &ts, &seq); err != nil {
+			return Classify(err)
+		}
+		if ts.Valid {
+			out[string(h)] = target.ShadowVersion(ts.Int64, seq.Int64)
+		}
+	}
+	return Classify(rows.Err())
+}
+
+// WriteShadow implements target.ShadowSession: one multi-row upsert of the
+// versions (the rows exist and are locked, so it updates them).
+func (s *session) WriteShadow(ctx context.Context, t target.ShadowTable, rows []target.ShadowRow) error {
+	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
+	per := dml.MaxParams / len(cols)
+	for rest := rows; len(rest) > 0; {
+		n := min(per, len(rest))
+		vals := make([][]any, n)
+		for i, r := range rest[:n] {
+			vals[i] = []any{hashText(r.Key.Hash), target.ShadowNanos(r.Version), r.Version.Seq}
+		}
+		st, err := dml.Upsert(s.ns, t.Name, cols, cols[:1], vals)
+		if err != nil {
+			return &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
+		}
+		if _, err := s.tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+			return &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
+		}
+		rest = rest[n:]
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package target
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
+)
+
+// Scanner is the reading side of a target, for runMode=verify: it reads a
+// table back in primary-key ranges, every value in the target's canonical
+// text form, and puts the values the writer binds into that same form, so
+// pure/verify compares text with text.
+//
+// The canonical form is the target's to define; it must make a value the
+// writer binds (Values().Value's result, for the column) and the value the
+// column returns once that was written give the same text, and different
+// stored values different texts (up to what the type keeps: a target may
+// compare floating-point values to 15 significant digits, say). The db
+// arguments are pools from Target.Acquire.
+type Scanner interface {
+	// Canonical is the canonical form of v, a value the writer binds for
+	// col (nil is NULL).
+	Canonical(col schema.SourceColumn, v any) (verify.Value, error)
+	// Splits returns primary keys of t, ascending, that cut it into
+	// ranges of about rowsPerRange rows (none for a smaller table), for
+	// reading a table in parallel.
+	Splits(ctx context.Context, db *sql.DB, t schema.SourceTable, rowsPerRange int) ([][]verify.Value, error)
+	// ReadRange calls fn with every row of t in r, in primary-key order:
+	// its non-generated columns in table order, values in canonical form.
+	ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, r KeyRange, fn func(verify.Row) error) error
+}
+
+// KeyRange is a range of primary keys, as Splits returns them: From
+// (inclusive) to To (exclusive; inclusive when Through). A nil bound is
+// open. From = To with Through reads one key.
+type KeyRange struct {
+	From, To []verify.Value
+	Through  bool
+}
