@@ -53,13 +53,14 @@ type target struct {
 	bits     int // integer width
 	prec     int // numeric(p,s): p; 0 when unconstrained
 	scale    int // numeric(p,s): s
+	fsp      int // timestamp(p), timestamptz(p), time(p): p; -1 when unconstrained
 	maxLen   int64
 	members  []string
 }
 
 func parseTarget(col schema.SourceColumn) target {
 	dt := strings.ToLower(strings.TrimSpace(col.DataType))
-	t := target{col: col, maxLen: col.MaxLength, members: col.Members}
+	t := target{col: col, maxLen: col.MaxLength, members: col.Members, fsp: -1}
 	if e, ok := strings.CutSuffix(dt, "[]"); ok {
 		t.array, dt = true, e
 	}
@@ -72,6 +73,9 @@ func parseTarget(col schema.SourceColumn) target {
 				t.scale, _ = strconv.Atoi(args[1])
 			}
 		}
+	}
+	if t.fam == famTimestamp || t.fam == famTimestamptz || t.fam == famTime {
+		t.fsp = timePrecision(col.ColumnType)
 	}
 	return t
 }

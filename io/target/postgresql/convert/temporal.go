@@ -47,21 +47,30 @@ func instant(v any, tz *time.Location) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("a %s value is not a point in time", kindName(v))
 }
 
-func toTimestamptz(v any, _ target, tz *time.Location) (any, error) {
+// toTimestamptz binds the instant in UTC; a timestamptz(p) with p < 6 gets
+// it rounded as the server would store it (precision.go).
+func toTimestamptz(v any, t target, tz *time.Location) (any, error) {
 	ts, err := instant(v, tz)
 	if err != nil {
 		return nil, err
+	}
+	if t.reduced() {
+		return roundWall(ts.UTC(), t.fsp).Format(pgTimestamptz), nil
 	}
 	return ts.UTC().Format(pgTimestamptz), nil
 }
 
 // toTimestamp binds the wall clock of the instant in the source zone
 // (sourceDbTimezoneOffset): a timestamp without time zone holds what the
-// source application wrote there.
-func toTimestamp(v any, _ target, tz *time.Location) (any, error) {
+// source application wrote there. A timestamp(p) with p < 6 gets it
+// rounded as the server would store it (precision.go).
+func toTimestamp(v any, t target, tz *time.Location) (any, error) {
 	ts, err := instant(v, tz)
 	if err != nil {
 		return nil, err
+	}
+	if t.reduced() {
+		return roundWall(ts.In(tz), t.fsp).Format(pgTimestamp), nil
 	}
 	return ts.In(tz).Format(pgTimestamp), nil
 }
@@ -85,14 +94,20 @@ func toDate(v any, t target, tz *time.Location) (any, error) {
 }
 
 // toTime binds a time of day: a TIMESTAMP's wall clock in the source zone,
-// or HH:MM:SS[.f] text.
+// or HH:MM:SS[.f] text. A time(p) with p < 6 gets it rounded (precision.go).
 func toTime(v any, t target, tz *time.Location) (any, error) {
 	switch x := v.(type) {
 	case time.Time:
+		if t.reduced() {
+			return roundTimeOfDay(x.In(tz), t.fsp), nil
+		}
 		return x.In(tz).Format(pgTime), nil
 	case string:
 		s := strings.TrimSpace(x)
 		if ts, err := time.Parse(pgTime, s); err == nil {
+			if t.reduced() {
+				return roundTimeOfDay(ts, t.fsp), nil
+			}
 			return ts.Format(pgTime), nil
 		}
 		if s == "24:00:00" {
