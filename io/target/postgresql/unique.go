@@ -36,7 +36,10 @@ import (
 //     row, so no single UPDATE can swap them). They are deleted and
 //     inserted again together inside a savepoint; a row whose insert fails
 //     is dropped from the set (back to the savepoint) and the rest tried
-//     again. PostgreSQL cannot switch foreign-key actions off for a
+//     again. A column of the table the change does not carry (Spanner
+//     does not have it) keeps its value: the row is read and locked
+//     before its delete, and the insert takes those columns from what was
+//     read (dml.InsertKeeping). PostgreSQL cannot switch foreign-key actions off for a
 //     session as MySQL can, so this is not tried when another table's
 //     foreign key would cascade, set null or set default on the delete;
 //     a delete that a foreign key forbids fails and is undone;
@@ -217,11 +220,15 @@ func reinsert(ctx context.Context, tx *sql.Tx, ns string, rows []uniqueRow) ([]u
 	if actions {
 		return nil, nil
 	}
+	cols, err := insertableColumns(ctx, tx, ns, upserts[0].row.Table)
+	if err != nil {
+		return nil, err
+	}
 	for len(upserts) > 1 {
 		var bad int
 		err := inSavepoint(ctx, tx, swapSavepoint, rollbackSwap, releaseSwap, func() error {
 			var err error
-			bad, err = tryReinsert(ctx, tx, ns, upserts)
+			bad, err = tryReinsert(ctx, tx, ns, cols, upserts)
 			return err
 		})
 		switch {
@@ -237,10 +244,89 @@ func reinsert(ctx context.Context, tx *sql.Tx, ns string, rows []uniqueRow) ([]u
 	return nil, nil
 }
 
+// insertableColumnsQuery lists the columns of a table an INSERT may set:
+// all but dropped and generated ones.
+const insertableColumnsQuery = `SELECT a.attname FROM pg_attribute a
+	JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+	WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+	ORDER BY a.attnum`
+
+func insertableColumns(ctx context.Context, tx *sql.Tx, ns, table string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, insertableColumnsQuery, ns, table)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL: reading the columns of table %s: %w", table, Classify(err))
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("PostgreSQL: reading the columns of table %s: %w", table, Classify(err))
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("PostgreSQL: reading the columns of table %s: %w", table, Classify(err))
+	}
+	return cols, nil
+}
+
+// unwritten are the columns of table (insertable, in table order) that a
+// change writing cols leaves out.
+func unwritten(table, cols []string) []string {
+	written := make(map[string]bool, len(cols))
+	for _, c := range cols {
+		written[c] = true
+	}
+	var out []string
+	for _, c := range table {
+		if !written[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// keptRow is what a row's insert takes from the row it replaces: the
+// columns the change does not write, and the old row's text (invalid when
+// there was no row).
+type keptRow struct {
+	cols []string
+	old  sql.NullString
+}
+
+// readKept reads and locks, before the delete, the row a change replaces,
+// when the table has columns the change does not write.
+func readKept(ctx context.Context, tx *sql.Tx, ns string, tableCols []string, r mapping.Row) (keptRow, error) {
+	k := keptRow{cols: unwritten(tableCols, r.Columns)}
+	if len(k.cols) == 0 {
+		return k, nil
+	}
+	q, err := dml.LockRowText(ns, r.Table, r.KeyColumns)
+	if err != nil {
+		return k, failure.MarkSevere(fmt.Errorf("table %s: %w", r.Table, err))
+	}
+	switch err := tx.QueryRowContext(ctx, q, r.KeyValues...).Scan(&k.old); {
+	case errors.Is(err, sql.ErrNoRows):
+		// No row yet: the insert creates it, with the defaults.
+	case err != nil:
+		return k, &target.BatchError{Target: name, Err: Classify(err), SQL: q}
+	}
+	return k, nil
+}
+
 // tryReinsert deletes and inserts rows. A row-level error comes with the
-// index of the row PostgreSQL refused to insert, or -1 when a delete
-// failed.
-func tryReinsert(ctx context.Context, tx *sql.Tx, ns string, rows []uniqueRow) (int, error) {
+// index of the row PostgreSQL refused to insert, or -1 when a read or a
+// delete failed. tableCols are the table's insertable columns: those
+// the change does not write keep the values the row held.
+func tryReinsert(ctx context.Context, tx *sql.Tx, ns string, tableCols []string, rows []uniqueRow) (int, error) {
+	kept := make([]keptRow, len(rows))
+	for i, r := range rows {
+		var err error
+		if kept[i], err = readKept(ctx, tx, ns, tableCols, r.row); err != nil {
+			return -1, err
+		}
+	}
 	for _, r := range rows {
 		del, err := dml.Delete(ns, r.row.Table, r.row.KeyColumns, [][]any{r.row.KeyValues})
 		if err != nil {
@@ -251,9 +337,20 @@ func tryReinsert(ctx context.Context, tx *sql.Tx, ns string, rows []uniqueRow) (
 		}
 	}
 	for i, r := range rows {
-		if err := insertRow(ctx, tx, ns, r.row); err != nil {
+		if err := reinsertRow(ctx, tx, ns, r.row, kept[i]); err != nil {
 			return i, err
 		}
 	}
 	return 0, nil
+}
+
+func reinsertRow(ctx context.Context, tx *sql.Tx, ns string, r mapping.Row, k keptRow) error {
+	if !k.old.Valid {
+		return insertRow(ctx, tx, ns, r)
+	}
+	ins, err := dml.InsertKeeping(ns, r.Table, r.Columns, r.Values, k.cols, k.old.String)
+	if err != nil {
+		return failure.MarkSevere(fmt.Errorf("table %s: %w", r.Table, err))
+	}
+	return exec(ctx, tx, ins)
 }

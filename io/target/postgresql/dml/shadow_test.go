@@ -16,7 +16,7 @@ func TestShadowStatements(t *testing.T) {
 		t.Error("a key column named like the hash column must be refused")
 	}
 	st, err := InsertShadowKeys("ns", "s", "h", []string{"h", "Id"}, [][]any{{"\\x00", "1"}, {"\\x01", nil}})
-	if want := `INSERT INTO "ns"."s" ("h","Id") VALUES ($1,$2),($3,$4) ON CONFLICT ("h") DO NOTHING`; err != nil || st.SQL != want || len(st.Args) != 4 {
+	if want := `INSERT INTO "ns"."s" ("h","Id") OVERRIDING SYSTEM VALUE VALUES ($1,$2),($3,$4) ON CONFLICT ("h") DO NOTHING`; err != nil || st.SQL != want || len(st.Args) != 4 {
 		t.Errorf("InsertShadowKeys = %q %v (%v), want %q", st.SQL, st.Args, err, want)
 	}
 	q, err := LockShadowRows("ns", "s", "h", []string{"h", "ts", "seq"}, 2)
