@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
@@ -43,7 +44,11 @@ import (
 //  3. rows still clashing when a pass makes no progress may be a cycle,
 //     such as one transaction swapping the values of two rows. They are
 //     deleted and inserted again together inside a savepoint, with
-//     foreign-key checks off so that no ON DELETE action fires. A row whose
+//     foreign-key checks off so that no ON DELETE action fires. A column
+//     of the table that the change does not carry (Spanner does not have
+//     it) keeps its value: the row is locked and that column copied into a
+//     user variable before the delete, and the insert takes it from there
+//     (dml.KeepInto, dml.InsertKeeping). A row whose
 //     insert still fails is dropped from the set (back to the savepoint)
 //     and the rest is tried again;
 //  4. what is left fails on its own with MySQL's message: a retryable
@@ -208,8 +213,12 @@ func reinsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow)
 			moved, err = nil, fmt.Errorf("MySQL: %s: %w", restoreFKChecks, Classify(rerr))
 		}
 	}()
+	cols, err := insertableColumns(ctx, tx, upserts[0].row.Table)
+	if err != nil {
+		return nil, err
+	}
 	for len(upserts) > 1 {
-		bad, err := tryReinsert(ctx, tx, upserts)
+		bad, err := tryReinsert(ctx, tx, cols, upserts)
 		if err != nil {
 			return nil, err
 		}
@@ -227,9 +236,91 @@ func reinsert(ctx context.Context, conn *sql.Conn, tx *sql.Tx, rows []uniqueRow)
 	return nil, nil
 }
 
+// insertableColumnsQuery lists the columns of a table of the current
+// database an INSERT may set: all but generated ones (MySQL prints an
+// empty expression for the others, MariaDB NULL).
+const insertableColumnsQuery = `SELECT COLUMN_NAME FROM information_schema.COLUMNS
+	WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COALESCE(GENERATION_EXPRESSION, '') = ''
+	ORDER BY ORDINAL_POSITION`
+
+func insertableColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, insertableColumnsQuery, table)
+	if err != nil {
+		return nil, fmt.Errorf("MySQL: reading the columns of table %s: %w", table, Classify(err))
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("MySQL: reading the columns of table %s: %w", table, Classify(err))
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("MySQL: reading the columns of table %s: %w", table, Classify(err))
+	}
+	return cols, nil
+}
+
+// unwritten are the columns of table (insertable, in table order) that a
+// change writing cols leaves out; MySQL column names ignore case.
+func unwritten(table, cols []string) []string {
+	written := make(map[string]bool, len(cols))
+	for _, c := range cols {
+		written[strings.ToLower(c)] = true
+	}
+	var out []string
+	for _, c := range table {
+		if !written[strings.ToLower(c)] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// keepColumns locks, before the delete, the row change i replaces and
+// copies the columns it does not write into user variables. It returns
+// those columns, or none when the row does not exist (the insert creates
+// it, with the defaults).
+func keepColumns(ctx context.Context, tx *sql.Tx, tableCols []string, i int, r mapping.Row) ([]string, error) {
+	keep := unwritten(tableCols, r.Columns)
+	if len(keep) == 0 {
+		return nil, nil
+	}
+	lock, err := dml.LockRow(r.Table, r.KeyColumns)
+	if err != nil {
+		return nil, failure.MarkSevere(fmt.Errorf("table %s: %w", r.Table, err))
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, lock, r.KeyValues...).Scan(&n); err != nil {
+		return nil, &target.BatchError{Target: name, Err: Classify(err), SQL: lock}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	into, err := dml.KeepInto(r.Table, keep, r.KeyColumns, i)
+	if err != nil {
+		return nil, failure.MarkSevere(fmt.Errorf("table %s: %w", r.Table, err))
+	}
+	if _, err := tx.ExecContext(ctx, into, r.KeyValues...); err != nil {
+		return nil, &target.BatchError{Target: name, Err: Classify(err), SQL: into}
+	}
+	return keep, nil
+}
+
 // tryReinsert deletes and inserts rows; it returns the index of the first
-// row MySQL refused, or -1 when all were written.
-func tryReinsert(ctx context.Context, tx *sql.Tx, rows []uniqueRow) (int, error) {
+// row MySQL refused, or -1 when all were written. tableCols are the
+// table's insertable columns: those the change does not write keep the
+// values the row held.
+func tryReinsert(ctx context.Context, tx *sql.Tx, tableCols []string, rows []uniqueRow) (int, error) {
+	kept := make([][]string, len(rows))
+	for i, r := range rows {
+		var err error
+		if kept[i], err = keepColumns(ctx, tx, tableCols, i, r.row); err != nil {
+			return 0, err
+		}
+	}
 	for _, r := range rows {
 		del, err := dml.Delete(r.row.Table, r.row.KeyColumns, [][]any{r.row.KeyValues})
 		if err != nil {
@@ -240,7 +331,11 @@ func tryReinsert(ctx context.Context, tx *sql.Tx, rows []uniqueRow) (int, error)
 		}
 	}
 	for i, r := range rows {
-		err := insertRow(ctx, tx, r.row)
+		ins, err := dml.InsertKeeping(r.row.Table, r.row.Columns, r.row.Values, kept[i], i)
+		if err != nil {
+			return 0, failure.MarkSevere(fmt.Errorf("table %s: %w", r.row.Table, err))
+		}
+		err = exec(ctx, tx, ins)
 		if err != nil && rowLevel(err) {
 			return i, nil
 		}
