@@ -3,6 +3,7 @@ package postgresql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"slices"
 	"strings"
@@ -94,8 +95,10 @@ func (s *session) Write(ctx context.Context, changes []target.Change) (refused m
 	return refused, nil
 }
 
-// Commit commits the transaction. database/sql runs it without a context;
-// the I/O timeout of the writer's connections (WriterIOTimeout) bounds it.
+// Commit commits the transaction. database/sql's Commit takes no context,
+// but pgx's driver commits under the context BeginTx was given (Begin's),
+// so that context's deadline or cancellation bounds the COMMIT as well,
+// besides the I/O timeout of the writer's connections (WriterIOTimeout).
 func (s *session) Commit() error {
 	if err := s.tx.Commit(); err != nil {
 		return fmt.Errorf("PostgreSQL: commit: %w", Classify(err))
@@ -119,8 +122,15 @@ func (s *session) Close() error { return s.conn.Close() }
 // keeps the locks of the batch's earlier statements meanwhile, blocking
 // every retry of those rows; so the backend is terminated too (a user may
 // terminate its own backends). Best effort, within killTimeout.
+//
+// The connection is discarded (conn.Raw reporting driver.ErrBadConn), not
+// handed back: a connection back in the pool could be taken by another
+// session just before its backend is terminated, failing that session's
+// batch instead. Discarding it also frees its slot in the pool for the
+// terminating statement.
 func (s *session) Abandon(ctx context.Context) {
-	s.conn.Close()
+	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = s.conn.Close()
 	if s.pid != 0 {
 		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
 		defer cancel()
