@@ -417,6 +417,8 @@ func canonicalArray(t target, s string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("array element %d: %w", i, err)
 		}
+		// JSON has no invalid UTF-8 (a UTF8 database holds none either).
+		c = strings.ToValidUTF8(c, "\uFFFD")
 		out[i] = &c
 	}
 	var b bytes.Buffer
