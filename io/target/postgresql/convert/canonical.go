@@ -275,7 +275,7 @@ func canonicalTimestamp(s string, p int, tz bool) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("not a timestamp: %w", err)
 	}
-	us := roundMicros(ts.Nanosecond())
+	us := fractionMicros(ts.Nanosecond())
 	total := (ts.Unix()-pgEpoch)*1_000_000 + us
 	total = roundTypmod(total, p)
 	sec, frac := floorDiv(total, 1_000_000)
@@ -318,30 +318,6 @@ func canonicalTime(s string, p int) (string, error) {
 		out += strings.TrimRight(fmt.Sprintf(".%06d", fus), "0")
 	}
 	return out, nil
-}
-
-// roundMicros rounds nanoseconds to microseconds as PostgreSQL rounds a
-// fraction it reads: rint(fraction as a double × 10^6).
-func roundMicros(ns int) int64 {
-	if ns == 0 {
-		return 0
-	}
-	f, _ := strconv.ParseFloat(fmt.Sprintf("0.%09d", ns), 64)
-	return int64(math.RoundToEven(f * 1e6))
-}
-
-// roundTypmod rounds microseconds (from PostgreSQL's epoch) to p
-// fractional digits, halves away from the epoch, as PostgreSQL applies a
-// column's precision.
-func roundTypmod(us int64, p int) int64 {
-	if p >= 6 {
-		return us
-	}
-	scale := int64(math.Pow10(6 - p))
-	if us >= 0 {
-		return (us + scale/2) / scale * scale
-	}
-	return -((-us + scale/2) / scale * scale)
 }
 
 func floorDiv(a, b int64) (int64, int64) {

@@ -68,9 +68,11 @@ func fractionMicros(ns int) int64 {
 	return int64(math.RoundToEven(f * 1e6))
 }
 
-// roundMicros is step 2: us rounded to p fractional digits, half away
-// from zero.
-func roundMicros(us int64, p int) int64 {
+// roundTypmod is step 2: us (from PostgreSQL's epoch) rounded to p
+// fractional digits, halves away from the epoch, as PostgreSQL applies a
+// column's precision (p >= 6 keeps us). The writer binds keys rounded so,
+// and verify's canonical forms round the same way.
+func roundTypmod(us int64, p int) int64 {
 	scale := int64(1)
 	for range maxTimePrecision - p {
 		scale *= 10
@@ -90,7 +92,7 @@ func roundWall(w time.Time, p int) time.Time {
 	y, mo, d := w.Date()
 	h, mi, s := w.Clock()
 	secs := time.Date(y, mo, d, h, mi, s, 0, time.UTC).Unix() - pgEpochUnix
-	us := roundMicros(secs*usPerSec+fractionMicros(w.Nanosecond()), p)
+	us := roundTypmod(secs*usPerSec+fractionMicros(w.Nanosecond()), p)
 	return time.UnixMicro(pgEpochUnix*usPerSec + us).UTC()
 }
 
@@ -99,7 +101,7 @@ func roundWall(w time.Time, p int) time.Time {
 func roundTimeOfDay(w time.Time, p int) string {
 	h, mi, s := w.Clock()
 	us := int64(h*3600+mi*60+s)*usPerSec + fractionMicros(w.Nanosecond())
-	us = roundMicros(us, p)
+	us = roundTypmod(us, p)
 	if us >= usPerDay {
 		return "24:00:00"
 	}
