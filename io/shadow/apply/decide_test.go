@@ -35,3 +35,27 @@ func TestDecideStrays(t *testing.T) {
 		t.Errorf("Stale = %v, Superseded = %v; want [0], [2]", d.Stale, d.Superseded)
 	}
 }
+
+// TestStrayDeleteNotAppliedOverALaterChange (review rev17): verify found a
+// stray copy of key 1 in shard X at T=100 and queued a stray delete
+// stamped (T, max seq). Before the regular job picks the repair up from
+// retry/, the application moves the row to shard X at 200 (its shard-id
+// column changes): the regular job writes the row to X and the key's
+// shadow row says 200. The stray delete is now older than what X holds
+// for the key; applying it "whatever the shadow row says" deletes the
+// legitimate row from X, and the shadow row (200) keeps every later
+// retry from bringing it back. A stray delete older than the shadow row
+// must be dropped as stale (still without writing the shadow row); a
+// later verify finds the copy again if it is still stray.
+func TestStrayDeleteNotAppliedOverALaterChange(t *testing.T) {
+	tb := shadow.Table{Name: "shadow_T"}
+	v := func(sec int64, seq int64) newer.Version {
+		return newer.Version{CommitTs: record.Timestamp{Seconds: sec}, Seq: seq}
+	}
+	ps := []prepared{{table: tb, key: spanner.Key{int64(1)}, version: v(100, 1<<62), stray: true}}
+	stored := map[string]newer.Version{"shadow_T" + spanner.Key{int64(1)}.String(): v(200, 0)}
+	d := decide(ps, stored)
+	if len(d.Apply) != 0 || !reflect.DeepEqual(d.Stale, []int{0}) {
+		t.Errorf("stray delete older than the shadow row: Apply = %v, Stale = %v; want it stale, not applied", d.Apply, d.Stale)
+	}
+}
