@@ -30,7 +30,8 @@ func (m Mismatch) Line() []byte {
 // Transaction tags of the repair records runMode=verify writes to retry/
 // (verifyRepair). Both keep the shard the verification found the key in
 // (shard assignment does not route them again). A StrayTag delete removes
-// a row from a shard its key is not routed to, outside the shadow rule
+// a row from a shard its key is not routed to; it writes no shadow row and
+// is dropped as stale only when the key's shadow row is strictly newer
 // (io/shadow/apply).
 const (
 	RepairTag = "revrepl-verify-repair"
