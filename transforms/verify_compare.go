@@ -3,6 +3,7 @@ package transforms
 import (
 	"context"
 	"reflect"
+	"sort"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -28,10 +29,18 @@ type Candidate struct {
 	HasExp  bool
 	Got     verify.Row
 	HasGot  bool
+	// SpannerKeys and TargetRows describe an Ambiguous key: the Spanner
+	// table and key JSON of every Expected of the group (space
+	// separated), and how many target rows it held.
+	SpannerKeys []string
+	TargetRows  int
 }
 
-// compareFn joins one key's sides (CoGroupByKey): at most one row each,
-// since both are keyed by primary key.
+// compareFn joins one key's sides (CoGroupByKey). Each side is keyed by
+// the target's primary key, so a group normally holds at most one row of
+// each; more than one (two Spanner rows mapped to one target key, e.g.
+// "a" and "a " on a CHAR key) is verify.Ambiguous: the target can hold
+// only one of them, so such a key is never equal.
 type compareFn struct {
 	counts tally
 }
@@ -44,12 +53,23 @@ func (f *compareFn) ProcessElement(ctx context.Context, at beam.EventTime, key s
 	}
 	c := Candidate{Key: key}
 	var e Expected
+	var nExp int
+	var spKeys []string
 	for exps(&e) {
 		c.Exp, c.HasExp = e, true
+		nExp++
+		spKeys = append(spKeys, e.SpannerTable+" "+e.KeysJSON)
 	}
 	var g verify.Row
 	for gots(&g) {
 		c.Got, c.HasGot = g, true
+		c.TargetRows++
+	}
+	if nExp > 1 || c.TargetRows > 1 {
+		sort.Strings(spKeys)
+		c.Outcome, c.SpannerKeys = string(verify.Ambiguous), spKeys
+		emit(c)
+		return nil
 	}
 	if c.HasExp && c.Exp.Filtered {
 		f.counts.add(at, verify.Count{Table: k.Table, Shard: k.Shard, Kind: verify.Filtered}, 1)

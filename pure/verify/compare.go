@@ -16,10 +16,21 @@ const (
 	Extra     Outcome = "extra"     // in the target, not in Spanner
 	Different Outcome = "different" // in both, some column differs
 	InFlight  Outcome = "in_flight"
+	// Ambiguous: more than one Spanner row (or more than one target row)
+	// maps to one target key, e.g. Spanner keys "a" and "a " on a CHAR
+	// key, or two Spanner tables written to one source table. The target
+	// can hold at most one of them, so the key is never equal; it is a
+	// mismatch that no repair can fix (the mapping collapses the keys).
+	Ambiguous Outcome = "ambiguous"
 )
 
-// Mismatched reports whether o is a difference between the two sides.
+// Mismatched reports whether o is a difference between the two sides that
+// a change in flight may explain (see Settle). Ambiguous is a mismatch too
+// but not one of these: see Counted.
 func (o Outcome) Mismatched() bool { return o == Missing || o == Extra || o == Different }
+
+// Counted reports whether o counts in the run's mismatches total.
+func (o Outcome) Counted() bool { return o.Mismatched() || o == Ambiguous }
 
 // Diff is one column that differs, with both values.
 type Diff struct {

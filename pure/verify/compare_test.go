@@ -128,11 +128,12 @@ func TestSummarize(t *testing.T) {
 		{Table: "a", Shard: "s1", Kind: string(InFlight)}:  4,
 		{Table: "a", Shard: "s1", Kind: Filtered}:          6,
 		{Table: "a", Shard: "s1", Kind: Unmappable}:        1,
+		{Table: "a", Shard: "s1", Kind: string(Ambiguous)}: 2,
 		{Table: "x", Shard: "", Kind: SkippedTable}:        1,
 	}
 	lines, n := Summarize(counts)
-	if n != 7 {
-		t.Errorf("mismatches = %d, want 7 (missing, extra, different, unmappable)", n)
+	if n != 9 {
+		t.Errorf("mismatches = %d, want 9 (missing, extra, different, unmappable, ambiguous)", n)
 	}
 	var order []string
 	for _, l := range lines {
@@ -144,7 +145,7 @@ func TestSummarize(t *testing.T) {
 	if got := lines[0].Counts[string(InFlight)]; got != 4 {
 		t.Errorf("a/s1 in flight = %d, want 4", got)
 	}
-	if FinalLine(n) != "mismatches: 7" {
+	if FinalLine(n) != "mismatches: 9" {
 		t.Errorf("FinalLine = %q", FinalLine(n))
 	}
 	c := Count{Table: "t", Shard: "s", Kind: Filtered}

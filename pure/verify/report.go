@@ -19,6 +19,11 @@ type Mismatch struct {
 	// Rechecked: the key first looked in flight and still differed when
 	// read again.
 	Rechecked bool `json:"rechecked,omitempty"`
+	// SpannerKeys name the Spanner rows that share the target key, each
+	// as its table and key JSON separated by a space (Ambiguous only).
+	SpannerKeys []string `json:"spannerKeys,omitempty"`
+	// TargetRows is how many target rows the key matched (Ambiguous only).
+	TargetRows int `json:"targetRows,omitempty"`
 }
 
 // Line is the mismatch as a JSON line (without the newline).
@@ -30,7 +35,8 @@ func (m Mismatch) Line() []byte {
 // Transaction tags of the repair records runMode=verify writes to retry/
 // (verifyRepair). Both keep the shard the verification found the key in
 // (shard assignment does not route them again). A StrayTag delete removes
-// a row from a shard its key is not routed to, outside the shadow rule
+// a row from a shard its key is not routed to; it writes no shadow row and
+// is dropped as stale only when the key's shadow row is strictly newer
 // (io/shadow/apply).
 const (
 	RepairTag = "revrepl-verify-repair"
@@ -85,8 +91,8 @@ type TableSummary struct {
 }
 
 // Summarize groups counters into one line per table and shard, in name
-// order, and totals the mismatches (missing, extra, different and
-// unmappable rows).
+// order, and totals the mismatches (missing, extra, different, ambiguous
+// and unmappable rows).
 func Summarize(counts map[Count]int64) ([]TableSummary, int64) {
 	type ts struct{ table, shard string }
 	lines := map[ts]*TableSummary{}
@@ -99,7 +105,7 @@ func Summarize(counts map[Count]int64) ([]TableSummary, int64) {
 			lines[k] = l
 		}
 		l.Counts[c.Kind] += n
-		if Outcome(c.Kind).Mismatched() || c.Kind == Unmappable {
+		if Outcome(c.Kind).Counted() || c.Kind == Unmappable {
 			mismatches += n
 		}
 	}

@@ -143,8 +143,8 @@ type prepared struct {
 
 // decide applies the shadow rule (package newer) to the batch, by index
 // into ps. A stray delete (runMode=verify found the row in a shard that
-// the key is not routed to) is always applied and leaves the shadow row
-// alone: the shadow row orders the changes of the key in its own shard,
+// the key is not routed to) leaves the shadow row alone and is applied
+// unless the shadow row is strictly newer (see decideBy): the shadow row orders the changes of the key in its own shard,
 // which never writes to this one, and a version of the stray delete would
 // make the repair of the key's own shard look stale.
 func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
@@ -153,13 +153,24 @@ func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
 
 // decideBy is decide with the shadow row's key given by keyOf (the
 // metadata database's or the shard's shadow table, see InSource).
+//
+// A stray delete (verify.StrayTag) takes no part in the rule for the
+// other changes of its key and writes no shadow row, but it is stale when
+// the key's shadow row is strictly newer than it: the key changed after
+// verify saw the stray copy (e.g. the row moved into that shard), and
+// deleting now would remove a legitimate row that no retry brings back.
+// A later verify finds the copy again if it is still stray.
 func decideBy(ps []prepared, stored map[string]newer.Version, keyOf func(prepared) string) newer.Decision {
 	var changes []newer.Change
 	var from []int
-	var strays []int
+	var strays, staleStrays []int
 	for i, p := range ps {
 		if p.stray {
-			strays = append(strays, i)
+			if s, ok := stored[keyOf(p)]; ok && s.After(p.version) {
+				staleStrays = append(staleStrays, i)
+			} else {
+				strays = append(strays, i)
+			}
 			continue
 		}
 		changes = append(changes, newer.Change{Key: keyOf(p), Version: p.version})
@@ -173,7 +184,7 @@ func decideBy(ps []prepared, stored map[string]newer.Version, keyOf func(prepare
 		}
 		return out
 	}
-	return newer.Decision{Apply: append(remap(d.Apply), strays...), Superseded: remap(d.Superseded), Stale: remap(d.Stale)}
+	return newer.Decision{Apply: append(remap(d.Apply), strays...), Superseded: remap(d.Superseded), Stale: append(remap(d.Stale), staleStrays...)}
 }
 
 // Apply applies batch to db. Records that cannot even be prepared (bad keys,
