@@ -60,8 +60,13 @@ func (f *compareFn) ProcessElement(ctx context.Context, at beam.EventTime, key s
 		nExp++
 		spKeys = append(spKeys, e.SpannerTable+" "+e.KeysJSON)
 	}
+	// A row read twice (two key ranges that share a bound both return it)
+	// is one row: only different rows under one key are ambiguous.
 	var g verify.Row
 	for gots(&g) {
+		if c.HasGot && reflect.DeepEqual(c.Got, g) {
+			continue
+		}
 		c.Got, c.HasGot = g, true
 		c.TargetRows++
 	}
