@@ -2,6 +2,7 @@ package target
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 
@@ -114,4 +115,27 @@ func SortShadowKeys(keys []ShadowKey) []ShadowKey {
 		}
 	}
 	return uniq
+}
+
+// ReadShadowVersions runs q, a query of (shadow hash, commit nanos, record
+// sequence) rows, in tx and adds each applied version to out by hash; a
+// placeholder row (no version yet) adds nothing. Errors come unclassified:
+// each target classifies its own.
+func ReadShadowVersions(ctx context.Context, tx *sql.Tx, q string, args []any, out map[string]newer.Version) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h []byte
+		var ts, seq sql.NullInt64
+		if err := rows.Scan(&h, &ts, &seq); err != nil {
+			return err
+		}
+		if ts.Valid {
+			out[string(h)] = ShadowVersion(ts.Int64, seq.Int64)
+		}
+	}
+	return rows.Err()
 }

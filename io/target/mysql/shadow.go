@@ -135,22 +135,7 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, keys []t
 }
 
 func readVersions(ctx context.Context, tx *sql.Tx, q string, args []any, out map[string]newer.Version) error {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return Classify(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var h []byte
-		var ts, seq sql.NullInt64
-		if err := rows.Scan(&h, &ts, &seq); err != nil {
-			return Classify(err)
-		}
-		if ts.Valid {
-			out[string(h)] = target.ShadowVersion(ts.Int64, seq.Int64)
-		}
-	}
-	return Classify(rows.Err())
+	return Classify(target.ReadShadowVersions(ctx, tx, q, args, out))
 }
 
 // WriteShadow implements target.ShadowSession: one multi-row upsert of the
