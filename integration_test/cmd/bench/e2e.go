@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"sync"
@@ -17,20 +18,38 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/pipeline/params"
 )
 
-const e2eBaseKey = 1_000_000_000
+// e2eBaseKey is the first key of the first end-to-end run; run k starts
+// e2eRunKeys further on, so each run's rows are its own (the poller reads
+// from its run's first key up) and never clash with the writer
+// measurements' keys, which count from 1.
+const (
+	e2eBaseKey = 1_000_000_000
+	e2eRunKeys = 100_000_000
+)
 
 type e2eResult struct {
+	rate               int // asked, changes/s
 	committed, applied int
 	generatorSeconds   float64
 	p50, p99, max      float64
-	keptUp             bool
+}
+
+// committedRate is what the generator committed, in changes/s.
+func (r e2eResult) committedRate() float64 {
+	if r.generatorSeconds <= 0 {
+		return 0
+	}
+	return float64(r.committed) / r.generatorSeconds
 }
 
 // endToEnd commits rate changes per second to Spanner for d while the
 // pipeline runs on prism, and measures, per row, the time from just before
-// its commit to its first sighting in MySQL (polled every 100 ms).
-func (e *env) endToEnd(ctx context.Context, rate int, d time.Duration) (e2eResult, error) {
-	mainID := "benchmain" + e.id
+// its commit to its first sighting in the target (polled every 100 ms).
+// run numbers the runs of one bench: each has its own Spanner database
+// (so its own change stream and partition metadata table) and keys.
+func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2eResult, error) {
+	mainID := fmt.Sprintf("benchmain%s%d", e.id, run)
+	base := int64(e2eBaseKey + run*e2eRunKeys)
 	mainPath, err := e.emu.CreateDatabase(ctx, mainID, false, benchSpannerDDL)
 	if err != nil {
 		return e2eResult{}, err
@@ -61,16 +80,15 @@ func (e *env) endToEnd(ctx context.Context, rate int, d time.Duration) (e2eResul
 	}
 
 	var committed atomic.Int64
-	var genSeconds float64
+	var took time.Duration
 	genDone := make(chan error, 1)
 	go func() {
 		time.Sleep(time.Second)
-		t0 := time.Now()
-		err := generate(ctx, client, rate, d, &committed)
-		genSeconds = time.Since(t0).Seconds()
+		var err error
+		took, err = generate(ctx, client, rate, d, base, &committed)
 		genDone <- err
 	}()
-	poll := newPoller(e)
+	poll := newPoller(e, base)
 	stopPoll := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -89,59 +107,11 @@ func (e *env) endToEnd(ctx context.Context, rate int, d time.Duration) (e2eResul
 	poll.once(ctx)
 
 	lags := poll.lags()
-	res := e2eResult{committed: int(committed.Load()), applied: len(lags), generatorSeconds: genSeconds}
+	res := e2eResult{rate: rate, committed: int(committed.Load()), applied: len(lags), generatorSeconds: took.Seconds()}
 	if len(lags) > 0 {
 		res.p50, res.p99, res.max = pct(lags, 0.50), pct(lags, 0.99), lags[len(lags)-1]
 	}
-	res.keptUp = res.applied == res.committed && res.p99 < 5 &&
-		float64(res.committed) >= 0.95*float64(rate)*d.Seconds()
 	return res, nil
-}
-
-// generate commits rate rows per second, in transactions of rate/100 rows
-// every 10 ms spread over a few goroutines, for d.
-func generate(ctx context.Context, c *spanner.Client, rate int, d time.Duration, committed *atomic.Int64) error {
-	perTxn := max(1, rate/100)
-	ticks := make(chan int64, 1000)
-	go func() {
-		defer close(ticks)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		end := time.Now().Add(d)
-		var next int64 = e2eBaseKey
-		for now := range t.C {
-			if now.After(end) {
-				return
-			}
-			ticks <- next
-			next += int64(perTxn)
-		}
-	}()
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for first := range ticks {
-				muts := make([]*spanner.Mutation, perTxn)
-				sent := time.Now().UTC().Format(time.RFC3339Nano)
-				for i := range muts {
-					id := first + int64(i)
-					muts[i] = spanner.Insert("Bench", []string{"Id", "Name", "Qty", "Price", "Active", "SentAt"},
-						[]any{id, fmt.Sprintf("n%d", id), id, 1.5, true, sent})
-				}
-				if _, err := c.Apply(ctx, muts, spanner.ApplyAtLeastOnce()); err != nil {
-					errs <- err
-					return
-				}
-				committed.Add(int64(perTxn))
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
 }
 
 type poller struct {
@@ -151,7 +121,10 @@ type poller struct {
 	floor int64
 }
 
-func newPoller(e *env) *poller { return &poller{e: e, seen: map[int64]float64{}, floor: e2eBaseKey} }
+// newPoller watches the rows of a run whose keys start at base.
+func newPoller(e *env, base int64) *poller {
+	return &poller{e: e, seen: map[int64]float64{}, floor: base}
+}
 
 func (p *poller) run(ctx context.Context, stop <-chan struct{}) {
 	t := time.NewTicker(100 * time.Millisecond)
@@ -207,6 +180,11 @@ func (p *poller) lags() []float64 {
 	return out
 }
 
+// pct is the q-quantile of sorted (ascending, not empty) by nearest
+// rank: the smallest value with at least q of the values at or below it.
 func pct(sorted []float64, q float64) float64 {
-	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
+	// The epsilon keeps q*n that float arithmetic puts a hair above a
+	// whole number (0.99*100) on that number.
+	i := int(math.Ceil(q*float64(len(sorted))-1e-9)) - 1
+	return sorted[max(0, min(len(sorted)-1, i))]
 }

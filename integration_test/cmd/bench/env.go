@@ -14,7 +14,9 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	mysqltarget "github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
@@ -30,8 +32,7 @@ var (
 	}
 	benchMySQLDDL = "CREATE TABLE Bench (Id BIGINT PRIMARY KEY, Name VARCHAR(100), Qty BIGINT, Price DOUBLE, " +
 		"Active TINYINT(1), SentAt VARCHAR(64))"
-	benchShadowDDL = "CREATE TABLE shadow_Bench (Id INT64 NOT NULL, processed_commit_ts TIMESTAMP, record_seq INT64) PRIMARY KEY (Id)"
-	benchSpanner   = schema.Spanner{Dialect: "GOOGLE_STANDARD_SQL", Tables: map[string]schema.SpannerTable{"Bench": {
+	benchSpanner = schema.Spanner{Dialect: "GOOGLE_STANDARD_SQL", Tables: map[string]schema.SpannerTable{"Bench": {
 		Name: "Bench", PrimaryKey: []schema.KeyPart{{Column: "Id"}}, Columns: []schema.SpannerColumn{
 			{Name: "Id", Type: "INT64"}, {Name: "Name", Type: "STRING(100)"}, {Name: "Qty", Type: "INT64"},
 			{Name: "Price", Type: "FLOAT64"}, {Name: "Active", Type: "BOOL"}, {Name: "SentAt", Type: "STRING(64)"},
@@ -46,9 +47,11 @@ type env struct {
 	db, check *sql.DB
 	pollSQL   string
 	// upsert builds the raw multi-row upsert of the target.
-	upsert    func(table string, cols, keys []string, rows [][]any) (string, []any, error)
-	cleanup   func()
-	dbName    string
+	upsert  func(table string, cols, keys []string, rows [][]any) (string, []any, error)
+	cleanup func()
+	dbName  string
+	// shard is the target database as the shard file has it.
+	shard     target.Shard
 	meta      *spanner.Client
 	applier   *apply.Applier
 	nextKey   int64
@@ -102,8 +105,8 @@ func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 		Mapper: mapping.Mapper{Spanner: benchSpanner, Source: src, TZ: time.UTC, Values: convert.Values{}}, Target: mysqltarget.Target{}}
 
 	host, port, _ := net.SplitHostPort(*mysqlAddr)
-	b, _ := json.Marshal(map[string]any{"shardConfigs": []map[string]string{{
-		"host": host, "port": port, "user": "revrepl_bench", "password": "revrepl-bench", "dbName": e.dbName}}})
+	e.shard = target.Shard{Host: host, Port: target.Port(port), User: "revrepl_bench", Password: "revrepl-bench", DBName: e.dbName}
+	b, _ := json.Marshal(map[string]any{"shardConfigs": []target.Shard{e.shard}})
 	dir, err := os.MkdirTemp("", "revrepl-bench")
 	if err != nil {
 		return nil, err
@@ -112,9 +115,14 @@ func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 	return e, os.WriteFile(e.shardFile, b, 0o600)
 }
 
-// openMeta creates the metadata database with Bench's shadow table.
+// openMeta creates the metadata database with Bench's shadow table, made
+// by the DDL the launch uses (shadow.CreateDDL).
 func (e *env) openMeta(ctx context.Context) error {
-	metaPath, err := e.emu.CreateDatabase(ctx, "benchmeta"+e.id, false, []string{benchShadowDDL})
+	ddl, err := shadow.CreateDDL("shadow_", benchSpanner.Tables["Bench"], false)
+	if err != nil {
+		return err
+	}
+	metaPath, err := e.emu.CreateDatabase(ctx, "benchmeta"+e.id, false, []string{ddl})
 	if err != nil {
 		return err
 	}

@@ -31,8 +31,11 @@ func newPGEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 		}}
 	e.dbName = "revrepl_bench_" + e.id
 	const user, password = "revrepl_bench", "revrepl-bench"
+	// CREATE on the schema: the source-shadow measurement creates its
+	// shadow table as the launch does, as the pipeline's user.
 	set, err := localenv.CreatePGShards(ctx, localenv.ShardSetup{Addr: *pgAddr, RootUser: "postgres", User: user, Password: password,
-		Databases: []localenv.ShardDB{{ID: "", Name: e.dbName}}, DDL: []string{benchPostgreSQLDDL}})
+		Databases: []localenv.ShardDB{{ID: "", Name: e.dbName}},
+		DDL:       []string{benchPostgreSQLDDL, `GRANT CREATE ON SCHEMA public TO "` + user + `"`}})
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +48,7 @@ func newPGEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 	}
 	shard := cfg.ShardConfigs[0]
 	shard.LogicalShardID = ""
+	e.shard = shard
 	src, err := postgresql.Target{}.ReadSchema(ctx, shard)
 	if err != nil {
 		return nil, err

@@ -3,19 +3,32 @@
 // --target=postgresql, PostgreSQL):
 //
 //   - writer throughput with batch size 1 (the Java template's protocol: one
-//     Spanner read-write transaction and one MySQL transaction per record)
+//     Spanner read-write transaction and one target transaction per record)
 //     and with the default batch size, on the same records;
-//   - the raw ceiling: the same rows written to MariaDB by plain multi-row
-//     upserts, with no shadow check;
-//   - the writer with shadowTableLocation=source (the shadow rows in
-//     MariaDB, checked and written in the same transaction), against that
+//   - the shadow ceiling: the writer's Spanner side alone (shadowCeiling:
+//     per batch, one read-write transaction that reads the batch's shadow
+//     rows and writes them, as the writer does, with no target in it): what
+//     the emulator allows the writer at best;
+//   - the raw ceiling: the same rows written to the target by plain
+//     multi-row upserts, with no shadow check;
+//   - the writer with shadowTableLocation=source (the shadow rows in the
+//     target, checked and written in the same transaction), against the raw
 //     ceiling;
-//   - end to end: a steady stream of changes committed to Spanner while the
-//     pipeline runs on prism, with commit-to-apply lag percentiles.
+//   - end to end: a steady stream of --rate changes per second committed to
+//     Spanner for --duration while the pipeline runs on prism, with
+//     commit-to-apply lag percentiles and the rate the generator actually
+//     committed (generate.go);
+//   - the ramp: end-to-end runs at the rising rates of --ramp, until two in
+//     a row are not sustained; max_rate is the highest sustained (ramp.go).
+//     --skip_ramp skips it.
 //
-// It prints a table and ends with one line a script can read:
-// batch1_ratio=<x> ceiling_ratio=<x> p99_lag_s=<x> kept_up=<true|false>
-// source_shadow_ceiling_ratio=<x>
+// It prints a table and ends with one line a script can read, its fields
+// always in this order (report.go):
+//
+//	batch1_ratio=<x> shadow_ceiling_ratio=<x> source_shadow_ceiling_ratio=<x> ceiling_ratio=<x> p99_lag_s=<x> max_lag_s=<x> max_rate=<changes/s> kept_up=<true|false>
+//
+// p99_lag_s, max_lag_s and kept_up are of the --rate run; with --skip_e2e
+// the lags and max_rate are -1, and max_rate is -1 with --skip_ramp too.
 //
 // With --verify_rows=N it measures runMode=verify instead: a table of N
 // equal rows in Spanner and MariaDB, verified by the pipeline on prism,
@@ -26,7 +39,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"time"
 
@@ -46,7 +58,9 @@ var (
 	targetKind = flag.String("target", "mysql", "the target database: mysql (MariaDB) or postgresql")
 	pgAddr     = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql; postgres, no password)")
 	emuAddr    = flag.String("emulator", "", "Spanner emulator address (default: start one on a free port)")
-	skipE2E    = flag.Bool("skip_e2e", false, "only measure the writer")
+	skipE2E    = flag.Bool("skip_e2e", false, "only measure the writer (no end-to-end run, no ramp)")
+	rampFlag   = flag.String("ramp", "1000,2000,3000,4000,6000,8000", "end-to-end rates (changes/s, comma separated) tried in ascending order, each for --duration, until two in a row are not sustained; max_rate is the highest sustained")
+	skipRamp   = flag.Bool("skip_ramp", false, "no ramp: only the --rate end-to-end run (max_rate=-1)")
 	verifyN    = flag.Int("verify_rows", 0, "measure only runMode=verify instead: rows verified per second for a table of this many rows (make bench-verify)")
 )
 
@@ -84,6 +98,13 @@ func main() {
 	if *targetKind == "postgresql" {
 		addr = *pgAddr
 	}
+	var rates []int
+	if !*skipE2E && !*skipRamp {
+		// Read before minutes of measurements, not after.
+		if rates, err = parseRamp(*rampFlag); err != nil {
+			fail(err)
+		}
+	}
 	fmt.Printf("writer: %d records of table Bench (6 columns), emulator %s, %s %s\n", *records, emu.Addr, targetName(), addr)
 	b1, ph1, err := env.writerThroughput(ctx, 1, min(*batch1Max, *records))
 	if err != nil {
@@ -93,39 +114,83 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	shadowCeil, err := env.shadowCeiling(ctx, *batchSize, *records)
+	if err != nil {
+		fail(err)
+	}
 	raw, err := env.rawCeiling(ctx, *batchSize, *records)
 	if err != nil {
 		fail(err)
 	}
-	// The writer with shadowTableLocation=source is measured against
-	// MariaDB only so far; for PostgreSQL the ratio is NaN.
-	src := math.NaN()
-	if *targetKind != "postgresql" {
-		if src, err = env.sourceShadowThroughput(ctx, *batchSize, *records); err != nil {
-			fail(err)
-		}
+	src, err := env.sourceShadowThroughput(ctx, *batchSize, *records)
+	if err != nil {
+		fail(err)
 	}
-	fmt.Printf("\n%-44s %12s %10s\n", "measurement", "records/s", "ratio")
-	fmt.Printf("%-44s %12.0f %10s\n", "writer, batch size 1 (Java protocol)", b1, "1.00")
-	fmt.Printf("%-44s %12.0f %10.2f\n", fmt.Sprintf("writer, batch size %d", *batchSize), bn, bn/b1)
-	fmt.Printf("%-44s %12.0f %10.2f\n", "raw multi-row upserts, no shadow check", raw, bn/raw)
-	fmt.Printf("%-44s %12.0f %10.2f\n", fmt.Sprintf("writer, shadow in MariaDB, batch size %d", *batchSize), src, src/raw)
+	s := summary{batch1Ratio: bn / b1, shadowCeilingRatio: bn / shadowCeil, sourceShadowCeilingRatio: src / raw, ceilingRatio: bn / raw,
+		p99Lag: notRun, maxLag: notRun, maxRate: notRun}
+	row := "%-50s %10.0f %7s  %s\n"
+	fmt.Printf("\n%-50s %10s %7s  %s\n", "measurement", "records/s", "ratio", "(last-line field)")
+	fmt.Printf(row, "writer, batch size 1 (Java protocol)", b1, "", "")
+	fmt.Printf(row, fmt.Sprintf("writer, batch size %d", *batchSize), bn, ratio(s.batch1Ratio), "batch1_ratio: ÷ batch size 1")
+	fmt.Printf(row, fmt.Sprintf("Spanner side alone (shadow rows), batch size %d", *batchSize), shadowCeil, ratio(s.shadowCeilingRatio), "shadow_ceiling_ratio: writer ÷ this")
+	fmt.Printf(row, "raw multi-row upserts, no shadow check", raw, ratio(s.ceilingRatio), "ceiling_ratio: writer ÷ this")
+	fmt.Printf(row, fmt.Sprintf("writer, shadow in %s, batch size %d", targetName(), *batchSize), src, ratio(s.sourceShadowCeilingRatio), "source_shadow_ceiling_ratio: this ÷ raw")
 	fmt.Printf("\nwhere the writer's time goes: batch size 1: %s\n", ph1)
 	fmt.Printf("                              batch size %d: %s\n", *batchSize, phn)
 
-	p99, keptUp := -1.0, false
 	if !*skipE2E {
-		res, err := env.endToEnd(ctx, *rate, *duration)
-		if err != nil {
+		if err := endToEndRuns(ctx, env, rates, &s); err != nil {
 			fail(err)
 		}
-		p99, keptUp = res.p99, res.keptUp
-		fmt.Printf("\nend to end: %d changes/s for %s: %d committed, %d applied, lag p50 %.2fs p99 %.2fs max %.2fs\n",
-			*rate, *duration, res.committed, res.applied, res.p50, res.p99, res.max)
-		fmt.Printf("committed rate achieved: %.0f changes/s\n", float64(res.committed)/res.generatorSeconds)
 	}
-	fmt.Printf("batch1_ratio=%.2f ceiling_ratio=%.2f p99_lag_s=%.2f kept_up=%t source_shadow_ceiling_ratio=%.2f\n", bn/b1, bn/raw, p99, keptUp, src/raw)
+	fmt.Println(s)
 }
+
+// endToEndRuns runs the --rate run and, unless rates is empty, the ramp,
+// printing a row per run, and fills in their fields of s. A ramp step at
+// --rate is the --rate run, not run again.
+func endToEndRuns(ctx context.Context, env *env, rates []int, s *summary) error {
+	fmt.Println(e2eHeader(*duration))
+	show := func(label string, r e2eResult, ok bool) {
+		if label == "ramp" && r.rate == *rate {
+			fmt.Println(e2eRow(label, r, ok) + " (the rate run above, not run again)")
+		} else {
+			fmt.Println(e2eRow(label, r, ok))
+		}
+		if float64(r.committed) < minCommittedFrac*float64(r.rate)*duration.Seconds() {
+			fmt.Printf("       the generator committed only %.0f of the %d changes/s asked (the emulator, or the machine, did not take the rate)\n", r.committedRate(), r.rate)
+		}
+	}
+	base, err := env.endToEnd(ctx, 0, *rate, *duration)
+	if err != nil {
+		return err
+	}
+	s.keptUp = sustained(base, *rate, *duration)
+	s.p99Lag, s.maxLag = base.p99, base.max
+	show("rate", base, s.keptUp)
+	if len(rates) == 0 {
+		return nil
+	}
+	run := 0
+	s.maxRate, err = ramp(rates, func(r int) (bool, error) {
+		if r == *rate {
+			show("ramp", base, s.keptUp)
+			return s.keptUp, nil
+		}
+		run++
+		res, err := env.endToEnd(ctx, run, r, *duration)
+		if err != nil {
+			return false, err
+		}
+		ok := sustained(res, r, *duration)
+		show("ramp", res, ok)
+		return ok, nil
+	})
+	return err
+}
+
+// ratio prints a ratio of the table.
+func ratio(x float64) string { return fmt.Sprintf("%.2f", x) }
 
 // targetName names --target in the output.
 func targetName() string {

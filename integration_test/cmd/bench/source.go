@@ -3,24 +3,22 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
-	mysqltarget "github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 )
 
 // sourceShadowThroughput applies n records in batches of size through the
-// writer with shadowTableLocation=source: the shadow table in MariaDB, no
-// Spanner in the loop. The shadow table is created as the launch does.
+// writer with shadowTableLocation=source: the shadow table in the target
+// (MariaDB or PostgreSQL, whichever --target is), no Spanner in the loop.
+// The shadow table is created as the launch does, by the target's
+// EnsureShadowTables, as the pipeline's user.
 func (e *env) sourceShadowThroughput(ctx context.Context, size, n int) (float64, error) {
-	host, port, _ := net.SplitHostPort(*mysqlAddr)
-	shard := target.Shard{Host: host, Port: target.Port(port), User: "revrepl_bench", Password: "revrepl-bench", DBName: e.dbName}
-	tables := []target.ShadowTable{{Name: shadow.TableName("shadow_", "Bench"), KeyColumns: []string{"Id"}}}
-	if _, err := (mysqltarget.Target{}).EnsureShadowTables(ctx, shard, tables); err != nil {
+	tables := []target.ShadowTable{{Name: shadow.TableName(e.applier.ShadowPrefix, "Bench"), KeyColumns: []string{"Id"}}}
+	if _, err := e.applier.Target.EnsureShadowTables(ctx, e.shard, tables); err != nil {
 		return 0, err
 	}
 	a := &apply.Applier{ShadowPrefix: e.applier.ShadowPrefix, Spanner: e.applier.Spanner, InSource: true,
