@@ -80,12 +80,13 @@ func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2e
 	}
 
 	var committed atomic.Int64
+	commits := newCommitLog()
 	var took time.Duration
 	genDone := make(chan error, 1)
 	go func() {
 		time.Sleep(time.Second)
 		var err error
-		took, err = generate(ctx, client, rate, d, base, &committed)
+		took, err = generate(ctx, client, rate, d, base, &committed, commits)
 		genDone <- err
 	}()
 	poll := newPoller(e, base)
@@ -106,7 +107,7 @@ func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2e
 	wg.Wait()
 	poll.once(ctx)
 
-	lags := poll.lags()
+	lags := poll.lags(commits)
 	res := e2eResult{rate: rate, committed: int(committed.Load()), applied: len(lags), generatorSeconds: took.Seconds()}
 	if len(lags) > 0 {
 		res.p50, res.p99, res.max = pct(lags, 0.50), pct(lags, 0.99), lags[len(lags)-1]
@@ -117,13 +118,13 @@ func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2e
 type poller struct {
 	e     *env
 	mu    sync.Mutex
-	seen  map[int64]float64 // id -> lag seconds
+	seen  map[int64]time.Time // id -> when the poller first saw it
 	floor int64
 }
 
 // newPoller watches the rows of a run whose keys start at base.
 func newPoller(e *env, base int64) *poller {
-	return &poller{e: e, seen: map[int64]float64{}, floor: base}
+	return &poller{e: e, seen: map[int64]time.Time{}, floor: base}
 }
 
 func (p *poller) run(ctx context.Context, stop <-chan struct{}) {
@@ -154,11 +155,8 @@ func (p *poller) once(ctx context.Context) {
 		if rows.Scan(&id, &sent) != nil {
 			continue
 		}
-		if _, ok := p.seen[id]; ok {
-			continue
-		}
-		if t, err := time.Parse(time.RFC3339Nano, sent); err == nil {
-			p.seen[id] = now.Sub(t).Seconds()
+		if _, ok := p.seen[id]; !ok {
+			p.seen[id] = now
 		}
 	}
 	for {
@@ -169,12 +167,16 @@ func (p *poller) once(ctx context.Context) {
 	}
 }
 
-func (p *poller) lags() []float64 {
+// lags are, in seconds and ascending, the time from each seen row's
+// commit to its first sighting in the target.
+func (p *poller) lags(commits *commitLog) []float64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make([]float64, 0, len(p.seen))
-	for _, l := range p.seen {
-		out = append(out, l)
+	for id, seen := range p.seen {
+		if ts, ok := commits.get(id); ok {
+			out = append(out, seen.Sub(ts).Seconds())
+		}
 	}
 	sort.Float64s(out)
 	return out

@@ -38,6 +38,33 @@ const (
 	genGrace         = 2 * time.Second
 )
 
+// commitLog keeps each generated row's commit timestamp. Lag is measured
+// from it, not from when the generator sent the row: a commit the emulator
+// holds up (it runs one read-write transaction at a time, and the client
+// retries an aborted commit with a growing back-off) would otherwise count
+// as lag of the pipeline.
+type commitLog struct {
+	mu sync.Mutex
+	at map[int64]time.Time
+}
+
+func newCommitLog() *commitLog { return &commitLog{at: map[int64]time.Time{}} }
+
+func (l *commitLog) add(first, n int64, ts time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id := first; id < first+n; id++ {
+		l.at[id] = ts
+	}
+}
+
+func (l *commitLog) get(id int64) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, ok := l.at[id]
+	return t, ok
+}
+
 // dueBy is how many of total rows are due elapsed after the start, rate
 // rows per second falling due evenly.
 func dueBy(rate int, elapsed time.Duration, total int64) int64 {
@@ -86,7 +113,7 @@ func (p *pacer) abandon() {
 // generate commits rate rows per second to table Bench for d, with keys
 // from base up, and returns how long it took from its start to the end of
 // its last commit. committed counts the rows committed.
-func generate(ctx context.Context, c *spanner.Client, rate int, d time.Duration, base int64, committed *atomic.Int64) (time.Duration, error) {
+func generate(ctx context.Context, c *spanner.Client, rate int, d time.Duration, base int64, committed *atomic.Int64, commits *commitLog) (time.Duration, error) {
 	start := time.Now()
 	p := &pacer{total: int64(float64(rate) * d.Seconds()), stopAt: start.Add(d + genGrace)}
 	p.cond = sync.NewCond(&p.mu)
@@ -125,11 +152,13 @@ func generate(ctx context.Context, c *spanner.Client, rate int, d time.Duration,
 					id := base + first + int64(i)
 					muts[i] = spanner.Insert("Bench", cols, []any{id, fmt.Sprintf("n%d", id), id, 1.5, true, sent})
 				}
-				if _, err := c.Apply(ctx, muts, spanner.ApplyAtLeastOnce()); err != nil {
+				ts, err := c.Apply(ctx, muts, spanner.ApplyAtLeastOnce())
+				if err != nil {
 					errs <- fmt.Errorf("committing rows %d to %d: %w", base+first, base+first+n-1, err)
 					p.abandon()
 					return
 				}
+				commits.add(base+first, n, ts)
 				committed.Add(n)
 				end := int64(time.Since(start))
 				for {

@@ -61,12 +61,20 @@ var (
 	skipE2E    = flag.Bool("skip_e2e", false, "only measure the writer (no end-to-end run, no ramp)")
 	rampFlag   = flag.String("ramp", "1000,2000,3000,4000,6000,8000", "end-to-end rates (changes/s, comma separated) tried in ascending order, each for --duration, until two in a row are not sustained; max_rate is the highest sustained")
 	skipRamp   = flag.Bool("skip_ramp", false, "no ramp: only the --rate end-to-end run (max_rate=-1)")
+	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (prism runs in this process, so it covers the pipeline's stages; the emulator and the databases are other processes)")
 	verifyN    = flag.Int("verify_rows", 0, "measure only runMode=verify instead: rows verified per second for a table of this many rows (make bench-verify)")
 )
 
 func main() {
 	flag.Parse()
 	beam.Init()
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		defer stop()
+	}
 	if *targetKind != "mysql" && *targetKind != "postgresql" {
 		fail(fmt.Errorf("--target %q: mysql or postgresql", *targetKind))
 	}
