@@ -103,9 +103,20 @@ func itemsPGMutations(from, to int64) []*spanner.Mutation {
 // TestVerifyPostgreSQLCorrupt replicates to two PostgreSQL shards,
 // verifies (nothing differs: every column family reads back in the form
 // the writer binds), then damages the shards: verify reports exactly the
-// damaged keys, with the differing columns.
+// damaged keys, with the differing columns. With shadowTableLocation=
+// source the in-flight rule reads each damaged key's shadow row in the
+// shard's namespace (an older version: reported).
 func TestVerifyPostgreSQLCorrupt(t *testing.T) {
-	e := newVerifyPGEnv(t, "vpg")
+	for _, loc := range []string{params.ShadowInMetadata, params.ShadowInSource} {
+		t.Run(loc, func(t *testing.T) {
+			e := newVerifyPGEnv(t, "vpg")
+			e.values[params.ShadowTableLocation] = loc
+			verifyPostgreSQLCorrupt(t, e)
+		})
+	}
+}
+
+func verifyPostgreSQLCorrupt(t *testing.T, e *verifyEnv) {
 	ctx := context.Background()
 	e.replicate(t, 12*time.Second, func() error {
 		time.Sleep(2 * time.Second)
@@ -134,7 +145,27 @@ func TestVerifyPostgreSQLCorrupt(t *testing.T) {
 			t.Fatalf("%s: %v", q.sql, err)
 		}
 	}
+	inSource := e.values[params.ShadowTableLocation] == params.ShadowInSource
+	if inSource {
+		// Key 9 differs too, but its shadow row in shardB (found by the
+		// key's text beside the hash) says a change of the far future was
+		// applied: in flight at the read and at the recheck, not reported.
+		res, err := e.dbB.Exec(`UPDATE app."shadow_Items" SET processed_commit_ts = $1 WHERE "Id" = '9'`,
+			time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("shardB's shadow_Items has %d rows for key 9, want 1", n)
+		}
+		if _, err := e.dbB.Exec(`UPDATE app."Items" SET "Name" = 'later' WHERE "Id" = 9`); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r, ms = e.verifyRun(t, pipeline.Env{}, "spannerMetadataTableName", "verify_meta_1")
+	if inSource && e.rechecked != 1 {
+		t.Errorf("%d keys read again, want 1 (key 9)", e.rechecked)
+	}
 	var got []string
 	for _, m := range ms {
 		got = append(got, describe(m))

@@ -207,7 +207,62 @@ func itemsMutations(from, to int64) []*spanner.Mutation {
 // with the differing columns, verifyRepair writes them to retry/, a
 // regular job applies them, and verify then reports nothing.
 func TestVerifyCorruptAndRepair(t *testing.T) {
-	e := newVerifyEnv(t, "ver")
+	verifyCorruptAndRepair(t, newVerifyEnv(t, "ver"))
+}
+
+// TestVerifyCorruptAndRepairShadowInSource is TestVerifyCorruptAndRepair
+// with shadowTableLocation=source: the in-flight rule reads each key's
+// shadow row in the shard it was found in (none for the row moved to the
+// wrong shard or added there), and the repairs go through the shards'
+// shadow tables. Then the in-flight rule itself, with Spanner read at a
+// time T before the shard's last changes:
+//
+//   - key 4 was updated after T and the regular job applied it: the shard
+//     differs from Spanner at T, but its shadow row in shardA (written by
+//     the writer, under the hash the writer computes) holds a commit after
+//     T, so it is in flight; read again at the current time, it is equal;
+//   - key 6 differs and its shadow row in shardA says it was applied from
+//     a change of the far future: in flight at T and still at the recheck
+//     (whose shadow read is the shard's too), so not reported.
+func TestVerifyCorruptAndRepairShadowInSource(t *testing.T) {
+	e := newVerifyEnv(t, "vsrc")
+	e.values["shadowTableLocation"] = "source"
+	verifyCorruptAndRepair(t, e)
+
+	ctx := context.Background()
+	before := time.Now().UTC()
+	e.replicate(t, 8*time.Second, func() error {
+		time.Sleep(2 * time.Second)
+		_, err := e.client.Apply(ctx, []*spanner.Mutation{spanner.Update("Items", []string{"Id", "Name"}, []any{int64(4), "renamed"})})
+		return err
+	})
+	expectRows(t, e.dbA, "SELECT Name FROM Items WHERE Id = 4", "renamed")
+	// The shadow table shows the Spanner key as text beside its hash.
+	future := time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	res, err := e.dbA.Exec("UPDATE shadow_Items SET processed_commit_ts = ? WHERE Id = '6'", future)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("shardA's shadow_Items has %d rows for key 6, want 1", n)
+	}
+	if _, err := e.dbA.Exec("UPDATE Items SET Name = 'later' WHERE Id = 6"); err != nil {
+		t.Fatal(err)
+	}
+
+	r, ms := e.verifyRun(t, pipeline.Env{}, "verifyTimestamp", before.Format(time.RFC3339Nano))
+	want := []string{`{"table":"Items","shard":"shardA","counts":{"equal":8,"in_flight":2}}`, `{"table":"Items","shard":"shardB","counts":{"equal":10}}`,
+		`{"table":"Notes","counts":{"skipped_table":1}}`, "mismatches: 0"}
+	if r.Mismatches != 0 || len(ms) != 0 || strings.Join(r.Lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Spanner at T, keys 4 and 6 applied after T in shardA: summary\n%s\nwant\n%s\nmismatches %v", strings.Join(r.Lines, "\n"), strings.Join(want, "\n"), ms)
+	}
+	if e.rechecked != 2 {
+		t.Errorf("%d keys read again, want 2 (keys 4 and 6)", e.rechecked)
+	}
+}
+
+// verifyCorruptAndRepair is TestVerifyCorruptAndRepair on e.
+func verifyCorruptAndRepair(t *testing.T, e *verifyEnv) {
 	ctx := context.Background()
 	e.replicate(t, 12*time.Second, func() error {
 		time.Sleep(2 * time.Second)

@@ -45,7 +45,7 @@ func verifyConfig(cfg *params.Config, env Env, sp schema.Spanner, source schema.
 		Transformation: rp.transformation,
 		ShardsFile:     cfg.SourceShardsFilePath, ExtraFiles: cfg.ExtraFilesToStage, DisabledAlgorithms: cfg.DisabledAlgorithms,
 		PoolSize: sh.poolSize, RowsPerRange: rows,
-		MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix,
+		MetadataDatabase: metaDB, ShadowPrefix: cfg.ShadowTablePrefix, ShadowInSource: cfg.ShadowTableLocation == params.ShadowInSource,
 		WatermarkDatabase: csMetaDB, WatermarkTable: wmTable, RecheckWait: wait,
 		Out:     dlqDir + VerifyDir + "/" + run.UTC().Format("20060102T150405.000Z") + "/",
 		DLQRoot: dlqDir, Repair: cfg.VerifyRepair,

@@ -42,11 +42,13 @@ type VerifyConfig struct {
 	PoolSize           int
 	// RowsPerRange sizes the key ranges a target table is read in.
 	RowsPerRange int
-	// MetadataDatabase holds the shadow tables (prefix ShadowPrefix);
-	// WatermarkDatabase and WatermarkTable the regular job's applied
-	// watermark (the partition metadata table).
+	// MetadataDatabase holds the shadow tables (prefix ShadowPrefix),
+	// unless ShadowInSource (shadowTableLocation=source) puts them in
+	// each shard; WatermarkDatabase and WatermarkTable the regular job's
+	// applied watermark (the partition metadata table).
 	MetadataDatabase  string
 	ShadowPrefix      string
+	ShadowInSource    bool
 	WatermarkDatabase string
 	WatermarkTable    string
 	// RecheckWait bounds the wait for the applied watermark to pass At

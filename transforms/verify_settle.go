@@ -22,6 +22,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
 	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
@@ -123,7 +124,7 @@ func (f *settleFn) ProcessElement(ctx context.Context, at beam.EventTime, c Cand
 	if !known && c.HasGot {
 		sp, keys, known = f.exp.spannerKey(k, c.Got)
 	}
-	after, err := f.shadowAfter(ctx, known, sp, keys, f.At)
+	after, err := f.shadowAfter(ctx, known, k.Shard, sp, keys, f.At)
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func (f *settleFn) ProcessElement(ctx context.Context, at beam.EventTime, c Cand
 		f.counts.add(at, verify.Count{Table: k.Table, Shard: k.Shard, Kind: string(verify.InFlight)}, 1)
 		return nil
 	}
-	if after, err := f.shadowAfter(ctx, known, sp, keys, t2); err != nil || after {
+	if after, err := f.shadowAfter(ctx, known, k.Shard, sp, keys, t2); err != nil || after {
 		if err == nil {
 			f.counts.add(at, verify.Count{Table: k.Table, Shard: k.Shard, Kind: string(verify.InFlight)}, 1)
 		}
@@ -178,26 +179,55 @@ func (f *settleFn) ProcessElement(ctx context.Context, at beam.EventTime, c Cand
 	return f.report(ctx, at, k, o, diffs, exp, hasExp, sp, keys, known, t2, true)
 }
 
-// shadowAfter reports whether the key's shadow row holds a change
-// committed after t.
-func (f *settleFn) shadowAfter(ctx context.Context, known bool, sp, keys string, t time.Time) (bool, error) {
+// shadowAfter reports whether the shadow row of the key, as shard holds
+// it, has a change committed after t: the in-flight rule's one test,
+// whichever database holds the row (shadowVersion).
+func (f *settleFn) shadowAfter(ctx context.Context, known bool, shard, sp, keys string, t time.Time) (bool, error) {
 	if !known {
 		return false, nil
 	}
+	v, ok, err := f.shadowVersion(ctx, shard, sp, keys)
+	if err != nil {
+		return false, err
+	}
+	return ok && v.CommitTs.Time().After(t), nil
+}
+
+// shadowVersion reads the version of the key's shadow row, where the
+// regular job keeps it: in the metadata database, or (ShadowInSource) in
+// the shadow table of shard, the shard whose copy of the key is being
+// compared (each shard's rows order the changes applied to its own copy;
+// a stray copy in another shard has none), under the key's hash as the
+// writer computes it (shadow.SourceKey). ok is false for a key never
+// applied.
+func (f *settleFn) shadowVersion(ctx context.Context, shard, sp, keys string) (v newer.Version, ok bool, err error) {
 	st := f.Spanner.Tables[sp]
 	key, err := shadow.Key(st, keys)
 	if err != nil {
-		return false, err
+		return newer.Version{}, false, err
 	}
 	cols := make([]string, len(st.PrimaryKey))
 	for i, p := range st.PrimaryKey {
 		cols[i] = p.Column
 	}
-	v, ok, err := shadow.Table{Name: shadow.TableName(f.ShadowPrefix, sp), KeyColumns: cols}.ReadVersion(ctx, f.meta, key)
-	if err != nil {
-		return false, err
+	name := shadow.TableName(f.ShadowPrefix, sp)
+	if !f.ShadowInSource {
+		return shadow.Table{Name: name, KeyColumns: cols}.ReadVersion(ctx, f.meta, key)
 	}
-	return ok && v.CommitTs.Time().After(t), nil
+	db, found := f.pools.dbs[shard]
+	if !found {
+		return newer.Version{}, false, fmt.Errorf("shard %q is not in the shard file", shard)
+	}
+	sk, err := shadow.SourceKey(key)
+	if err != nil {
+		return newer.Version{}, false, fmt.Errorf("table %s: %w", sp, err)
+	}
+	vs, err := f.pools.t.Scanner().ShadowVersions(ctx, db, target.ShadowTable{Name: name, KeyColumns: cols}, []target.ShadowKey{sk})
+	if err != nil {
+		return newer.Version{}, false, fmt.Errorf("shard %s: %w", shard, err)
+	}
+	v, ok = vs[string(sk.Hash)]
+	return v, ok, nil
 }
 
 // readWatermark reads the regular job's applied watermark once.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
@@ -30,6 +31,11 @@ type Scanner interface {
 	// ReadRange calls fn with every row of t in r, in primary-key order:
 	// its non-generated columns in table order, values in canonical form.
 	ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, r KeyRange, fn func(verify.Row) error) error
+	// ShadowVersions reads the versions the shard's shadow table t
+	// (shadowTableLocation=source) holds for keys, keyed by string(Hash);
+	// keys never applied are absent. It takes no locks: the in-flight
+	// rule of verify reads beside the writer, which must not wait for it.
+	ShadowVersions(ctx context.Context, db *sql.DB, t ShadowTable, keys []ShadowKey) (map[string]newer.Version, error)
 }
 
 // KeyRange is a range of primary keys, as Splits returns them: From

@@ -176,7 +176,7 @@ var definitions = []Param{
 		// shadow tables in the metadata database.
 		Name:      ShadowTableLocation,
 		Label:     "Shadow table location",
-		HelpText:  "Where the shadow tables live: metadata (the metadata database in Spanner, as the Java template does) or source (a table per replicated table in each shard's own database, created at launch, checked and written in the same transaction as the change, so that the job writes nothing to Spanner but the change stream's metadata). source needs the shard user to be allowed to create tables, and cannot be combined with runMode=verify (which reads the shadow tables from the metadata database).",
+		HelpText:  "Where the shadow tables live: metadata (the metadata database in Spanner, as the Java template does) or source (a table per replicated table in each shard's own database, created at launch, checked and written in the same transaction as the change, so that the job writes nothing to Spanner but the change stream's metadata). source needs the shard user to be allowed to create tables.",
 		Default:   ShadowInMetadata,
 		Advanced:  true,
 		Kind:      Enum,

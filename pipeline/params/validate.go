@@ -235,10 +235,10 @@ func (ps *parsed) crossChecks(now time.Time) []error {
 }
 
 // verifyChecks: the verify parameters only mean something in runMode=verify
-// (a regular job given them would silently ignore them), Spanner cannot
-// be read at a time still to come, and verify reads the shadow rows (its
-// in-flight rule) from the metadata database only, so shadow tables kept
-// in the shards (shadowTableLocation=source) cannot be verified.
+// (a regular job given them would silently ignore them), and Spanner
+// cannot be read at a time still to come. Either shadowTableLocation
+// verifies: the in-flight rule reads the shadow rows where the regular job
+// keeps them.
 func (ps *parsed) verifyChecks(now time.Time) []error {
 	var errs []error
 	verify := ps.raw[RunMode] == RunModeVerify
@@ -251,11 +251,6 @@ func (ps *parsed) verifyChecks(now time.Time) []error {
 	if t, ok := ps.times[VerifyTimestamp]; ok && t.After(now) {
 		errs = append(errs, &Error{Param: VerifyTimestamp, Value: ps.raw[VerifyTimestamp], Kind: ErrInvalid,
 			Problem: fmt.Sprintf("is after the launch time %s: Spanner cannot be read in the future", now.UTC().Format(time.RFC3339))})
-	}
-	if verify && ps.raw[ShadowTableLocation] == ShadowInSource {
-		errs = append(errs, &Error{Param: ShadowTableLocation, Value: ps.raw[ShadowTableLocation], Kind: ErrInvalid,
-			Problem: fmt.Sprintf("cannot be combined with %s=%s: verify reads the shadow tables from the Spanner metadata database only; use %s=%s or verify another way",
-				RunMode, RunModeVerify, ShadowTableLocation, ShadowInMetadata)})
 	}
 	return errs
 }

@@ -314,15 +314,6 @@ func TestParseCrossParameterProblems(t *testing.T) {
 			param:  VerifyTimestamp, value: "2026-03-01T12:00:01Z",
 			contains: []string{"after the launch time 2026-03-01T12:00:00Z"},
 		},
-		{
-			// verify reads shadow rows from the metadata database only
-			// (review rev17): refused at launch rather than failing on
-			// the first differing key.
-			name:   "verify with shadow tables in the source",
-			values: with(RunMode, RunModeVerify, ShadowTableLocation, ShadowInSource),
-			param:  ShadowTableLocation, value: ShadowInSource,
-			contains: []string{"cannot be combined with runMode=verify", "shadowTableLocation=metadata"},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -354,6 +345,8 @@ func TestParseCrossParameterAccepted(t *testing.T) {
 		{"verify with a past timestamp and repair", with(RunMode, RunModeVerify, VerifyTimestamp, "2026-03-01T11:00:00Z", VerifyRepair, "true")},
 		{"verify timestamp at the launch time", with(RunMode, RunModeVerify, VerifyTimestamp, "2026-03-01T12:00:00Z")},
 		{"verify with shadow tables in metadata", with(RunMode, RunModeVerify, ShadowTableLocation, ShadowInMetadata)},
+		// verify reads the shadow rows in the shards (issue 17).
+		{"verify with shadow tables in the source", with(RunMode, RunModeVerify, ShadowTableLocation, ShadowInSource, VerifyRepair, "true")},
 		{"shadow tables in the source outside verify", with(ShadowTableLocation, ShadowInSource)},
 	}
 	for _, tt := range tests {

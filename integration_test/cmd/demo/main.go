@@ -48,7 +48,7 @@ var (
 	targetKind   = flag.String("target", "mysql", "the shards' database: mysql (MariaDB) or postgresql")
 	pgAddr       = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql)")
 	pgAdmin      = flag.String("postgresql_admin", "postgres", "PostgreSQL superuser (no password) that may create databases and roles")
-	shadowIn     = flag.String("shadow", "metadata", "shadowTableLocation: metadata (shadow tables in the Spanner metadata database); source (in each shard) is refused, as runMode=verify cannot use it")
+	shadowIn     = flag.String("shadow", "metadata", "shadowTableLocation: metadata (shadow tables in the Spanner metadata database) or source (in each shard); the closing runMode=verify run uses the same")
 )
 
 // demoFlags are the flags --help lists, in this order; the Beam SDK's own
@@ -79,13 +79,6 @@ Flags:
 func main() {
 	flag.Usage = usage
 	flag.Parse()
-	if *shadowIn == "source" {
-		// The demo ends with runMode=verify, which reads the shadow
-		// tables from the metadata database only (params refuses
-		// shadowTableLocation=source with runMode=verify).
-		fmt.Fprintln(os.Stderr, "--shadow=source: the demo ends with runMode=verify, which cannot be combined with shadowTableLocation=source; use --shadow=metadata")
-		os.Exit(2)
-	}
 	beam.Init()
 	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	res := &resources{}

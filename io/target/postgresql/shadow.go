@@ -115,27 +115,56 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, keys []t
 		}
 		rest = rest[n:]
 	}
+	if err := readShadowRows(ctx, s.tx, s.ns, t, keys, true, out); err != nil {
+		return nil, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, err)
+	}
+	return out, nil
+}
+
+// ShadowVersions implements target.Scanner: the versions of keys, read
+// without locks in a read-only transaction (readTx) in the pool's
+// namespace.
+func (scanner) ShadowVersions(ctx context.Context, db *sql.DB, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
+	keys = target.SortShadowKeys(keys)
+	out := make(map[string]newer.Version, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	err := readTx(ctx, db, func(tx *sql.Tx, ns string) error {
+		return readShadowRows(ctx, tx, ns, t, keys, false, out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, Classify(err))
+	}
+	return out, nil
+}
+
+// readShadowRows adds to out the versions t (in namespace ns) holds for
+// keys, read in tx in statements of at most dml.MaxParams keys: locked
+// until tx ends (LockShadow) or, without lock, not locked at all
+// (ShadowVersions).
+func readShadowRows(ctx context.Context, tx *sql.Tx, ns string, t target.ShadowTable, keys []target.ShadowKey, lock bool, out map[string]newer.Version) error {
+	build := dml.ShadowRows
+	if lock {
+		build = dml.LockShadowRows
+	}
+	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
 	for rest := keys; len(rest) > 0; {
 		n := min(dml.MaxParams, len(rest))
-		q, err := dml.LockShadowRows(s.ns, t.Name, target.ShadowHashColumn,
-			[]string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}, n)
+		q, err := build(ns, t.Name, target.ShadowHashColumn, cols, n)
 		if err != nil {
-			return nil, &target.BatchError{Target: name, Err: err}
+			return &target.BatchError{Target: name, Err: err}
 		}
 		args := make([]any, n)
 		for i, k := range rest[:n] {
 			args[i] = hashText(k.Hash)
 		}
-		if err := readVersions(ctx, s.tx, q, args, out); err != nil {
-			return nil, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, err)
+		if err := target.ReadShadowVersions(ctx, tx, q, args, out); err != nil {
+			return Classify(err)
 		}
 		rest = rest[n:]
 	}
-	return out, nil
-}
-
-func readVersions(ctx context.Context, tx *sql.Tx, q string, args []any, out map[string]newer.Version) error {
-	return Classify(target.ReadShadowVersions(ctx, tx, q, args, out))
+	return nil
 }
 
 // WriteShadow implements target.ShadowSession: one multi-row upsert of the

@@ -35,6 +35,17 @@ func CreateShadowTable(table, hashCol string, keyCols []string, tsCol, seqCol st
 // latest committed rows (not the transaction's snapshot) and holds their
 // exclusive locks until the transaction ends.
 func LockShadowRows(table, hashCol string, cols []string, n int) (string, error) {
+	q, err := ShadowRows(table, hashCol, cols, n)
+	if err != nil {
+		return "", err
+	}
+	return q + " FOR UPDATE", nil
+}
+
+// ShadowRows builds SELECT <cols> FROM t WHERE hashCol IN (?, ...) ORDER
+// BY hashCol for n keys, without locks: runMode=verify reads the shadow
+// rows beside the writer and must not hold it up.
+func ShadowRows(table, hashCol string, cols []string, n int) (string, error) {
 	if err := checkIdent("table", table); err != nil {
 		return "", err
 	}
@@ -55,6 +66,6 @@ func LockShadowRows(table, hashCol string, cols []string, n int) (string, error)
 		quoted[i] = QuoteIdent(c)
 	}
 	h := QuoteIdent(hashCol)
-	return fmt.Sprintf("SELECT %s FROM %s WHERE %s IN (%s) ORDER BY %s FOR UPDATE",
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s IN (%s) ORDER BY %s",
 		strings.Join(quoted, ","), QuoteIdent(table), h, strings.TrimSuffix(strings.Repeat("?,", n), ","), h), nil
 }

@@ -23,6 +23,11 @@ func TestShadowStatements(t *testing.T) {
 	if _, err := LockShadowRows("s", "h", []string{"h"}, 0); err == nil {
 		t.Error("no keys must be refused")
 	}
+	// runMode=verify's read takes no locks.
+	q, err = ShadowRows("s", "h", []string{"h", "ts", "seq"}, 2)
+	if want := "SELECT `h`,`ts`,`seq` FROM `s` WHERE `h` IN (?,?) ORDER BY `h`"; err != nil || q != want {
+		t.Errorf("ShadowRows = %q (%v), want %q", q, err, want)
+	}
 }
 
 // FuzzCreateShadowTable: any names give one statement whose identifiers

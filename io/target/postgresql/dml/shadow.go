@@ -47,6 +47,17 @@ func InsertShadowKeys(namespace, table, hashCol string, cols []string, rows [][]
 // (under READ COMMITTED a locked row is re-read after its writer commits),
 // locked until the transaction ends.
 func LockShadowRows(namespace, table, hashCol string, cols []string, n int) (string, error) {
+	q, err := ShadowRows(namespace, table, hashCol, cols, n)
+	if err != nil {
+		return "", err
+	}
+	return q + " FOR UPDATE", nil
+}
+
+// ShadowRows builds SELECT <cols> FROM t WHERE hashCol IN ($1, ...) ORDER
+// BY hashCol for n keys, without locks: runMode=verify reads the shadow
+// rows beside the writer and must not hold it up.
+func ShadowRows(namespace, table, hashCol string, cols []string, n int) (string, error) {
 	if err := checkTable(namespace, table); err != nil {
 		return "", err
 	}
@@ -73,6 +84,6 @@ func LockShadowRows(namespace, table, hashCol string, cols []string, n int) (str
 		}
 		fmt.Fprintf(&b, "$%d", i)
 	}
-	fmt.Fprintf(&b, ") ORDER BY %s FOR UPDATE", h)
+	fmt.Fprintf(&b, ") ORDER BY %s", h)
 	return b.String(), nil
 }

@@ -23,6 +23,11 @@ func TestShadowStatements(t *testing.T) {
 	if want := `SELECT "h","ts","seq" FROM "ns"."s" WHERE "h" IN ($1,$2) ORDER BY "h" FOR UPDATE`; err != nil || q != want {
 		t.Errorf("LockShadowRows = %q (%v), want %q", q, err, want)
 	}
+	// runMode=verify's read takes no locks.
+	q, err = ShadowRows("ns", "s", "h", []string{"h", "ts", "seq"}, 2)
+	if want := `SELECT "h","ts","seq" FROM "ns"."s" WHERE "h" IN ($1,$2) ORDER BY "h"`; err != nil || q != want {
+		t.Errorf("ShadowRows = %q (%v), want %q", q, err, want)
+	}
 }
 
 // FuzzLockShadowRows: the statement has one placeholder per key and its
