@@ -70,6 +70,7 @@ func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2e
 		"spannerProjectId": e.emu.Project, "metadataInstance": e.emu.Instance, "metadataDatabase": "benchmeta" + e.id,
 		"sourceType": *targetKind, "sourceShardsFilePath": e.shardFile, "startTimestamp": start.Format(time.RFC3339Nano),
 		"endTimestamp": start.Add(d + drain).Format(time.RFC3339Nano), "deadLetterQueueDirectory": dlq,
+		params.ShadowTableLocation: *e2eShadow,
 	}, time.Now())
 	if err != nil {
 		return e2eResult{}, err

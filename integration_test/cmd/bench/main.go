@@ -61,6 +61,7 @@ var (
 	skipE2E    = flag.Bool("skip_e2e", false, "only measure the writer (no end-to-end run, no ramp)")
 	rampFlag   = flag.String("ramp", "1000,2000,3000,4000,6000,8000", "end-to-end rates (changes/s, comma separated) tried in ascending order, each for --duration, until two in a row are not sustained; max_rate is the highest sustained")
 	skipRamp   = flag.Bool("skip_ramp", false, "no ramp: only the --rate end-to-end run (max_rate=-1)")
+	e2eShadow  = flag.String("e2e_shadow", "metadata", "shadowTableLocation of the end-to-end runs and the ramp: metadata (the default, as the Java template) or source")
 	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (prism runs in this process, so it covers the pipeline's stages; the emulator and the databases are other processes)")
 	verifyN    = flag.Int("verify_rows", 0, "measure only runMode=verify instead: rows verified per second for a table of this many rows (make bench-verify)")
 )
@@ -158,6 +159,7 @@ func main() {
 // printing a row per run, and fills in their fields of s. A ramp step at
 // --rate is the --rate run, not run again.
 func endToEndRuns(ctx context.Context, env *env, rates []int, s *summary) error {
+	fmt.Printf("\nend-to-end runs with shadowTableLocation=%s", *e2eShadow)
 	fmt.Println(e2eHeader(*duration))
 	show := func(label string, r e2eResult, ok bool) {
 		if label == "ramp" && r.rate == *rate {
