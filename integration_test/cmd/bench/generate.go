@@ -89,10 +89,10 @@ type pacer struct {
 func (p *pacer) take(max int64) (first, n int64, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.taken == p.due && p.due < p.total && time.Now().Before(p.stopAt) {
+	for p.taken >= p.due && p.due < p.total && time.Now().Before(p.stopAt) {
 		p.cond.Wait()
 	}
-	if p.taken == p.due || !time.Now().Before(p.stopAt) {
+	if p.taken >= p.due || !time.Now().Before(p.stopAt) {
 		return 0, 0, false
 	}
 	n = min(p.due-p.taken, max)
@@ -123,7 +123,11 @@ func generate(ctx context.Context, c *spanner.Client, rate int, d time.Duration,
 		for {
 			now := <-t.C
 			p.mu.Lock()
-			p.due = dueBy(rate, now.Sub(start), p.total)
+			// Never lower: a tick's time is not always later than
+			// the one read before (a late receiver got a value older
+			// than the rows already handed out, and take computed a
+			// negative count).
+			p.due = max(p.due, dueBy(rate, now.Sub(start), p.total))
 			done := p.due == p.total || !now.Before(p.stopAt)
 			p.mu.Unlock()
 			if done {
