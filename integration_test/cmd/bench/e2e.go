@@ -32,6 +32,8 @@ type e2eResult struct {
 	committed, applied int
 	generatorSeconds   float64
 	p50, p99, max      float64
+	// stages is the run's per-stage profile (stageTimes).
+	stages string
 }
 
 // committedRate is what the generator committed, in changes/s.
@@ -98,8 +100,13 @@ func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2e
 
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)
-	if _, err := beamx.RunWithMetrics(ctx, p); err != nil {
+	mres, err := beamx.RunWithMetrics(ctx, p)
+	if err != nil {
 		return e2eResult{}, fmt.Errorf("pipeline: %w", err)
+	}
+	var stages string
+	if mres != nil {
+		stages = stageTimes(mres.Metrics())
 	}
 	if err := <-genDone; err != nil {
 		return e2eResult{}, fmt.Errorf("generator: %w", err)
@@ -109,7 +116,7 @@ func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2e
 	poll.once(ctx)
 
 	lags := poll.lags(commits)
-	res := e2eResult{rate: rate, committed: int(committed.Load()), applied: len(lags), generatorSeconds: took.Seconds()}
+	res := e2eResult{stages: stages, rate: rate, committed: int(committed.Load()), applied: len(lags), generatorSeconds: took.Seconds()}
 	if len(lags) > 0 {
 		res.p50, res.p99, res.max = pct(lags, 0.50), pct(lags, 0.99), lags[len(lags)-1]
 	}

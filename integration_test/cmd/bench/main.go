@@ -166,6 +166,7 @@ func endToEndRuns(ctx context.Context, env *env, rates []int, s *summary) error 
 			fmt.Println(e2eRow(label, r, ok) + " (the rate run above, not run again)")
 		} else {
 			fmt.Println(e2eRow(label, r, ok))
+			fmt.Println("       " + r.stages)
 		}
 		if float64(r.committed) < minCommittedFrac*float64(r.rate)*duration.Seconds() {
 			fmt.Printf("       the generator committed only %.0f of the %d changes/s asked (the emulator, or the machine, did not take the rate)\n", r.committedRate(), r.rate)
