@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,6 +117,7 @@ func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2e
 	poll.once(ctx)
 
 	lags := poll.lags(commits)
+	stages = poll.lagOverTime(commits) + "\n       " + stages
 	res := e2eResult{stages: stages, rate: rate, committed: int(committed.Load()), applied: len(lags), generatorSeconds: took.Seconds()}
 	if len(lags) > 0 {
 		res.p50, res.p99, res.max = pct(lags, 0.50), pct(lags, 0.99), lags[len(lags)-1]
@@ -188,6 +190,42 @@ func (p *poller) lags(commits *commitLog) []float64 {
 	}
 	sort.Float64s(out)
 	return out
+}
+
+// lagOverTime is the maximum lag of the rows committed in each 5 s of the
+// run, in order: a stall shows as one high bucket, a pipeline falling
+// behind as rising ones.
+func (p *poller) lagOverTime(commits *commitLog) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var first time.Time
+	type lag struct {
+		at  time.Time
+		lag float64
+	}
+	var all []lag
+	for id, seen := range p.seen {
+		if ts, ok := commits.get(id); ok {
+			all = append(all, lag{ts, seen.Sub(ts).Seconds()})
+			if first.IsZero() || ts.Before(first) {
+				first = ts
+			}
+		}
+	}
+	var buckets []float64
+	for _, l := range all {
+		i := int(l.at.Sub(first) / (5 * time.Second))
+		for len(buckets) <= i {
+			buckets = append(buckets, 0)
+		}
+		buckets[i] = max(buckets[i], l.lag)
+	}
+	var b strings.Builder
+	b.WriteString("max lag per 5 s of commits:")
+	for _, v := range buckets {
+		fmt.Fprintf(&b, " %.1f", v)
+	}
+	return b.String()
 }
 
 // pct is the q-quantile of sorted (ascending, not empty) by nearest
