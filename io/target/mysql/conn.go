@@ -9,6 +9,8 @@ import (
 	"time"
 
 	driver "github.com/go-sql-driver/mysql"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // DSN builds the driver configuration of a shard, honouring its
@@ -117,8 +119,6 @@ func open(s Shard, dsn string, poolSize int) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shard %q: %w", s.LogicalShardID, err)
 	}
-	db.SetMaxOpenConns(poolSize)
-	db.SetMaxIdleConns(poolSize)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	target.SizePool(db, poolSize)
 	return db, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 )
 
@@ -176,9 +177,7 @@ func open(c conf, ioTimeout time.Duration, poolSize int) *sql.DB {
 	}
 	db := stdlib.OpenDB(*pc)
 	namespaces.Store(db, c.ns)
-	db.SetMaxOpenConns(poolSize)
-	db.SetMaxIdleConns(poolSize)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	target.SizePool(db, poolSize)
 	return db
 }
 
