@@ -150,7 +150,7 @@ func TestSessionUniqueKeys(t *testing.T) {
 	if len(refused) != 2 || refused[2] == nil || refused[3] == nil {
 		t.Fatalf("refused %v, want rows 2 (unique clash) and 3 (check)", refused)
 	}
-	var clash *UniqueClashError
+	var clash *target.UniqueClashError
 	if !errors.As(refused[2], &clash) || failure.Of(refused[2]) != failure.Retryable || !strings.Contains(refused[2].Error(), "c@x") {
 		t.Errorf("row 2: %v (class %v)", refused[2], failure.Of(refused[2]))
 	}
