@@ -12,13 +12,6 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 )
 
-// Statement is SQL text with its arguments, as a target's dml package
-// builds it.
-type Statement struct {
-	SQL  string
-	Args []any
-}
-
 // DML is a target's statement builders, as Writer uses them (each
 // target's dml package; PostgreSQL's bound to the session's namespace).
 // None may change a row of another primary key than the rows it names,
