@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"regexp"
-	"strings"
 	"time"
 
 	driver "github.com/go-sql-driver/mysql"
@@ -94,16 +93,6 @@ func DSN(s Shard) (string, error) {
 const strictSQLMode = "CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES')"
 
 var offsetText = regexp.MustCompile(`^[+-][0-9]{2}:[0-9]{2}$`)
-
-func splitProperties(p string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(p, func(r rune) bool { return r == '\n' || r == ';' || r == '&' }) {
-		if f = strings.TrimSpace(f); f != "" && !strings.HasPrefix(f, "#") {
-			out = append(out, f)
-		}
-	}
-	return out
-}
 
 // Open opens a pool of at most poolSize connections to the shard.
 func Open(s Shard, poolSize int) (*sql.DB, error) {
