@@ -31,86 +31,108 @@ var (
 )
 
 // TestForeignKeyOrder commits, in Spanner, a child before its parent and
-// a parent's delete before its child's. The replica cannot apply either
-// change at first (MySQL 1452, then 1451); both must wait in retry/ and be
-// applied once the other change has been, leaving MySQL equal to Spanner.
-// Each fix is only committed after its failure was seen in retry/, so the
-// order of the changes cannot be lost to batching.
+// a parent's delete before its child's, for each kind of shard. The
+// replica cannot apply either change at first (MySQL 1452, then 1451;
+// PostgreSQL's SQLSTATE 23503 both times); both must wait in retry/ and be
+// applied once the other change has been, leaving the shard equal to
+// Spanner. Each fix is only committed after its failure was seen in
+// retry/, so the order of the changes cannot be lost to batching.
 func TestForeignKeyOrder(t *testing.T) {
-	e := newInputEnv(t, "fk", inputFKSpanner, inputFKMySQL)
-	ctx := context.Background()
-	// Rows that exist on both sides before the run, as after the forward
-	// migration: parent 2 and its child are deleted during the run.
-	pcols, ccols := []string{"Id", "Name"}, []string{"Id", "ParentId", "Label"}
-	if _, err := e.client.Apply(ctx, []*spanner.Mutation{
-		spanner.Insert("Parents", pcols, []any{int64(2), "p2"}),
-		spanner.Insert("Parents", pcols, []any{int64(3), "p3"}),
-		spanner.Insert("Children", ccols, []any{int64(2), int64(2), "c2"}),
-		spanner.Insert("Children", ccols, []any{int64(3), int64(3), "c3"}),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range []string{
-		"INSERT INTO Parents VALUES (2, 'p2'), (3, 'p3')",
-		"INSERT INTO Children VALUES (2, 2, 'c2'), (3, 3, 'c3')",
+	for _, tt := range []struct {
+		target string
+		env    func(t *testing.T) *inputEnv
+		// What every failure of the child's insert and of the parent's
+		// delete says.
+		childErrs, parentErrs []string
+	}{
+		{
+			target:     "MySQL",
+			env:        func(t *testing.T) *inputEnv { return newInputEnv(t, "fk", inputFKSpanner, inputFKMySQL) },
+			childErrs:  []string{"Error 1452"},
+			parentErrs: []string{"Error 1451"},
+		},
+		{
+			target:     "PostgreSQL",
+			env:        func(t *testing.T) *inputEnv { return newPGInputEnv(t, "pgfk", inputFKSpanner, inputFKPostgreSQL, nil) },
+			childErrs:  []string{"SQLSTATE 23503", "violates foreign key constraint"},
+			parentErrs: []string{"SQLSTATE 23503"},
+		},
 	} {
-		if _, err := e.mysql.Exec(st); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	start := time.Now()
-	const runFor = 30 * time.Second
-	retry := inputWatch(e.dlqDir, dlq.RetryDir)
-	defer retry.close()
-	plan := e.prepare(t, e.values(start, runFor), inputPolls(3*time.Second))
-
-	writes := make(chan error, 1)
-	go func() {
-		writes <- func() error {
+		t.Run(tt.target, func(t *testing.T) {
+			e := tt.env(t)
+			ctx := context.Background()
+			// Rows that exist on both sides before the run, as after the
+			// forward migration: parent 2 and its child are deleted during
+			// the run.
+			pcols, ccols := []string{"Id", "Name"}, []string{"Id", "ParentId", "Label"}
 			if _, err := e.client.Apply(ctx, []*spanner.Mutation{
-				spanner.Insert("Children", ccols, []any{int64(1), int64(1), "c1"})}); err != nil {
-				return err
+				spanner.Insert("Parents", pcols, []any{int64(2), "p2"}),
+				spanner.Insert("Parents", pcols, []any{int64(3), "p3"}),
+				spanner.Insert("Children", ccols, []any{int64(2), int64(2), "c2"}),
+				spanner.Insert("Children", ccols, []any{int64(3), int64(3), "c3"}),
+			}); err != nil {
+				t.Fatal(err)
 			}
-			if _, err := e.client.Apply(ctx, []*spanner.Mutation{spanner.Delete("Parents", spanner.Key{int64(2)})}); err != nil {
-				return err
-			}
-			// Leave the retries time to succeed before the last poll,
-			// which comes right after the end timestamp.
-			deadline := start.Add(runFor - 12*time.Second)
-			if err := retry.waitFor("Children", `{"Id":"1"}`, deadline); err != nil {
-				return err
-			}
-			if err := retry.waitFor("Parents", `{"Id":"2"}`, deadline); err != nil {
-				return err
-			}
-			return inputApply(ctx, e.client,
-				[]*spanner.Mutation{spanner.Insert("Parents", pcols, []any{int64(1), "p1"})},
-				[]*spanner.Mutation{spanner.Delete("Children", spanner.Key{int64(2)})},
-				// Newer than the insert waiting in retry/: whichever is
-				// applied first, this one must win.
-				[]*spanner.Mutation{spanner.Update("Children", []string{"Id", "Label"}, []any{int64(1), "c1 renamed"})})
-		}()
-	}()
-	res := testrun.Plan(t, plan)
-	if err := <-writes; err != nil {
-		t.Fatalf("workload: %v", err)
-	}
-	retry.close()
+			e.shardExec(t, "INSERT INTO Parents VALUES (2, 'p2'), (3, 'p3')", "INSERT INTO Children VALUES (2, 2, 'c2'), (3, 3, 'c3')")
 
-	// Every attempt, the retries included, failed for the one reason.
-	inputWantAll(t, "the child inserted before its parent", retry.errors("Children", `{"Id":"1"}`), "Error 1452")
-	inputWantAll(t, "the parent deleted before its child", retry.errors("Parents", `{"Id":"2"}`), "Error 1451")
-	if n := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n < 2 {
-		t.Errorf("%d records reconsumed from retry/, want at least the 2 that failed", n)
-	}
-	if ms := e.compareAll(t, inputFKTables...); len(ms) != 0 {
-		t.Errorf("%d mismatches, want none", len(ms))
-	}
-	for _, sub := range []string{dlq.RetryDir, dlq.SevereDir} {
-		for _, l := range e.dlqLines(t, sub) {
-			t.Errorf("%s/ still holds %s %s: %s", sub, l.Message.TableName, l.Message.Mod.KeysJSON, l.ErrorMessage)
-		}
+			start := time.Now()
+			const runFor = 30 * time.Second
+			retry := inputWatch(e.dlqDir, dlq.RetryDir)
+			defer retry.close()
+			plan := e.prepare(t, e.values(start, runFor), inputPolls(3*time.Second))
+
+			writes := make(chan error, 1)
+			go func() {
+				writes <- func() error {
+					if _, err := e.client.Apply(ctx, []*spanner.Mutation{
+						spanner.Insert("Children", ccols, []any{int64(1), int64(1), "c1"})}); err != nil {
+						return err
+					}
+					if _, err := e.client.Apply(ctx, []*spanner.Mutation{spanner.Delete("Parents", spanner.Key{int64(2)})}); err != nil {
+						return err
+					}
+					// Leave the retries time to succeed before the last
+					// poll, which comes right after the end timestamp.
+					deadline := start.Add(runFor - 12*time.Second)
+					if err := retry.waitFor("Children", `{"Id":"1"}`, deadline); err != nil {
+						return err
+					}
+					if err := retry.waitFor("Parents", `{"Id":"2"}`, deadline); err != nil {
+						return err
+					}
+					return inputApply(ctx, e.client,
+						[]*spanner.Mutation{spanner.Insert("Parents", pcols, []any{int64(1), "p1"})},
+						[]*spanner.Mutation{spanner.Delete("Children", spanner.Key{int64(2)})},
+						// Newer than the insert waiting in retry/: whichever
+						// is applied first, this one must win.
+						[]*spanner.Mutation{spanner.Update("Children", []string{"Id", "Label"}, []any{int64(1), "c1 renamed"})})
+				}()
+			}()
+			res := testrun.Plan(t, plan)
+			if err := <-writes; err != nil {
+				t.Fatalf("workload: %v", err)
+			}
+			retry.close()
+
+			// Every attempt, the retries included, failed for the one reason.
+			for _, want := range tt.childErrs {
+				inputWantAll(t, "the child inserted before its parent", retry.errors("Children", `{"Id":"1"}`), want)
+			}
+			for _, want := range tt.parentErrs {
+				inputWantAll(t, "the parent deleted before its child", retry.errors("Parents", `{"Id":"2"}`), want)
+			}
+			if n := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n < 2 {
+				t.Errorf("%d records reconsumed from retry/, want at least the 2 that failed", n)
+			}
+			if ms := e.compareAll(t, inputFKTables...); len(ms) != 0 {
+				t.Errorf("%d mismatches, want none", len(ms))
+			}
+			for _, sub := range []string{dlq.RetryDir, dlq.SevereDir} {
+				for _, l := range e.dlqLines(t, sub) {
+					t.Errorf("%s/ still holds %s %s: %s", sub, l.Message.TableName, l.Message.Mod.KeysJSON, l.ErrorMessage)
+				}
+			}
+		})
 	}
 }
 
