@@ -6,12 +6,16 @@ package targettest
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
 
 // Up is an upsert of one row of table, committed at second sec: vals are
@@ -61,4 +65,63 @@ func Write(t testing.TB, tg target.Target, db *sql.DB, changes ...target.Change)
 		t.Fatal(err)
 	}
 	return refused
+}
+
+// ReadRange reads the rows of tb in r through sc, each as its values
+// joined by "/" (NULL for NULL), checking that the rows carry the columns
+// cols (the generated ones left out).
+func ReadRange(t testing.TB, sc target.Scanner, db *sql.DB, tb schema.SourceTable, r target.KeyRange, cols []string) []string {
+	t.Helper()
+	var got []string
+	err := sc.ReadRange(context.Background(), db, tb, r, func(row verify.Row) error {
+		if !slices.Equal(row.Columns, cols) {
+			t.Fatalf("columns %v, want %v (generated ones left out)", row.Columns, cols)
+		}
+		vs := make([]string, len(row.Values))
+		for i, v := range row.Values {
+			vs[i] = v.Text
+			if v.Null {
+				vs[i] = "NULL"
+			}
+		}
+		got = append(got, strings.Join(vs, "/"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// CheckRanges checks sc on tb, a table of 50 rows, want in key order (as
+// ReadRange gives them): the ranges cut at the keys of Splits, one every
+// 7 rows, cover the table exactly once, in key order; the point range of
+// key reads the one row wantPoint; and a table of one range has no split.
+func CheckRanges(t testing.TB, sc target.Scanner, db *sql.DB, tb schema.SourceTable, cols, want []string, key []verify.Value, wantPoint string) {
+	t.Helper()
+	ctx := context.Background()
+	splits, err := sc.Splits(ctx, db, tb, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(splits) != 7 { // 50 rows, a split every 7th: 7, 14, ..., 49
+		t.Errorf("%d splits, want 7: %v", len(splits), splits)
+	}
+	var got []string
+	var from []verify.Value
+	for _, s := range splits {
+		got = append(got, ReadRange(t, sc, db, tb, target.KeyRange{From: from, To: s}, cols)...)
+		from = s
+	}
+	got = append(got, ReadRange(t, sc, db, tb, target.KeyRange{From: from}, cols)...)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("ranges read\n%v\nwant\n%v", got, want)
+	}
+	if got := ReadRange(t, sc, db, tb, target.KeyRange{From: key, To: key, Through: true}, cols); strings.Join(got, " ") != wantPoint {
+		t.Errorf("point read = %v, want %s", got, wantPoint)
+	}
+	small, err := sc.Splits(ctx, db, tb, 50)
+	if err != nil || len(small) != 0 {
+		t.Errorf("Splits of a table of one range = %v, %v; want none", small, err)
+	}
 }
