@@ -53,7 +53,7 @@ func DSN(s Shard) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("shard %q: %w", s.ID(), err)
 	}
-	policy, err := ParseDisabledAlgorithms(s.DisabledAlgorithms)
+	policy, err := target.ParseDisabledAlgorithms(s.DisabledAlgorithms)
 	if err != nil {
 		return "", fmt.Errorf("shard %q: disabledAlgorithms: %w", s.ID(), err)
 	}

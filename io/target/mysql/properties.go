@@ -220,7 +220,7 @@ func parseTLSProtocols(list string) (minV, maxV uint16, err error) {
 		if e == "" {
 			continue
 		}
-		v, ok := versions[e]
+		v, ok := target.TLSVersion(e)
 		if !ok {
 			return 0, 0, fmt.Errorf("%q is not a TLS version (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)", e)
 		}

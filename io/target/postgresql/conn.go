@@ -17,7 +17,6 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 )
 
 // Default timeouts of a shard's connections; connectionProperties may
@@ -97,7 +96,7 @@ func config(s Shard) (conf, error) {
 	// prepared statements or descriptions would hold every shape (up to
 	// 65535 parameters each) on every connection.
 	pc.DefaultQueryExecMode = pgx.QueryExecModeExec
-	policy, err := mysql.ParseDisabledAlgorithms(s.DisabledAlgorithms)
+	policy, err := target.ParseDisabledAlgorithms(s.DisabledAlgorithms)
 	if err != nil {
 		return conf{}, fmt.Errorf("shard %q: disabledAlgorithms: %w", s.ID(), err)
 	}
