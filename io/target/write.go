@@ -181,6 +181,22 @@ func cmpBool(x, y bool) int {
 	return -1
 }
 
+// Commit commits the transaction.
+func (w Writer) Commit() error {
+	if err := w.Tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", w.Name, w.Classify(err))
+	}
+	return nil
+}
+
+// Rollback rolls the transaction back, if one was started.
+func (w Writer) Rollback() error {
+	if w.Tx == nil {
+		return nil
+	}
+	return w.Classify(w.Tx.Rollback())
+}
+
 // Exec runs st in the transaction; the target's refusal is a
 // *BatchError.
 func (w Writer) Exec(ctx context.Context, st Statement) error {

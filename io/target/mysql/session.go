@@ -75,20 +75,10 @@ func (s *session) writer() target.Writer {
 // Commit commits the transaction. database/sql runs it without a context;
 // the driver's read timeout of the writer's connections (WriterIOTimeout)
 // bounds it.
-func (s *session) Commit() error {
-	if err := s.tx.Commit(); err != nil {
-		return fmt.Errorf("MySQL: commit: %w", Classify(err))
-	}
-	return nil
-}
+func (s *session) Commit() error { return s.writer().Commit() }
 
 // Rollback rolls the transaction back, if one was started.
-func (s *session) Rollback() error {
-	if s.tx == nil {
-		return nil
-	}
-	return Classify(s.tx.Rollback())
-}
+func (s *session) Rollback() error { return s.writer().Rollback() }
 
 // Close gives the connection back to the pool.
 func (s *session) Close() error { return s.conn.Close() }

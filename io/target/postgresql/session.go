@@ -102,20 +102,10 @@ func builders(ns string) target.DML {
 // but pgx's driver commits under the context BeginTx was given (Begin's),
 // so that context's deadline or cancellation bounds the COMMIT as well,
 // besides the I/O timeout of the writer's connections (WriterIOTimeout).
-func (s *session) Commit() error {
-	if err := s.tx.Commit(); err != nil {
-		return fmt.Errorf("PostgreSQL: commit: %w", Classify(err))
-	}
-	return nil
-}
+func (s *session) Commit() error { return s.writer().Commit() }
 
 // Rollback rolls the transaction back, if one was started.
-func (s *session) Rollback() error {
-	if s.tx == nil {
-		return nil
-	}
-	return Classify(s.tx.Rollback())
-}
+func (s *session) Rollback() error { return s.writer().Rollback() }
 
 // Close gives the connection back to the pool.
 func (s *session) Close() error { return s.conn.Close() }
