@@ -60,6 +60,21 @@ func newInputEnv(t *testing.T, prefix string, spannerDDL, mysqlDDL []string) *in
 	return e
 }
 
+// shardExec runs statements on the test's shard, whatever its kind, as
+// the admin.
+func (e *inputEnv) shardExec(t *testing.T, stmts ...string) {
+	t.Helper()
+	if e.pg != nil {
+		e.pgExec(t, stmts...)
+		return
+	}
+	for _, st := range stmts {
+		if _, err := e.mysql.Exec(st); err != nil {
+			t.Fatalf("%s: %v", st, err)
+		}
+	}
+}
+
 // createSpanner makes the test's Spanner database, with a change stream
 // on every table, and its metadata database.
 func (e *inputEnv) createSpanner(t *testing.T, prefix string, spannerDDL []string) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/spanner"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
@@ -102,51 +103,11 @@ func mariaDBDown(t *testing.T, shadowLocation string) {
 		t.Logf("workload: %d transactions: %d inserts, %d updates, %d deletes", w.txns, w.inserts, w.updates, w.deletes)
 	}()
 	fault := make(chan error, 1)
-	var retryLinesWhileDown, retryUniqueWhileDown int
-	var downErrors []string
+	var seen outageSeen
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		fault <- func() error {
-			if !mdbSleepUntil(gctx, start.Add(mdbDownAt)) {
-				return nil
-			}
-			if err := server.Stop(); err != nil {
-				return err
-			}
-			t.Logf("MariaDB stopped at +%v", time.Since(start).Round(time.Second))
-			up := time.Now().Add(mdbDownFor)
-			// Watch retry/ while MariaDB is down: proof that the outage
-			// did send records there, with the errors that sent them.
-			for time.Now().Before(up) {
-				lines, err := localenv.ReadDLQ(dlqDir, dlq.RetryDir)
-				if err == nil && len(lines) > retryLinesWhileDown {
-					retryLinesWhileDown = len(lines)
-					uniq := map[string]bool{}
-					for _, l := range lines {
-						m := l.Message
-						uniq[fmt.Sprint(m.TableName, m.Mod.KeysJSON, m.CommitTimestamp, m.ServerTransactionID, m.RecordSequence)] = true
-					}
-					retryUniqueWhileDown = len(uniq)
-					downErrors = downErrors[:0]
-					for _, l := range lines[:min(3, len(lines))] {
-						downErrors = append(downErrors, l.ErrorMessage)
-					}
-				}
-				next := time.Now().Add(500 * time.Millisecond)
-				if next.After(up) {
-					next = up
-				}
-				if !mdbSleepUntil(gctx, next) {
-					return nil
-				}
-			}
-			if err := server.Start(); err != nil {
-				return err
-			}
-			t.Logf("MariaDB started again at +%v", time.Since(start).Round(time.Second))
-			return nil
-		}()
+		fault <- outage(gctx, t, "MariaDB", server, dlqDir, start, &seen)
 	}()
 
 	res := testrun.Pipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: mdbRetryPoll})
@@ -160,19 +121,8 @@ func mariaDBDown(t *testing.T, shadowLocation string) {
 	t.Logf("pipeline ended at +%v", time.Since(start).Round(time.Second))
 
 	// The fault must have happened, or the comparison below proves nothing.
-	t.Logf("while MariaDB was down retry/ held up to %d records (%d distinct); errors: %q", retryLinesWhileDown, retryUniqueWhileDown, downErrors)
-	if retryLinesWhileDown == 0 {
-		t.Error("no record reached retry/ while MariaDB was down")
-	}
-	reconsumed := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue")
-	t.Logf("counters: success_record_count %d, elementsReconsumedFromDeadLetterQueue %d, retryable_record_count %d, severe_error_count %d",
-		testrun.Counter(res, "success_record_count"), reconsumed, testrun.Counter(res, "retryable_record_count"), testrun.Counter(res, "severe_error_count"))
-	if reconsumed == 0 {
-		t.Error("elementsReconsumedFromDeadLetterQueue is 0: nothing was re-applied from retry/")
-	}
-	if n := testrun.Counter(res, "severe_error_count"); n != 0 {
-		t.Errorf("severe_error_count = %d, want 0", n)
-	}
+	seen.check(t, "MariaDB")
+	checkRecovered(t, res)
 
 	rows, mismatches, err := localenv.CompareTable(ctx, client, []localenv.Shard{{DB: mysqlDB}}, localenv.Table{Name: "Accounts", Key: []string{"Id"}})
 	if err != nil {
@@ -233,6 +183,89 @@ func mariaDBDown(t *testing.T, shadowLocation string) {
 			break
 		}
 		t.Errorf("left in the DLQ: table %s keys %s: %s", l.Message.TableName, l.Message.Mod.KeysJSON, l.ErrorMessage)
+	}
+}
+
+// stopStarter is a private database server, which a test stops and
+// starts.
+type stopStarter interface {
+	Stop() error
+	Start() error
+}
+
+// outageSeen is what retry/ held while a shard's server was down.
+type outageSeen struct {
+	lines, distinct int      // lines, and distinct records
+	errors          []string // the first lines' errors
+}
+
+// outage stops server (named name in the log) at start+mdbDownAt and
+// starts it again mdbDownFor later. Meanwhile it watches retry/ under
+// dlqDir, into seen: proof that the outage did send records there, with
+// the errors that sent them. It returns early, with no error, when ctx
+// ends.
+func outage(ctx context.Context, t *testing.T, name string, server stopStarter, dlqDir string, start time.Time, seen *outageSeen) error {
+	if !mdbSleepUntil(ctx, start.Add(mdbDownAt)) {
+		return nil
+	}
+	if err := server.Stop(); err != nil {
+		return err
+	}
+	t.Logf("%s stopped at +%v", name, time.Since(start).Round(time.Second))
+	up := time.Now().Add(mdbDownFor)
+	for time.Now().Before(up) {
+		lines, err := localenv.ReadDLQ(dlqDir, dlq.RetryDir)
+		if err == nil && len(lines) > seen.lines {
+			seen.lines = len(lines)
+			uniq := map[string]bool{}
+			for _, l := range lines {
+				m := l.Message
+				uniq[fmt.Sprint(m.TableName, m.Mod.KeysJSON, m.CommitTimestamp, m.ServerTransactionID, m.RecordSequence)] = true
+			}
+			seen.distinct = len(uniq)
+			seen.errors = seen.errors[:0]
+			for _, l := range lines[:min(3, len(lines))] {
+				seen.errors = append(seen.errors, l.ErrorMessage)
+			}
+		}
+		next := time.Now().Add(500 * time.Millisecond)
+		if next.After(up) {
+			next = up
+		}
+		if !mdbSleepUntil(ctx, next) {
+			return nil
+		}
+	}
+	if err := server.Start(); err != nil {
+		return err
+	}
+	t.Logf("%s started again at +%v", name, time.Since(start).Round(time.Second))
+	return nil
+}
+
+// check fails the test when no record reached retry/ during the outage of
+// name's server: the fault did not happen, and what follows proves
+// nothing.
+func (s outageSeen) check(t *testing.T, name string) {
+	t.Helper()
+	t.Logf("while %s was down retry/ held up to %d records (%d distinct); errors: %q", name, s.lines, s.distinct, s.errors)
+	if s.lines == 0 {
+		t.Errorf("no record reached retry/ while %s was down", name)
+	}
+}
+
+// checkRecovered checks the counters of a run through an outage: records
+// were re-applied from retry/, and none became severe.
+func checkRecovered(t *testing.T, res beam.PipelineResult) {
+	t.Helper()
+	reconsumed := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue")
+	t.Logf("counters: success_record_count %d, elementsReconsumedFromDeadLetterQueue %d, retryable_record_count %d, severe_error_count %d",
+		testrun.Counter(res, "success_record_count"), reconsumed, testrun.Counter(res, "retryable_record_count"), testrun.Counter(res, "severe_error_count"))
+	if reconsumed == 0 {
+		t.Error("elementsReconsumedFromDeadLetterQueue is 0: nothing was re-applied from retry/")
+	}
+	if n := testrun.Counter(res, "severe_error_count"); n != 0 {
+		t.Errorf("severe_error_count = %d, want 0", n)
 	}
 }
 

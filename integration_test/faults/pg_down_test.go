@@ -10,7 +10,6 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
-	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 	"github.com/revrepl/spanner-to-sourcedb/pipeline"
 )
 
@@ -45,43 +44,11 @@ func TestPostgreSQLDown(t *testing.T) {
 		t.Logf("workload: %d transactions: %d inserts, %d updates, %d deletes", w.txns, w.inserts, w.updates, w.deletes)
 	}()
 	fault := make(chan error, 1)
-	var retryLinesWhileDown int
-	var downErrors []string
+	var seen outageSeen
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		fault <- func() error {
-			if !mdbSleepUntil(gctx, start.Add(mdbDownAt)) {
-				return nil
-			}
-			if err := server.Stop(); err != nil {
-				return err
-			}
-			t.Logf("PostgreSQL stopped at +%v", time.Since(start).Round(time.Second))
-			up := time.Now().Add(mdbDownFor)
-			for time.Now().Before(up) {
-				lines, err := localenv.ReadDLQ(e.dlqDir, dlq.RetryDir)
-				if err == nil && len(lines) > retryLinesWhileDown {
-					retryLinesWhileDown = len(lines)
-					downErrors = downErrors[:0]
-					for _, l := range lines[:min(3, len(lines))] {
-						downErrors = append(downErrors, l.ErrorMessage)
-					}
-				}
-				next := time.Now().Add(500 * time.Millisecond)
-				if next.After(up) {
-					next = up
-				}
-				if !mdbSleepUntil(gctx, next) {
-					return nil
-				}
-			}
-			if err := server.Start(); err != nil {
-				return err
-			}
-			t.Logf("PostgreSQL started again at +%v", time.Since(start).Round(time.Second))
-			return nil
-		}()
+		fault <- outage(gctx, t, "PostgreSQL", server, e.dlqDir, start, &seen)
 	}()
 
 	res := testrun.Pipeline(t, ctx, values, pipeline.Env{QueryWindowMillis: 1000, PollMillis: 200, RetryPoll: mdbRetryPoll})
@@ -93,19 +60,8 @@ func TestPostgreSQLDown(t *testing.T) {
 		t.Fatalf("stopping or starting PostgreSQL: %v", err)
 	}
 	// The fault must have happened, or the comparison proves nothing.
-	t.Logf("while PostgreSQL was down retry/ held up to %d records; errors: %q", retryLinesWhileDown, downErrors)
-	if retryLinesWhileDown == 0 {
-		t.Error("no record reached retry/ while PostgreSQL was down")
-	}
-	reconsumed := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue")
-	t.Logf("counters: success_record_count %d, elementsReconsumedFromDeadLetterQueue %d, retryable_record_count %d, severe_error_count %d",
-		testrun.Counter(res, "success_record_count"), reconsumed, testrun.Counter(res, "retryable_record_count"), testrun.Counter(res, "severe_error_count"))
-	if reconsumed == 0 {
-		t.Error("elementsReconsumedFromDeadLetterQueue is 0: nothing was re-applied from retry/")
-	}
-	if n := testrun.Counter(res, "severe_error_count"); n != 0 {
-		t.Errorf("severe_error_count = %d, want 0", n)
-	}
+	seen.check(t, "PostgreSQL")
+	checkRecovered(t, res)
 	ms := e.compareAll(t, localenv.Table{Name: "Accounts", Key: []string{"Id"}})
 	for i, m := range ms {
 		if i == 20 {

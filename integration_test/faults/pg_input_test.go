@@ -2,7 +2,6 @@ package faults
 
 import (
 	"context"
-	"math/big"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testrun"
-	"github.com/revrepl/spanner-to-sourcedb/io/dlq"
 )
 
 // newPGInputEnv is newInputEnv with a PostgreSQL shard: a database of its
@@ -54,165 +52,12 @@ var inputFKPostgreSQL = []string{
 	"CREATE TABLE Children (Id bigint PRIMARY KEY, ParentId bigint REFERENCES Parents(Id), Label varchar(100))",
 }
 
-// TestPostgreSQLForeignKeyOrder is TestForeignKeyOrder with a PostgreSQL
-// shard: a child committed before its parent and a parent deleted before
-// its child both fail on the foreign key (SQLSTATE 23503), wait in retry/
-// and are applied once the other change has been.
-func TestPostgreSQLForeignKeyOrder(t *testing.T) {
-	e := newPGInputEnv(t, "pgfk", inputFKSpanner, inputFKPostgreSQL, nil)
-	ctx := context.Background()
-	pcols, ccols := []string{"Id", "Name"}, []string{"Id", "ParentId", "Label"}
-	if _, err := e.client.Apply(ctx, []*spanner.Mutation{
-		spanner.Insert("Parents", pcols, []any{int64(2), "p2"}),
-		spanner.Insert("Parents", pcols, []any{int64(3), "p3"}),
-		spanner.Insert("Children", ccols, []any{int64(2), int64(2), "c2"}),
-		spanner.Insert("Children", ccols, []any{int64(3), int64(3), "c3"}),
-	}); err != nil {
-		t.Fatal(err)
-	}
-	e.pgExec(t, "INSERT INTO Parents VALUES (2, 'p2'), (3, 'p3')", "INSERT INTO Children VALUES (2, 2, 'c2'), (3, 3, 'c3')")
-
-	start := time.Now()
-	const runFor = 30 * time.Second
-	retry := inputWatch(e.dlqDir, dlq.RetryDir)
-	defer retry.close()
-	plan := e.prepare(t, e.values(start, runFor), inputPolls(3*time.Second))
-
-	writes := make(chan error, 1)
-	go func() {
-		writes <- func() error {
-			if _, err := e.client.Apply(ctx, []*spanner.Mutation{
-				spanner.Insert("Children", ccols, []any{int64(1), int64(1), "c1"})}); err != nil {
-				return err
-			}
-			if _, err := e.client.Apply(ctx, []*spanner.Mutation{spanner.Delete("Parents", spanner.Key{int64(2)})}); err != nil {
-				return err
-			}
-			deadline := start.Add(runFor - 12*time.Second)
-			if err := retry.waitFor("Children", `{"Id":"1"}`, deadline); err != nil {
-				return err
-			}
-			if err := retry.waitFor("Parents", `{"Id":"2"}`, deadline); err != nil {
-				return err
-			}
-			return inputApply(ctx, e.client,
-				[]*spanner.Mutation{spanner.Insert("Parents", pcols, []any{int64(1), "p1"})},
-				[]*spanner.Mutation{spanner.Delete("Children", spanner.Key{int64(2)})},
-				[]*spanner.Mutation{spanner.Update("Children", []string{"Id", "Label"}, []any{int64(1), "c1 renamed"})})
-		}()
-	}()
-	res := testrun.Plan(t, plan)
-	if err := <-writes; err != nil {
-		t.Fatalf("workload: %v", err)
-	}
-	retry.close()
-
-	inputWantAll(t, "the child inserted before its parent", retry.errors("Children", `{"Id":"1"}`), "SQLSTATE 23503")
-	inputWantAll(t, "the parent deleted before its child", retry.errors("Parents", `{"Id":"2"}`), "SQLSTATE 23503")
-	inputWantAll(t, "the child inserted before its parent", retry.errors("Children", `{"Id":"1"}`), "violates foreign key constraint")
-	if n := testrun.Counter(res, "elementsReconsumedFromDeadLetterQueue"); n < 2 {
-		t.Errorf("%d records reconsumed from retry/, want at least the 2 that failed", n)
-	}
-	if ms := e.compareAll(t, inputFKTables...); len(ms) != 0 {
-		t.Errorf("%d mismatches, want none", len(ms))
-	}
-	for _, sub := range []string{dlq.RetryDir, dlq.SevereDir} {
-		for _, l := range e.dlqLines(t, sub) {
-			t.Errorf("%s/ still holds %s %s: %s", sub, l.Message.TableName, l.Message.Mod.KeysJSON, l.ErrorMessage)
-		}
-	}
-}
-
 // The PostgreSQL side of inputBigSpanner: columns narrower than Spanner's,
 // and notes.msg narrowed after the launch, so that only the server can
 // tell (SQLSTATE 22001).
 var inputBigPostgreSQL = []string{
 	"CREATE TABLE Items (Id bigint PRIMARY KEY, Code varchar(5), Small smallint, Price numeric(5,2), Note text)",
 	"CREATE TABLE Notes (Id bigint PRIMARY KEY, Msg varchar(100))",
-}
-
-// TestPostgreSQLTooLargeValues is TestTooLargeValues with a PostgreSQL
-// shard: each value that does not fit goes to severe/ with the reason,
-// everything else is applied, and the rows that differ at the end are
-// exactly the severe ones.
-func TestPostgreSQLTooLargeValues(t *testing.T) {
-	e := newPGInputEnv(t, "pgbig", inputBigSpanner, inputBigPostgreSQL, nil)
-	ctx := context.Background()
-	start := time.Now()
-	plan := e.prepare(t, e.values(start, 20*time.Second), inputPolls(time.Hour))
-	e.pgExec(t, "ALTER TABLE Notes ALTER COLUMN Msg TYPE varchar(5)")
-	icols := []string{"Id", "Code", "Small", "Price", "Note"}
-	item := func(id int64, code string, small int64, price string, note string) *spanner.Mutation {
-		p, ok := new(big.Rat).SetString(price)
-		if !ok {
-			t.Fatalf("price %q", price)
-		}
-		return spanner.Insert("Items", icols, []any{id, code, small, p, note})
-	}
-	note := func(id int64, msg string) *spanner.Mutation {
-		return spanner.Insert("Notes", []string{"Id", "Msg"}, []any{id, msg})
-	}
-	writes := make(chan error, 1)
-	go func() {
-		time.Sleep(time.Second)
-		writes <- inputApply(ctx, e.client, []*spanner.Mutation{
-			item(1, "a1", 1, "1.5", "fits"),
-			item(2, "toolong", 2, "2", "code too long"),
-			item(3, "a3", 40000, "3", "small out of range"),
-			item(4, "a4", 4, "1234.5", "price out of range"),
-			item(5, "a5", -40000, "5", "small below range"),
-			item(6, "a6", 32767, "999.99", "fits at the limits"),
-			item(7, "a7", 7, "7", "updated later"),
-			note(1, "ok"), note(2, "fine"), note(3, "far too long"), note(4, "good"), note(5, "yes"), note(6, "12345"),
-			note(7, "a"), note(8, "b"), note(9, "c"), note(10, "d"), note(11, "e"), note(12, "f"),
-		}, []*spanner.Mutation{
-			spanner.Update("Items", []string{"Id", "Code"}, []any{int64(7), "seventy"}),
-			spanner.Update("Items", []string{"Id", "Note"}, []any{int64(1), "fits, updated"}),
-			spanner.Update("Notes", []string{"Id", "Msg"}, []any{int64(4), "much too long"}),
-			spanner.Update("Notes", []string{"Id", "Msg"}, []any{int64(5), "yes!"}),
-		})
-	}()
-	testrun.Plan(t, plan)
-	if err := <-writes; err != nil {
-		t.Fatalf("workload: %v", err)
-	}
-
-	// Each misfit: the column (as PostgreSQL names it), then the reason.
-	want := map[string][2]string{
-		`Items {"Id":"2"}`: {`convert column "code"`, "7 characters do not fit character varying(5) (at most 5)"},
-		`Items {"Id":"3"}`: {`convert column "small"`, "Spanner INT64 value \"40000\" into PostgreSQL smallint: 40000 is out of range for int2 (-32768 to 32767)"},
-		`Items {"Id":"4"}`: {`convert column "price"`, "is out of range for numeric(5,2)"},
-		`Items {"Id":"5"}`: {`convert column "small"`, "-40000 is out of range for int2 (-32768 to 32767)"},
-		`Items {"Id":"7"}`: {`convert column "code"`, "7 characters do not fit character varying(5)"},
-		// Launch saw varchar(100): only PostgreSQL knows, and says so.
-		`Notes {"Id":"3"}`: {"value too long for type character varying(5)", "SQLSTATE 22001"},
-		`Notes {"Id":"4"}`: {"value too long for type character varying(5)", "SQLSTATE 22001"},
-	}
-	severe := localenv.DLQByKey(e.dlqLines(t, dlq.SevereDir))
-	for k, w := range want {
-		l, ok := severe[k]
-		switch {
-		case !ok:
-			t.Errorf("severe/ lacks %s", k)
-		case !strings.Contains(l.ErrorMessage, w[0]) || !strings.Contains(l.ErrorMessage, w[1]):
-			t.Errorf("severe/ has %s with %q, want %q and %q", k, l.ErrorMessage, w[0], w[1])
-		}
-	}
-	for _, k := range inputSortedKeys(severe) {
-		if _, ok := want[k]; !ok {
-			t.Errorf("unexpected severe record %s: %s", k, severe[k].ErrorMessage)
-		}
-	}
-	for _, l := range e.dlqLines(t, dlq.RetryDir) {
-		t.Errorf("retry/ holds %s %s: %s", l.Message.TableName, l.Message.Mod.KeysJSON, l.ErrorMessage)
-	}
-	mismatched := map[string]bool{}
-	for _, m := range e.compareAll(t, inputBigTables...) {
-		mismatched[inputMismatchKey(m)] = true
-	}
-	if got, wantKeys := strings.Join(inputSortedKeys(mismatched), "; "), strings.Join(inputSortedKeys(want), "; "); got != wantKeys {
-		t.Errorf("rows that differ: %s\nwant exactly the severe ones: %s", got, wantKeys)
-	}
 }
 
 // TestPostgreSQLNoDeleteRight takes DELETE on the replicated table away

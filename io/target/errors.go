@@ -79,3 +79,46 @@ func (e *BatchError) Error() string {
 }
 
 func (e *BatchError) Unwrap() error { return e.Err }
+
+// Code is what one of a target's error codes means to the writer: the
+// entries of each target's table of codes (MySQL's error numbers,
+// PostgreSQL's SQLSTATEs). The zero Code, for a code the table does not
+// list, is a retryable statement error, as in the Java template: an
+// unknown failure is given the chance to go away before it needs a person.
+type Code struct {
+	Class failure.Class
+	// WholeBatch: a failure of the connection or transaction: retry the
+	// batch whole.
+	WholeBatch bool
+	// Answered: the server answered: the shard is reachable.
+	Answered bool
+}
+
+// Error is err classified as c says.
+func (c Code) Error(err error) *Error {
+	return &Error{Class: c.Class, WholeBatch: c.WholeBatch, Answered: c.Answered, Err: err}
+}
+
+// ConnectionLost is err, a lost connection, classified: retryable, and
+// the batch is retried whole.
+func ConnectionLost(err error) *Error {
+	return &Error{Class: failure.Retryable, WholeBatch: true, Err: err}
+}
+
+// Classify is the frame of a target's classification of its driver's
+// errors: nil and errors already classified (an *Error in the chain) come
+// back as they are, every other error as known classifies it, or as it
+// is when known returns nil (not a driver error).
+func Classify(err error, known func(error) *Error) error {
+	if err == nil {
+		return nil
+	}
+	var te *Error
+	if errors.As(err, &te) {
+		return err
+	}
+	if e := known(err); e != nil {
+		return e
+	}
+	return err
+}

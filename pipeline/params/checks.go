@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // Per-parameter checks (Param.Check). Each returns a phrase completing
@@ -133,7 +133,7 @@ func extraFiles(v string) string {
 
 // disabledAlgorithms checks that every name is understood.
 func disabledAlgorithms(v string) string {
-	if _, err := mysql.ParseDisabledAlgorithms(v); err != nil {
+	if _, err := target.ParseDisabledAlgorithms(v); err != nil {
 		return "is not usable: " + err.Error()
 	}
 	return ""

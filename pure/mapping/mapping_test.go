@@ -12,6 +12,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 )
 
 // The schemas below follow the Java template's integration tests: a plain
@@ -249,8 +250,8 @@ func TestErrorsAreTyped(t *testing.T) {
 		if !errors.As(err, &me) {
 			t.Errorf("%s %s: err = %v (%T), want *mapping.Error", r.TableName, r.Mod.KeysJSON, err, err)
 		}
-		if me != nil && r.Mod.NewValuesJSON != "{}" && me.Column != "" && !convert.IsConversionError(err) {
-			t.Errorf("%v: a bad value should keep its *convert.ConversionError", err)
+		if me != nil && r.Mod.NewValuesJSON != "{}" && me.Column != "" && !spannervalue.IsConversionError(err) {
+			t.Errorf("%v: a bad value should keep its *spannervalue.ConversionError", err)
 		}
 	}
 }

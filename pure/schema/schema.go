@@ -4,7 +4,10 @@
 // serialisation) can carry it without I/O.
 package schema
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // SpannerColumn is one column of a Spanner table as information_schema reports it.
 type SpannerColumn struct {
@@ -104,4 +107,20 @@ func (t SourceTable) Column(name string) (SourceColumn, bool) {
 // Source is the schema of a MySQL database, keyed by table name.
 type Source struct {
 	Tables map[string]SourceTable `json:"tables"`
+}
+
+// KeyColumns are the columns of t's primary key, in key order.
+func (t SourceTable) KeyColumns() ([]SourceColumn, error) {
+	if len(t.PrimaryKey) == 0 {
+		return nil, fmt.Errorf("table %s has no primary key", t.Name)
+	}
+	pk := make([]SourceColumn, len(t.PrimaryKey))
+	for i, n := range t.PrimaryKey {
+		c, ok := t.Column(n)
+		if !ok {
+			return nil, fmt.Errorf("table %s: primary key column %s is not among its columns", t.Name, n)
+		}
+		pk[i] = c
+	}
+	return pk, nil
 }

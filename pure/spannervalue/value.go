@@ -1,7 +1,9 @@
 // Package spannervalue decodes one value of a Spanner change record (the raw
 // JSON found in a mod's keys or new_values) into a typed Go value. The
 // targets' conversions (io/target/mysql/convert, io/target/postgresql/convert)
-// start from it, so each reads the change-stream encoding the same way.
+// start from it, so each reads the change-stream encoding the same way, and
+// run in its frame (Convert), so each reports a value it cannot write the
+// same way (ConversionError).
 package spannervalue
 
 import (

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	driver "github.com/go-sql-driver/mysql"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // CheckShard checks that the writer will be able to work on a shard: the
@@ -74,20 +76,7 @@ func showGrants(ctx context.Context, db *sql.DB, role string) ([]string, error) 
 	if role != "" {
 		q += " FOR " + role
 	}
-	rows, err := db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return target.Strings(ctx, db, q)
 }
 
 // connectError says whether the host or the login is at fault.

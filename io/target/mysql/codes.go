@@ -47,80 +47,68 @@ const (
 	ErClientIdleTimeout      = 4031 // MySQL: disconnected by the server (idle too long)
 )
 
-// code is what an error number means to the writer.
-type code struct {
-	class      failure.Class
-	wholeBatch bool // a failure of the connection or transaction: retry the batch whole
-	answered   bool // the server answered: the shard is reachable
-}
-
 // codes lists MySQL errors by number. Numbers not listed are retryable
-// statement errors, as in the Java template: an unknown failure is given the
-// chance to go away before it needs a person.
-var codes = map[uint16]code{
+// statement errors (the zero target.Code).
+var codes = map[uint16]target.Code{
 	// Data and syntax: the record fails the same way again.
-	ErBadField:            {class: failure.Severe},
-	ErParse:               {class: failure.Severe},
-	ErNoSuchTable:         {class: failure.Severe},
-	ErBadNull:             {class: failure.Severe},
-	ErDataOutOfRange:      {class: failure.Severe},
-	ErTruncatedWrongValue: {class: failure.Severe},
-	ErIncorrectValue:      {class: failure.Severe},
-	ErDataTooLong:         {class: failure.Severe},
-	ErDataTruncated:       {class: failure.Severe},
-	ErNoDefault:           {class: failure.Severe},
-	ErColumnCount:         {class: failure.Severe},
-	ErInvalidJSON:         {class: failure.Severe},
-	ErTableAccessDenied:   {class: failure.Severe},
-	ErDBAccessDenied:      {class: failure.Severe},
-	ErAccessDenied:        {class: failure.Severe},
+	ErBadField:            {Class: failure.Severe},
+	ErParse:               {Class: failure.Severe},
+	ErNoSuchTable:         {Class: failure.Severe},
+	ErBadNull:             {Class: failure.Severe},
+	ErDataOutOfRange:      {Class: failure.Severe},
+	ErTruncatedWrongValue: {Class: failure.Severe},
+	ErIncorrectValue:      {Class: failure.Severe},
+	ErDataTooLong:         {Class: failure.Severe},
+	ErDataTruncated:       {Class: failure.Severe},
+	ErNoDefault:           {Class: failure.Severe},
+	ErColumnCount:         {Class: failure.Severe},
+	ErInvalidJSON:         {Class: failure.Severe},
+	ErTableAccessDenied:   {Class: failure.Severe},
+	ErDBAccessDenied:      {Class: failure.Severe},
+	ErAccessDenied:        {Class: failure.Severe},
 	// A duplicate entry: the writer never lets a row merge into another
 	// one, so a clash means the change that frees the value (another key's,
 	// or a concurrent insert) has not been applied yet. Retrying gives it
 	// time; a value that stays taken runs out of retries and becomes severe.
-	ErDupEntry: {class: failure.Retryable},
+	ErDupEntry: {Class: failure.Retryable},
 	// Other rows may change: a parent may arrive, a child delete may come.
-	ErNoReferencedRowOld:     {class: failure.Retryable},
-	ErRowIsReferencedOld:     {class: failure.Retryable},
-	ErNoReferencedRow:        {class: failure.Retryable},
-	ErRowIsReferenced:        {class: failure.Retryable},
-	ErCheckConstraint:        {class: failure.Retryable},
-	ErCheckConstraintMariaDB: {class: failure.Retryable},
+	ErNoReferencedRowOld:     {Class: failure.Retryable},
+	ErRowIsReferencedOld:     {Class: failure.Retryable},
+	ErNoReferencedRow:        {Class: failure.Retryable},
+	ErRowIsReferenced:        {Class: failure.Retryable},
+	ErCheckConstraint:        {Class: failure.Retryable},
+	ErCheckConstraintMariaDB: {Class: failure.Retryable},
 	// The server answered, but the transaction failed whole.
-	ErLockWaitTimeout: {class: failure.Retryable, wholeBatch: true, answered: true},
-	ErLockDeadlock:    {class: failure.Retryable, wholeBatch: true, answered: true},
+	ErLockWaitTimeout: {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	ErLockDeadlock:    {Class: failure.Retryable, WholeBatch: true, Answered: true},
 	// The connection or the server failed.
-	ErServerShutdown:      {class: failure.Retryable, wholeBatch: true},
-	ErConnectionKilled:    {class: failure.Retryable, wholeBatch: true},
-	ErClientIdleTimeout:   {class: failure.Retryable, wholeBatch: true},
-	ErNetReadInterrupted:  {class: failure.Retryable, wholeBatch: true},
-	ErNetWriteInterrupted: {class: failure.Retryable, wholeBatch: true},
-	CrServerGone:          {class: failure.Retryable, wholeBatch: true},
-	CrServerLost:          {class: failure.Retryable, wholeBatch: true},
-	ErConCount:            {class: failure.Retryable, wholeBatch: true},
-	ErReadOnly:            {class: failure.Retryable, wholeBatch: true},
+	ErServerShutdown:      {Class: failure.Retryable, WholeBatch: true},
+	ErConnectionKilled:    {Class: failure.Retryable, WholeBatch: true},
+	ErClientIdleTimeout:   {Class: failure.Retryable, WholeBatch: true},
+	ErNetReadInterrupted:  {Class: failure.Retryable, WholeBatch: true},
+	ErNetWriteInterrupted: {Class: failure.Retryable, WholeBatch: true},
+	CrServerGone:          {Class: failure.Retryable, WholeBatch: true},
+	CrServerLost:          {Class: failure.Retryable, WholeBatch: true},
+	ErConCount:            {Class: failure.Retryable, WholeBatch: true},
+	ErReadOnly:            {Class: failure.Retryable, WholeBatch: true},
 }
 
 // Classify wraps a MySQL driver error into a *target.Error that carries its
 // class; other errors, nil and errors already classified come back as they
 // are. The writer calls it on every error of a MySQL call.
 func Classify(err error) error {
-	if err == nil {
+	return target.Classify(err, func(err error) *target.Error {
+		var me *driver.MySQLError
+		if errors.As(err, &me) {
+			e := codes[me.Number].Error(err)
+			e.Code = int(me.Number)
+			return e
+		}
+		if errors.Is(err, driver.ErrInvalidConn) {
+			return target.ConnectionLost(err)
+		}
 		return nil
-	}
-	var te *target.Error
-	if errors.As(err, &te) {
-		return err
-	}
-	var me *driver.MySQLError
-	if errors.As(err, &me) {
-		c := codes[me.Number]
-		return &target.Error{Code: int(me.Number), Class: c.class, WholeBatch: c.wholeBatch, Answered: c.answered, Err: err}
-	}
-	if errors.Is(err, driver.ErrInvalidConn) {
-		return &target.Error{Class: failure.Retryable, WholeBatch: true, Err: err}
-	}
-	return err
+	})
 }
 
 // IsDuplicateKey reports whether err is MySQL's duplicate-entry error.

@@ -17,9 +17,9 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
 )
 
@@ -68,9 +68,9 @@ func TestClasses(t *testing.T) {
 		{"unlisted MySQL error", my(4242), failure.Retryable},
 		{"wrapped MySQL error", wrap(my(1406)), failure.Severe},
 		// Found before MySQL.
-		{"conversion", wrap(&convert.ConversionError{Column: "c", Reason: "too long"}), failure.Severe},
+		{"conversion", wrap(&spannervalue.ConversionError{Column: "c", Reason: "too long"}), failure.Severe},
 		{"mapping", &mapping.Error{Table: "T", Err: errors.New("no primary key")}, failure.Severe},
-		{"mapping wrapping a conversion", &mapping.Error{Table: "T", Column: "c", Err: &convert.ConversionError{}}, failure.Severe},
+		{"mapping wrapping a conversion", &mapping.Error{Table: "T", Column: "c", Err: &spannervalue.ConversionError{}}, failure.Severe},
 		{"custom transformation", &transformation.Error{Table: "T", Err: errors.New("boom")}, failure.Severe},
 		{"table not at source is not severe (skip)", fmt.Errorf("x: %w", mapping.ErrTableNotAtSource), failure.Retryable},
 		{"permanent mark", failure.MarkSevere(errors.New("bad statement")), failure.Severe},

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"net"
 	"regexp"
-	"strings"
 	"time"
 
 	driver "github.com/go-sql-driver/mysql"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // DSN builds the driver configuration of a shard, honouring its
@@ -52,7 +53,7 @@ func DSN(s Shard) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("shard %q: %w", s.ID(), err)
 	}
-	policy, err := ParseDisabledAlgorithms(s.DisabledAlgorithms)
+	policy, err := target.ParseDisabledAlgorithms(s.DisabledAlgorithms)
 	if err != nil {
 		return "", fmt.Errorf("shard %q: disabledAlgorithms: %w", s.ID(), err)
 	}
@@ -93,16 +94,6 @@ const strictSQLMode = "CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_AL
 
 var offsetText = regexp.MustCompile(`^[+-][0-9]{2}:[0-9]{2}$`)
 
-func splitProperties(p string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(p, func(r rune) bool { return r == '\n' || r == ';' || r == '&' }) {
-		if f = strings.TrimSpace(f); f != "" && !strings.HasPrefix(f, "#") {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // Open opens a pool of at most poolSize connections to the shard.
 func Open(s Shard, poolSize int) (*sql.DB, error) {
 	dsn, err := DSN(s)
@@ -117,8 +108,6 @@ func open(s Shard, dsn string, poolSize int) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shard %q: %w", s.LogicalShardID, err)
 	}
-	db.SetMaxOpenConns(poolSize)
-	db.SetMaxIdleConns(poolSize)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	target.SizePool(db, poolSize)
 	return db, nil
 }

@@ -4,10 +4,11 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
-	"sync"
 	"time"
 
 	driver "github.com/go-sql-driver/mysql"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // WriterIOTimeout caps the driver's readTimeout and writeTimeout on the
@@ -50,19 +51,8 @@ func writerDSN(s Shard) (string, error) {
 	return dsn + "&" + capped.Encode(), nil
 }
 
-// Beam runs several instances of a DoFn in one worker process, each with
-// its own Setup. Sharing one pool per shard among them keeps a worker at
-// maxShardConnections / max_num_workers connections per shard, the budget
-// the parameter promises, instead of that many per DoFn instance.
-var (
-	poolsMu sync.Mutex
-	pools   = map[string]*sharedPool{}
-)
-
-type sharedPool struct {
-	db   *sql.DB
-	refs int
-}
+// pools shares the writers' pools of a worker (target.Pools), by DSN.
+var pools target.Pools
 
 // Acquire returns the worker's pool for the shard, opening it on first use,
 // with the writer's I/O timeouts (WriterIOTimeout). Call release once when
@@ -72,27 +62,5 @@ func Acquire(s Shard, poolSize int) (db *sql.DB, release func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	poolsMu.Lock()
-	defer poolsMu.Unlock()
-	p, ok := pools[dsn]
-	if !ok {
-		db, err := open(s, dsn, poolSize)
-		if err != nil {
-			return nil, nil, err
-		}
-		p = &sharedPool{db: db}
-		pools[dsn] = p
-	}
-	p.refs++
-	var once sync.Once
-	return p.db, func() {
-		once.Do(func() {
-			poolsMu.Lock()
-			defer poolsMu.Unlock()
-			if p.refs--; p.refs == 0 {
-				delete(pools, dsn)
-				p.db.Close()
-			}
-		})
-	}, nil
+	return pools.Acquire(dsn, func() (*sql.DB, error) { return open(s, dsn, poolSize) }, nil)
 }

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // Shard files written for the Java template give JDBC driver properties in
@@ -67,12 +69,11 @@ func properties(p string) (url.Values, tlsSpec, error) {
 func parseProperties(p string, spec *tlsSpec) (url.Values, error) {
 	in := map[string]string{}
 	var order []string
-	for _, kv := range splitProperties(p) {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, fmt.Errorf("connectionProperties entry %q is not key=value", kv)
+	for _, kv := range target.SplitProperties(p) {
+		k, v, err := target.CutProperty(kv)
+		if err != nil {
+			return nil, err
 		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if reason, ok := fixed[k]; ok {
 			return nil, fmt.Errorf("connectionProperties entry %q cannot be set: %s", kv, reason)
 		}
@@ -219,7 +220,7 @@ func parseTLSProtocols(list string) (minV, maxV uint16, err error) {
 		if e == "" {
 			continue
 		}
-		v, ok := versions[e]
+		v, ok := target.TLSVersion(e)
 		if !ok {
 			return 0, 0, fmt.Errorf("%q is not a TLS version (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)", e)
 		}

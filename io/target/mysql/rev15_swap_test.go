@@ -1,54 +1,12 @@
 package mysql
 
 import (
-	"context"
-	"database/sql"
 	"strings"
 	"testing"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
-	"github.com/revrepl/spanner-to-sourcedb/io/target"
-	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
-	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/targettest"
 )
-
-// uniqueUp is an upsert of a table with unique indexes (the row-by-row
-// path of unique.go).
-func uniqueUp(table string, sec int64, cols, keys []string, vals ...any) target.Change {
-	r := mapping.Row{Table: table, Columns: cols, Values: vals, KeyColumns: keys}
-	for _, k := range keys {
-		for i, c := range cols {
-			if c == k {
-				r.KeyValues = append(r.KeyValues, vals[i])
-			}
-		}
-	}
-	return target.Change{Row: r, Unique: true, Version: newer.Version{CommitTs: record.Timestamp{Seconds: sec}}}
-}
-
-// writeBatch runs one batch as the apply protocol does: Begin, Write, Commit.
-func writeBatch(t *testing.T, db *sql.DB, changes ...target.Change) map[int]error {
-	t.Helper()
-	ctx := context.Background()
-	s, err := Target{}.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Begin(ctx); err != nil {
-		t.Fatal(err)
-	}
-	refused, err := s.Write(ctx, changes)
-	if err != nil {
-		_ = s.Rollback()
-		t.Fatalf("write: %v", err)
-	}
-	if err := s.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return refused
-}
 
 // A swap of unique values is applied by deleting the rows and inserting
 // them again (unique.go, reinsert). The insert carries only the columns of
@@ -86,9 +44,9 @@ func TestSessionSwapKeepsUnmappedColumns(t *testing.T) {
 	}
 	before := dump()
 	cols, keys := []string{"id", "email"}, []string{"id"}
-	if refused := writeBatch(t, db,
-		uniqueUp("users", 5, cols, keys, "1", "b@x"),
-		uniqueUp("users", 5, cols, keys, "2", "a@x")); len(refused) > 0 {
+	if refused := targettest.Write(t, Target{}, db,
+		targettest.Unique(targettest.Up("users", 5, cols, keys, "1", "b@x")),
+		targettest.Unique(targettest.Up("users", 5, cols, keys, "2", "a@x"))); len(refused) > 0 {
 		t.Fatalf("refused %v", refused)
 	}
 	want := strings.NewReplacer("|a@x|", "|b@x|", "|b@x|", "|a@x|").Replace(before)

@@ -23,94 +23,62 @@ func (scanner) Canonical(col schema.SourceColumn, v any) (verify.Value, error) {
 	return convert.CanonicalBound(col, v)
 }
 
+// scanSQL is MySQL's half of the reads (target.ScanSQL), over the text
+// protocol.
+var scanSQL = target.ScanSQL[sql.RawBytes]{
+	Quote:  dml.QuoteIdent,
+	Stored: convert.StoredExpr,
+	Canonical: func(c schema.SourceColumn, raw *sql.RawBytes) (verify.Value, error) {
+		var b []byte
+		if *raw != nil {
+			b = []byte(*raw)
+		}
+		return convert.CanonicalStored(c, b)
+	},
+	Bind:  convert.BindCanonical,
+	Bound: bound,
+	Split: func(exprs, order, table string) string {
+		return fmt.Sprintf("SELECT %s FROM (SELECT %s, ROW_NUMBER() OVER (ORDER BY %s) AS `verify_rn` FROM %s) AS `verify_split` WHERE MOD(`verify_rn`, ?) = 0 ORDER BY %s",
+			exprs, order, order, table, order)
+	},
+	SplitArg: func(rowsPerRange int) any { return rowsPerRange },
+}
+
 // Splits numbers the rows in key order and keeps every rowsPerRange-th key:
 // one pass over the primary key index, without holding the keys anywhere.
 func (scanner) Splits(ctx context.Context, db *sql.DB, t schema.SourceTable, rowsPerRange int) ([][]verify.Value, error) {
-	pk, err := keyColumns(t)
+	pk, err := t.KeyColumns()
 	if err != nil {
 		return nil, err
 	}
-	if rowsPerRange < 1 {
-		rowsPerRange = 1
-	}
-	var n int64
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+dml.QuoteIdent(t.Name)).Scan(&n); err != nil {
-		return nil, fmt.Errorf("counting the rows of %s: %w", t.Name, err)
-	}
-	if n <= int64(rowsPerRange) {
-		return nil, nil
-	}
-	names := make([]string, len(pk))
-	exprs := make([]string, len(pk))
-	for i, c := range pk {
-		names[i] = dml.QuoteIdent(c.Name)
-		exprs[i] = convert.StoredExpr(c, names[i])
-	}
-	order := strings.Join(names, ", ")
-	q := fmt.Sprintf("SELECT %s FROM (SELECT %s, ROW_NUMBER() OVER (ORDER BY %s) AS `verify_rn` FROM %s) AS `verify_split` WHERE MOD(`verify_rn`, ?) = 0 ORDER BY %s",
-		strings.Join(exprs, ", "), order, order, dml.QuoteIdent(t.Name), order)
-	var out [][]verify.Value
-	err = scanRows(ctx, db, q, []any{rowsPerRange}, pk, func(vs []verify.Value) error {
-		out = append(out, vs)
-		return nil
+	table := dml.QuoteIdent(t.Name)
+	return target.Splits(rowsPerRange, func() (int64, error) {
+		var n int64
+		if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+			return 0, fmt.Errorf("counting the rows of %s: %w", t.Name, err)
+		}
+		return n, nil
+	}, func(rowsPerRange int) ([][]verify.Value, error) {
+		q, args := scanSQL.SplitQuery(pk, table, rowsPerRange)
+		out, err := scanSQL.Keys(ctx, db, q, args, pk)
+		if err != nil {
+			return nil, fmt.Errorf("splitting %s: %w", t.Name, err)
+		}
+		return out, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("splitting %s: %w", t.Name, err)
-	}
-	// A split at the last row would leave an empty range.
-	if n%int64(rowsPerRange) == 0 && len(out) > 0 {
-		out = out[:len(out)-1]
-	}
-	return out, nil
 }
 
 func (scanner) ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, r target.KeyRange, fn func(verify.Row) error) error {
-	pk, err := keyColumns(t)
+	pk, err := t.KeyColumns()
 	if err != nil {
 		return err
 	}
-	var cols []schema.SourceColumn
-	var names []string
-	for _, c := range t.Columns {
-		if !c.Generated {
-			cols = append(cols, c)
-			names = append(names, c.Name)
-		}
+	cols, names := target.ReadColumns(t)
+	rr, err := scanSQL.Range(pk, cols, r)
+	if err != nil {
+		return err
 	}
-	exprs := make([]string, len(cols))
-	for i, c := range cols {
-		exprs[i] = convert.StoredExpr(c, dml.QuoteIdent(c.Name))
-	}
-	var where []string
-	var args []any
-	if r.From != nil {
-		w, a, err := bound(pk, r.From, ">", ">=")
-		if err != nil {
-			return err
-		}
-		where, args = append(where, w), append(args, a...)
-	}
-	if r.To != nil {
-		last := "<"
-		if r.Through {
-			last = "<="
-		}
-		w, a, err := bound(pk, r.To, "<", last)
-		if err != nil {
-			return err
-		}
-		where, args = append(where, w), append(args, a...)
-	}
-	q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(exprs, ", "), dml.QuoteIdent(t.Name))
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	order := make([]string, len(pk))
-	for i, c := range pk {
-		order[i] = dml.QuoteIdent(c.Name)
-	}
-	q += " ORDER BY " + strings.Join(order, ", ")
-	err = scanRows(ctx, db, q, args, cols, func(vs []verify.Value) error {
+	err = scanSQL.ScanRows(ctx, db, rr.Query(dml.QuoteIdent(t.Name)), rr.Args, cols, func(vs []verify.Value) error {
 		return fn(verify.Row{Columns: names, Values: vs})
 	})
 	if err != nil {
@@ -122,83 +90,22 @@ func (scanner) ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, 
 // bound is the condition of a key range bound on the columns pk, expanded
 // as (a op v1) OR (a = v1 AND b op v2) ... with last for the last column,
 // a form both MySQL and MariaDB turn into an index range.
-func bound(pk []schema.SourceColumn, vals []verify.Value, op, last string) (string, []any, error) {
-	if len(vals) != len(pk) {
-		return "", nil, fmt.Errorf("key range bound has %d values for %d key columns", len(vals), len(pk))
-	}
-	bind := make([]any, len(pk))
-	for i, c := range pk {
-		v, err := convert.BindCanonical(c, vals[i])
-		if err != nil {
-			return "", nil, fmt.Errorf("key column %s: %w", c.Name, err)
-		}
-		bind[i] = v
-	}
+func bound(pk []schema.SourceColumn, cols []string, bind []any, op, last string, _ int) (string, []any) {
 	var ors []string
 	var args []any
 	for i := range pk {
 		var ands []string
 		for j := 0; j < i; j++ {
-			ands = append(ands, dml.QuoteIdent(pk[j].Name)+" = "+convert.KeyPlaceholder(pk[j]))
+			ands = append(ands, cols[j]+" = "+convert.KeyPlaceholder(pk[j]))
 			args = append(args, bind[j])
 		}
 		o := op
 		if i == len(pk)-1 {
 			o = last
 		}
-		ands = append(ands, dml.QuoteIdent(pk[i].Name)+" "+o+" "+convert.KeyPlaceholder(pk[i]))
+		ands = append(ands, cols[i]+" "+o+" "+convert.KeyPlaceholder(pk[i]))
 		args = append(args, bind[i])
 		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
 	}
-	return "(" + strings.Join(ors, " OR ") + ")", args, nil
-}
-
-func keyColumns(t schema.SourceTable) ([]schema.SourceColumn, error) {
-	if len(t.PrimaryKey) == 0 {
-		return nil, fmt.Errorf("table %s has no primary key", t.Name)
-	}
-	pk := make([]schema.SourceColumn, len(t.PrimaryKey))
-	for i, n := range t.PrimaryKey {
-		c, ok := t.Column(n)
-		if !ok {
-			return nil, fmt.Errorf("table %s: primary key column %s is not among its columns", t.Name, n)
-		}
-		pk[i] = c
-	}
-	return pk, nil
-}
-
-// scanRows runs q and calls fn with each row's canonical values of cols.
-func scanRows(ctx context.Context, db *sql.DB, q string, args []any, cols []schema.SourceColumn, fn func([]verify.Value) error) error {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	raw := make([]sql.RawBytes, len(cols))
-	dest := make([]any, len(cols))
-	for i := range raw {
-		dest[i] = &raw[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		vs := make([]verify.Value, len(cols))
-		for i, c := range cols {
-			var b []byte
-			if raw[i] != nil {
-				b = []byte(raw[i])
-			}
-			v, err := convert.CanonicalStored(c, b)
-			if err != nil {
-				return err
-			}
-			vs[i] = v
-		}
-		if err := fn(vs); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return "(" + strings.Join(ors, " OR ") + ")", args
 }

@@ -4,13 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
-	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 )
 
 // name is the target's name in messages.
@@ -49,52 +46,39 @@ func (s *session) Begin(ctx context.Context) error {
 	return nil
 }
 
-// Write writes changes in the transaction. Rows of tables with secondary
-// unique indexes that MySQL refused come back by index into changes, with
-// their errors (see unique.go); an error fails the whole attempt.
+// Write writes changes in the transaction (target.Writer). Rows of tables
+// with secondary unique indexes that MySQL refused come back by index into
+// changes, with their errors (see unique.go); an error fails the whole
+// attempt.
 func (s *session) Write(ctx context.Context, changes []target.Change) (refused map[int]error, err error) {
-	steps, err := statements(changes)
-	if err != nil {
-		return nil, &target.BatchError{Target: name, Err: err}
-	}
-	for _, st := range steps {
-		if st.unique != nil {
-			f, err := applyUnique(ctx, s.conn, s.tx, st.unique)
-			if err != nil {
-				return nil, err
-			}
-			for idx, e := range f {
-				if refused == nil {
-					refused = map[int]error{}
-				}
-				refused[idx] = e
-			}
-			continue
-		}
-		if _, err := s.tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			return nil, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
-		}
-	}
-	return refused, nil
+	w := s.writer()
+	return w.Write(ctx, changes, func(ctx context.Context, rows []target.UniqueRow) (map[int]error, error) {
+		return applyUnique(ctx, s.conn, w, rows)
+	})
+}
+
+// builders are MySQL's statement builders (dml), as target.Writer
+// uses them.
+var builders = target.DML{
+	Upsert:    dml.Upsert,
+	Insert:    dml.Insert,
+	Update:    dml.Update,
+	Delete:    dml.Delete,
+	MaxParams: dml.MaxPlaceholders,
+}
+
+// writer writes in the session's transaction.
+func (s *session) writer() target.Writer {
+	return target.Writer{Name: name, Classify: Classify, DML: builders, Tx: s.tx}
 }
 
 // Commit commits the transaction. database/sql runs it without a context;
 // the driver's read timeout of the writer's connections (WriterIOTimeout)
 // bounds it.
-func (s *session) Commit() error {
-	if err := s.tx.Commit(); err != nil {
-		return fmt.Errorf("MySQL: commit: %w", Classify(err))
-	}
-	return nil
-}
+func (s *session) Commit() error { return s.writer().Commit() }
 
 // Rollback rolls the transaction back, if one was started.
-func (s *session) Rollback() error {
-	if s.tx == nil {
-		return nil
-	}
-	return Classify(s.tx.Rollback())
-}
+func (s *session) Rollback() error { return s.writer().Rollback() }
 
 // Close gives the connection back to the pool.
 func (s *session) Close() error { return s.conn.Close() }
@@ -124,103 +108,4 @@ func killThread(ctx context.Context, db *sql.DB, id int64) {
 	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
 	defer cancel()
 	_, _ = db.ExecContext(kctx, "KILL ?", id)
-}
-
-// step is one statement, or the rows of a table with secondary unique
-// indexes, written one by one (unique.go).
-type step struct {
-	dml.Statement
-	unique []uniqueRow
-}
-
-// statements groups rows into multi-row statements: one upsert per table
-// and column list, one delete per table, in the order in which each group
-// first appears. Rows touch distinct keys (one change per key), so within
-// a group their order does not matter. Tables with unique indexes besides
-// the primary key are the exception: their changes, deletes included, form
-// one step at the table's first appearance and are written one by one in
-// commit order (unique.go).
-func statements(apply []target.Change) ([]step, error) {
-	type group struct {
-		table   string
-		cols    []string
-		keyCols []string
-		rows    [][]any
-		delete  bool
-		unique  []uniqueRow
-	}
-	var order []string
-	groups := map[string]*group{}
-	for i, p := range apply {
-		r := p.Row
-		unique := p.Unique
-		id := "D" + r.Table
-		switch {
-		case unique:
-			id = "R" + r.Table
-		case !r.Delete:
-			id = "U" + r.Table + "\x00" + strings.Join(r.Columns, "\x00")
-		}
-		g, ok := groups[id]
-		if !ok {
-			g = &group{table: r.Table, cols: r.Columns, keyCols: r.KeyColumns, delete: r.Delete}
-			groups[id] = g
-			order = append(order, id)
-		}
-		switch {
-		case unique:
-			g.unique = append(g.unique, uniqueRow{idx: i, row: r})
-		case r.Delete:
-			g.rows = append(g.rows, r.KeyValues)
-		default:
-			g.rows = append(g.rows, r.Values)
-		}
-	}
-	var out []step
-	for _, id := range order {
-		g := groups[id]
-		if g.unique != nil {
-			slices.SortStableFunc(g.unique, func(x, y uniqueRow) int {
-				vx, vy := apply[x.idx].Version, apply[y.idx].Version
-				return cmpBool(vx.After(vy), vy.After(vx))
-			})
-			out = append(out, step{unique: g.unique})
-			continue
-		}
-		width := len(g.cols)
-		if g.delete {
-			width = len(g.keyCols)
-		}
-		// Wide tables need several statements to stay under the protocol's
-		// placeholder limit.
-		per := max(1, dml.MaxPlaceholders/max(1, width))
-		for rows := g.rows; len(rows) > 0; {
-			n := min(per, len(rows))
-			var st dml.Statement
-			var err error
-			if g.delete {
-				st, err = dml.Delete(g.table, g.keyCols, rows[:n])
-			} else {
-				st, err = dml.Upsert(g.table, g.cols, g.keyCols, rows[:n])
-			}
-			if err != nil {
-				// A statement we cannot build will never apply: severe.
-				return nil, failure.MarkSevere(fmt.Errorf("table %s: %w", g.table, err))
-			}
-			out = append(out, step{Statement: st})
-			rows = rows[n:]
-		}
-	}
-	return out, nil
-}
-
-// cmpBool orders false before true.
-func cmpBool(x, y bool) int {
-	switch {
-	case x == y:
-		return 0
-	case x:
-		return 1
-	}
-	return -1
 }

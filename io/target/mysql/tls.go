@@ -14,6 +14,7 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // TLS modes, from connectionProperties (JDBC sslMode names).
@@ -61,7 +62,7 @@ func (s *tlsSpec) set(mode, key string) {
 // certificates only. Without one the roots are the system's, which sign
 // certificates for any name, so VERIFY_CA checks the host name too, as
 // VERIFY_IDENTITY does.
-func tlsParams(s Shard, spec tlsSpec, policy TLSPolicy) (url.Values, error) {
+func tlsParams(s Shard, spec tlsSpec, policy target.TLSPolicy) (url.Values, error) {
 	out := url.Values{}
 	mode := spec.mode
 	if spec.caFile != "" {
@@ -87,7 +88,7 @@ func tlsParams(s Shard, spec tlsSpec, policy TLSPolicy) (url.Values, error) {
 		return nil, fmt.Errorf("connectionProperties: allowFallbackToPlaintext=true cannot be combined with %s (set by %s), which requires TLS: remove allowFallbackToPlaintext, or use sslMode=PREFERRED if plaintext is acceptable",
 			mode, by)
 	}
-	policy, err := policy.withVersions(spec.minVersion, spec.maxVersion)
+	policy, err := policy.WithVersions(spec.minVersion, spec.maxVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -111,17 +112,17 @@ func tlsParams(s Shard, spec tlsSpec, policy TLSPolicy) (url.Values, error) {
 		}
 	}
 	c := &tls.Config{}
-	policy.apply(c)
+	policy.Apply(c)
 	switch mode {
 	case tlsPreferred, tlsRequired:
 		c.InsecureSkipVerify = true
 		if !policy.IsZero() {
-			c.VerifyConnection = func(cs tls.ConnectionState) error { return policy.checkKeys(cs.PeerCertificates) }
+			c.VerifyConnection = func(cs tls.ConnectionState) error { return policy.CheckKeys(cs.PeerCertificates) }
 		}
 	case tlsVerifyIdentity:
 		c.RootCAs, c.ServerName = roots, s.Host
 		if !policy.IsZero() {
-			c.VerifyConnection = func(cs tls.ConnectionState) error { return policy.checkKeys(cs.PeerCertificates) }
+			c.VerifyConnection = func(cs tls.ConnectionState) error { return policy.CheckKeys(cs.PeerCertificates) }
 		}
 	case tlsVerifyCA:
 		// The standard check includes the host name; VERIFY_CA checks
@@ -138,7 +139,7 @@ func tlsParams(s Shard, spec tlsSpec, policy TLSPolicy) (url.Values, error) {
 			if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
 				return fmt.Errorf("tls: verifying the server certificate (VERIFY_CA): %w", err)
 			}
-			return policy.checkKeys(cs.PeerCertificates)
+			return policy.CheckKeys(cs.PeerCertificates)
 		}
 	}
 	sum := sha256.Sum256([]byte(mode + "\x00" + s.Host + "\x00" + string(caPEM) + "\x00" + policy.String()))

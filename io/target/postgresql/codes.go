@@ -49,62 +49,54 @@ const (
 	InvalidTextRepresentation = "22P02"
 )
 
-// code is what a SQLSTATE means to the writer.
-type code struct {
-	class      failure.Class
-	wholeBatch bool // a failure of the connection or transaction: retry the batch whole
-	answered   bool // the server answered: the shard is reachable
-}
-
 // codes lists SQLSTATEs and classes. A code is looked up whole first, then
-// by its class; codes not listed are retryable statement errors, as for
-// MySQL: an unknown failure is given the chance to go away before it
-// needs a person.
-var codes = map[string]code{
+// by its class; codes not listed are retryable statement errors (the zero
+// target.Code), as for MySQL.
+var codes = map[string]target.Code{
 	// Data: the record fails the same way again.
-	ClassDataException: {class: failure.Severe},
-	NotNullViolation:   {class: failure.Severe},
-	CheckViolation:     {class: failure.Severe},
-	ExclusionViolation: {class: failure.Severe},
+	ClassDataException: {Class: failure.Severe},
+	NotNullViolation:   {Class: failure.Severe},
+	CheckViolation:     {Class: failure.Severe},
+	ExclusionViolation: {Class: failure.Severe},
 	// Syntax, unknown tables and columns, privileges.
-	ClassSyntaxOrAccess:  {class: failure.Severe},
-	InvalidAuthorization: {class: failure.Severe},
-	InvalidPassword:      {class: failure.Severe},
-	InvalidCatalogName:   {class: failure.Severe},
-	InvalidSchemaName:    {class: failure.Severe},
+	ClassSyntaxOrAccess:  {Class: failure.Severe},
+	InvalidAuthorization: {Class: failure.Severe},
+	InvalidPassword:      {Class: failure.Severe},
+	InvalidCatalogName:   {Class: failure.Severe},
+	InvalidSchemaName:    {Class: failure.Severe},
 	// A unique clash: the writer never lets a row take another key's row
 	// (unique.go), so a clash means the change that frees the value has
 	// not been applied yet. Retrying gives it time.
-	UniqueViolation: {class: failure.Retryable},
+	UniqueViolation: {Class: failure.Retryable},
 	// Other rows may change: a parent may arrive, a child delete may come.
-	ForeignKeyViolation: {class: failure.Retryable},
+	ForeignKeyViolation: {Class: failure.Retryable},
 	// The server answered, but the transaction failed whole.
-	SerializationFailure: {class: failure.Retryable, wholeBatch: true, answered: true},
-	DeadlockDetected:     {class: failure.Retryable, wholeBatch: true, answered: true},
-	LockNotAvailable:     {class: failure.Retryable, wholeBatch: true, answered: true},
-	QueryCanceled:        {class: failure.Retryable, wholeBatch: true, answered: true},
-	InFailedTransaction:  {class: failure.Retryable, wholeBatch: true, answered: true},
+	SerializationFailure: {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	DeadlockDetected:     {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	LockNotAvailable:     {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	QueryCanceled:        {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	InFailedTransaction:  {Class: failure.Retryable, WholeBatch: true, Answered: true},
 	// The connection or the server failed.
-	ClassConnection:        {class: failure.Retryable, wholeBatch: true},
-	ClassOperatorIntervene: {class: failure.Retryable, wholeBatch: true},
-	ClassInsufficientRes:   {class: failure.Retryable, wholeBatch: true},
+	ClassConnection:        {Class: failure.Retryable, WholeBatch: true},
+	ClassOperatorIntervene: {Class: failure.Retryable, WholeBatch: true},
+	ClassInsufficientRes:   {Class: failure.Retryable, WholeBatch: true},
 	// A read-only server (a standby after a failover, or
 	// default_transaction_read_only turned on) answers, and fast: each
 	// batch is tried and goes to retry/ with PostgreSQL's reason, rather
 	// than the shard being taken for unreachable, whose batches wait
 	// untried with no reason but the outage.
-	ReadOnlyTransaction: {class: failure.Retryable, wholeBatch: true, answered: true},
+	ReadOnlyTransaction: {Class: failure.Retryable, WholeBatch: true, Answered: true},
 }
 
 // lookup finds a SQLSTATE's meaning: the code, else its class.
-func lookup(state string) code {
+func lookup(state string) target.Code {
 	if c, ok := codes[state]; ok {
 		return c
 	}
 	if len(state) >= 2 {
 		return codes[state[:2]]
 	}
-	return code{}
+	return target.Code{}
 }
 
 // Classify wraps a pgx error into a *target.Error that carries its class;
@@ -112,29 +104,25 @@ func lookup(state string) code {
 // The server's DETAIL (which key clashed, which value was refused) joins
 // its message, so DLQ lines carry both.
 func Classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var te *target.Error
-	if errors.As(err, &te) {
-		return err
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		c := lookup(pe.Code)
-		e := err
-		if pe.Detail != "" {
-			e = fmt.Errorf("%w (%s)", err, pe.Detail)
+	return target.Classify(err, func(err error) *target.Error {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			e := err
+			if pe.Detail != "" {
+				e = fmt.Errorf("%w (%s)", err, pe.Detail)
+			}
+			te := lookup(pe.Code).Error(e)
+			te.SQLState = pe.Code
+			return te
 		}
-		return &target.Error{SQLState: pe.Code, Class: c.class, WholeBatch: c.wholeBatch, Answered: c.answered, Err: e}
-	}
-	var ce *pgconn.ConnectError
-	var ne net.Error
-	if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, net.ErrClosed) || pgconn.SafeToRetry(err) {
-		return &target.Error{Class: failure.Retryable, WholeBatch: true, Err: err}
-	}
-	return err
+		var ce *pgconn.ConnectError
+		var ne net.Error
+		if errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+			errors.Is(err, net.ErrClosed) || pgconn.SafeToRetry(err) {
+			return target.ConnectionLost(err)
+		}
+		return nil
+	})
 }
 
 // state returns err's SQLSTATE, or "".

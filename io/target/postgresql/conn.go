@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // Default timeouts of a shard's connections; connectionProperties may
@@ -96,7 +96,7 @@ func config(s Shard) (conf, error) {
 	// prepared statements or descriptions would hold every shape (up to
 	// 65535 parameters each) on every connection.
 	pc.DefaultQueryExecMode = pgx.QueryExecModeExec
-	policy, err := mysql.ParseDisabledAlgorithms(s.DisabledAlgorithms)
+	policy, err := target.ParseDisabledAlgorithms(s.DisabledAlgorithms)
 	if err != nil {
 		return conf{}, fmt.Errorf("shard %q: disabledAlgorithms: %w", s.ID(), err)
 	}
@@ -176,9 +176,7 @@ func open(c conf, ioTimeout time.Duration, poolSize int) *sql.DB {
 	}
 	db := stdlib.OpenDB(*pc)
 	namespaces.Store(db, c.ns)
-	db.SetMaxOpenConns(poolSize)
-	db.SetMaxIdleConns(poolSize)
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	target.SizePool(db, poolSize)
 	return db
 }
 

@@ -2,8 +2,9 @@ package postgresql
 
 import (
 	"database/sql"
-	"sync"
 	"time"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // WriterIOTimeout caps the I/O timeout of the writer's connections
@@ -14,18 +15,9 @@ import (
 // (Open) keep the shard's own timeout.
 const WriterIOTimeout = 8 * time.Second
 
-// Beam runs several instances of a DoFn in one worker process, each with
-// its own Setup. Sharing one pool per shard among them keeps a worker at
-// maxShardConnections / max_num_workers connections per shard.
-var (
-	poolsMu sync.Mutex
-	pools   = map[string]*sharedPool{}
-)
-
-type sharedPool struct {
-	db   *sql.DB
-	refs int
-}
+// pools shares the writers' pools of a worker (target.Pools), by
+// connection settings and I/O timeout.
+var pools target.Pools
 
 // Acquire returns the worker's pool for the shard, opening it on first use,
 // with the writer's I/O timeout. Call release once when done (Teardown);
@@ -37,24 +29,6 @@ func Acquire(s Shard, poolSize int) (db *sql.DB, release func(), err error) {
 	}
 	io := min(c.ioTimeout, WriterIOTimeout)
 	key := c.key + "\x00" + io.String()
-	poolsMu.Lock()
-	defer poolsMu.Unlock()
-	p, ok := pools[key]
-	if !ok {
-		p = &sharedPool{db: open(c, io, poolSize)}
-		pools[key] = p
-	}
-	p.refs++
-	var once sync.Once
-	return p.db, func() {
-		once.Do(func() {
-			poolsMu.Lock()
-			defer poolsMu.Unlock()
-			if p.refs--; p.refs == 0 {
-				delete(pools, key)
-				namespaces.Delete(p.db)
-				p.db.Close()
-			}
-		})
-	}, nil
+	return pools.Acquire(key, func() (*sql.DB, error) { return open(c, io, poolSize), nil },
+		func(db *sql.DB) { namespaces.Delete(db) })
 }

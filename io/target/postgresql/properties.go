@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // Shard files written for the Java template give PostgreSQL JDBC driver
@@ -93,12 +94,11 @@ var sslModes = map[string]bool{"disable": true, "allow": true, "prefer": true, "
 func parseProperties(p string) (settings, error) {
 	out := settings{}
 	sslGiven := ""
-	for _, kv := range splitProperties(p) {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, fmt.Errorf("connectionProperties entry %q is not key=value", kv)
+	for _, kv := range target.SplitProperties(p) {
+		k, v, err := target.CutProperty(kv)
+		if err != nil {
+			return nil, err
 		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if reason, ok := fixed[k]; ok {
 			return nil, fmt.Errorf("connectionProperties: %s cannot be set: %s", k, reason)
 		}
@@ -158,15 +158,5 @@ func known() []string {
 		}
 	}
 	sort.Strings(out)
-	return out
-}
-
-func splitProperties(p string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(p, func(r rune) bool { return r == '\n' || r == ';' || r == '&' }) {
-		if f = strings.TrimSpace(f); f != "" && !strings.HasPrefix(f, "#") {
-			out = append(out, f)
-		}
-	}
 	return out
 }

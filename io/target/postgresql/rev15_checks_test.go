@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/targettest"
 )
 
 // Row-level security on a replicated table, for a role that neither owns
@@ -43,7 +44,7 @@ func TestCheckTablesReportsRowLevelSecurity(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release()
-	write(t, db, del("t", 2, []string{"id"}, "1"))
+	targettest.Write(t, Target{}, db, targettest.Del("t", 2, []string{"id"}, "1"))
 	left := rows(t, d, `SELECT * FROM app.t`)
 
 	if checkErr == nil || !strings.Contains(checkErr.Error(), "row-level security") {

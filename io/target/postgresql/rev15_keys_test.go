@@ -8,6 +8,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql/convert"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/targettest"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
 
@@ -45,19 +46,19 @@ func TestSessionDeletesByReducedPrecisionKey(t *testing.T) {
 			}
 			cols, keys := []string{"k", "v"}, []string{"k"}
 
-			write(t, db, up("ev", 1, cols, keys, key, "1"))
-			write(t, db, del("ev", 2, keys, key))
+			targettest.Write(t, Target{}, db, targettest.Up("ev", 1, cols, keys, key, "1"))
+			targettest.Write(t, Target{}, db, targettest.Del("ev", 2, keys, key))
 			if got := rows(t, d, `SELECT * FROM app.ev`); got != "" {
 				t.Errorf("multi-row path: the delete of key %v found no row; the table still holds %s", key, got)
 			}
 
 			// Unique-key path: UPDATE by key finds nothing, the INSERT
 			// clashes with the row's own primary key.
-			write(t, db, unique(up("evu", 1, cols, keys, key, "1")))
-			if refused := write(t, db, unique(up("evu", 2, cols, keys, key, "2"))); len(refused) > 0 {
+			targettest.Write(t, Target{}, db, targettest.Unique(targettest.Up("evu", 1, cols, keys, key, "1")))
+			if refused := targettest.Write(t, Target{}, db, targettest.Unique(targettest.Up("evu", 2, cols, keys, key, "2"))); len(refused) > 0 {
 				t.Errorf("unique path: the update of key %v was refused: %v", key, refused[0])
 			}
-			write(t, db, unique(del("evu", 3, keys, key)))
+			targettest.Write(t, Target{}, db, targettest.Unique(targettest.Del("evu", 3, keys, key)))
 			if got := rows(t, d, `SELECT * FROM app.evu`); got != "" {
 				t.Errorf("unique path: the delete of key %v found no row; the table still holds %s", key, got)
 			}
@@ -84,7 +85,7 @@ func TestSessionWritesIdentityAlwaysKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	refused, err := s.Write(ctx, []target.Change{
-		up("orders", 1, cols, keys, "42", "x"),
+		targettest.Up("orders", 1, cols, keys, "42", "x"),
 	})
 	if err != nil {
 		_ = s.Rollback()
@@ -96,7 +97,7 @@ func TestSessionWritesIdentityAlwaysKey(t *testing.T) {
 	if err := s.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if refused := write(t, db, unique(up("users", 1, []string{"id", "email"}, keys, "7", "a@x"))); len(refused) > 0 {
+	if refused := targettest.Write(t, Target{}, db, targettest.Unique(targettest.Up("users", 1, []string{"id", "email"}, keys, "7", "a@x"))); len(refused) > 0 {
 		t.Errorf("unique path: %v", refused)
 	}
 	if got := rows(t, d, `SELECT * FROM app.orders`); got != "(42,x)" {

@@ -3,6 +3,8 @@ package postgresql
 import (
 	"strings"
 	"testing"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target/targettest"
 )
 
 // A swap of unique values is applied by deleting the rows and inserting
@@ -15,9 +17,9 @@ func TestSessionSwapKeepsUnmappedColumns(t *testing.T) {
 		`CREATE TABLE app.users (id int PRIMARY KEY, email text UNIQUE, note text DEFAULT 'default')`,
 		`INSERT INTO app.users VALUES (1, 'a@x', 'kept 1'), (2, 'b@x', 'kept 2')`)
 	cols, keys := []string{"id", "email"}, []string{"id"}
-	if refused := write(t, db,
-		unique(up("users", 5, cols, keys, "1", "b@x")),
-		unique(up("users", 5, cols, keys, "2", "a@x"))); len(refused) > 0 {
+	if refused := targettest.Write(t, Target{}, db,
+		targettest.Unique(targettest.Up("users", 5, cols, keys, "1", "b@x")),
+		targettest.Unique(targettest.Up("users", 5, cols, keys, "2", "a@x"))); len(refused) > 0 {
 		t.Fatalf("refused %v", refused)
 	}
 	if got, want := rows(t, d, `SELECT * FROM app.users`), `(1,b@x,"kept 1") (2,a@x,"kept 2")`; got != want {
@@ -40,9 +42,9 @@ func TestSessionSwapKeepsUnmappedColumnsOfEveryType(t *testing.T) {
 	const q = `SELECT id, email, encode(b, 'hex'), f, ts, j, a, n, nul IS NULL, revrepl_old, g, seq FROM app.users ORDER BY id`
 	before := rows(t, d, q)
 	cols, keys := []string{"id", "email"}, []string{"id"}
-	if refused := write(t, db,
-		unique(up("users", 5, cols, keys, "1", "b@x")),
-		unique(up("users", 5, cols, keys, "2", "a@x"))); len(refused) > 0 {
+	if refused := targettest.Write(t, Target{}, db,
+		targettest.Unique(targettest.Up("users", 5, cols, keys, "1", "b@x")),
+		targettest.Unique(targettest.Up("users", 5, cols, keys, "2", "a@x"))); len(refused) > 0 {
 		t.Fatalf("refused %v", refused)
 	}
 	want := strings.NewReplacer("a@x", "A", "b@x", "a@x").Replace(before)

@@ -26,47 +26,48 @@ func (scanner) Canonical(col schema.SourceColumn, v any) (verify.Value, error) {
 	return convert.CanonicalBound(col, v)
 }
 
+// scanSQL is PostgreSQL's half of the reads (target.ScanSQL).
+var scanSQL = target.ScanSQL[sql.NullString]{
+	Quote:  dml.QuoteIdent,
+	Stored: convert.StoredExpr,
+	Canonical: func(c schema.SourceColumn, raw *sql.NullString) (verify.Value, error) {
+		var s *string
+		if raw.Valid {
+			s = &raw.String
+		}
+		return convert.CanonicalStored(c, s)
+	},
+	Bind:  convert.BindCanonical,
+	Bound: bound,
+	Split: func(exprs, order, table string) string {
+		return fmt.Sprintf(`SELECT %s FROM (SELECT %s, row_number() OVER (ORDER BY %s) AS verify_rn FROM %s) AS verify_split WHERE verify_rn %% $1 = 0 ORDER BY %s`,
+			exprs, order, order, table, order)
+	},
+	SplitArg: func(rowsPerRange int) any { return int64(rowsPerRange) },
+}
+
 // Splits numbers the rows in key order and keeps every rowsPerRange-th key:
 // one pass over the primary key index, without holding the keys anywhere.
 func (scanner) Splits(ctx context.Context, db *sql.DB, t schema.SourceTable, rowsPerRange int) ([][]verify.Value, error) {
-	pk, err := keyColumns(t)
+	pk, err := t.KeyColumns()
 	if err != nil {
 		return nil, err
-	}
-	if rowsPerRange < 1 {
-		rowsPerRange = 1
 	}
 	var out [][]verify.Value
 	err = readTx(ctx, db, func(tx *sql.Tx, ns string) error {
 		table := dml.Table(ns, t.Name)
-		var n int64
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			return fmt.Errorf("counting the rows: %w", err)
-		}
-		if n <= int64(rowsPerRange) {
-			return nil
-		}
-		names := make([]string, len(pk))
-		exprs := make([]string, len(pk))
-		for i, c := range pk {
-			names[i] = dml.QuoteIdent(c.Name)
-			exprs[i] = convert.StoredExpr(c, names[i])
-		}
-		order := strings.Join(names, ", ")
-		q := fmt.Sprintf(`SELECT %s FROM (SELECT %s, row_number() OVER (ORDER BY %s) AS verify_rn FROM %s) AS verify_split WHERE verify_rn %% $1 = 0 ORDER BY %s`,
-			strings.Join(exprs, ", "), order, order, table, order)
-		err := scanRows(ctx, tx, q, []any{int64(rowsPerRange)}, pk, func(vs []verify.Value) error {
-			out = append(out, vs)
-			return nil
+		var err error
+		out, err = target.Splits(rowsPerRange, func() (int64, error) {
+			var n int64
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+				return 0, fmt.Errorf("counting the rows: %w", err)
+			}
+			return n, nil
+		}, func(rowsPerRange int) ([][]verify.Value, error) {
+			q, args := scanSQL.SplitQuery(pk, table, rowsPerRange)
+			return scanSQL.Keys(ctx, tx, q, args, pk)
 		})
-		if err != nil {
-			return err
-		}
-		// A split at the last row would leave an empty range.
-		if n%int64(rowsPerRange) == 0 && len(out) > 0 {
-			out = out[:len(out)-1]
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL: splitting %s: %w", t.Name, Classify(err))
@@ -75,53 +76,17 @@ func (scanner) Splits(ctx context.Context, db *sql.DB, t schema.SourceTable, row
 }
 
 func (scanner) ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, r target.KeyRange, fn func(verify.Row) error) error {
-	pk, err := keyColumns(t)
+	pk, err := t.KeyColumns()
 	if err != nil {
 		return err
 	}
-	var cols []schema.SourceColumn
-	var names []string
-	for _, c := range t.Columns {
-		if !c.Generated {
-			cols = append(cols, c)
-			names = append(names, c.Name)
-		}
-	}
-	exprs := make([]string, len(cols))
-	for i, c := range cols {
-		exprs[i] = convert.StoredExpr(c, dml.QuoteIdent(c.Name))
-	}
-	var where []string
-	var args []any
-	if r.From != nil {
-		w, a, err := bound(pk, r.From, ">=", len(args))
-		if err != nil {
-			return err
-		}
-		where, args = append(where, w), append(args, a...)
-	}
-	if r.To != nil {
-		op := "<"
-		if r.Through {
-			op = "<="
-		}
-		w, a, err := bound(pk, r.To, op, len(args))
-		if err != nil {
-			return err
-		}
-		where, args = append(where, w), append(args, a...)
-	}
-	order := make([]string, len(pk))
-	for i, c := range pk {
-		order[i] = dml.QuoteIdent(c.Name)
+	cols, names := target.ReadColumns(t)
+	rr, err := scanSQL.Range(pk, cols, r)
+	if err != nil {
+		return err
 	}
 	err = readTx(ctx, db, func(tx *sql.Tx, ns string) error {
-		q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(exprs, ", "), dml.Table(ns, t.Name))
-		if len(where) > 0 {
-			q += " WHERE " + strings.Join(where, " AND ")
-		}
-		q += " ORDER BY " + strings.Join(order, ", ")
-		return scanRows(ctx, tx, q, args, cols, func(vs []verify.Value) error {
+		return scanSQL.ScanRows(ctx, tx, rr.Query(dml.Table(ns, t.Name)), rr.Args, cols, func(vs []verify.Value) error {
 			return fn(verify.Row{Columns: names, Values: vs})
 		})
 	})
@@ -135,38 +100,12 @@ func (scanner) ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, 
 // row-value comparison, ("a", "b") >= ($1, $2), which PostgreSQL compares
 // column by column in key order and turns into a range of the primary key
 // index. Placeholders are numbered after the first n.
-func bound(pk []schema.SourceColumn, vals []verify.Value, op string, n int) (string, []any, error) {
-	if len(vals) != len(pk) {
-		return "", nil, fmt.Errorf("key range bound has %d values for %d key columns", len(vals), len(pk))
-	}
-	cols := make([]string, len(pk))
-	ph := make([]string, len(pk))
-	args := make([]any, len(pk))
-	for i, c := range pk {
-		v, err := convert.BindCanonical(c, vals[i])
-		if err != nil {
-			return "", nil, fmt.Errorf("key column %s: %w", c.Name, err)
-		}
-		cols[i] = dml.QuoteIdent(c.Name)
+func bound(_ []schema.SourceColumn, cols []string, bind []any, _, last string, n int) (string, []any) {
+	ph := make([]string, len(cols))
+	for i := range cols {
 		ph[i] = fmt.Sprintf("$%d", n+i+1)
-		args[i] = v
 	}
-	return fmt.Sprintf("(%s) %s (%s)", strings.Join(cols, ", "), op, strings.Join(ph, ", ")), args, nil
-}
-
-func keyColumns(t schema.SourceTable) ([]schema.SourceColumn, error) {
-	if len(t.PrimaryKey) == 0 {
-		return nil, fmt.Errorf("table %s has no primary key", t.Name)
-	}
-	pk := make([]schema.SourceColumn, len(t.PrimaryKey))
-	for i, n := range t.PrimaryKey {
-		c, ok := t.Column(n)
-		if !ok {
-			return nil, fmt.Errorf("table %s: primary key column %s is not among its columns", t.Name, n)
-		}
-		pk[i] = c
-	}
-	return pk, nil
+	return fmt.Sprintf("(%s) %s (%s)", strings.Join(cols, ", "), last, strings.Join(ph, ", ")), bind
 }
 
 // readTx runs fn in a read-only transaction on db with the output settings
@@ -206,39 +145,4 @@ func discard(n int) []any {
 		out[i] = new(sql.NullString)
 	}
 	return out
-}
-
-// scanRows runs q and calls fn with each row's canonical values of cols.
-func scanRows(ctx context.Context, tx *sql.Tx, q string, args []any, cols []schema.SourceColumn, fn func([]verify.Value) error) error {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	raw := make([]sql.NullString, len(cols))
-	dest := make([]any, len(cols))
-	for i := range raw {
-		dest[i] = &raw[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return err
-		}
-		vs := make([]verify.Value, len(cols))
-		for i, c := range cols {
-			var s *string
-			if raw[i].Valid {
-				s = &raw[i].String
-			}
-			v, err := convert.CanonicalStored(c, s)
-			if err != nil {
-				return err
-			}
-			vs[i] = v
-		}
-		if err := fn(vs); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

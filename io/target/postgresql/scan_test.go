@@ -12,6 +12,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql/convert"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/targettest"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
@@ -234,50 +235,12 @@ func TestScannerRanges(t *testing.T) {
 	}
 	tb := src.Tables["Ranged"]
 	sc := Target{}.Scanner()
-	splits, err := sc.Splits(ctx, db, tb, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(splits) != 7 { // 50 rows, a split every 7th: 7, 14, ..., 49
-		t.Errorf("%d splits, want 7: %v", len(splits), splits)
-	}
-	var got []string
-	read := func(r target.KeyRange) {
-		t.Helper()
-		err := sc.ReadRange(ctx, db, tb, r, func(row verify.Row) error {
-			if strings.Join(row.Columns, ",") != "A,b,c,ts,v" {
-				t.Fatalf("columns %v, want A,b,c,ts,v (generated g left out)", row.Columns)
-			}
-			got = append(got, fmt.Sprintf("%s/%s/%s/%s/%s", row.Values[0].Text, row.Values[1].Text, row.Values[2].Text, row.Values[3].Text, row.Values[4]))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	var from []verify.Value
-	for _, s := range splits {
-		read(target.KeyRange{From: from, To: s})
-		from = s
-	}
-	read(target.KeyRange{From: from})
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("ranges read\n%v\nwant\n%v", got, want)
-	}
-	got = nil
+	cols := []string{"A", "b", "c", "ts", "v"}
 	key := []verify.Value{verify.Text("3"), verify.Text("y"), verify.Text("2.5"), verify.Text("2024-01-02 08:00:00.5+00")}
-	read(target.KeyRange{From: key, To: key, Through: true})
-	if strings.Join(got, " ") != "3/y/2.5/2024-01-02 08:00:00.5+00/NULL" {
-		t.Errorf("point read = %v", got)
-	}
-	got = nil
-	read(target.KeyRange{To: []verify.Value{verify.Text("1"), verify.Text("x"), verify.Text("3.5"), verify.Text("2024-01-03 08:00:00.5+00")}, Through: true})
+	targettest.CheckRanges(t, sc, db, tb, cols, want, key, "3/y/2.5/2024-01-02 08:00:00.5+00/NULL")
+	got := targettest.ReadRange(t, sc, db, tb, target.KeyRange{To: []verify.Value{verify.Text("1"), verify.Text("x"), verify.Text("3.5"), verify.Text("2024-01-03 08:00:00.5+00")}, Through: true}, cols)
 	if strings.Join(got, " ") != strings.Join(want[:3], " ") {
 		t.Errorf("read through the third key = %v", got)
-	}
-	small, err := sc.Splits(ctx, db, tb, 50)
-	if err != nil || len(small) != 0 {
-		t.Errorf("Splits of a table of one range = %v, %v; want none", small, err)
 	}
 	if _, err := sc.Splits(ctx, db, schema.SourceTable{Name: "Ranged", Columns: tb.Columns}, 7); err == nil {
 		t.Error("Splits of a table without a primary key succeeded")

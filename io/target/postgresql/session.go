@@ -5,14 +5,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql/dml"
-	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
 )
 
 // namespaces remembers the namespace of each pool this package opened
@@ -65,54 +62,50 @@ func (s *session) Begin(ctx context.Context) error {
 	return nil
 }
 
-// Write writes changes in the transaction. Rows of tables with unique
-// indexes besides the primary key that PostgreSQL refused come back by
-// index into changes, with their errors (see unique.go); an error fails
-// the whole attempt (PostgreSQL has aborted the transaction then).
+// Write writes changes in the transaction (target.Writer). Rows of tables
+// with unique indexes besides the primary key that PostgreSQL refused come
+// back by index into changes, with their errors (see unique.go); an error
+// fails the whole attempt (PostgreSQL has aborted the transaction then).
 func (s *session) Write(ctx context.Context, changes []target.Change) (refused map[int]error, err error) {
-	steps, err := statements(s.ns, changes)
-	if err != nil {
-		return nil, &target.BatchError{Target: name, Err: err}
+	w := s.writer()
+	return w.Write(ctx, changes, func(ctx context.Context, rows []target.UniqueRow) (map[int]error, error) {
+		return applyUnique(ctx, w, s.ns, rows)
+	})
+}
+
+// writer writes in the session's transaction, to the session's namespace.
+func (s *session) writer() target.Writer {
+	return target.Writer{Name: name, Classify: Classify, DML: builders(s.ns), Tx: s.tx}
+}
+
+// builders are PostgreSQL's statement builders (dml) for the tables of
+// namespace ns, as target.Writer uses them.
+func builders(ns string) target.DML {
+	return target.DML{
+		Upsert: func(table string, cols, keyCols []string, rows [][]any) (dml.Statement, error) {
+			return dml.Upsert(ns, table, cols, keyCols, rows)
+		},
+		Insert: func(table string, cols []string, rows [][]any) (dml.Statement, error) {
+			return dml.Insert(ns, table, cols, rows)
+		},
+		Update: func(table string, cols, keyCols []string, row []any) (dml.Statement, error) {
+			return dml.Update(ns, table, cols, keyCols, row)
+		},
+		Delete: func(table string, keyCols []string, keys [][]any) (dml.Statement, error) {
+			return dml.Delete(ns, table, keyCols, keys)
+		},
+		MaxParams: dml.MaxParams,
 	}
-	for _, st := range steps {
-		if st.unique != nil {
-			f, err := applyUnique(ctx, s.tx, s.ns, st.unique)
-			if err != nil {
-				return nil, err
-			}
-			for idx, e := range f {
-				if refused == nil {
-					refused = map[int]error{}
-				}
-				refused[idx] = e
-			}
-			continue
-		}
-		if _, err := s.tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			return nil, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
-		}
-	}
-	return refused, nil
 }
 
 // Commit commits the transaction. database/sql's Commit takes no context,
 // but pgx's driver commits under the context BeginTx was given (Begin's),
 // so that context's deadline or cancellation bounds the COMMIT as well,
 // besides the I/O timeout of the writer's connections (WriterIOTimeout).
-func (s *session) Commit() error {
-	if err := s.tx.Commit(); err != nil {
-		return fmt.Errorf("PostgreSQL: commit: %w", Classify(err))
-	}
-	return nil
-}
+func (s *session) Commit() error { return s.writer().Commit() }
 
 // Rollback rolls the transaction back, if one was started.
-func (s *session) Rollback() error {
-	if s.tx == nil {
-		return nil
-	}
-	return Classify(s.tx.Rollback())
-}
+func (s *session) Rollback() error { return s.writer().Rollback() }
 
 // Close gives the connection back to the pool.
 func (s *session) Close() error { return s.conn.Close() }
@@ -140,99 +133,3 @@ func (s *session) Abandon(ctx context.Context) {
 
 // killTimeout bounds terminating a timed-out batch's backend.
 const killTimeout = 2 * time.Second
-
-// step is one statement, or the rows of a table with unique indexes
-// besides the primary key, written one by one (unique.go).
-type step struct {
-	dml.Statement
-	unique []uniqueRow
-}
-
-// statements groups rows into multi-row statements: one upsert per table
-// and column list, one delete per table, in the order in which each group
-// first appears, each split to stay under the protocol's parameter limit.
-// Rows touch distinct keys (one change per key), so within a group their
-// order does not matter. Tables with unique indexes besides the primary
-// key form one step at the table's first appearance and are written one by
-// one in commit order (unique.go).
-func statements(ns string, apply []target.Change) ([]step, error) {
-	type group struct {
-		table   string
-		cols    []string
-		keyCols []string
-		rows    [][]any
-		delete  bool
-		unique  []uniqueRow
-	}
-	var order []string
-	groups := map[string]*group{}
-	for i, p := range apply {
-		r := p.Row
-		id := "D" + r.Table
-		switch {
-		case p.Unique:
-			id = "R" + r.Table
-		case !r.Delete:
-			id = "U" + r.Table + "\x00" + strings.Join(r.Columns, "\x00")
-		}
-		g, ok := groups[id]
-		if !ok {
-			g = &group{table: r.Table, cols: r.Columns, keyCols: r.KeyColumns, delete: r.Delete}
-			groups[id] = g
-			order = append(order, id)
-		}
-		switch {
-		case p.Unique:
-			g.unique = append(g.unique, uniqueRow{idx: i, row: r})
-		case r.Delete:
-			g.rows = append(g.rows, r.KeyValues)
-		default:
-			g.rows = append(g.rows, r.Values)
-		}
-	}
-	var out []step
-	for _, id := range order {
-		g := groups[id]
-		if g.unique != nil {
-			slices.SortStableFunc(g.unique, func(x, y uniqueRow) int {
-				vx, vy := apply[x.idx].Version, apply[y.idx].Version
-				return cmpBool(vx.After(vy), vy.After(vx))
-			})
-			out = append(out, step{unique: g.unique})
-			continue
-		}
-		width := len(g.cols)
-		if g.delete {
-			width = len(g.keyCols)
-		}
-		per := max(1, dml.MaxParams/max(1, width))
-		for rows := g.rows; len(rows) > 0; {
-			n := min(per, len(rows))
-			var st dml.Statement
-			var err error
-			if g.delete {
-				st, err = dml.Delete(ns, g.table, g.keyCols, rows[:n])
-			} else {
-				st, err = dml.Upsert(ns, g.table, g.cols, g.keyCols, rows[:n])
-			}
-			if err != nil {
-				// A statement we cannot build will never apply: severe.
-				return nil, failure.MarkSevere(fmt.Errorf("table %s: %w", g.table, err))
-			}
-			out = append(out, step{Statement: st})
-			rows = rows[n:]
-		}
-	}
-	return out, nil
-}
-
-// cmpBool orders false before true.
-func cmpBool(x, y bool) int {
-	switch {
-	case x == y:
-		return 0
-	case x:
-		return 1
-	}
-	return -1
-}

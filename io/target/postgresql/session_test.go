@@ -10,10 +10,8 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/targettest"
 	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
-	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
-	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
-	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // sessionDB is a test database with a namespace "app" and a writer pool
@@ -42,48 +40,6 @@ func sessionDB(t *testing.T, ddl ...string) (testenv.PGDatabase, *sql.DB) {
 	return d, db
 }
 
-func up(table string, sec int64, cols []string, keys []string, vals ...any) target.Change {
-	r := mapping.Row{Table: table, Columns: cols, Values: vals, KeyColumns: keys}
-	pos := map[string]int{}
-	for i, c := range cols {
-		pos[c] = i
-	}
-	for _, k := range keys {
-		r.KeyValues = append(r.KeyValues, vals[pos[k]])
-	}
-	return target.Change{Row: r, Version: newer.Version{CommitTs: record.Timestamp{Seconds: sec}}}
-}
-
-func del(table string, sec int64, keys []string, keyVals ...any) target.Change {
-	return target.Change{Row: mapping.Row{Table: table, Delete: true, KeyColumns: keys, KeyValues: keyVals},
-		Version: newer.Version{CommitTs: record.Timestamp{Seconds: sec}}}
-}
-
-func unique(c target.Change) target.Change { c.Unique = true; return c }
-
-// write runs one batch as the apply protocol does: Begin, Write, Commit.
-func write(t *testing.T, db *sql.DB, changes ...target.Change) map[int]error {
-	t.Helper()
-	ctx := context.Background()
-	s, err := Target{}.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Begin(ctx); err != nil {
-		t.Fatal(err)
-	}
-	refused, err := s.Write(ctx, changes)
-	if err != nil {
-		_ = s.Rollback()
-		t.Fatalf("write: %v", err)
-	}
-	if err := s.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	return refused
-}
-
 func rows(t *testing.T, d testenv.PGDatabase, q string) string {
 	t.Helper()
 	var out string
@@ -98,16 +54,16 @@ func TestSessionUpsertsAndDeletes(t *testing.T) {
 		`CREATE TABLE app."My Table" (id bigint PRIMARY KEY, "Name" text, n numeric)`,
 		`CREATE TABLE app.pairs (a int, b int, PRIMARY KEY (a, b))`)
 	cols, keys := []string{"id", "Name", "n"}, []string{"id"}
-	write(t, db,
-		up("My Table", 1, cols, keys, "1", "one", "1.5"),
-		up("My Table", 1, cols, keys, "2", "it's \"two\"", nil),
-		up("My Table", 1, cols, keys, "3", "three", "NaN"),
-		up("pairs", 1, []string{"a", "b"}, []string{"a", "b"}, "1", "2"))
-	write(t, db,
-		up("My Table", 2, cols, keys, "1", "uno", "2"),
-		del("My Table", 2, keys, "3"),
-		up("pairs", 2, []string{"a", "b"}, []string{"a", "b"}, "1", "2"), // all-key row again: DO NOTHING
-		del("My Table", 2, keys, "99"))                                   // absent: nothing to do
+	targettest.Write(t, Target{}, db,
+		targettest.Up("My Table", 1, cols, keys, "1", "one", "1.5"),
+		targettest.Up("My Table", 1, cols, keys, "2", "it's \"two\"", nil),
+		targettest.Up("My Table", 1, cols, keys, "3", "three", "NaN"),
+		targettest.Up("pairs", 1, []string{"a", "b"}, []string{"a", "b"}, "1", "2"))
+	targettest.Write(t, Target{}, db,
+		targettest.Up("My Table", 2, cols, keys, "1", "uno", "2"),
+		targettest.Del("My Table", 2, keys, "3"),
+		targettest.Up("pairs", 2, []string{"a", "b"}, []string{"a", "b"}, "1", "2"), // all-key row again: DO NOTHING
+		targettest.Del("My Table", 2, keys, "99"))                                   // absent: nothing to do
 	if got, want := rows(t, d, `SELECT * FROM app."My Table"`), `(1,uno,2) (2,"it's ""two""",)`; got != want {
 		t.Errorf("rows %s, want %s", got, want)
 	}
@@ -122,9 +78,9 @@ func TestSessionSplitsAtParameterLimit(t *testing.T) {
 	var changes []target.Change
 	cols := []string{"id", "a", "b", "c"}
 	for i := range 20000 { // 80000 parameters
-		changes = append(changes, up("wide", 1, cols, []string{"id"}, fmt.Sprint(i), "1", "2", "3"))
+		changes = append(changes, targettest.Up("wide", 1, cols, []string{"id"}, fmt.Sprint(i), "1", "2", "3"))
 	}
-	write(t, db, changes...)
+	targettest.Write(t, Target{}, db, changes...)
 	var n int
 	if err := d.DB.QueryRow(`SELECT count(*) FROM app.wide`).Scan(&n); err != nil || n != 20000 {
 		t.Errorf("%d rows, %v", n, err)
@@ -140,17 +96,17 @@ func TestSessionUniqueKeys(t *testing.T) {
 		`CREATE TABLE app.users (id int PRIMARY KEY, email text UNIQUE, age int CHECK (age >= 0))`,
 		`INSERT INTO app.users VALUES (1, 'a@x', 1), (2, 'b@x', 2), (3, 'c@x', 3)`)
 	cols, keys := []string{"id", "email", "age"}, []string{"id"}
-	refused := write(t, db,
-		unique(up("users", 5, cols, keys, "1", "b@x", "1")),  // swap with 2 ...
-		unique(up("users", 5, cols, keys, "2", "a@x", "2")),  // ... in one transaction
-		unique(up("users", 6, cols, keys, "4", "c@x", "4")),  // 3 still holds c@x
-		unique(up("users", 6, cols, keys, "5", "e@x", "-1")), // check violation
-		unique(up("users", 7, cols, keys, "6", "f@x", "6")),
-		unique(del("users", 4, keys, "9")))
+	refused := targettest.Write(t, Target{}, db,
+		targettest.Unique(targettest.Up("users", 5, cols, keys, "1", "b@x", "1")),  // swap with 2 ...
+		targettest.Unique(targettest.Up("users", 5, cols, keys, "2", "a@x", "2")),  // ... in one transaction
+		targettest.Unique(targettest.Up("users", 6, cols, keys, "4", "c@x", "4")),  // 3 still holds c@x
+		targettest.Unique(targettest.Up("users", 6, cols, keys, "5", "e@x", "-1")), // check violation
+		targettest.Unique(targettest.Up("users", 7, cols, keys, "6", "f@x", "6")),
+		targettest.Unique(targettest.Del("users", 4, keys, "9")))
 	if len(refused) != 2 || refused[2] == nil || refused[3] == nil {
 		t.Fatalf("refused %v, want rows 2 (unique clash) and 3 (check)", refused)
 	}
-	var clash *UniqueClashError
+	var clash *target.UniqueClashError
 	if !errors.As(refused[2], &clash) || failure.Of(refused[2]) != failure.Retryable || !strings.Contains(refused[2].Error(), "c@x") {
 		t.Errorf("row 2: %v (class %v)", refused[2], failure.Of(refused[2]))
 	}
@@ -175,7 +131,7 @@ func TestSessionStatementError(t *testing.T) {
 	if err := s.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Write(ctx, []target.Change{up("t", 1, []string{"id", "v"}, []string{"id"}, "1", nil)})
+	_, err = s.Write(ctx, []target.Change{targettest.Up("t", 1, []string{"id", "v"}, []string{"id"}, "1", nil)})
 	var be *target.BatchError
 	var te *target.Error
 	if !errors.As(err, &be) || !errors.As(err, &te) || te.SQLState != NotNullViolation || failure.Of(err) != failure.Severe ||
@@ -199,7 +155,7 @@ func TestSessionAbandon(t *testing.T) {
 	if err := s.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Write(ctx, []target.Change{up("t", 1, []string{"id", "v"}, []string{"id"}, "1", "1")}); err != nil {
+	if _, err := s.Write(ctx, []target.Change{targettest.Up("t", 1, []string{"id", "v"}, []string{"id"}, "1", "1")}); err != nil {
 		t.Fatal(err)
 	}
 	pid := s.(*session).pid

@@ -6,7 +6,7 @@
 // decode reads the change-stream encoding of the Spanner type (INT64 as a
 // JSON string, BYTES as base64, ...) into a typed Go value, and the encoders
 // shape that value for the MySQL column family. A pair with no faithful
-// mapping yields a *ConversionError rather than a best guess, because a wrong
+// mapping yields a *spannervalue.ConversionError rather than a best guess, because a wrong
 // value silently written to the source database is worse than a record in the
 // severe-error queue.
 //

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 )
 
 var fuzzTypes = []string{"BOOL", "INT64", "FLOAT32", "FLOAT64", "NUMERIC", "STRING(MAX)", "BYTES(MAX)",
@@ -15,7 +16,7 @@ var fuzzColumns = []string{"tinyint(1)", "int(10) unsigned", "bigint(20)", "deci
 	"datetime(6)", "timestamp", "binary(16)", "blob", "uuid", "geometry"}
 
 // FuzzValue feeds arbitrary JSON to every type/column pair: Value must
-// return either a bindable value or a *ConversionError, and never panic.
+// return either a bindable value or a *spannervalue.ConversionError, and never panic.
 func FuzzValue(f *testing.F) {
 	for _, raw := range []string{`"1"`, `1.5`, `"NaN"`, `true`, `null`, `"aGk="`, `"2024-01-02"`,
 		`"2024-02-02T20:00:00Z"`, `["1","2"]`, `"{\"a\":1}"`, `"1e999"`, `"99999999999999999999999"`} {
@@ -29,7 +30,7 @@ func FuzzValue(f *testing.F) {
 		c := col(fuzzColumns[int(ci)%len(fuzzColumns)], 16)
 		v, err := Value(typ, json.RawMessage(raw), c, plus10)
 		if err != nil {
-			if !IsConversionError(err) {
+			if !spannervalue.IsConversionError(err) {
 				t.Fatalf("untyped error %v", err)
 			}
 			return

@@ -10,6 +10,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 )
 
 // roundTrip is one Spanner value written through Value into a real column
@@ -181,7 +182,7 @@ func TestMariaDBRoundTrip(t *testing.T) {
 }
 
 // TestMariaDBRejectsWhatWeReject documents, for a few range errors, that the
-// server in strict mode refuses the value too: the ConversionError is not
+// server in strict mode refuses the value too: the spannervalue.ConversionError is not
 // stricter than MySQL, it only fails earlier and permanently.
 func TestMariaDBRejectsWhatWeReject(t *testing.T) {
 	db, _ := testenv.MySQL(t)
@@ -206,8 +207,8 @@ func TestMariaDBRejectsWhatWeReject(t *testing.T) {
 			}
 			col := loadColumn(t, db, table, "c")
 			typ, _ := spannertype.Parse(c.spanner)
-			if v, err := Value(typ, json.RawMessage(c.raw), col, plus10); !IsConversionError(err) {
-				t.Fatalf("Value = %#v, %v; want a ConversionError", v, err)
+			if v, err := Value(typ, json.RawMessage(c.raw), col, plus10); !spannervalue.IsConversionError(err) {
+				t.Fatalf("Value = %#v, %v; want a spannervalue.ConversionError", v, err)
 			}
 			if _, err := db.Exec("INSERT INTO " + table + " (id, c) VALUES (1, " + c.serverLiteral + ")"); err == nil {
 				t.Errorf("server accepted %s into %s", c.serverLiteral, c.colType)

@@ -32,7 +32,7 @@ func exactInteger(v any, t target) (*big.Int, error) {
 		return big.NewInt(x), nil
 	case floatVal:
 		if isNonFinite(x.V) || x.V != math.Trunc(x.V) {
-			return nil, fmt.Errorf("%s is not an integer", formatFloat(x))
+			return nil, fmt.Errorf("%s is not an integer", x.Text())
 		}
 		n, _ := new(big.Float).SetFloat64(x.V).Int(nil)
 		return n, nil
@@ -112,7 +112,7 @@ func toDecimal(v any, t target) (any, error) {
 		text = n.String()
 	case floatVal:
 		if isNonFinite(x.V) {
-			return nil, fmt.Errorf("%s cannot be stored in a DECIMAL", formatFloat(x))
+			return nil, fmt.Errorf("%s cannot be stored in a DECIMAL", x.Text())
 		}
 		text = strconv.FormatFloat(x.V, 'f', -1, x.Bits)
 	case numeric:
@@ -160,7 +160,7 @@ func toFloat(v any, t target) (any, error) {
 		return nil, notFor(v, t)
 	}
 	if isNonFinite(f) {
-		return nil, fmt.Errorf("%s cannot be stored in MySQL %s", formatFloat(floatVal{V: f, Bits: 64}), t.dataType)
+		return nil, fmt.Errorf("%s cannot be stored in MySQL %s", floatVal{V: f, Bits: 64}.Text(), t.dataType)
 	}
 	if t.fam == famFloat {
 		// Round to single precision here, as the column will: a FLOAT32

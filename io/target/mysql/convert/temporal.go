@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 )
 
 // Layouts of the bound strings. The trailing .999999 drops zero fractions,
@@ -50,7 +51,7 @@ func wallClock(v any, tz *time.Location) (time.Time, error) {
 		}
 		return time.Time{}, fmt.Errorf("%q is not a date/time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS[.ffffff]])", spannertype.Shorten(x))
 	}
-	return time.Time{}, fmt.Errorf("a %s value is not a point in time", kindName(v))
+	return time.Time{}, fmt.Errorf("a %s value is not a point in time", spannervalue.KindName(v))
 }
 
 // asWall keeps the wall-clock reading of t and drops its zone, so later

@@ -6,28 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 )
-
-// formatFloat renders the shortest text that reads back as the same FLOAT32
-// or FLOAT64, with Spanner's spelling of the non-finite values.
-func formatFloat(f floatVal) string {
-	switch {
-	case math.IsNaN(f.V):
-		return "NaN"
-	case math.IsInf(f.V, 1):
-		return "Infinity"
-	case math.IsInf(f.V, -1):
-		return "-Infinity"
-	}
-	return strconv.FormatFloat(f.V, 'g', -1, f.Bits)
-}
 
 // textOf is the character form of a value, as Spanner's CAST(x AS STRING)
 // would give it; arrays become JSON array text.
@@ -38,7 +24,7 @@ func textOf(v any) (string, error) {
 	case int64:
 		return strconv.FormatInt(x, 10), nil
 	case floatVal:
-		return formatFloat(x), nil
+		return x.Text(), nil
 	case numeric:
 		return string(x), nil
 	case string:
@@ -181,7 +167,7 @@ func jsonOf(v any) ([]byte, error) {
 		return []byte(strconv.FormatInt(x, 10)), nil
 	case floatVal:
 		if isNonFinite(x.V) {
-			return json.Marshal(formatFloat(x))
+			return json.Marshal(x.Text())
 		}
 		return []byte(strconv.FormatFloat(x.V, 'g', -1, x.Bits)), nil
 	case numeric:
@@ -233,7 +219,7 @@ func toUUID(v any) (any, error) {
 		h := hex.EncodeToString(x)
 		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
 	}
-	return nil, fmt.Errorf("a %s value has no faithful uuid form", kindName(v))
+	return nil, fmt.Errorf("a %s value has no faithful uuid form", spannervalue.KindName(v))
 }
 
 // toBytes: BYTES go as they are, text as its UTF-8 bytes. A UUID into a

@@ -8,6 +8,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 )
 
 // Value converts raw, one value of a change record in the encoding of Spanner
@@ -17,23 +18,11 @@ import (
 // and time columns are shifted into it (nil means UTC).
 //
 // The result is one of nil, int64, uint64, float64, string or []byte. Any
-// failure is a *ConversionError.
+// failure is a *spannervalue.ConversionError (spannervalue.Convert).
 func Value(t spannertype.Type, raw json.RawMessage, col schema.SourceColumn, tz *time.Location) (any, error) {
-	v, err := decode(t, raw)
-	if err != nil {
-		return nil, newConversionError(col, t, raw, err)
-	}
-	if v == nil {
-		return nil, nil
-	}
-	if tz == nil {
-		tz = time.UTC
-	}
-	out, err := encode(v, parseTarget(col), tz)
-	if err != nil {
-		return nil, newConversionError(col, t, raw, err)
-	}
-	return out, nil
+	return spannervalue.Convert("MySQL", t, raw, col, tz, func(v any, tz *time.Location) (any, error) {
+		return encode(v, parseTarget(col), tz)
+	})
 }
 
 func encode(v any, t target, tz *time.Location) (any, error) {
@@ -77,35 +66,6 @@ func encode(v any, t target, tz *time.Location) (any, error) {
 	return nil, errors.New("unsupported MySQL column type")
 }
 
-// kindName names a decoded value for error messages.
-func kindName(v any) string {
-	switch v.(type) {
-	case bool:
-		return "BOOL"
-	case int64:
-		return "INT64"
-	case floatVal:
-		return "FLOAT"
-	case numeric:
-		return "NUMERIC"
-	case string:
-		return "STRING"
-	case []byte:
-		return "BYTES"
-	case civilDay:
-		return "DATE"
-	case time.Time:
-		return "TIMESTAMP"
-	case jsonText:
-		return "JSON"
-	case uuidText:
-		return "UUID"
-	case []any:
-		return "ARRAY"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 func notFor(v any, t target) error {
-	return fmt.Errorf("a %s value has no faithful %s form", kindName(v), t.dataType)
+	return fmt.Errorf("a %s value has no faithful %s form", spannervalue.KindName(v), t.dataType)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 )
 
 var plus10 = time.FixedZone("+10:00", 10*3600)
@@ -48,9 +49,9 @@ func runValueCases(t *testing.T, cases []valueCase) {
 			}
 			got, err := Value(typ, json.RawMessage(c.raw), c.col, plus10)
 			if c.wantErr {
-				var ce *ConversionError
+				var ce *spannervalue.ConversionError
 				if !errors.As(err, &ce) {
-					t.Fatalf("got %#v, %v; want a *ConversionError", got, err)
+					t.Fatalf("got %#v, %v; want a *spannervalue.ConversionError", got, err)
 				}
 				return
 			}
@@ -355,12 +356,12 @@ func TestConversionErrorMessage(t *testing.T) {
 	typ, _ := spannertype.Parse("ARRAY<STRING>")
 	long := `["` + strings.Repeat("é", 200) + `"]`
 	_, err := Value(typ, json.RawMessage(long), schema.SourceColumn{Name: "tags", DataType: "int", ColumnType: "int(11)"}, nil)
-	var ce *ConversionError
-	if !errors.As(err, &ce) || !IsConversionError(err) {
-		t.Fatalf("want *ConversionError, got %v", err)
+	var ce *spannervalue.ConversionError
+	if !errors.As(err, &ce) || !spannervalue.IsConversionError(err) {
+		t.Fatalf("want *spannervalue.ConversionError, got %v", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{`"tags"`, "ARRAY<STRING>", "int(11)", `["éé`, "(404 bytes)"} {
+	for _, want := range []string{`"tags"`, "ARRAY<STRING>", "into MySQL int(11)", `["éé`, "(404 bytes)"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message %q lacks %q", msg, want)
 		}
@@ -368,7 +369,7 @@ func TestConversionErrorMessage(t *testing.T) {
 	if len(ce.Value) > spannertype.MaxShown+20 {
 		t.Errorf("Value not shortened: %d bytes", len(ce.Value))
 	}
-	if IsConversionError(errors.New("other")) {
-		t.Error("IsConversionError on a plain error")
+	if spannervalue.IsConversionError(errors.New("other")) {
+		t.Error("spannervalue.IsConversionError on a plain error")
 	}
 }

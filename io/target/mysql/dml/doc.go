@@ -7,11 +7,10 @@
 // in ON DUPLICATE KEY UPDATE rather than MySQL's "AS new" row alias).
 package dml
 
+import "github.com/revrepl/spanner-to-sourcedb/io/target"
+
 // Statement is SQL text with one ? per element of Args.
-type Statement struct {
-	SQL  string
-	Args []any
-}
+type Statement = target.Statement
 
 // MaxPlaceholders is the most parameters one server-side prepared statement
 // may carry (a 16-bit count in the protocol). Builders refuse to exceed it so

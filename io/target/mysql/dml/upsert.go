@@ -3,6 +3,8 @@ package dml
 import (
 	"fmt"
 	"strings"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // Upsert builds one multi-row INSERT ... ON DUPLICATE KEY UPDATE.
@@ -62,8 +64,8 @@ func Insert(table string, columns []string, rows [][]any) (Statement, error) {
 	if len(rows) == 0 {
 		return Statement{}, errNoRows
 	}
-	if n := len(rows) * len(columns); n > MaxPlaceholders {
-		return Statement{}, fmt.Errorf("dml: %d parameters exceed %d; split the batch", n, MaxPlaceholders)
+	if err := target.CheckParams(len(rows)*len(columns), MaxPlaceholders); err != nil {
+		return Statement{}, err
 	}
 
 	var b strings.Builder
@@ -143,7 +145,7 @@ func Update(table string, columns []string, keyColumns []string, row []any) (Sta
 		}
 		b.WriteString(QuoteIdent(k))
 		v := row[columnIndex(columns, k)]
-		if isNull(v) {
+		if target.IsNull(v) {
 			b.WriteString(" IS NULL")
 			continue
 		}

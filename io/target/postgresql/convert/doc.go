@@ -7,6 +7,6 @@
 // labels), except bytea, bound as []byte. The checks here catch what would
 // change a value silently or what the server would refuse with a less
 // useful message: out of range, too long, not a member of the enum, no
-// faithful form. A pair with no faithful mapping is a *ConversionError
+// faithful form. A pair with no faithful mapping is a *spannervalue.ConversionError
 // (severe), never a best guess.
 package convert

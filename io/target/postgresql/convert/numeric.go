@@ -40,7 +40,7 @@ func exact(v any) (*big.Rat, error) {
 		return new(big.Rat).SetInt64(x), nil
 	case spannervalue.Float:
 		if spannervalue.IsNonFinite(x.V) {
-			return nil, fmt.Errorf("%s has no exact value", formatFloat(x))
+			return nil, fmt.Errorf("%s has no exact value", x.Text())
 		}
 		return new(big.Rat).SetFloat64(x.V), nil
 	case spannervalue.Numeric:
@@ -109,7 +109,7 @@ func toNumeric(v any, t target) (any, error) {
 		case math.IsNaN(x.V):
 			return "NaN", nil
 		case math.IsInf(x.V, 0) && t.prec != 0:
-			return nil, fmt.Errorf("%s does not fit %s, which only unconstrained numeric holds", formatFloat(x), t.col.ColumnType)
+			return nil, fmt.Errorf("%s does not fit %s, which only unconstrained numeric holds", x.Text(), t.col.ColumnType)
 		case math.IsInf(x.V, 1):
 			return "Infinity", nil
 		case math.IsInf(x.V, -1):
@@ -200,19 +200,5 @@ func toFloat(v any, t target, bits int) (any, error) {
 	if bits == 32 && !spannervalue.IsNonFinite(f) && math.IsInf(float64(float32(f)), 0) {
 		return nil, fmt.Errorf("%g is out of range for real", f)
 	}
-	return formatFloat(spannervalue.Float{V: f, Bits: bits}), nil
-}
-
-// formatFloat is PostgreSQL's text of a float: shortest digits, NaN and
-// ±Infinity spelled as it reads them.
-func formatFloat(f spannervalue.Float) string {
-	switch {
-	case math.IsNaN(f.V):
-		return "NaN"
-	case math.IsInf(f.V, 1):
-		return "Infinity"
-	case math.IsInf(f.V, -1):
-		return "-Infinity"
-	}
-	return strconv.FormatFloat(f.V, 'g', -1, f.Bits)
+	return spannervalue.Float{V: f, Bits: bits}.Text(), nil
 }

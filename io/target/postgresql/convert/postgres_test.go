@@ -13,6 +13,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 )
 
 // roundTrip is one Spanner value written through Value into a real column
@@ -155,7 +156,7 @@ func writerPool(t *testing.T, d testenv.PGDatabase) *sql.DB {
 }
 
 // TestPostgreSQLRefused lists values with no faithful form in a column:
-// each is a ConversionError naming the column, both types and the value,
+// each is a spannervalue.ConversionError naming the column, both types and the value,
 // before anything reaches the server.
 func TestPostgreSQLRefused(t *testing.T) {
 	d := testenv.PostgreSQL(t)
@@ -204,9 +205,9 @@ func TestPostgreSQLRefused(t *testing.T) {
 				t.Fatalf("Value accepted %s for %s: %#v", c.raw, c.colType, v)
 			}
 			msg := err.Error()
-			if !convert.IsConversionError(err) || !strings.Contains(msg, c.reason) || !strings.Contains(msg, `"c"`) ||
+			if !spannervalue.IsConversionError(err) || !strings.Contains(msg, c.reason) || !strings.Contains(msg, `"c"`) ||
 				!strings.Contains(msg, col.ColumnType) || !strings.Contains(msg, typ.String()) {
-				t.Errorf("error %q: want a ConversionError naming the column, %s, %s and %q", msg, col.ColumnType, typ, c.reason)
+				t.Errorf("error %q: want a spannervalue.ConversionError naming the column, %s, %s and %q", msg, col.ColumnType, typ, c.reason)
 			}
 		})
 	}

@@ -44,7 +44,7 @@ func instant(v any, tz *time.Location) (time.Time, error) {
 		}
 		return time.Time{}, fmt.Errorf("%q is not a date/time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS[.ffffff]])", spannertype.Shorten(x))
 	}
-	return time.Time{}, fmt.Errorf("a %s value is not a point in time", kindName(v))
+	return time.Time{}, fmt.Errorf("a %s value is not a point in time", spannervalue.KindName(v))
 }
 
 // toTimestamptz binds the instant in UTC; a timestamptz(p) with p < 6 gets

@@ -25,7 +25,7 @@ func textOf(v any) (string, bool) {
 	case int64:
 		return strconv.FormatInt(x, 10), true
 	case spannervalue.Float:
-		return formatFloat(x), true
+		return x.Text(), true
 	case spannervalue.Numeric:
 		return string(x), true
 	case spannervalue.Date:
@@ -106,7 +106,7 @@ func jsonOf(v any) ([]byte, error) {
 		return []byte(x), nil
 	case spannervalue.Float:
 		if spannervalue.IsNonFinite(x.V) {
-			return nil, fmt.Errorf("%s has no JSON form", formatFloat(x))
+			return nil, fmt.Errorf("%s has no JSON form", x.Text())
 		}
 		return []byte(strconv.FormatFloat(x.V, 'g', -1, x.Bits)), nil
 	case spannervalue.Numeric:

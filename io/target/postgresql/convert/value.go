@@ -30,30 +30,19 @@ func (Values) KeyComparable(col schema.SourceColumn) error { return KeyComparabl
 // column becomes its wall clock there (nil means UTC).
 //
 // The result is nil, a string (PostgreSQL's text input form) or []byte
-// (bytea). Any failure is a *ConversionError.
+// (bytea). Any failure is a *spannervalue.ConversionError
+// (spannervalue.Convert).
 func Value(t spannertype.Type, raw json.RawMessage, col schema.SourceColumn, tz *time.Location) (any, error) {
-	v, err := spannervalue.Decode(t, raw)
-	if err != nil {
-		return nil, newConversionError(col, t, raw, err)
-	}
-	if v == nil {
-		return nil, nil
-	}
-	if tz == nil {
-		tz = time.UTC
-	}
-	out, err := encode(v, parseTarget(col), tz)
-	if err != nil {
-		return nil, newConversionError(col, t, raw, err)
-	}
-	return out, nil
+	return spannervalue.Convert("PostgreSQL", t, raw, col, tz, func(v any, tz *time.Location) (any, error) {
+		return encode(v, parseTarget(col), tz)
+	})
 }
 
 func encode(v any, t target, tz *time.Location) (any, error) {
 	if t.array {
 		elems, ok := v.([]any)
 		if !ok {
-			return nil, fmt.Errorf("a %s value is not an ARRAY, which a %s[] column needs", kindName(v), t.typeName)
+			return nil, fmt.Errorf("a %s value is not an ARRAY, which a %s[] column needs", spannervalue.KindName(v), t.typeName)
 		}
 		return arrayLiteral(elems, t, tz)
 	}
@@ -99,35 +88,6 @@ func scalar(v any, t target, tz *time.Location) (any, error) {
 	return nil, errors.New("unsupported PostgreSQL column type")
 }
 
-// kindName names a decoded value for error messages.
-func kindName(v any) string {
-	switch v.(type) {
-	case bool:
-		return "BOOL"
-	case int64:
-		return "INT64"
-	case spannervalue.Float:
-		return "FLOAT"
-	case spannervalue.Numeric:
-		return "NUMERIC"
-	case string:
-		return "STRING"
-	case []byte:
-		return "BYTES"
-	case spannervalue.Date:
-		return "DATE"
-	case time.Time:
-		return "TIMESTAMP"
-	case spannervalue.JSON:
-		return "JSON"
-	case spannervalue.UUID:
-		return "UUID"
-	case []any:
-		return "ARRAY"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
 func notFor(v any, t target) error {
-	return fmt.Errorf("a %s value has no faithful %s form", kindName(v), t.typeName)
+	return fmt.Errorf("a %s value has no faithful %s form", spannervalue.KindName(v), t.typeName)
 }

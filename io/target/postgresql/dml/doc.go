@@ -6,11 +6,10 @@
 // (the PostgreSQL schema).
 package dml
 
+import "github.com/revrepl/spanner-to-sourcedb/io/target"
+
 // Statement is SQL text with one $n per element of Args.
-type Statement struct {
-	SQL  string
-	Args []any
-}
+type Statement = target.Statement
 
 // MaxParams is the most parameters one statement may carry: the protocol
 // counts them in 16 bits. Builders refuse to exceed it so that callers

@@ -78,7 +78,10 @@ type params struct {
 	args []any
 }
 
-func (p *params) bind(v any) {
+func (p *params) bind(v any) { p.b.WriteString(p.placeholder(v)) }
+
+// placeholder records v and returns its placeholder.
+func (p *params) placeholder(v any) string {
 	p.args = append(p.args, v)
-	fmt.Fprintf(p.b, "$%d", len(p.args))
+	return fmt.Sprintf("$%d", len(p.args))
 }

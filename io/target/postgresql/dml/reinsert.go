@@ -3,6 +3,8 @@ package dml
 import (
 	"fmt"
 	"strings"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // The unique path's swap fallback deletes rows and inserts them again
@@ -58,8 +60,8 @@ func InsertKeeping(namespace, table string, cols []string, row []any, keep []str
 	if len(row) != len(cols) {
 		return Statement{}, fmt.Errorf("dml: %d values for %d columns", len(row), len(cols))
 	}
-	if n := len(row) + 1; n > MaxParams {
-		return Statement{}, fmt.Errorf("dml: %d parameters exceed %d; split the batch", n, MaxParams)
+	if err := target.CheckParams(len(row)+1, MaxParams); err != nil {
+		return Statement{}, err
 	}
 	var b strings.Builder
 	p := params{b: &b}

@@ -3,6 +3,8 @@ package dml
 import (
 	"fmt"
 	"strings"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // Upsert builds INSERT INTO "ns"."t" ("a","b") OVERRIDING SYSTEM VALUE
@@ -29,8 +31,8 @@ func Upsert(namespace, table string, cols, keyCols []string, rows [][]any) (Stat
 	if len(rows) == 0 {
 		return Statement{}, errNoRows
 	}
-	if n := len(rows) * len(cols); n > MaxParams {
-		return Statement{}, fmt.Errorf("dml: %d parameters exceed %d; split the batch", n, MaxParams)
+	if err := target.CheckParams(len(rows)*len(cols), MaxParams); err != nil {
+		return Statement{}, err
 	}
 	var b strings.Builder
 	p := params{b: &b, args: make([]any, 0, len(rows)*len(cols))}
@@ -95,8 +97,8 @@ func Insert(namespace, table string, cols []string, rows [][]any) (Statement, er
 	if len(rows) == 0 {
 		return Statement{}, errNoRows
 	}
-	if n := len(rows) * len(cols); n > MaxParams {
-		return Statement{}, fmt.Errorf("dml: %d parameters exceed %d; split the batch", n, MaxParams)
+	if err := target.CheckParams(len(rows)*len(cols), MaxParams); err != nil {
+		return Statement{}, err
 	}
 	var b strings.Builder
 	p := params{b: &b}
@@ -183,7 +185,7 @@ func Update(namespace, table string, cols, keyCols []string, row []any) (Stateme
 			b.WriteString(" AND ")
 		}
 		b.WriteString(QuoteIdent(k))
-		if v := row[pos[k]]; isNull(v) {
+		if v := row[pos[k]]; target.IsNull(v) {
 			b.WriteString(" IS NULL")
 		} else {
 			b.WriteByte('=')

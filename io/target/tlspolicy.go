@@ -1,4 +1,4 @@
-package mysql
+package target
 
 import (
 	"crypto/ecdsa"
@@ -40,8 +40,8 @@ func (p TLSPolicy) String() string {
 	return fmt.Sprintf("min=%x max=%x excl=%v rsa=%d ec=%d", p.MinVersion, p.MaxVersion, p.Excluded, p.MinRSABits, p.MinECBits)
 }
 
-// apply sets the policy on c.
-func (p TLSPolicy) apply(c *tls.Config) {
+// Apply sets the policy on c.
+func (p TLSPolicy) Apply(c *tls.Config) {
 	c.MinVersion, c.MaxVersion = p.MinVersion, p.MaxVersion
 	if len(p.Excluded) > 0 {
 		for _, s := range tls.CipherSuites() {
@@ -52,10 +52,10 @@ func (p TLSPolicy) apply(c *tls.Config) {
 	}
 }
 
-// withVersions narrows the policy's protocol versions to minV and maxV
+// WithVersions narrows the policy's protocol versions to minV and maxV
 // (enabledTLSProtocols; 0: no bound), refusing bounds that leave no
 // version.
-func (p TLSPolicy) withVersions(minV, maxV uint16) (TLSPolicy, error) {
+func (p TLSPolicy) WithVersions(minV, maxV uint16) (TLSPolicy, error) {
 	if minV > p.MinVersion {
 		p.MinVersion = minV
 	}
@@ -68,9 +68,9 @@ func (p TLSPolicy) withVersions(minV, maxV uint16) (TLSPolicy, error) {
 	return p, nil
 }
 
-// checkKeys rejects a server certificate chain with keys smaller than
+// CheckKeys rejects a server certificate chain with keys smaller than
 // the policy allows.
-func (p TLSPolicy) checkKeys(chain []*x509.Certificate) error {
+func (p TLSPolicy) CheckKeys(chain []*x509.Certificate) error {
 	for _, c := range chain {
 		switch k := c.PublicKey.(type) {
 		case *rsa.PublicKey:
@@ -99,6 +99,12 @@ var (
 		"TLSv1": tls.VersionTLS10, "TLSv1.1": tls.VersionTLS11, "TLSv1.2": tls.VersionTLS12, "TLSv1.3": tls.VersionTLS13,
 	}
 )
+
+// TLSVersion is the protocol version of a JDK name (TLSv1 ... TLSv1.3).
+func TLSVersion(name string) (uint16, bool) {
+	v, ok := versions[name]
+	return v, ok
+}
 
 // ParseDisabledAlgorithms reads disabledAlgorithms: names separated by
 // commas, as in jdk.tls.disabledAlgorithms; empty or "none" disables
@@ -228,7 +234,7 @@ func (p TLSPolicy) Harden(c *tls.Config) {
 	if p.IsZero() {
 		return
 	}
-	p.apply(c)
+	p.Apply(c)
 	prev := c.VerifyConnection
 	c.VerifyConnection = func(cs tls.ConnectionState) error {
 		if prev != nil {
@@ -236,6 +242,6 @@ func (p TLSPolicy) Harden(c *tls.Config) {
 				return err
 			}
 		}
-		return p.checkKeys(cs.PeerCertificates)
+		return p.CheckKeys(cs.PeerCertificates)
 	}
 }
