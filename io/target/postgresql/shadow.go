@@ -88,50 +88,75 @@ func checkShadowTable(ctx context.Context, db *sql.DB, ns string, t target.Shado
 // (conn.go), and the server reads \x followed by hex digits as bytea.
 func hashText(h []byte) string { return `\x` + hex.EncodeToString(h) }
 
-// LockShadow implements target.ShadowSession: INSERT ... ON CONFLICT DO
-// NOTHING of every key (dml.InsertShadowKeys says why), then SELECT ...
-// FOR UPDATE of them all. Keys are sorted by hash, so that writers of
-// overlapping batches take the locks in one order.
-func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
-	keys = target.SortShadowKeys(keys)
-	out := make(map[string]newer.Version, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+// LockShadow implements target.ShadowSession in two statements, with the
+// keys sorted by hash so that writers of overlapping batches take the
+// locks in one order: dml.InsertShadowRows inserts a row holding its claim
+// for each key that has none and returns those keys; SELECT ... FOR UPDATE
+// then locks and reads the others (none when every key was new).
+func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims []target.ShadowRow) (target.ShadowLocks, error) {
+	claims = target.SortShadowRows(claims)
+	locks := target.ShadowLocks{Stored: make(map[string]newer.Version, len(claims)), Inserted: make(map[string]bool, len(claims))}
+	if len(claims) == 0 {
+		return locks, nil
 	}
-	cols := append([]string{target.ShadowHashColumn}, t.KeyColumns...)
+	cols := append(append([]string{target.ShadowHashColumn}, t.KeyColumns...), target.ShadowCommitTsColumn, target.ShadowSeqColumn)
 	per := max(1, dml.MaxParams/len(cols))
-	for rest := keys; len(rest) > 0; {
+	for rest := claims; len(rest) > 0; {
 		n := min(per, len(rest))
 		rows := make([][]any, n)
-		for i, k := range rest[:n] {
-			rows[i] = append([]any{hashText(k.Hash)}, k.Parts...)
+		for i, c := range rest[:n] {
+			ts, seq := target.ShadowArgs(c)
+			rows[i] = append(append(append(make([]any, 0, len(cols)), hashText(c.Key.Hash)), c.Key.Parts...), ts, seq)
 		}
-		st, err := dml.InsertShadowKeys(s.ns, t.Name, target.ShadowHashColumn, cols, rows)
+		st, err := dml.InsertShadowRows(s.ns, t.Name, target.ShadowHashColumn, cols, rows)
 		if err != nil {
-			return nil, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
+			return locks, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
 		}
-		if _, err := s.tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			return nil, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
+		if err := s.inserted(ctx, st, locks.Inserted); err != nil {
+			return locks, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
 		}
 		rest = rest[n:]
 	}
-	for rest := keys; len(rest) > 0; {
+	var others []target.ShadowRow
+	for _, c := range claims {
+		if !locks.Inserted[string(c.Key.Hash)] {
+			others = append(others, c)
+		}
+	}
+	for rest := others; len(rest) > 0; {
 		n := min(dml.MaxParams, len(rest))
 		q, err := dml.LockShadowRows(s.ns, t.Name, target.ShadowHashColumn,
 			[]string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}, n)
 		if err != nil {
-			return nil, &target.BatchError{Target: name, Err: err}
+			return locks, &target.BatchError{Target: name, Err: err}
 		}
 		args := make([]any, n)
-		for i, k := range rest[:n] {
-			args[i] = hashText(k.Hash)
+		for i, c := range rest[:n] {
+			args[i] = hashText(c.Key.Hash)
 		}
-		if err := readVersions(ctx, s.tx, q, args, out); err != nil {
-			return nil, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, err)
+		if err := readVersions(ctx, s.tx, q, args, locks.Stored); err != nil {
+			return locks, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, err)
 		}
 		rest = rest[n:]
 	}
-	return out, nil
+	return locks, nil
+}
+
+// inserted runs st, an InsertShadowRows, and adds the hashes it returns.
+func (s *session) inserted(ctx context.Context, st dml.Statement, out map[string]bool) error {
+	rows, err := s.tx.QueryContext(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h []byte
+		if err := rows.Scan(&h); err != nil {
+			return err
+		}
+		out[string(h)] = true
+	}
+	return rows.Err()
 }
 
 func readVersions(ctx context.Context, tx *sql.Tx, q string, args []any, out map[string]newer.Version) error {
@@ -147,7 +172,8 @@ func (s *session) WriteShadow(ctx context.Context, t target.ShadowTable, rows []
 		n := min(per, len(rest))
 		vals := make([][]any, n)
 		for i, r := range rest[:n] {
-			vals[i] = []any{hashText(r.Key.Hash), target.ShadowNanos(r.Version), r.Version.Seq}
+			ts, seq := target.ShadowArgs(r)
+			vals[i] = []any{hashText(r.Key.Hash), ts, seq}
 		}
 		st, err := dml.Upsert(s.ns, t.Name, cols, cols[:1], vals)
 		if err != nil {

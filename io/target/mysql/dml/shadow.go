@@ -8,16 +8,18 @@ import (
 // CreateShadowTable builds the DDL of a shadow table kept in the shard
 // (shadowTableLocation=source; io/target describes its columns): the hash
 // as the primary key, the Spanner key columns as text, the version as two
-// BIGINTs. InnoDB is named: the protocol rests on its row locks, and a
-// server whose default engine is another (MyISAM) would silently lose them.
-// The text columns are binary (utf8mb4_bin) so that they show what Spanner
-// holds; nothing compares them.
-func CreateShadowTable(table, hashCol string, keyCols []string, tsCol, seqCol string) (string, error) {
+// BIGINTs, and tokenCol, the BIGINT by which the transaction that inserted
+// a row recognises it (io/target/mysql, LockShadow). InnoDB is named: the
+// protocol rests on its row locks, and a server whose default engine is
+// another (MyISAM) would silently lose them. The text columns are binary
+// (utf8mb4_bin) so that they show what Spanner holds; nothing compares
+// them.
+func CreateShadowTable(table, hashCol string, keyCols []string, tsCol, seqCol, tokenCol string) (string, error) {
 	if err := checkIdent("table", table); err != nil {
 		return "", err
 	}
 	// A key column named like one of the shadow's own is a duplicate.
-	if err := checkColumns("shadow table", append(append([]string{hashCol}, keyCols...), tsCol, seqCol)); err != nil {
+	if err := checkColumns("shadow table", append(append([]string{hashCol}, keyCols...), tsCol, seqCol, tokenCol)); err != nil {
 		return "", err
 	}
 	var b strings.Builder
@@ -25,9 +27,28 @@ func CreateShadowTable(table, hashCol string, keyCols []string, tsCol, seqCol st
 	for _, c := range keyCols {
 		fmt.Fprintf(&b, ",\n  %s TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL", QuoteIdent(c))
 	}
-	fmt.Fprintf(&b, ",\n  %s BIGINT NULL,\n  %s BIGINT NULL,\n  PRIMARY KEY (%s)\n) ENGINE=InnoDB",
-		QuoteIdent(tsCol), QuoteIdent(seqCol), QuoteIdent(hashCol))
+	fmt.Fprintf(&b, ",\n  %s BIGINT NULL,\n  %s BIGINT NULL,\n  %s BIGINT NULL,\n  PRIMARY KEY (%s)\n) ENGINE=InnoDB",
+		QuoteIdent(tsCol), QuoteIdent(seqCol), QuoteIdent(tokenCol), QuoteIdent(hashCol))
 	return b.String(), nil
+}
+
+// InsertShadowRows builds INSERT ... ON DUPLICATE KEY UPDATE hashCol =
+// hashCol: the rows of the keys that have none are inserted (and locked by
+// their insert; a second writer inserting the same key waits for the first
+// to end), and a row that exists is left as it is but locked exclusively,
+// as ON DUPLICATE KEY UPDATE locks a duplicate (INSERT IGNORE would take a
+// shared lock, and two writers upgrading shared locks deadlock).
+func InsertShadowRows(table, hashCol string, cols []string, rows [][]any) (Statement, error) {
+	if err := checkIdent("column", hashCol); err != nil {
+		return Statement{}, err
+	}
+	st, err := Insert(table, cols, rows)
+	if err != nil {
+		return Statement{}, err
+	}
+	h := QuoteIdent(hashCol)
+	st.SQL += " ON DUPLICATE KEY UPDATE " + h + "=" + h
+	return st, nil
 }
 
 // LockShadowRows builds SELECT <cols> FROM t WHERE hashCol IN (?, ...)
