@@ -15,10 +15,11 @@ package apply
 //     shadow row gets one holding its claim; every row is locked
 //     exclusively; and LockShadow tells the versions stored before and
 //     which rows it inserted. MySQL: INSERT ... ON DUPLICATE KEY UPDATE
-//     h = h of every key, then SELECT ... FOR UPDATE of every key (a
-//     per-attempt token in the inserted rows tells them apart);
-//     PostgreSQL: INSERT ... ON CONFLICT DO NOTHING RETURNING h, then
-//     SELECT ... FOR UPDATE of the keys it did not insert;
+//     of every key, which counts the rows it finds, then, unless it
+//     inserted them all, SELECT ... FOR UPDATE of every key; PostgreSQL:
+//     INSERT ... ON CONFLICT DO NOTHING RETURNING h, then SELECT ... FOR
+//     UPDATE of the keys it did not insert, if any. A batch of new keys
+//     takes one statement;
 //  2. keep, per key, only the newest change, and only if it is newer than
 //     the stored version (pure/newer, as on the Spanner side); a row
 //     inserted in step 1 had none;
@@ -47,11 +48,9 @@ package apply
 //     a new key would both read "absent", and both apply (PostgreSQL), or
 //     deadlock on their inserts (InnoDB). Inserting the row first makes it
 //     exist: the first inserter holds its lock, the second waits on the
-//     unique index until the first ends, then finds the row (which is not
-//     its insert: PostgreSQL does not return it, and in MySQL it holds the
-//     first writer's token) and locks it. InnoDB's ON DUPLICATE KEY UPDATE
-//     takes an exclusive lock on a row that exists even when it changes
-//     nothing (INSERT IGNORE would take a shared one, and two writers
+//     unique index until the first ends, then finds the row and locks it.
+//     InnoDB's ON DUPLICATE KEY UPDATE takes an exclusive lock on a row
+//     that exists (INSERT IGNORE would take a shared one, and two writers
 //     upgrading shared locks deadlock). If the first writer rolls back,
 //     the second inserts the row itself.
 //   - The claim written in step 1 is the version step 4 would write: a key
@@ -64,14 +63,15 @@ package apply
 //     earlier (the row is S's uncommitted insert, locked until S ends).
 //     Writing the version with the insert is what makes a batch of new
 //     keys cheap: no second write of the same rows.
-//   - Telling the inserted rows: PostgreSQL's RETURNING lists exactly the
-//     rows the INSERT inserted. MySQL has no such clause, so each attempt
-//     writes a random 63-bit token into the rows it inserts, and a row
-//     counts as inserted when it holds the attempt's token and its claim
-//     (target/mysql LockShadow). A row of another attempt carrying the
-//     same token (a chance of 2^-63 per row) would also have to hold the
-//     same version: that very change was applied before, and applying it
-//     again rewrites the values it wrote.
+//   - Telling the inserted rows, exactly: PostgreSQL's RETURNING lists
+//     the rows the INSERT inserted, and no others. MySQL has no such
+//     clause; its shadow rows have a counter (lock_count) that the INSERT
+//     sets to 0 in a row it inserts and to 1 or more in a row it finds
+//     (target/mysql, dml.InsertShadowRows). That is a change of every row
+//     found, so the statement's row count (1 per insert, 2 per update) is
+//     the number of keys exactly when every row was inserted, and
+//     otherwise the locking read tells them by the counter. The rows are
+//     locked by then: no one else changes the counter in between.
 //   - The changes (3) and their versions (1, 4) commit together (5): a
 //     shadow version never runs ahead of, or behind, the data. There is no
 //     re-check like the Spanner side's step 4: nothing else can take the

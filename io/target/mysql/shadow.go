@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"sort"
 	"strings"
 
@@ -20,12 +18,11 @@ import (
 // maxIdentLen is MySQL's limit on a table name.
 const maxIdentLen = 64
 
-// TokenColumn is the shadow table's column, in MySQL only, that names the
-// transaction attempt that inserted a row: LockShadow tells by it the rows
-// it inserted from those that were there (PostgreSQL's INSERT ... RETURNING
-// tells it directly). A random number, never compared with anything but
-// the attempt's own.
-const TokenColumn = "inserted_by"
+// LockCountColumn is the shadow table's column, in MySQL only, by which
+// LockShadow tells the rows it inserted from those it found
+// (dml.InsertShadowRows): 0 in a row just inserted, 1 or more once a later
+// batch locked it. PostgreSQL's INSERT ... RETURNING tells it directly.
+const LockCountColumn = "lock_count"
 
 // EnsureShadowTables implements target.ShadowTarget: CREATE TABLE IF NOT
 // EXISTS for each table, then a read of the shadow columns of each, which
@@ -56,7 +53,7 @@ func (Target) EnsureShadowTables(ctx context.Context, s Shard, tables []target.S
 			return nil, err
 		}
 		if !existing[t.Name] {
-			ddl, err := dml.CreateShadowTable(t.Name, target.ShadowHashColumn, t.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn, TokenColumn)
+			ddl, err := dml.CreateShadowTable(t.Name, target.ShadowHashColumn, t.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
 			if err != nil {
 				return nil, fmt.Errorf("shadow table %s: %w", t.Name, err)
 			}
@@ -94,7 +91,7 @@ func checkShadowTable(ctx context.Context, db *sql.DB, t target.ShadowTable) err
 }
 
 // lockedColumns are the columns LockShadow reads (target.ScanShadowRows).
-var lockedColumns = []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, TokenColumn}
+var lockedColumns = []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn}
 
 func quoteAll(cols []string) []string {
 	out := make([]string, len(cols))
@@ -104,50 +101,55 @@ func quoteAll(cols []string) []string {
 	return out
 }
 
-// LockShadow implements target.ShadowSession in two statements, with the
-// keys sorted by hash so that writers of overlapping batches take the
-// locks in one order:
+// LockShadow implements target.ShadowSession, with the keys sorted by
+// hash so that writers of overlapping batches take the locks in one order:
 //
-//  1. dml.InsertShadowRows inserts a row for each key that has none,
-//     holding its claim and this attempt's token (a random number), and
-//     locks the rows that exist without changing them;
-//  2. a locking read (SELECT ... FOR UPDATE) reads every row as last
-//     committed. A row holding this attempt's token and its claim was
-//     inserted by step 1: MySQL cannot say which rows an INSERT inserted
-//     (a multi-row statement reports only a count, and this driver counts
-//     an unchanged duplicate like an insert), so the row says it. A row
-//     inserted by another attempt carries another token, or the same one
-//     by a chance of 2^-63, and then only counts as this attempt's when it
-//     also holds the claimed version: the change was applied before, and
-//     applying it again rewrites the values it wrote.
+//  1. dml.InsertShadowRows inserts a row holding its claim for each key
+//     that has none, and locks (and counts) the rows that exist. Its row
+//     count is 1 per row inserted and 2 per row found: when it equals the
+//     number of keys, every row is new, its version is the claim, and
+//     there is nothing to read;
+//  2. otherwise a locking read (SELECT ... FOR UPDATE) reads every row as
+//     last committed; those with LockCountColumn 0 are step 1's inserts.
+//
+// MySQL has no INSERT ... RETURNING: the count and the column are how a
+// statement tells which rows it inserted.
 func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims []target.ShadowRow) (target.ShadowLocks, error) {
 	claims = target.SortShadowRows(claims)
 	locks := target.ShadowLocks{Stored: make(map[string]newer.Version, len(claims)), Inserted: make(map[string]bool, len(claims))}
 	if len(claims) == 0 {
 		return locks, nil
 	}
-	token := 1 + rand.Int64N(math.MaxInt64)
-	cols := append(append([]string{target.ShadowHashColumn}, t.KeyColumns...), target.ShadowCommitTsColumn, target.ShadowSeqColumn, TokenColumn)
+	cols := append(append([]string{target.ShadowHashColumn}, t.KeyColumns...), target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
 	per := max(1, dml.MaxPlaceholders/len(cols))
+	var counted int64
 	for rest := claims; len(rest) > 0; {
 		n := min(per, len(rest))
 		rows := make([][]any, n)
 		for i, c := range rest[:n] {
 			ts, seq := target.ShadowArgs(c)
-			rows[i] = append(append(append(make([]any, 0, len(cols)), c.Key.Hash), c.Key.Parts...), ts, seq, token)
+			rows[i] = append(append(append(make([]any, 0, len(cols)), c.Key.Hash), c.Key.Parts...), ts, seq, 0)
 		}
-		st, err := dml.InsertShadowRows(t.Name, target.ShadowHashColumn, cols, rows)
+		st, err := dml.InsertShadowRows(t.Name, target.ShadowHashColumn, LockCountColumn, cols, rows)
 		if err != nil {
 			return locks, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
 		}
-		if _, err := s.tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
+		res, err := s.tx.ExecContext(ctx, st.SQL, st.Args...)
+		if err == nil {
+			var c int64
+			c, err = res.RowsAffected()
+			counted += c
+		}
+		if err != nil {
 			return locks, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
 		}
 		rest = rest[n:]
 	}
-	claimOf := make(map[string]target.ShadowRow, len(claims))
-	for _, c := range claims {
-		claimOf[string(c.Key.Hash)] = c
+	if counted == int64(len(claims)) {
+		for _, c := range claims {
+			locks.Inserted[string(c.Key.Hash)] = true
+		}
+		return locks, nil
 	}
 	for rest := claims; len(rest) > 0; {
 		n := min(dml.MaxPlaceholders, len(rest))
@@ -160,11 +162,10 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 			args[i] = c.Key.Hash
 		}
 		err = target.ScanShadowRows(ctx, s.tx, q, args, func(r target.StoredShadow) {
-			h := string(r.Hash)
-			c := claimOf[h]
-			if r.Extra == token && r.Applied != c.Unversioned && (c.Unversioned || r.Version == c.Version) {
+			switch h := string(r.Hash); {
+			case r.Extra == 0:
 				locks.Inserted[h] = true
-			} else if r.Applied {
+			case r.Applied:
 				locks.Stored[h] = r.Version
 			}
 		})
