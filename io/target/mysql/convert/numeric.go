@@ -76,6 +76,9 @@ func integralDecimal(s string) (*big.Int, error) {
 // toInt range-checks against the column width, since in non-strict mode
 // MySQL would clamp the value instead of failing.
 func toInt(v any, t target) (any, error) {
+	if x, ok := v.(int64); ok && fitsInt(x, t.bits, t.unsigned) {
+		return x, nil // what the general path returns, without its big.Ints
+	}
 	n, err := exactInteger(v, t)
 	if err != nil {
 		return nil, err
@@ -88,6 +91,18 @@ func toInt(v any, t target) (any, error) {
 		return n.Int64(), nil
 	}
 	return n.Uint64(), nil
+}
+
+// fitsInt reports whether x is within intRange(bits, unsigned).
+func fitsInt(x int64, bits int, unsigned bool) bool {
+	switch {
+	case bits <= 0 || bits > 64:
+		return false
+	case unsigned:
+		return x >= 0 && (bits == 64 || x < int64(1)<<bits)
+	default:
+		return bits == 64 || (x >= -(int64(1)<<(bits-1)) && x < int64(1)<<(bits-1))
+	}
 }
 
 func intRange(bits int, unsigned bool) (lo, hi *big.Int) {
