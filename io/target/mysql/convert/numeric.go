@@ -76,8 +76,16 @@ func integralDecimal(s string) (*big.Int, error) {
 // toInt range-checks against the column width, since in non-strict mode
 // MySQL would clamp the value instead of failing.
 func toInt(v any, t target) (any, error) {
-	if x, ok := v.(int64); ok && fitsInt(x, t.bits, t.unsigned) {
-		return x, nil // what the general path returns, without its big.Ints
+	// What the general path returns, without its big.Ints.
+	switch x := v.(type) {
+	case int64:
+		if fitsInt(x, t.bits, t.unsigned) {
+			return x, nil
+		}
+	case bool:
+		if n := boolInt(x); fitsInt(n, t.bits, t.unsigned) {
+			return n, nil
+		}
 	}
 	n, err := exactInteger(v, t)
 	if err != nil {
@@ -91,6 +99,13 @@ func toInt(v any, t target) (any, error) {
 		return n.Int64(), nil
 	}
 	return n.Uint64(), nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // fitsInt reports whether x is within intRange(bits, unsigned).
