@@ -29,7 +29,9 @@ import (
 //     to the key, in nanoseconds since the Unix epoch (a BIGINT keeps every
 //     digit, which DATETIME(6) or timestamp would not); NULL in a row that
 //     only locks a key never applied;
-//   - ShadowSeqColumn, the change's record sequence.
+//   - ShadowSeqColumn, the change's record sequence;
+//   - a target may add columns of its own bookkeeping (MySQL's lock
+//     counter, io/target/mysql LockCountColumn).
 const (
 	ShadowHashColumn     = "shadow_key_sha256"
 	ShadowCommitTsColumn = "processed_commit_ts"

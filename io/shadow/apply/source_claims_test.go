@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"cloud.google.com/go/spanner"
@@ -168,5 +169,19 @@ func TestSourceVersionWrites(t *testing.T) {
 	}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("versionWrites = %+v, want %+v", got, want)
+	}
+}
+
+// TestSourceOldShadowTableShapeIsRefused: a MySQL shadow table without the
+// lock counter (the shape before it) cannot tell a batch's inserts from the
+// rows it finds; the launch refuses it, naming the column.
+func TestSourceOldShadowTableShapeIsRefused(t *testing.T) {
+	f := newSrcFixture(t, "mariadb")
+	if _, err := f.admin.Exec("CREATE TABLE shadow_Old (shadow_key_sha256 BINARY(32) PRIMARY KEY, Id TEXT, processed_commit_ts BIGINT, record_seq BIGINT)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.applier.Target.EnsureShadowTables(context.Background(), f.shard, []target.ShadowTable{{Name: "shadow_Old", KeyColumns: []string{"Id"}}})
+	if err == nil || !strings.Contains(err.Error(), "lock_count") || !strings.Contains(err.Error(), "shadow_Old") {
+		t.Errorf("EnsureShadowTables over a table without lock_count: %v", err)
 	}
 }
