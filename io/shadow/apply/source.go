@@ -107,6 +107,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // applyInSource runs the source-side protocol on ps, retrying an attempt
@@ -172,8 +173,8 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 	}
 	d := decideBy(ps, locks.stored, sourceKeyID)
 	out.Stale, out.Superseded = len(d.Stale), len(d.Superseded)
-	var write []target.Change
-	var writeFrom []int
+	write := make([]target.Change, 0, len(d.Apply))
+	writeFrom := make([]int, 0, len(d.Apply))
 	for _, idx := range d.Apply {
 		p := ps[idx]
 		if !p.row.Filtered {
@@ -194,7 +195,10 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 	}
 	// recorded: the version each key's shadow row must hold at the commit,
 	// for the keys whose change was applied.
-	recorded := map[string]newer.Version{}
+	recorded := make(map[string]newer.Version, len(d.Apply))
+	if len(d.Apply) > 0 {
+		out.Applied = make([]record.Record, 0, len(d.Apply))
+	}
 	for _, idx := range d.Apply {
 		p := ps[idx]
 		if e, ok := clashed[idx]; ok {
@@ -259,8 +263,8 @@ type tableWrite struct {
 // stray delete (decide leaves those out of the rule), none when it has
 // only those.
 func (a *Applier) lockSourceShadows(ctx context.Context, sess target.Session, ps []prepared) (sourceLocks, error) {
-	byID := map[string]int{} // index into claims
-	var claims []sourceClaim
+	byID := make(map[string]int, len(ps)) // index into claims
+	claims := make([]sourceClaim, 0, len(ps))
 	for _, p := range ps {
 		id := sourceKeyID(p)
 		i, ok := byID[id]
@@ -275,10 +279,10 @@ func (a *Applier) lockSourceShadows(ctx context.Context, sess target.Session, ps
 		}
 	}
 	sort.SliceStable(claims, func(i, j int) bool { return claims[i].table.Name < claims[j].table.Name })
-	l := sourceLocks{stored: map[string]newer.Version{}, inserted: map[string]bool{}, claims: claims}
+	l := sourceLocks{stored: make(map[string]newer.Version, len(claims)), inserted: make(map[string]bool, len(claims)), claims: claims}
 	for start := 0; start < len(claims); {
 		end := start
-		var rows []target.ShadowRow
+		rows := make([]target.ShadowRow, 0, len(claims)-start)
 		for ; end < len(claims) && claims[end].table.Name == claims[start].table.Name; end++ {
 			rows = append(rows, claims[end].row)
 		}
