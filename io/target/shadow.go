@@ -29,7 +29,9 @@ import (
 //     to the key, in nanoseconds since the Unix epoch (a BIGINT keeps every
 //     digit, which DATETIME(6) or timestamp would not); NULL in a row that
 //     only locks a key never applied;
-//   - ShadowSeqColumn, the change's record sequence.
+//   - ShadowSeqColumn, the change's record sequence;
+//   - a target may add columns of its own bookkeeping (MySQL's lock
+//     counter, io/target/mysql LockCountColumn).
 const (
 	ShadowHashColumn     = "shadow_key_sha256"
 	ShadowCommitTsColumn = "processed_commit_ts"
@@ -50,10 +52,22 @@ type ShadowKey struct {
 	Parts []any
 }
 
-// ShadowRow is the version to record for a key.
+// ShadowRow is the version to record for a key; Unversioned records none
+// (a placeholder row, whose key was locked but never applied).
 type ShadowRow struct {
-	Key     ShadowKey
-	Version newer.Version
+	Key         ShadowKey
+	Version     newer.Version
+	Unversioned bool
+}
+
+// ShadowLocks is what ShadowSession.LockShadow found, by string(Hash).
+type ShadowLocks struct {
+	// Stored holds the version each key had before the call; a key
+	// never applied (no row, or a placeholder) is absent.
+	Stored map[string]newer.Version
+	// Inserted holds the keys that had no row: the call inserted it, with
+	// the row's claimed version.
+	Inserted map[string]bool
 }
 
 // ShadowTarget is what a target needs for shadowTableLocation=source: the
@@ -69,11 +83,13 @@ type ShadowTarget interface {
 
 // ShadowSession is a Session that keeps the shadow rows in the shard.
 type ShadowSession interface {
-	// LockShadow makes sure a row exists for every key (inserting an
-	// unversioned one for a key never seen), locks them all exclusively
-	// until the transaction ends, and returns the versions recorded,
-	// keyed by string(Hash); keys never applied are absent.
-	LockShadow(ctx context.Context, t ShadowTable, keys []ShadowKey) (map[string]newer.Version, error)
+	// LockShadow makes sure a row exists for the key of every one of
+	// claims, locks them all exclusively until the transaction ends, and
+	// tells, for each, the version recorded before or that it had no row.
+	// A key without a row gets one holding its claim: the version the
+	// batch will record for it if nothing is refused (a key without a
+	// version takes every change of the batch). Keys come once each.
+	LockShadow(ctx context.Context, t ShadowTable, claims []ShadowRow) (ShadowLocks, error)
 	// WriteShadow records the versions, in the transaction. The rows
 	// exist (LockShadow).
 	WriteShadow(ctx context.Context, t ShadowTable, rows []ShadowRow) error
@@ -82,6 +98,15 @@ type ShadowSession interface {
 // ShadowNanos is a commit timestamp as ShadowCommitTsColumn stores it.
 func ShadowNanos(v newer.Version) int64 {
 	return v.CommitTs.Seconds*1_000_000_000 + int64(v.CommitTs.Nanos)
+}
+
+// ShadowArgs are the values of r's version columns (ShadowCommitTsColumn,
+// ShadowSeqColumn) as a statement binds them: NULLs when Unversioned.
+func ShadowArgs(r ShadowRow) (nanos, seq any) {
+	if r.Unversioned {
+		return nil, nil
+	}
+	return ShadowNanos(r.Version), r.Version.Seq
 }
 
 // ShadowVersion is the version of a stored row.
@@ -103,15 +128,16 @@ func ShadowTableName(name string, maxLen int, targetName string) error {
 	return nil
 }
 
-// SortShadowKeys returns keys sorted by hash, without duplicates: writers
-// of overlapping batches then take their locks in one order.
-func SortShadowKeys(keys []ShadowKey) []ShadowKey {
-	out := append([]ShadowKey(nil), keys...)
-	sort.Slice(out, func(i, j int) bool { return string(out[i].Hash) < string(out[j].Hash) })
+// SortShadowRows returns rows sorted by hash, without duplicates (the
+// first row of a hash is kept): writers of overlapping batches then take
+// their locks in one order.
+func SortShadowRows(rows []ShadowRow) []ShadowRow {
+	out := append([]ShadowRow(nil), rows...)
+	sort.SliceStable(out, func(i, j int) bool { return string(out[i].Key.Hash) < string(out[j].Key.Hash) })
 	uniq := out[:0]
-	for i, k := range out {
-		if i == 0 || string(k.Hash) != string(out[i-1].Hash) {
-			uniq = append(uniq, k)
+	for i, r := range out {
+		if i == 0 || string(r.Key.Hash) != string(out[i-1].Key.Hash) {
+			uniq = append(uniq, r)
 		}
 	}
 	return uniq
@@ -122,20 +148,52 @@ func SortShadowKeys(keys []ShadowKey) []ShadowKey {
 // placeholder row (no version yet) adds nothing. Errors come unclassified:
 // each target classifies its own.
 func ReadShadowVersions(ctx context.Context, tx *sql.Tx, q string, args []any, out map[string]newer.Version) error {
+	return ScanShadowRows(ctx, tx, q, args, func(r StoredShadow) {
+		if r.Applied {
+			out[string(r.Hash)] = r.Version
+		}
+	})
+}
+
+// StoredShadow is a shadow row as read: its version when Applied (a
+// placeholder has none), and Extra, the query's fourth column when it has
+// one (a target's own bookkeeping; NULL reads as 0).
+type StoredShadow struct {
+	Hash    []byte
+	Version newer.Version
+	Applied bool
+	Extra   int64
+}
+
+// ScanShadowRows runs q, a query of (shadow hash, commit nanos, record
+// sequence[, one more integer column]) rows, in tx and calls row for each.
+// It is ReadShadowVersions for a target that reads more of the row; errors
+// come unclassified.
+func ScanShadowRows(ctx context.Context, tx *sql.Tx, q string, args []any, row func(StoredShadow)) error {
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	if len(cols) != 3 && len(cols) != 4 {
+		return fmt.Errorf("reading shadow rows: %d columns, want 3 or 4", len(cols))
+	}
 	for rows.Next() {
 		var h []byte
-		var ts, seq sql.NullInt64
-		if err := rows.Scan(&h, &ts, &seq); err != nil {
+		var ts, seq, extra sql.NullInt64
+		dest := []any{&h, &ts, &seq, &extra}[:len(cols)]
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
+		r := StoredShadow{Hash: h, Applied: ts.Valid, Extra: extra.Int64}
 		if ts.Valid {
-			out[string(h)] = ShadowVersion(ts.Int64, seq.Int64)
+			r.Version = ShadowVersion(ts.Int64, seq.Int64)
 		}
+		row(r)
 	}
 	return rows.Err()
 }

@@ -36,6 +36,9 @@ func decodeObject(s string) (map[string]json.RawMessage, error) {
 	if s == "" {
 		return m, nil
 	}
+	if fast, ok := flatObject(s); ok {
+		return fast, nil
+	}
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 )
@@ -79,11 +80,34 @@ func jsonString(raw []byte) (string, error) {
 	if raw[0] != '"' {
 		return "", errors.New("expected a JSON string")
 	}
+	if s, ok := plainString(raw); ok {
+		return s, nil
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", fmt.Errorf("bad JSON string: %w", err)
 	}
 	return s, nil
+}
+
+// plainString is the text of raw, a JSON string, when it is one that
+// json.Unmarshal would return unchanged: no escape, no control character,
+// valid UTF-8. Most values are; it spares them the reflection of
+// json.Unmarshal (the writer decodes every value of every change).
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	in := raw[1 : len(raw)-1]
+	for _, c := range in {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
 }
 
 func decodeBool(raw []byte) (any, error) {

@@ -78,3 +78,47 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestPlainString: the fast path returns what json.Unmarshal would, and
+// leaves to it every string it would change (escapes, invalid UTF-8) or
+// refuse (control characters, a quote inside).
+func TestPlainString(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want string
+		ok   bool
+	}{
+		{`"abc"`, "abc", true},
+		{`""`, "", true},
+		{`"é ✓ 𝄞"`, "é ✓ 𝄞", true},
+		{`"a\"b"`, "", false},
+		{`"a\u0041"`, "", false},
+		{"\"a\tb\"", "", false},
+		{"\"\xff\"", "", false},
+		{`"a"b"`, "", false},
+		{`"abc`, "", false},
+		{`"`, "", false},
+	} {
+		got, ok := plainString([]byte(tc.raw))
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("plainString(%q) = %q, %v; want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzPlainString: whenever the fast path answers, json.Unmarshal agrees.
+func FuzzPlainString(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, "\"\xff\"", `"a"b"`, `"\u00e9"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, ok := plainString(raw)
+		if !ok {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(raw, &want); err != nil || got != want {
+			t.Errorf("plainString(%q) = %q; json.Unmarshal gives %q (%v)", raw, got, want, err)
+		}
+	})
+}

@@ -8,41 +8,72 @@ package apply
 // processed_commit_ts and record_seq). Per batch, in one transaction S of
 // the shard:
 //
-//  1. make sure a shadow row exists for every key of the batch, and lock
-//     it (target.ShadowSession.LockShadow: MySQL INSERT ... ON DUPLICATE
-//     KEY UPDATE, PostgreSQL INSERT ... ON CONFLICT DO NOTHING, each with
-//     placeholder rows without a version for keys never seen);
-//  2. read the shadow rows with SELECT ... FOR UPDATE;
-//  3. keep, per key, only the newest change, and only if it is newer than
-//     the shadow row (pure/newer, as on the Spanner side);
-//  4. write those changes to the data tables;
-//  5. write their versions to the shadow rows;
-//  6. commit S.
+//  1. claim and lock (target.ShadowSession.LockShadow), table by table:
+//     each key of the batch comes with a claim, the version the batch
+//     records for it should it have no version: its newest change (none
+//     for a key with only stray deletes, see decide). A key without a
+//     shadow row gets one holding its claim; every row is locked
+//     exclusively; and LockShadow tells the versions stored before and
+//     which rows it inserted. MySQL: INSERT ... ON DUPLICATE KEY UPDATE
+//     of every key, which counts the rows it finds, then, unless it
+//     inserted them all, SELECT ... FOR UPDATE of every key; PostgreSQL:
+//     INSERT ... ON CONFLICT DO NOTHING RETURNING h, then SELECT ... FOR
+//     UPDATE of the keys it did not insert, if any. A batch of new keys
+//     takes one statement;
+//  2. keep, per key, only the newest change, and only if it is newer than
+//     the stored version (pure/newer, as on the Spanner side); a row
+//     inserted in step 1 had none;
+//  3. write those changes to the data tables;
+//  4. write the versions that the shadow rows do not hold yet: those of
+//     keys that had a row; an inserted row already holds its claim, and
+//     is set back to no version if its change was refused (a unique
+//     clash), so that the retry from the DLQ applies it;
+//  5. commit S.
 //
 // What each step guarantees:
 //
-//   - Steps 1 and 2 leave S holding an exclusive row lock on the shadow
-//     row of every key of the batch until S ends. Another writer of one of
-//     those keys (a second pipeline, a retryDLQ run, a zombie worker, an
-//     overlapping relaunch) blocks in its own step 1 or 2 until S commits
-//     or rolls back, and then reads what S committed: a locking read (FOR
+//   - Step 1 leaves S holding an exclusive row lock on the shadow row of
+//     every key of the batch until S ends. Another writer of one of those
+//     keys (a second pipeline, a retryDLQ run, a zombie worker, an
+//     overlapping relaunch) blocks in its own step 1 until S commits or
+//     rolls back, and then reads what S committed: a locking read (FOR
 //     UPDATE, and in InnoDB the duplicate-key path of ON DUPLICATE KEY
 //     UPDATE) reads the latest committed row, not a snapshot taken before
-//     S committed. So the version S decided against in step 3 is current
+//     S committed. So the version S decided against in step 2 is current
 //     when S commits, and a writer after S decides against S's version: an
 //     older change never overwrites a newer one.
-//   - Step 1 is why keys never seen are safe too. A locking read of a row
-//     that does not exist locks nothing in PostgreSQL, and in InnoDB takes
-//     a gap lock that other writers may share: two writers of a new key
-//     would both read "absent", and both apply (PostgreSQL), or deadlock
-//     on their inserts (InnoDB). Inserting the row first makes it exist:
-//     the first inserter holds its lock, the second waits on the unique
-//     index until the first ends, then finds the row and locks it. InnoDB's
-//     ON DUPLICATE KEY UPDATE takes an exclusive lock on a row that exists
-//     (INSERT IGNORE would take a shared one, and two writers upgrading
-//     shared locks deadlock).
-//   - The changes (4) and their versions (5) commit together (6): a shadow
-//     version never runs ahead of, or behind, the data. There is no
+//   - Inserting first is why keys never seen are safe too. A locking read
+//     of a row that does not exist locks nothing in PostgreSQL, and in
+//     InnoDB takes a gap lock that other writers may share: two writers of
+//     a new key would both read "absent", and both apply (PostgreSQL), or
+//     deadlock on their inserts (InnoDB). Inserting the row first makes it
+//     exist: the first inserter holds its lock, the second waits on the
+//     unique index until the first ends, then finds the row and locks it.
+//     InnoDB's ON DUPLICATE KEY UPDATE takes an exclusive lock on a row
+//     that exists (INSERT IGNORE would take a shared one, and two writers
+//     upgrading shared locks deadlock). If the first writer rolls back,
+//     the second inserts the row itself.
+//   - The claim written in step 1 is the version step 4 would write: a key
+//     whose row was inserted had no version, so step 2 applies its newest
+//     change, whose version is the claim; step 4 sets the row back to no
+//     version when that change was refused, and writes the version itself
+//     in any other case where the row does not hold it. So when S
+//     commits, every shadow row holds the version of the change S applied
+//     to its key, or what it held before; no one else sees the claim
+//     earlier (the row is S's uncommitted insert, locked until S ends).
+//     Writing the version with the insert is what makes a batch of new
+//     keys cheap: no second write of the same rows.
+//   - Telling the inserted rows, exactly: PostgreSQL's RETURNING lists
+//     the rows the INSERT inserted, and no others. MySQL has no such
+//     clause; its shadow rows have a counter (lock_count) that the INSERT
+//     sets to 0 in a row it inserts and to 1 or more in a row it finds
+//     (target/mysql, dml.InsertShadowRows). That is a change of every row
+//     found, so the statement's row count (1 per insert, 2 per update) is
+//     the number of keys exactly when every row was inserted, and
+//     otherwise the locking read tells them by the counter. The rows are
+//     locked by then: no one else changes the counter in between.
+//   - The changes (3) and their versions (1, 4) commit together (5): a
+//     shadow version never runs ahead of, or behind, the data. There is no
 //     re-check like the Spanner side's step 4: nothing else can take the
 //     locks from S while it runs (row locks are not wounded or expired;
 //     only S's own end releases them).
@@ -53,12 +84,12 @@ package apply
 //     the application's own transactions) rolls S back, and the attempt is
 //     run again while BatchTimeout lasts.
 //
-// Why a crash anywhere converges: nothing is visible before step 6 commits,
+// Why a crash anywhere converges: nothing is visible before step 5 commits,
 // and all of it is visible after. A crash of the worker, of the connection
 // or of the server before the commit rolls S back (the server ends the
 // transaction of a closed connection), and the retry starts from the same
 // shadow rows; after the commit, the retry finds the records stale.
-// Placeholder rows of step 1 are rolled back with S.
+// Rows inserted in step 1, with their claims, are rolled back with S.
 //
 // Deadlines: an attempt (connecting, every statement, the locks' waits)
 // runs under MySQLTimeout, and all attempts of a batch under BatchTimeout.
@@ -76,6 +107,7 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // applyInSource runs the source-side protocol on ps, retrying an attempt
@@ -130,7 +162,7 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 	if err := sess.Begin(mctx); err != nil {
 		return Outcome{}, err
 	}
-	stored, err := a.lockSourceShadows(mctx, sess, ps)
+	locks, err := a.lockSourceShadows(mctx, sess, ps)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -139,16 +171,10 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 			return Outcome{}, err
 		}
 	}
-	d := decideBy(ps, stored, sourceKeyID)
+	d := decideBy(ps, locks.stored, sourceKeyID)
 	out.Stale, out.Superseded = len(d.Stale), len(d.Superseded)
-	if len(d.Apply) == 0 {
-		// Only locks were taken, and placeholder rows inserted: committing
-		// keeps the placeholders, which the next change of the key reuses.
-		committed = true
-		return out, sess.Commit()
-	}
-	var write []target.Change
-	var writeFrom []int
+	write := make([]target.Change, 0, len(d.Apply))
+	writeFrom := make([]int, 0, len(d.Apply))
 	for _, idx := range d.Apply {
 		p := ps[idx]
 		if !p.row.Filtered {
@@ -167,8 +193,12 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 			clashed[writeFrom[i]] = e
 		}
 	}
-	rows := map[string][]target.ShadowRow{}
-	tables := map[string]target.ShadowTable{}
+	// recorded: the version each key's shadow row must hold at the commit,
+	// for the keys whose change was applied.
+	recorded := make(map[string]newer.Version, len(d.Apply))
+	if len(d.Apply) > 0 {
+		out.Applied = make([]record.Record, 0, len(d.Apply))
+	}
 	for _, idx := range d.Apply {
 		p := ps[idx]
 		if e, ok := clashed[idx]; ok {
@@ -178,8 +208,7 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 			continue
 		}
 		if !p.stray { // see decide: a stray delete leaves the shadow row alone
-			rows[p.table.Name] = append(rows[p.table.Name], target.ShadowRow{Key: p.srcKey, Version: p.version})
-			tables[p.table.Name] = sourceTable(p)
+			recorded[sourceKeyID(p)] = p.version
 		}
 		if p.row.Filtered {
 			out.Filtered = append(out.Filtered, p.rec)
@@ -187,8 +216,8 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 			out.Applied = append(out.Applied, p.rec)
 		}
 	}
-	for _, name := range sortedNames(tables) {
-		if err := sess.WriteShadow(mctx, tables[name], rows[name]); err != nil {
+	for _, w := range locks.versionWrites(recorded) {
+		if err := sess.WriteShadow(mctx, w.table, w.rows); err != nil {
 			return Outcome{}, err
 		}
 	}
@@ -209,26 +238,95 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 	return out, nil
 }
 
-// lockSourceShadows runs steps 1 and 2 for every table of ps, in table
-// name order, and returns the stored versions by sourceKeyID.
-func (a *Applier) lockSourceShadows(ctx context.Context, sess target.Session, ps []prepared) (map[string]newer.Version, error) {
-	keys := map[string][]target.ShadowKey{}
-	tables := map[string]target.ShadowTable{}
+// sourceLocks is step 1's outcome for a batch, by sourceKeyID.
+type sourceLocks struct {
+	stored   map[string]newer.Version
+	inserted map[string]bool
+	// claims holds each key's claim and its table, in table name order.
+	claims []sourceClaim
+}
+
+type sourceClaim struct {
+	id    string
+	table target.ShadowTable
+	row   target.ShadowRow
+}
+
+// tableWrite is one WriteShadow of step 4.
+type tableWrite struct {
+	table target.ShadowTable
+	rows  []target.ShadowRow
+}
+
+// lockSourceShadows runs step 1 for every table of ps, in table name
+// order. A key's claim is the version of its newest change that is not a
+// stray delete (decide leaves those out of the rule), none when it has
+// only those.
+func (a *Applier) lockSourceShadows(ctx context.Context, sess target.Session, ps []prepared) (sourceLocks, error) {
+	byID := make(map[string]int, len(ps)) // index into claims
+	claims := make([]sourceClaim, 0, len(ps))
 	for _, p := range ps {
-		keys[p.table.Name] = append(keys[p.table.Name], p.srcKey)
-		tables[p.table.Name] = sourceTable(p)
+		id := sourceKeyID(p)
+		i, ok := byID[id]
+		if !ok {
+			i = len(claims)
+			byID[id] = i
+			claims = append(claims, sourceClaim{id: id, table: sourceTable(p), row: target.ShadowRow{Key: p.srcKey, Unversioned: true}})
+		}
+		c := &claims[i].row
+		if !p.stray && (c.Unversioned || p.version.After(c.Version)) {
+			c.Version, c.Unversioned = p.version, false
+		}
 	}
-	stored := map[string]newer.Version{}
-	for _, name := range sortedNames(tables) {
-		vs, err := sess.LockShadow(ctx, tables[name], keys[name])
+	sort.SliceStable(claims, func(i, j int) bool { return claims[i].table.Name < claims[j].table.Name })
+	l := sourceLocks{stored: make(map[string]newer.Version, len(claims)), inserted: make(map[string]bool, len(claims)), claims: claims}
+	for start := 0; start < len(claims); {
+		end := start
+		rows := make([]target.ShadowRow, 0, len(claims)-start)
+		for ; end < len(claims) && claims[end].table.Name == claims[start].table.Name; end++ {
+			rows = append(rows, claims[end].row)
+		}
+		name := claims[start].table.Name
+		got, err := sess.LockShadow(ctx, claims[start].table, rows)
 		if err != nil {
-			return nil, err
+			return l, err
 		}
-		for h, v := range vs {
-			stored[name+"\x00"+h] = v
+		for h, v := range got.Stored {
+			l.stored[name+"\x00"+h] = v
 		}
+		for h := range got.Inserted {
+			l.inserted[name+"\x00"+h] = true
+		}
+		start = end
 	}
-	return stored, nil
+	return l, nil
+}
+
+// versionWrites are step 4's writes, table by table in name order: the
+// version of every key in recorded whose row does not hold it yet, and no
+// version for a row inserted with a claim that no applied change
+// confirmed.
+func (l sourceLocks) versionWrites(recorded map[string]newer.Version) []tableWrite {
+	var out []tableWrite
+	for _, c := range l.claims {
+		v, applied := recorded[c.id]
+		var row target.ShadowRow
+		switch {
+		case l.inserted[c.id] && applied && !c.row.Unversioned && c.row.Version == v:
+			continue // the insert wrote it
+		case applied:
+			row = target.ShadowRow{Key: c.row.Key, Version: v}
+		case l.inserted[c.id] && !c.row.Unversioned:
+			row = target.ShadowRow{Key: c.row.Key, Unversioned: true}
+		default:
+			continue // left as it was
+		}
+		if len(out) == 0 || out[len(out)-1].table.Name != c.table.Name {
+			out = append(out, tableWrite{table: c.table})
+		}
+		out[len(out)-1].rows = append(out[len(out)-1].rows, row)
+	}
+	return out
 }
 
 // sourceKeyID identifies p's key among the batch's: its shadow table and
@@ -237,13 +335,4 @@ func sourceKeyID(p prepared) string { return p.table.Name + "\x00" + string(p.sr
 
 func sourceTable(p prepared) target.ShadowTable {
 	return target.ShadowTable{Name: p.table.Name, KeyColumns: p.table.KeyColumns}
-}
-
-func sortedNames(m map[string]target.ShadowTable) []string {
-	out := make([]string, 0, len(m))
-	for n := range m {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
@@ -35,9 +37,11 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 // Begin notes the connection's server thread (for Abandon) and starts the
 // transaction.
 func (s *session) Begin(ctx context.Context) error {
-	if err := s.conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&s.id); err != nil {
+	id, err := threadID(ctx, s.conn)
+	if err != nil {
 		return fmt.Errorf("MySQL: reading the connection id: %w", Classify(err))
 	}
+	s.id = id
 	tx, err := s.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("MySQL: starting a transaction: %w", Classify(err))
@@ -96,6 +100,54 @@ func (s *session) Abandon(ctx context.Context) {
 	if s.id != 0 {
 		killThread(ctx, s.db, s.id)
 	}
+}
+
+// threadIDs remembers the server thread of each driver connection, so
+// that a batch reads CONNECTION_ID() once per connection rather than once
+// per batch (a round trip of each batch). A driver connection talks to one
+// server thread for its whole life (the driver never reconnects in place;
+// a broken connection is discarded by the pool), and the map holds the
+// driver connection itself as the key, so no other connection can take
+// its address while its entry exists: an entry is never another
+// connection's thread, which KILL must not hit. The map is emptied when it
+// reaches maxThreadIDs entries, which bounds what it keeps of connections
+// the pools have closed; their threads are read again on the next use.
+var threadIDs = struct {
+	sync.Mutex
+	m map[any]int64
+}{m: map[any]int64{}}
+
+const maxThreadIDs = 1024
+
+// threadID is the server thread of conn's driver connection.
+func threadID(ctx context.Context, conn *sql.Conn) (int64, error) {
+	var key any
+	// The driver connection only serves as the key, never used outside.
+	if err := conn.Raw(func(dc any) error { key = dc; return nil }); err != nil {
+		return 0, err
+	}
+	cacheable := key != nil && reflect.TypeOf(key).Comparable()
+	if cacheable {
+		threadIDs.Lock()
+		id, ok := threadIDs.m[key]
+		threadIDs.Unlock()
+		if ok {
+			return id, nil
+		}
+	}
+	var id int64
+	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+		return 0, err
+	}
+	if cacheable {
+		threadIDs.Lock()
+		if len(threadIDs.m) >= maxThreadIDs {
+			clear(threadIDs.m)
+		}
+		threadIDs.m[key] = id
+		threadIDs.Unlock()
+	}
+	return id, nil
 }
 
 // killTimeout bounds killing a timed-out batch's server thread.

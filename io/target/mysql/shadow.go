@@ -18,6 +18,12 @@ import (
 // maxIdentLen is MySQL's limit on a table name.
 const maxIdentLen = 64
 
+// LockCountColumn is the shadow table's column, in MySQL only, by which
+// LockShadow tells the rows it inserted from those it found
+// (dml.InsertShadowRows): 0 in a row just inserted, 1 or more once a later
+// batch locked it. PostgreSQL's INSERT ... RETURNING tells it directly.
+const LockCountColumn = "lock_count"
+
 // EnsureShadowTables implements target.ShadowTarget: CREATE TABLE IF NOT
 // EXISTS for each table, then a read of the shadow columns of each, which
 // fails for a table of that name that is not a shadow table.
@@ -47,7 +53,7 @@ func (Target) EnsureShadowTables(ctx context.Context, s Shard, tables []target.S
 			return nil, err
 		}
 		if !existing[t.Name] {
-			ddl, err := dml.CreateShadowTable(t.Name, target.ShadowHashColumn, t.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn)
+			ddl, err := dml.CreateShadowTable(t.Name, target.ShadowHashColumn, t.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
 			if err != nil {
 				return nil, fmt.Errorf("shadow table %s: %w", t.Name, err)
 			}
@@ -75,97 +81,100 @@ func createError(s Shard, table string, err error) error {
 }
 
 func checkShadowTable(ctx context.Context, db *sql.DB, t target.ShadowTable) error {
-	q := fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE 1 = 0", dml.QuoteIdent(target.ShadowHashColumn),
-		dml.QuoteIdent(target.ShadowCommitTsColumn), dml.QuoteIdent(target.ShadowSeqColumn), dml.QuoteIdent(t.Name))
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = 0", strings.Join(quoteAll(lockedColumns), ", "), dml.QuoteIdent(t.Name))
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
-		return fmt.Errorf("shadowTableLocation=source: table %s exists but is not a shadow table of this template (it needs columns %s, %s and %s; rename it or choose another shadowTablePrefix): %w",
-			t.Name, target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, err)
+		return fmt.Errorf("shadowTableLocation=source: table %s exists but is not a shadow table of this template (it needs columns %s; rename it or choose another shadowTablePrefix): %w",
+			t.Name, strings.Join(lockedColumns, ", "), err)
 	}
 	return rows.Close()
 }
 
-// LockShadow implements target.ShadowSession. Absent rows are inserted
-// first, with ON DUPLICATE KEY UPDATE, which takes an exclusive lock on a
-// row that exists (INSERT IGNORE would take a shared one, and two writers
-// upgrading shared locks deadlock); an inserted row is locked by its
-// insert, and a second writer inserting the same key waits for the first
-// to end. The locking read then reads the rows as last committed. Keys are
-// sorted by hash, so that writers of overlapping batches take the locks in
-// one order.
-func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
-	keys = target.SortShadowKeys(keys)
-	out := make(map[string]newer.Version, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+// lockedColumns are the columns LockShadow reads (target.ScanShadowRows).
+var lockedColumns = []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn}
+
+func quoteAll(cols []string) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = dml.QuoteIdent(c)
 	}
-	cols := append([]string{target.ShadowHashColumn}, t.KeyColumns...)
+	return out
+}
+
+// LockShadow implements target.ShadowSession, with the keys sorted by
+// hash so that writers of overlapping batches take the locks in one order:
+//
+//  1. dml.InsertShadowRows inserts a row holding its claim for each key
+//     that has none, and locks (and counts) the rows that exist. Its row
+//     count is 1 per row inserted and 2 per row found: when it equals the
+//     number of keys, every row is new, its version is the claim, and
+//     there is nothing to read;
+//  2. otherwise a locking read (SELECT ... FOR UPDATE) reads every row as
+//     last committed; those with LockCountColumn 0 are step 1's inserts.
+//
+// MySQL has no INSERT ... RETURNING: the count and the column are how a
+// statement tells which rows it inserted.
+func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims []target.ShadowRow) (target.ShadowLocks, error) {
+	claims = target.SortShadowRows(claims)
+	locks := target.ShadowLocks{Stored: make(map[string]newer.Version, len(claims)), Inserted: make(map[string]bool, len(claims))}
+	if len(claims) == 0 {
+		return locks, nil
+	}
+	cols := append(append([]string{target.ShadowHashColumn}, t.KeyColumns...), target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
 	per := max(1, dml.MaxPlaceholders/len(cols))
-	for rest := keys; len(rest) > 0; {
+	var counted int64
+	for rest := claims; len(rest) > 0; {
 		n := min(per, len(rest))
 		rows := make([][]any, n)
-		for i, k := range rest[:n] {
-			rows[i] = append([]any{k.Hash}, k.Parts...)
+		for i, c := range rest[:n] {
+			ts, seq := target.ShadowArgs(c)
+			rows[i] = append(append(append(make([]any, 0, len(cols)), c.Key.Hash), c.Key.Parts...), ts, seq, 0)
 		}
-		st, err := dml.Upsert(t.Name, cols, cols, rows)
+		st, err := dml.InsertShadowRows(t.Name, target.ShadowHashColumn, LockCountColumn, cols, rows)
 		if err != nil {
-			return nil, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
+			return locks, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
 		}
-		if _, err := s.tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			return nil, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
+		res, err := s.tx.ExecContext(ctx, st.SQL, st.Args...)
+		if err == nil {
+			var c int64
+			c, err = res.RowsAffected()
+			counted += c
+		}
+		if err != nil {
+			return locks, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
 		}
 		rest = rest[n:]
 	}
-	if err := readShadowRows(ctx, s.tx, t, keys, true, out); err != nil {
-		return nil, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, err)
+	if counted == int64(len(claims)) {
+		for _, c := range claims {
+			locks.Inserted[string(c.Key.Hash)] = true
+		}
+		return locks, nil
 	}
-	return out, nil
-}
-
-// ShadowVersions implements target.Scanner: the versions of keys, read in
-// a read-only transaction without locks.
-func (scanner) ShadowVersions(ctx context.Context, db *sql.DB, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
-	keys = target.SortShadowKeys(keys)
-	out := make(map[string]newer.Version, len(keys))
-	if len(keys) == 0 {
-		return out, nil
-	}
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, Classify(err))
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	if err := readShadowRows(ctx, tx, t, keys, false, out); err != nil {
-		return nil, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, err)
-	}
-	return out, tx.Commit()
-}
-
-// readShadowRows adds to out the versions t holds for keys, read in tx in
-// statements of at most dml.MaxPlaceholders keys: locked until tx ends
-// (LockShadow) or, without lock, not locked at all (ShadowVersions).
-func readShadowRows(ctx context.Context, tx *sql.Tx, t target.ShadowTable, keys []target.ShadowKey, lock bool, out map[string]newer.Version) error {
-	build := dml.ShadowRows
-	if lock {
-		build = dml.LockShadowRows
-	}
-	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
-	for rest := keys; len(rest) > 0; {
+	for rest := claims; len(rest) > 0; {
 		n := min(dml.MaxPlaceholders, len(rest))
-		q, err := build(t.Name, target.ShadowHashColumn, cols, n)
+		q, err := dml.LockShadowRows(t.Name, target.ShadowHashColumn, lockedColumns, n)
 		if err != nil {
-			return &target.BatchError{Target: name, Err: err}
+			return locks, &target.BatchError{Target: name, Err: err}
 		}
 		args := make([]any, n)
-		for i, k := range rest[:n] {
-			args[i] = k.Hash
+		for i, c := range rest[:n] {
+			args[i] = c.Key.Hash
 		}
-		if err := target.ReadShadowVersions(ctx, tx, q, args, out); err != nil {
-			return Classify(err)
+		err = target.ScanShadowRows(ctx, s.tx, q, args, func(r target.StoredShadow) {
+			switch h := string(r.Hash); {
+			case r.Extra == 0:
+				locks.Inserted[h] = true
+			case r.Applied:
+				locks.Stored[h] = r.Version
+			}
+		})
+		if err != nil {
+			return locks, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, Classify(err))
 		}
 		rest = rest[n:]
 	}
-	return nil
+	return locks, nil
 }
 
 // WriteShadow implements target.ShadowSession: one multi-row upsert of the
@@ -177,7 +186,8 @@ func (s *session) WriteShadow(ctx context.Context, t target.ShadowTable, rows []
 		n := min(per, len(rest))
 		vals := make([][]any, n)
 		for i, r := range rest[:n] {
-			vals[i] = []any{r.Key.Hash, target.ShadowNanos(r.Version), r.Version.Seq}
+			ts, seq := target.ShadowArgs(r)
+			vals[i] = []any{r.Key.Hash, ts, seq}
 		}
 		st, err := dml.Upsert(t.Name, cols, cols[:1], vals)
 		if err != nil {
@@ -198,4 +208,36 @@ func errorCode(err error) uint16 {
 		return me.Number
 	}
 	return 0
+}
+
+// ShadowVersions implements target.Scanner: the versions of keys, read in
+// a read-only transaction without locks (verify's in-flight rule must
+// neither wait for the writer nor hold it up).
+func (scanner) ShadowVersions(ctx context.Context, db *sql.DB, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
+	out := make(map[string]newer.Version, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, Classify(err))
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
+	for rest := keys; len(rest) > 0; {
+		n := min(dml.MaxPlaceholders, len(rest))
+		q, err := dml.ShadowRows(t.Name, target.ShadowHashColumn, cols, n)
+		if err != nil {
+			return nil, &target.BatchError{Target: name, Err: err}
+		}
+		args := make([]any, n)
+		for i, k := range rest[:n] {
+			args[i] = k.Hash
+		}
+		if err := target.ReadShadowVersions(ctx, tx, q, args, out); err != nil {
+			return nil, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, Classify(err))
+		}
+		rest = rest[n:]
+	}
+	return out, tx.Commit()
 }

@@ -88,83 +88,79 @@ func checkShadowTable(ctx context.Context, db *sql.DB, ns string, t target.Shado
 // (conn.go), and the server reads \x followed by hex digits as bytea.
 func hashText(h []byte) string { return `\x` + hex.EncodeToString(h) }
 
-// LockShadow implements target.ShadowSession: INSERT ... ON CONFLICT DO
-// NOTHING of every key (dml.InsertShadowKeys says why), then SELECT ...
-// FOR UPDATE of them all. Keys are sorted by hash, so that writers of
-// overlapping batches take the locks in one order.
-func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
-	keys = target.SortShadowKeys(keys)
-	out := make(map[string]newer.Version, len(keys))
-	if len(keys) == 0 {
-		return out, nil
+// LockShadow implements target.ShadowSession in two statements, with the
+// keys sorted by hash so that writers of overlapping batches take the
+// locks in one order: dml.InsertShadowRows inserts a row holding its claim
+// for each key that has none and returns those keys; SELECT ... FOR UPDATE
+// then locks and reads the others (none when every key was new).
+func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims []target.ShadowRow) (target.ShadowLocks, error) {
+	claims = target.SortShadowRows(claims)
+	locks := target.ShadowLocks{Stored: make(map[string]newer.Version, len(claims)), Inserted: make(map[string]bool, len(claims))}
+	if len(claims) == 0 {
+		return locks, nil
 	}
-	cols := append([]string{target.ShadowHashColumn}, t.KeyColumns...)
+	cols := append(append([]string{target.ShadowHashColumn}, t.KeyColumns...), target.ShadowCommitTsColumn, target.ShadowSeqColumn)
 	per := max(1, dml.MaxParams/len(cols))
-	for rest := keys; len(rest) > 0; {
+	for rest := claims; len(rest) > 0; {
 		n := min(per, len(rest))
 		rows := make([][]any, n)
-		for i, k := range rest[:n] {
-			rows[i] = append([]any{hashText(k.Hash)}, k.Parts...)
+		for i, c := range rest[:n] {
+			ts, seq := target.ShadowArgs(c)
+			rows[i] = append(append(append(make([]any, 0, len(cols)), hashText(c.Key.Hash)), c.Key.Parts...), ts, seq)
 		}
-		st, err := dml.InsertShadowKeys(s.ns, t.Name, target.ShadowHashColumn, cols, rows)
+		st, err := dml.InsertShadowRows(s.ns, t.Name, target.ShadowHashColumn, cols, rows)
 		if err != nil {
-			return nil, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
+			return locks, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
 		}
-		if _, err := s.tx.ExecContext(ctx, st.SQL, st.Args...); err != nil {
-			return nil, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
+		if err := s.inserted(ctx, st, locks.Inserted); err != nil {
+			return locks, &target.BatchError{Target: name, Err: Classify(err), SQL: st.SQL}
 		}
 		rest = rest[n:]
 	}
-	if err := readShadowRows(ctx, s.tx, s.ns, t, keys, true, out); err != nil {
-		return nil, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, err)
+	var others []target.ShadowRow
+	for _, c := range claims {
+		if !locks.Inserted[string(c.Key.Hash)] {
+			others = append(others, c)
+		}
 	}
-	return out, nil
-}
-
-// ShadowVersions implements target.Scanner: the versions of keys, read
-// without locks in a read-only transaction (readTx) in the pool's
-// namespace.
-func (scanner) ShadowVersions(ctx context.Context, db *sql.DB, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
-	keys = target.SortShadowKeys(keys)
-	out := make(map[string]newer.Version, len(keys))
-	if len(keys) == 0 {
-		return out, nil
-	}
-	err := readTx(ctx, db, func(tx *sql.Tx, ns string) error {
-		return readShadowRows(ctx, tx, ns, t, keys, false, out)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, Classify(err))
-	}
-	return out, nil
-}
-
-// readShadowRows adds to out the versions t (in namespace ns) holds for
-// keys, read in tx in statements of at most dml.MaxParams keys: locked
-// until tx ends (LockShadow) or, without lock, not locked at all
-// (ShadowVersions).
-func readShadowRows(ctx context.Context, tx *sql.Tx, ns string, t target.ShadowTable, keys []target.ShadowKey, lock bool, out map[string]newer.Version) error {
-	build := dml.ShadowRows
-	if lock {
-		build = dml.LockShadowRows
-	}
-	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
-	for rest := keys; len(rest) > 0; {
+	for rest := others; len(rest) > 0; {
 		n := min(dml.MaxParams, len(rest))
-		q, err := build(ns, t.Name, target.ShadowHashColumn, cols, n)
+		q, err := dml.LockShadowRows(s.ns, t.Name, target.ShadowHashColumn,
+			[]string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}, n)
 		if err != nil {
-			return &target.BatchError{Target: name, Err: err}
+			return locks, &target.BatchError{Target: name, Err: err}
 		}
 		args := make([]any, n)
-		for i, k := range rest[:n] {
-			args[i] = hashText(k.Hash)
+		for i, c := range rest[:n] {
+			args[i] = hashText(c.Key.Hash)
 		}
-		if err := target.ReadShadowVersions(ctx, tx, q, args, out); err != nil {
-			return Classify(err)
+		if err := readVersions(ctx, s.tx, q, args, locks.Stored); err != nil {
+			return locks, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, err)
 		}
 		rest = rest[n:]
 	}
-	return nil
+	return locks, nil
+}
+
+// inserted runs st, an InsertShadowRows, and adds the hashes it returns.
+func (s *session) inserted(ctx context.Context, st dml.Statement, out map[string]bool) error {
+	rows, err := s.tx.QueryContext(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h []byte
+		if err := rows.Scan(&h); err != nil {
+			return err
+		}
+		out[string(h)] = true
+	}
+	return rows.Err()
+}
+
+func readVersions(ctx context.Context, tx *sql.Tx, q string, args []any, out map[string]newer.Version) error {
+	return Classify(target.ReadShadowVersions(ctx, tx, q, args, out))
 }
 
 // WriteShadow implements target.ShadowSession: one multi-row upsert of the
@@ -176,7 +172,8 @@ func (s *session) WriteShadow(ctx context.Context, t target.ShadowTable, rows []
 		n := min(per, len(rest))
 		vals := make([][]any, n)
 		for i, r := range rest[:n] {
-			vals[i] = []any{hashText(r.Key.Hash), target.ShadowNanos(r.Version), r.Version.Seq}
+			ts, seq := target.ShadowArgs(r)
+			vals[i] = []any{hashText(r.Key.Hash), ts, seq}
 		}
 		st, err := dml.Upsert(s.ns, t.Name, cols, cols[:1], vals)
 		if err != nil {
@@ -188,4 +185,38 @@ func (s *session) WriteShadow(ctx context.Context, t target.ShadowTable, rows []
 		rest = rest[n:]
 	}
 	return nil
+}
+
+// ShadowVersions implements target.Scanner: the versions of keys, read
+// without locks in a read-only transaction (readTx) in the pool's
+// namespace (verify's in-flight rule must neither wait for the writer nor
+// hold it up).
+func (scanner) ShadowVersions(ctx context.Context, db *sql.DB, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
+	out := make(map[string]newer.Version, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
+	err := readTx(ctx, db, func(tx *sql.Tx, ns string) error {
+		for rest := keys; len(rest) > 0; {
+			n := min(dml.MaxParams, len(rest))
+			q, err := dml.ShadowRows(ns, t.Name, target.ShadowHashColumn, cols, n)
+			if err != nil {
+				return &target.BatchError{Target: name, Err: err}
+			}
+			args := make([]any, n)
+			for i, k := range rest[:n] {
+				args[i] = hashText(k.Hash)
+			}
+			if err := target.ReadShadowVersions(ctx, tx, q, args, out); err != nil {
+				return err
+			}
+			rest = rest[n:]
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, Classify(err))
+	}
+	return out, nil
 }

@@ -76,6 +76,17 @@ func integralDecimal(s string) (*big.Int, error) {
 // toInt range-checks against the column width, since in non-strict mode
 // MySQL would clamp the value instead of failing.
 func toInt(v any, t target) (any, error) {
+	// What the general path returns, without its big.Ints.
+	switch x := v.(type) {
+	case int64:
+		if fitsInt(x, t.bits, t.unsigned) {
+			return x, nil
+		}
+	case bool:
+		if n := boolInt(x); fitsInt(n, t.bits, t.unsigned) {
+			return n, nil
+		}
+	}
 	n, err := exactInteger(v, t)
 	if err != nil {
 		return nil, err
@@ -88,6 +99,25 @@ func toInt(v any, t target) (any, error) {
 		return n.Int64(), nil
 	}
 	return n.Uint64(), nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// fitsInt reports whether x is within intRange(bits, unsigned).
+func fitsInt(x int64, bits int, unsigned bool) bool {
+	switch {
+	case bits <= 0 || bits > 64:
+		return false
+	case unsigned:
+		return x >= 0 && (bits == 64 || x < int64(1)<<bits)
+	default:
+		return bits == 64 || (x >= -(int64(1)<<(bits-1)) && x < int64(1)<<(bits-1))
+	}
 }
 
 func intRange(bits int, unsigned bool) (lo, hi *big.Int) {

@@ -8,16 +8,18 @@ import (
 // CreateShadowTable builds the DDL of a shadow table kept in the shard
 // (shadowTableLocation=source; io/target describes its columns): the hash
 // as the primary key, the Spanner key columns as text, the version as two
-// BIGINTs. InnoDB is named: the protocol rests on its row locks, and a
-// server whose default engine is another (MyISAM) would silently lose them.
-// The text columns are binary (utf8mb4_bin) so that they show what Spanner
-// holds; nothing compares them.
-func CreateShadowTable(table, hashCol string, keyCols []string, tsCol, seqCol string) (string, error) {
+// BIGINTs, and countCol, the BIGINT by which a transaction tells the rows
+// it inserted from those it found (InsertShadowRows). InnoDB is named: the
+// protocol rests on its row locks, and a server whose default engine is
+// another (MyISAM) would silently lose them. The text columns are binary
+// (utf8mb4_bin) so that they show what Spanner holds; nothing compares
+// them.
+func CreateShadowTable(table, hashCol string, keyCols []string, tsCol, seqCol, countCol string) (string, error) {
 	if err := checkIdent("table", table); err != nil {
 		return "", err
 	}
 	// A key column named like one of the shadow's own is a duplicate.
-	if err := checkColumns("shadow table", append(append([]string{hashCol}, keyCols...), tsCol, seqCol)); err != nil {
+	if err := checkColumns("shadow table", append(append([]string{hashCol}, keyCols...), tsCol, seqCol, countCol)); err != nil {
 		return "", err
 	}
 	var b strings.Builder
@@ -25,9 +27,35 @@ func CreateShadowTable(table, hashCol string, keyCols []string, tsCol, seqCol st
 	for _, c := range keyCols {
 		fmt.Fprintf(&b, ",\n  %s TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL", QuoteIdent(c))
 	}
-	fmt.Fprintf(&b, ",\n  %s BIGINT NULL,\n  %s BIGINT NULL,\n  PRIMARY KEY (%s)\n) ENGINE=InnoDB",
-		QuoteIdent(tsCol), QuoteIdent(seqCol), QuoteIdent(hashCol))
+	fmt.Fprintf(&b, ",\n  %s BIGINT NULL,\n  %s BIGINT NULL,\n  %s BIGINT NOT NULL DEFAULT 0,\n  PRIMARY KEY (%s)\n) ENGINE=InnoDB",
+		QuoteIdent(tsCol), QuoteIdent(seqCol), QuoteIdent(countCol), QuoteIdent(hashCol))
 	return b.String(), nil
+}
+
+// InsertShadowRows builds INSERT ... ON DUPLICATE KEY UPDATE countCol =
+// IF(countCol > 0, countCol + 1, 1), for rows whose countCol value is 0.
+// A key that has no row gets one (locked by its insert; a second writer
+// inserting the same key waits for the first to end) with countCol 0. A
+// row that exists is locked exclusively, as ON DUPLICATE KEY UPDATE locks
+// a duplicate (INSERT IGNORE would take a shared lock, and two writers
+// upgrading shared locks deadlock), and its countCol goes to 1 or more:
+// always a change, so the statement's row count is 1 per row inserted and
+// 2 per row found, with or without CLIENT_FOUND_ROWS, and afterwards
+// countCol is 0 exactly in the rows it inserted.
+func InsertShadowRows(table, hashCol, countCol string, cols []string, rows [][]any) (Statement, error) {
+	if err := checkIdent("column", hashCol); err != nil {
+		return Statement{}, err
+	}
+	if err := checkIdent("column", countCol); err != nil {
+		return Statement{}, err
+	}
+	st, err := Insert(table, cols, rows)
+	if err != nil {
+		return Statement{}, err
+	}
+	c := QuoteIdent(countCol)
+	st.SQL += " ON DUPLICATE KEY UPDATE " + c + "=IF(" + c + ">0," + c + "+1,1)"
+	return st, nil
 }
 
 // LockShadowRows builds SELECT <cols> FROM t WHERE hashCol IN (?, ...)

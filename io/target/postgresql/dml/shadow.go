@@ -26,19 +26,24 @@ func CreateShadowTable(namespace, table, hashCol string, keyCols []string, tsCol
 	return b.String(), nil
 }
 
-// InsertShadowKeys builds INSERT ... ON CONFLICT (hashCol) DO NOTHING: a
-// row for each key that has none, so that the locking read that follows
-// finds, and locks, a row for every key. FOR UPDATE cannot lock a row that
-// does not exist; without this, two writers of a new key would both read
-// nothing and both apply. The insert itself locks the row it inserts, and
-// a second writer inserting the same key waits for the first to end, then
-// does nothing.
-func InsertShadowKeys(namespace, table, hashCol string, cols []string, rows [][]any) (Statement, error) {
+// InsertShadowRows builds INSERT ... ON CONFLICT (hashCol) DO NOTHING
+// RETURNING hashCol: a row for each key that has none, so that the locking
+// read that follows finds, and locks, a row for every other key. FOR
+// UPDATE cannot lock a row that does not exist; without this, two writers
+// of a new key would both read nothing and both apply. The insert itself
+// locks the row it inserts, and a second writer inserting the same key
+// waits for the first to end, then does nothing. RETURNING names the rows
+// inserted: only those.
+func InsertShadowRows(namespace, table, hashCol string, cols []string, rows [][]any) (Statement, error) {
+	if err := checkIdent("column", hashCol); err != nil {
+		return Statement{}, err
+	}
 	st, err := Insert(namespace, table, cols, rows)
 	if err != nil {
 		return Statement{}, err
 	}
-	st.SQL += " ON CONFLICT (" + QuoteIdent(hashCol) + ") DO NOTHING"
+	h := QuoteIdent(hashCol)
+	st.SQL += " ON CONFLICT (" + h + ") DO NOTHING RETURNING " + h
 	return st, nil
 }
 

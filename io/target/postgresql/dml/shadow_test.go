@@ -15,9 +15,9 @@ func TestShadowStatements(t *testing.T) {
 	if _, err := CreateShadowTable("ns", "s", "h", []string{"h"}, "ts", "seq"); err == nil {
 		t.Error("a key column named like the hash column must be refused")
 	}
-	st, err := InsertShadowKeys("ns", "s", "h", []string{"h", "Id"}, [][]any{{"\\x00", "1"}, {"\\x01", nil}})
-	if want := `INSERT INTO "ns"."s" ("h","Id") OVERRIDING SYSTEM VALUE VALUES ($1,$2),($3,$4) ON CONFLICT ("h") DO NOTHING`; err != nil || st.SQL != want || len(st.Args) != 4 {
-		t.Errorf("InsertShadowKeys = %q %v (%v), want %q", st.SQL, st.Args, err, want)
+	st, err := InsertShadowRows("ns", "s", "h", []string{"h", "Id", "ts"}, [][]any{{"\\x00", "1", 5}, {"\\x01", nil, nil}})
+	if want := `INSERT INTO "ns"."s" ("h","Id","ts") OVERRIDING SYSTEM VALUE VALUES ($1,$2,$3),($4,$5,$6) ON CONFLICT ("h") DO NOTHING RETURNING "h"`; err != nil || st.SQL != want || len(st.Args) != 6 {
+		t.Errorf("InsertShadowRows = %q %v (%v), want %q", st.SQL, st.Args, err, want)
 	}
 	q, err := LockShadowRows("ns", "s", "h", []string{"h", "ts", "seq"}, 2)
 	if want := `SELECT "h","ts","seq" FROM "ns"."s" WHERE "h" IN ($1,$2) ORDER BY "h" FOR UPDATE`; err != nil || q != want {

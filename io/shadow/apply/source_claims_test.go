@@ -1,0 +1,187 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"cloud.google.com/go/spanner"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+)
+
+// Step 1 of the source-side protocol (source.go): the lock inserts a new
+// key's row with its claim and says so; a row that existed is reported
+// with its version (or none, for a placeholder) and left as it was.
+
+func srcKey(t *testing.T, id int64) target.ShadowKey {
+	t.Helper()
+	k, err := shadow.SourceKey(spanner.Key{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func ver(sec int64) newer.Version {
+	return newer.Version{CommitTs: record.Timestamp{Seconds: 1_700_000_000 + sec}}
+}
+
+// lock runs LockShadow for claims in a transaction of its own, and commits
+// it when commit is set.
+func (f *srcFixture) lock(t *testing.T, claims []target.ShadowRow, commit bool) target.ShadowLocks {
+	t.Helper()
+	ctx := context.Background()
+	sess, err := f.applier.Target.Connect(ctx, f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := sess.LockShadow(ctx, target.ShadowTable{Name: "shadow_Items", KeyColumns: []string{"Id"}}, claims)
+	if err != nil {
+		sess.Rollback()
+		t.Fatal(err)
+	}
+	if commit {
+		err = sess.Commit()
+	} else {
+		err = sess.Rollback()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestSourceLockShadowTellsInsertedRowsFromFoundOnes(t *testing.T) {
+	for _, kind := range srcKinds {
+		t.Run(kind, func(t *testing.T) {
+			f := newSrcFixture(t, kind)
+			// A batch of new keys only: all inserted, holding their claims
+			// (key 2's claim is no version: a placeholder).
+			first := f.lock(t, []target.ShadowRow{{Key: srcKey(t, 1), Version: ver(3)}, {Key: srcKey(t, 2), Unversioned: true}}, true)
+			want := map[string]bool{string(srcKey(t, 1).Hash): true, string(srcKey(t, 2).Hash): true}
+			if !reflect.DeepEqual(first.Inserted, want) || len(first.Stored) != 0 {
+				t.Fatalf("new keys: inserted %d, stored %v; want both inserted, none stored", len(first.Inserted), first.Stored)
+			}
+			if f.shadowSec(t, 1) != 3 || f.shadowSec(t, 2) != -1 {
+				t.Fatalf("inserted rows hold %d and %d, want their claims 3 and none", f.shadowSec(t, 1), f.shadowSec(t, 2))
+			}
+			// Found rows (one with a version, one placeholder) beside a new
+			// key: only the new one is inserted, and the found ones keep
+			// what they held whatever their claims.
+			mixed := f.lock(t, []target.ShadowRow{{Key: srcKey(t, 1), Version: ver(9)}, {Key: srcKey(t, 2), Version: ver(9)},
+				{Key: srcKey(t, 3), Version: ver(7)}}, true)
+			want = map[string]bool{string(srcKey(t, 3).Hash): true}
+			wantStored := map[string]newer.Version{string(srcKey(t, 1).Hash): ver(3)}
+			if !reflect.DeepEqual(mixed.Inserted, want) || !reflect.DeepEqual(mixed.Stored, wantStored) {
+				t.Errorf("mixed batch: inserted %d keys, stored %v; want key 3 inserted and key 1 at its version", len(mixed.Inserted), mixed.Stored)
+			}
+			if f.shadowSec(t, 1) != 3 || f.shadowSec(t, 2) != -1 || f.shadowSec(t, 3) != 7 {
+				t.Errorf("rows hold %d, %d, %d; want 3, none, 7", f.shadowSec(t, 1), f.shadowSec(t, 2), f.shadowSec(t, 3))
+			}
+			// Found again, all of them: nothing inserted.
+			again := f.lock(t, []target.ShadowRow{{Key: srcKey(t, 3), Version: ver(8)}, {Key: srcKey(t, 1), Version: ver(8)}}, false)
+			wantStored = map[string]newer.Version{string(srcKey(t, 1).Hash): ver(3), string(srcKey(t, 3).Hash): ver(7)}
+			if len(again.Inserted) != 0 || !reflect.DeepEqual(again.Stored, wantStored) {
+				t.Errorf("found keys: inserted %d, stored %v; want none inserted, 3 and 7 stored", len(again.Inserted), again.Stored)
+			}
+		})
+	}
+}
+
+// TestSourceRefusedNewKeyKeepsNoVersion: a new key's row is inserted with
+// the version of its change, which the target then refuses (a unique
+// value held by another row): the row must end without a version, so that
+// the retry from the DLQ applies the change; the batch's other new key
+// keeps its version.
+func TestSourceRefusedNewKeyKeepsNoVersion(t *testing.T) {
+	for _, kind := range srcKinds {
+		t.Run(kind, func(t *testing.T) {
+			f := newSrcFixture(t, kind)
+			ctx := context.Background()
+			unique := "ALTER TABLE Items ADD UNIQUE KEY name_u (Name)"
+			if kind == "postgresql" {
+				unique = `CREATE UNIQUE INDEX name_u ON "Items" ("Name")`
+			}
+			if _, err := f.admin.Exec(unique); err != nil {
+				t.Fatal(err)
+			}
+			src, err := f.applier.Target.ReadSchema(ctx, f.shard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.applier.Mapper.Source = src
+			if _, err := f.admin.Exec(fmt.Sprintf("INSERT INTO %s (%s, %s) VALUES (9, 'taken')", f.quote("Items"), f.quote("Id"), f.quote("Name"))); err != nil {
+				t.Fatal(err)
+			}
+			out, err := f.applier.Apply(ctx, f.db, []record.Record{rec(1, 5, 0, "taken"), rec(2, 5, 0, "free")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Failed) != 1 || len(out.Applied) != 1 {
+				t.Fatalf("applied %d, failed %d; want key 2 applied and key 1 refused", len(out.Applied), len(out.Failed))
+			}
+			if sec := f.shadowSec(t, 1); sec != -1 {
+				t.Errorf("refused key 1 has shadow version %d, want none", sec)
+			}
+			if sec := f.shadowSec(t, 2); sec != 5 {
+				t.Errorf("applied key 2 has shadow version %d, want 5", sec)
+			}
+			if got := f.rows(t); got[2] != "free" || len(got) != 2 {
+				t.Errorf("rows %v, want 2=free beside 9=taken", got)
+			}
+		})
+	}
+}
+
+// TestSourceVersionWrites: step 4 writes exactly the versions the rows do
+// not hold yet.
+func TestSourceVersionWrites(t *testing.T) {
+	tbl := target.ShadowTable{Name: "shadow_Items"}
+	key := func(id byte) target.ShadowKey { return target.ShadowKey{Hash: []byte{id}} }
+	claim := func(id byte, v newer.Version, unversioned bool) sourceClaim {
+		return sourceClaim{id: string(rune(id)), table: tbl, row: target.ShadowRow{Key: key(id), Version: v, Unversioned: unversioned}}
+	}
+	l := sourceLocks{
+		inserted: map[string]bool{"\x01": true, "\x02": true, "\x03": true, "\x04": true},
+		claims: []sourceClaim{
+			claim(1, ver(5), false),         // inserted, applied at its claim: nothing
+			claim(2, ver(5), false),         // inserted, its change refused: back to none
+			claim(3, ver(5), false),         // inserted, applied at another version: that one
+			claim(4, newer.Version{}, true), // inserted placeholder, nothing applied: nothing
+			claim(5, ver(5), false),         // found, applied: its version
+			claim(6, ver(5), false),         // found, nothing applied: nothing
+		},
+	}
+	recorded := map[string]newer.Version{"\x01": ver(5), "\x03": ver(4), "\x05": ver(5)}
+	got := l.versionWrites(recorded)
+	want := []tableWrite{{table: tbl, rows: []target.ShadowRow{
+		{Key: key(2), Unversioned: true}, {Key: key(3), Version: ver(4)}, {Key: key(5), Version: ver(5)},
+	}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("versionWrites = %+v, want %+v", got, want)
+	}
+}
+
+// TestSourceOldShadowTableShapeIsRefused: a MySQL shadow table without the
+// lock counter (the shape before it) cannot tell a batch's inserts from the
+// rows it finds; the launch refuses it, naming the column.
+func TestSourceOldShadowTableShapeIsRefused(t *testing.T) {
+	f := newSrcFixture(t, "mariadb")
+	if _, err := f.admin.Exec("CREATE TABLE shadow_Old (shadow_key_sha256 BINARY(32) PRIMARY KEY, Id TEXT, processed_commit_ts BIGINT, record_seq BIGINT)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.applier.Target.EnsureShadowTables(context.Background(), f.shard, []target.ShadowTable{{Name: "shadow_Old", KeyColumns: []string{"Id"}}})
+	if err == nil || !strings.Contains(err.Error(), "lock_count") || !strings.Contains(err.Error(), "shadow_Old") {
+		t.Errorf("EnsureShadowTables over a table without lock_count: %v", err)
+	}
+}

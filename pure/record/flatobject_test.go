@@ -1,0 +1,70 @@
+package record
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// TestFlatObject: change records' objects decode as json.Unmarshal
+// decodes them; what the scan leaves to json.Unmarshal says so.
+func TestFlatObject(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{`{}`, true},
+		{` { } `, true},
+		{`{"Id":"5"}`, true},
+		{`{"Name":"a\"b\u00e9","Qty":-12.5e+3,"Active":true,"X":null,"F":false,"Z":0}`, true},
+		{"{\n\t\"a\" : 1 ,\r\n \"a\" : 2 }", true}, // the last duplicate wins
+		{`{"é":"ü"}`, true},
+		{`{"a":[1]}`, false},
+		{`{"a":{"b":1}}`, false},
+		{`{"a\u0041":1}`, false},
+		{`{"a":01}`, false},
+		{`{"a":1.}`, false},
+		{`{"a":-}`, false},
+		{`{"a":1e}`, false},
+		{`{"a":"\x"}`, false},
+		{"{\"a\":\"\x01\"}", false},
+		{"{\"a\":\"\xff\"}", false},
+		{`{"a":1,}`, false},
+		{`{"a":1}x`, false},
+		{`{"a" 1}`, false},
+		{`{"a":tru}`, false},
+		{`null`, false},
+		{`[]`, false},
+		{`{"a":1`, false},
+	} {
+		got, ok := flatObject(tc.in)
+		if ok != tc.ok {
+			t.Errorf("flatObject(%q) ok = %v, want %v", tc.in, ok, tc.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(tc.in), &want); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("flatObject(%q) = %q; json.Unmarshal gives %q (%v)", tc.in, got, want, err)
+		}
+	}
+}
+
+// FuzzFlatObject: whenever the scan answers, json.Unmarshal agrees.
+func FuzzFlatObject(f *testing.F) {
+	for _, s := range []string{`{"Id":"5"}`, `{"a":1,"b":"x\"y","c":null}`, `{"a":-0.5E-2}`, `{"a":[1]}`, `{}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := flatObject(s)
+		if !ok {
+			return
+		}
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(s), &want); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("flatObject(%q) = %q; json.Unmarshal gives %q (%v)", s, got, want, err)
+		}
+	})
+}
