@@ -46,8 +46,8 @@ func (r e2eResult) committedRate() float64 {
 }
 
 // endToEnd commits rate changes per second to Spanner for d while the
-// pipeline runs on prism, and measures, per row, the time from just before
-// its commit to its first sighting in the target (polled every 100 ms).
+// pipeline runs on prism, and measures, per row, the time from its commit
+// timestamp to its first sighting in the target (polled every 100 ms).
 // run numbers the runs of one bench: each has its own Spanner database
 // (so its own change stream and partition metadata table) and keys.
 func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2eResult, error) {
