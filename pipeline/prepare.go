@@ -11,6 +11,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/emulator"
+
 	"cloud.google.com/go/spanner"
 	database "cloud.google.com/go/spanner/admin/database/apiv1"
 	"cloud.google.com/go/spanner/apiv1/spannerpb"
@@ -157,6 +159,9 @@ func Prepare(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error
 // nothing from a job still running on the partition metadata table:
 // Prepared.Take does, as the last step before the job is submitted.
 func Check(ctx context.Context, cfg *params.Config, env Env) (*Prepared, error) {
+	// Against the emulator, retries of aborted transactions back off at
+	// most emulator.AbortBackoffMax (see package emulator).
+	emulator.Use()
 	env = withDefaults(env)
 	// Without a temp location (a local run) the DLQ is ./dlq/.
 	dlqDir := cfg.ResolveDeadLetterQueueDirectory(env.TempLocation)

@@ -42,6 +42,8 @@ import (
 	"os"
 	"time"
 
+	"cloud.google.com/go/spanner"
+
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/localenv"
@@ -49,26 +51,31 @@ import (
 )
 
 var (
-	records    = flag.Int("records", 5000, "records per writer measurement")
-	batch1Max  = flag.Int("batch1_records", 1000, "records for the batch-size-1 measurement (it is slow)")
-	batchSize  = flag.Int("batch", pipeline.DefaultBatchSize, "default batch size to compare")
-	rate       = flag.Int("rate", 1000, "changes per second committed to Spanner in the end-to-end run")
-	duration   = flag.Duration("duration", 60*time.Second, "length of the end-to-end workload")
-	mysqlAddr  = flag.String("mysql", "127.0.0.1:3306", "MariaDB address (root, empty password)")
-	targetKind = flag.String("target", "mysql", "the target database: mysql (MariaDB) or postgresql")
-	pgAddr     = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql; postgres, no password)")
-	emuAddr    = flag.String("emulator", "", "Spanner emulator address (default: start one on a free port)")
-	skipE2E    = flag.Bool("skip_e2e", false, "only measure the writer (no end-to-end run, no ramp)")
-	rampFlag   = flag.String("ramp", "1000,2000,3000,4000,6000,8000", "end-to-end rates (changes/s, comma separated) tried in ascending order, each for --duration, until two in a row are not sustained; max_rate is the highest sustained")
-	skipRamp   = flag.Bool("skip_ramp", false, "no ramp: only the --rate end-to-end run (max_rate=-1)")
-	e2eShadow  = flag.String("e2e_shadow", "metadata", "shadowTableLocation of the end-to-end runs and the ramp: metadata (the default, as the Java template) or source")
-	cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (prism runs in this process, so it covers the pipeline's stages; the emulator and the databases are other processes)")
-	verifyN    = flag.Int("verify_rows", 0, "measure only runMode=verify instead: rows verified per second for a table of this many rows (make bench-verify)")
+	records         = flag.Int("records", 5000, "records per writer measurement")
+	batch1Max       = flag.Int("batch1_records", 1000, "records for the batch-size-1 measurement (it is slow)")
+	batchSize       = flag.Int("batch", pipeline.DefaultBatchSize, "default batch size to compare")
+	rate            = flag.Int("rate", 1000, "changes per second committed to Spanner in the end-to-end run")
+	duration        = flag.Duration("duration", 60*time.Second, "length of the end-to-end workload")
+	mysqlAddr       = flag.String("mysql", "127.0.0.1:3306", "MariaDB address (root, empty password)")
+	targetKind      = flag.String("target", "mysql", "the target database: mysql (MariaDB) or postgresql")
+	pgAddr          = flag.String("postgresql", "127.0.0.1:5432", "PostgreSQL address (--target=postgresql; postgres, no password)")
+	emuAddr         = flag.String("emulator", "", "Spanner emulator address (default: start one on a free port)")
+	skipE2E         = flag.Bool("skip_e2e", false, "only measure the writer (no end-to-end run, no ramp)")
+	rampFlag        = flag.String("ramp", "1000,2000,3000,4000,6000,8000", "end-to-end rates (changes/s, comma separated) tried in ascending order, each for --duration, until two in a row are not sustained; max_rate is the highest sustained")
+	skipRamp        = flag.Bool("skip_ramp", false, "no ramp: only the --rate end-to-end run (max_rate=-1)")
+	e2eShadow       = flag.String("e2e_shadow", "metadata", "shadowTableLocation of the end-to-end runs and the ramp: metadata (the default, as the Java template) or source")
+	abortBackoffMax = flag.Duration("abort_backoff_max", 0, "experiment: cap the Spanner client's back-off between retries of an aborted transaction at this instead (the pipeline caps it at emulator.AbortBackoffMax against the emulator; the client's own default is 32s)")
+	cpuProfile      = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file (prism runs in this process, so it covers the pipeline's stages; the emulator and the databases are other processes)")
+	verifyN         = flag.Int("verify_rows", 0, "measure only runMode=verify instead: rows verified per second for a table of this many rows (make bench-verify)")
 )
 
 func main() {
 	flag.Parse()
 	beam.Init()
+	if *abortBackoffMax > 0 {
+		// An experiment beyond emulator.Use's cap (applied at each launch).
+		spanner.DefaultRetryBackoff.Max = *abortBackoffMax
+	}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {

@@ -1,0 +1,29 @@
+package emulator
+
+import (
+	"sync"
+	"testing"
+
+	"cloud.google.com/go/spanner"
+)
+
+// TestUseCapsTheAbortBackoffOnlyWithTheEmulator: without
+// SPANNER_EMULATOR_HOST nothing changes; with it the cap applies.
+func TestUseCapsTheAbortBackoffOnlyWithTheEmulator(t *testing.T) {
+	before := spanner.DefaultRetryBackoff
+	t.Cleanup(func() { spanner.DefaultRetryBackoff = before })
+	t.Setenv("SPANNER_EMULATOR_HOST", "")
+	once = sync.Once{}
+	Use()
+	if spanner.DefaultRetryBackoff != before {
+		t.Fatalf("back-off changed without the emulator: %+v", spanner.DefaultRetryBackoff)
+	}
+	t.Setenv("SPANNER_EMULATOR_HOST", "127.0.0.1:1")
+	Use()
+	if got := spanner.DefaultRetryBackoff.Max; got != AbortBackoffMax {
+		t.Fatalf("back-off max = %v with the emulator, want %v", got, AbortBackoffMax)
+	}
+	if spanner.DefaultRetryBackoff.Initial != before.Initial || spanner.DefaultRetryBackoff.Multiplier != before.Multiplier {
+		t.Fatalf("only Max may change: %+v", spanner.DefaultRetryBackoff)
+	}
+}
