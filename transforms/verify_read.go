@@ -291,7 +291,7 @@ func (f *readTargetFn) ProcessElement(ctx context.Context, r TargetRange, emit f
 		return fmt.Errorf("shard %q is not in the shard file", r.Shard)
 	}
 	t, _ := f.exp.sourceTable(r.Table)
-	pk := writtenKey(t)
+	pk := target.WrittenKey(t)
 	err := f.pools.t.Scanner().ReadRange(ctx, db, t, target.KeyRange{From: r.From, To: r.To, Through: r.Through}, func(row verify.Row) error {
 		k, ok := verify.KeyOf(r.Shard, t.Name, pk, row)
 		if !ok {
@@ -304,16 +304,4 @@ func (f *readTargetFn) ProcessElement(ctx context.Context, r TargetRange, emit f
 		return fmt.Errorf("shard %s: %w", r.Shard, err)
 	}
 	return nil
-}
-
-// writtenKey is the primary key the writer binds: the source key without
-// the columns the target generates.
-func writtenKey(t schema.SourceTable) []string {
-	var out []string
-	for _, n := range t.PrimaryKey {
-		if c, ok := t.Column(n); ok && !c.Generated {
-			out = append(out, n)
-		}
-	}
-	return out
 }

@@ -294,7 +294,7 @@ func (f *settleFn) readTarget(ctx context.Context, k verify.Key) (*verify.Row, e
 	}
 	t, _ := f.exp.sourceTable(k.Table)
 	var got *verify.Row
-	err := f.pools.t.Scanner().ReadRange(ctx, db, t, target.KeyRange{From: k.PK, To: k.PK, Through: true}, func(r verify.Row) error {
+	err := f.pools.t.Scanner().ReadKey(ctx, db, t, k.PK, func(r verify.Row) error {
 		got = &r
 		return nil
 	})

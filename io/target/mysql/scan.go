@@ -69,18 +69,6 @@ func (scanner) ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, 
 	if err != nil {
 		return err
 	}
-	var cols []schema.SourceColumn
-	var names []string
-	for _, c := range t.Columns {
-		if !c.Generated {
-			cols = append(cols, c)
-			names = append(names, c.Name)
-		}
-	}
-	exprs := make([]string, len(cols))
-	for i, c := range cols {
-		exprs[i] = convert.StoredExpr(c, dml.QuoteIdent(c.Name))
-	}
 	var where []string
 	var args []any
 	if r.From != nil {
@@ -101,6 +89,65 @@ func (scanner) ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, 
 		}
 		where, args = append(where, w), append(args, a...)
 	}
+	return readRows(ctx, db, t, pk, where, args, fn)
+}
+
+// ReadKey implements target.Scanner: each written key column equal to its
+// value bound back, a FLOAT or DOUBLE one within convert.KeyBounds, then
+// the rows whose canonical key is key.
+func (scanner) ReadKey(ctx context.Context, db *sql.DB, t schema.SourceTable, key []verify.Value, fn func(verify.Row) error) error {
+	pk, err := keyColumns(t)
+	if err != nil {
+		return err
+	}
+	names := target.WrittenKey(t)
+	if len(key) != len(names) {
+		return fmt.Errorf("table %s: a key of %d values for %d written key columns", t.Name, len(key), len(names))
+	}
+	var where []string
+	var args []any
+	for i, n := range names {
+		c, _ := t.Column(n)
+		q := dml.QuoteIdent(c.Name)
+		lo, hi, ranged, err := convert.KeyBounds(c, key[i])
+		switch {
+		case err != nil:
+			return err
+		case key[i].Null:
+			where = append(where, q+" IS NULL")
+		case ranged:
+			where, args = append(where, q+" BETWEEN ? AND ?"), append(args, lo, hi)
+		default:
+			v, err := convert.BindCanonical(c, key[i])
+			if err != nil {
+				return fmt.Errorf("key column %s: %w", c.Name, err)
+			}
+			where, args = append(where, q+" = "+convert.KeyPlaceholder(c)), append(args, v)
+		}
+	}
+	return readRows(ctx, db, t, pk, where, args, func(r verify.Row) error {
+		if !target.HasKey(r, names, key) {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+// readRows calls fn with every row of t that where (ANDed) selects, in
+// primary-key order: its non-generated columns, in canonical form.
+func readRows(ctx context.Context, db *sql.DB, t schema.SourceTable, pk []schema.SourceColumn, where []string, args []any, fn func(verify.Row) error) error {
+	var cols []schema.SourceColumn
+	var names []string
+	for _, c := range t.Columns {
+		if !c.Generated {
+			cols = append(cols, c)
+			names = append(names, c.Name)
+		}
+	}
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = convert.StoredExpr(c, dml.QuoteIdent(c.Name))
+	}
 	q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(exprs, ", "), dml.QuoteIdent(t.Name))
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -110,7 +157,7 @@ func (scanner) ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, 
 		order[i] = dml.QuoteIdent(c.Name)
 	}
 	q += " ORDER BY " + strings.Join(order, ", ")
-	err = scanRows(ctx, db, q, args, cols, func(vs []verify.Value) error {
+	err := scanRows(ctx, db, q, args, cols, func(vs []verify.Value) error {
 		return fn(verify.Row{Columns: names, Values: vs})
 	})
 	if err != nil {

@@ -79,18 +79,6 @@ func (scanner) ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, 
 	if err != nil {
 		return err
 	}
-	var cols []schema.SourceColumn
-	var names []string
-	for _, c := range t.Columns {
-		if !c.Generated {
-			cols = append(cols, c)
-			names = append(names, c.Name)
-		}
-	}
-	exprs := make([]string, len(cols))
-	for i, c := range cols {
-		exprs[i] = convert.StoredExpr(c, dml.QuoteIdent(c.Name))
-	}
 	var where []string
 	var args []any
 	if r.From != nil {
@@ -111,11 +99,65 @@ func (scanner) ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, 
 		}
 		where, args = append(where, w), append(args, a...)
 	}
+	return readRows(ctx, db, t, pk, where, args, fn)
+}
+
+// ReadKey implements target.Scanner: each written key column equal to its
+// value bound back (the forms bind back exactly), then the rows whose
+// canonical key is key.
+func (scanner) ReadKey(ctx context.Context, db *sql.DB, t schema.SourceTable, key []verify.Value, fn func(verify.Row) error) error {
+	pk, err := keyColumns(t)
+	if err != nil {
+		return err
+	}
+	names := target.WrittenKey(t)
+	if len(key) != len(names) {
+		return fmt.Errorf("table %s: a key of %d values for %d written key columns", t.Name, len(key), len(names))
+	}
+	var where []string
+	var args []any
+	for i, n := range names {
+		c, _ := t.Column(n)
+		q := dml.QuoteIdent(c.Name)
+		if key[i].Null {
+			where = append(where, q+" IS NULL")
+			continue
+		}
+		v, err := convert.BindCanonical(c, key[i])
+		if err != nil {
+			return fmt.Errorf("key column %s: %w", c.Name, err)
+		}
+		args = append(args, v)
+		where = append(where, fmt.Sprintf("%s = $%d", q, len(args)))
+	}
+	return readRows(ctx, db, t, pk, where, args, func(r verify.Row) error {
+		if !target.HasKey(r, names, key) {
+			return nil
+		}
+		return fn(r)
+	})
+}
+
+// readRows calls fn with every row of t that where (ANDed) selects, in
+// primary-key order: its non-generated columns, in canonical form.
+func readRows(ctx context.Context, db *sql.DB, t schema.SourceTable, pk []schema.SourceColumn, where []string, args []any, fn func(verify.Row) error) error {
+	var cols []schema.SourceColumn
+	var names []string
+	for _, c := range t.Columns {
+		if !c.Generated {
+			cols = append(cols, c)
+			names = append(names, c.Name)
+		}
+	}
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = convert.StoredExpr(c, dml.QuoteIdent(c.Name))
+	}
 	order := make([]string, len(pk))
 	for i, c := range pk {
 		order[i] = dml.QuoteIdent(c.Name)
 	}
-	err = readTx(ctx, db, func(tx *sql.Tx, ns string) error {
+	err := readTx(ctx, db, func(tx *sql.Tx, ns string) error {
 		q := fmt.Sprintf("SELECT %s FROM %s", strings.Join(exprs, ", "), dml.Table(ns, t.Name))
 		if len(where) > 0 {
 			q += " WHERE " + strings.Join(where, " AND ")
