@@ -98,8 +98,8 @@ func (e *expecter) close() {
 
 // expect maps one Spanner row. kind is "" for a row to compare, or
 // verify.SkippedRows or verify.Unmappable (with err saying why); a
-// filtered row comes back with Filtered set (and its key when the plain
-// mapping finds one).
+// filtered row comes back with Filtered set and its key, or, when the
+// plain mapping finds no key, as kind verify.Filtered with its shard.
 func (e *expecter) expect(ctx context.Context, spannerTable, keysJSON, valuesJSON string) (verify.Key, Expected, string, error) {
 	r := record.Record{
 		TableName: spannerTable, ModType: record.ModInsert, RecordSequence: "0",
@@ -136,7 +136,9 @@ func (e *expecter) expect(ctx context.Context, spannerTable, keysJSON, valuesJSO
 			exp.Filtered = true
 			row, err = e.mapper.ToSourceWith(r, v, nil)
 			if err != nil {
-				return verify.Key{Shard: shard}, exp, "", nil
+				// No key to join by: counted, never compared (a join key
+				// of the shard alone would gather every such row).
+				return verify.Key{Shard: shard}, exp, verify.Filtered, nil
 			}
 		default:
 			row, err = e.mapper.ToSourceWith(r, v, resp.ResponseRow)

@@ -149,6 +149,8 @@ func (f *readSpannerFn) ProcessElement(ctx context.Context, at beam.EventTime, p
 			emit(key.String(), exp)
 		case verify.SkippedRows:
 			f.counts.add(at, verify.Count{Table: src, Kind: kind}, 1)
+		case verify.Filtered:
+			f.counts.add(at, verify.Count{Table: src, Shard: key.Shard, Kind: kind}, 1)
 		default:
 			f.counts.add(at, verify.Count{Table: src, Kind: kind}, 1)
 			logs.Warn(ctx, "verify: a Spanner row the writer could not map", "table", p.Table, "keys", keys, "error", err)
