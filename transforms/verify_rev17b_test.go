@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
@@ -164,5 +165,42 @@ func TestFilteredRowsThatDoNotMapAreNotAmbiguous(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// noRowTarget is a target whose shards hold no rows.
+type noRowTarget struct{ target.Target }
+
+func (noRowTarget) Scanner() target.Scanner { return noRowScanner{} }
+
+type noRowScanner struct{ target.Scanner }
+
+func (noRowScanner) ReadKey(context.Context, *sql.DB, schema.SourceTable, []verify.Value, func(verify.Row) error) error {
+	return nil
+}
+
+// TestWatermarkAtTheReadTimestampIsInFlight (review rev17b): the applied
+// watermark W says every change committed before W is applied; one
+// committed at W may not be. Spanner read at T = W shows a change
+// committed at T, so a key that differs then may be in flight, but the
+// first decision took only W < T as "may be in flight" and reported it
+// at once. (W = T is what a user gets by passing the watermark they read
+// as verifyTimestamp.) Here the key, read again, has no row on either
+// side: in flight, not a mismatch.
+func TestWatermarkAtTheReadTimestampIsInFlight(t *testing.T) {
+	at := time.Now().Add(-time.Minute).UTC()
+	src := schema.Source{Tables: map[string]schema.SourceTable{"items": {Name: "items", PrimaryKey: []string{"Id"},
+		Columns: []schema.SourceColumn{{Name: "Id", DataType: "bigint", ColumnType: "bigint"}}}}}
+	f := &settleFn{VerifyConfig: VerifyConfig{At: at, RecheckWait: time.Nanosecond},
+		exp:    &expecter{cfg: VerifyConfig{Source: src}},
+		pools:  &shardPools{t: noRowTarget{}, dbs: map[string]*sql.DB{"s1": nil}},
+		hasJob: true, watermark: at, read: true}
+	k := verify.Key{Shard: "s1", Table: "items", PK: []verify.Value{verify.Text("1")}}
+	c := Candidate{Key: k.String(), Outcome: string(verify.Extra), HasGot: false}
+	if err := f.ProcessElement(context.Background(), beam.EventTime(0), c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.lines) != 0 {
+		t.Errorf("a difference at T with the applied watermark at T was reported at once: %s", f.lines[0])
 	}
 }

@@ -132,7 +132,10 @@ func (f *settleFn) ProcessElement(ctx context.Context, at beam.EventTime, c Cand
 		return err
 	}
 	first := verify.Outcome(c.Outcome)
-	if verify.Settle(first, after, f.hasJob && f.watermark.Before(f.At)) != verify.InFlight {
+	// The watermark covers the changes committed before it: one committed
+	// at At, which the read at At shows, is covered only once the
+	// watermark is after At (as recheckAt waits for).
+	if verify.Settle(first, after, f.hasJob && !f.watermark.After(f.At)) != verify.InFlight {
 		return f.report(ctx, at, k, first, c.Diffs, c.Exp, c.HasExp, sp, keys, known, f.At, false)
 	}
 	verifyRechecked.Inc(ctx, 1)
