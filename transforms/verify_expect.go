@@ -199,26 +199,28 @@ func (e *expecter) sourceTable(name string) (schema.SourceTable, bool) {
 }
 
 // spannerKey finds the Spanner table and keys of a target row (one that
-// Spanner may lack), from its primary key alone; false when no Spanner
-// table of that source table has a key the target's key determines.
-func (e *expecter) spannerKey(k verify.Key, got verify.Row) (string, string, bool) {
+// Spanner may lack), from its primary key alone; ok is false when no
+// Spanner table of that source table has a key the target's key
+// determines, exact is false for a key that may be another than the
+// row's (verify.SpannerKeysJSON): good to look up, not to delete by.
+func (e *expecter) spannerKey(k verify.Key, got verify.Row) (table, keys string, ok, exact bool) {
 	for _, sp := range e.spannerOf[strings.ToLower(k.Table)] {
-		srcs, ok := e.mapper.KeySources(sp)
-		if !ok {
+		srcs, found := e.mapper.KeySources(sp)
+		if !found {
 			continue
 		}
 		parts := make([]verify.KeyPart, len(srcs))
 		for i, s := range srcs {
-			v, ok := got.Get(s.Source)
-			if !ok {
-				return "", "", false
+			v, found := got.Get(s.Source)
+			if !found {
+				return "", "", false, false
 			}
 			parts[i] = verify.KeyPart{Column: s.Spanner, SpannerType: s.SpannerType, Value: v}
 		}
-		keys, err := verify.SpannerKeysJSON(parts)
+		keys, exact, err := verify.SpannerKeysJSON(parts, e.mapper.TZ)
 		if err == nil {
-			return sp, keys, true
+			return sp, keys, true, exact
 		}
 	}
-	return "", "", false
+	return "", "", false, false
 }

@@ -3,6 +3,7 @@ package transforms
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,9 +12,11 @@ import (
 	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
@@ -202,5 +205,69 @@ func TestWatermarkAtTheReadTimestampIsInFlight(t *testing.T) {
 	}
 	if len(f.lines) != 0 {
 		t.Errorf("a difference at T with the applied watermark at T was reported at once: %s", f.lines[0])
+	}
+}
+
+// TestExtraRowWithATimestampKeyFindsItsShadowRow (review rev17b): a row
+// in the target that Spanner lacks at T is in flight when its shadow row
+// holds a change after T (a row inserted after T and applied). That
+// shadow row is found by the row's Spanner key, rebuilt from the target's
+// key; a TIMESTAMP key was refused ("depends on the source's time zone"),
+// though the zone is the job's sourceDbTimezoneOffset. So every row
+// inserted after T into a table keyed by a timestamp (an event log) was a
+// false "extra" on a live system: no shadow row, no recheck of Spanner.
+// The rebuilt key must hash, in a shard's shadow table, as the writer's
+// key from the change record does.
+func TestExtraRowWithATimestampKeyFindsItsShadowRow(t *testing.T) {
+	sp := schema.Spanner{Tables: map[string]schema.SpannerTable{"Events": {Name: "Events", PrimaryKey: []schema.KeyPart{{Column: "Id"}, {Column: "At"}},
+		Columns: []schema.SpannerColumn{{Name: "Id", Type: "INT64"}, {Name: "At", Type: "TIMESTAMP"}, {Name: "Name", Type: "STRING(20)"}}}}}
+	tz := time.FixedZone("+02:00", 7200)
+	for _, tt := range []struct {
+		name    string
+		target  target.Target
+		colType string
+		stored  string
+	}{
+		{"MySQL DATETIME(6)", mysql.Target{}, "datetime(6)", "2024-05-01 12:00:00.5"},
+		{"MySQL TIMESTAMP(3)", mysql.Target{}, "timestamp(3)", "2024-05-01 12:00:00.5"},
+		{"PostgreSQL timestamptz", postgresql.Target{}, "timestamp with time zone", "2024-05-01 10:00:00.5+00"},
+		{"PostgreSQL timestamp", postgresql.Target{}, "timestamp without time zone", "2024-05-01 12:00:00.5"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dataType := strings.Fields(tt.colType)[0]
+			if i := strings.IndexByte(dataType, '('); i > 0 {
+				dataType = dataType[:i]
+			}
+			src := schema.Source{Tables: map[string]schema.SourceTable{"events": {Name: "events", PrimaryKey: []string{"Id", "At"}, Columns: []schema.SourceColumn{
+				{Name: "Id", DataType: "bigint", ColumnType: "bigint"}, {Name: "At", DataType: dataType, ColumnType: tt.colType},
+				{Name: "Name", DataType: "varchar", ColumnType: "varchar(20)", MaxLength: 20}}}}}
+			names := mapping.Names{Tables: map[string]mapping.TableNames{"Events": {Source: "events"}}}
+			e := &expecter{cfg: VerifyConfig{Spanner: sp, Source: src, Names: names, TimezoneOffset: "+02:00"}, scanner: tt.target.Scanner(),
+				spannerOf: map[string][]string{"events": {"Events"}},
+				mapper:    &mapping.Mapper{Spanner: sp, Source: src, Names: names, TZ: tz, Values: tt.target.Values()}}
+			k := verify.Key{Shard: "s1", Table: "events", PK: []verify.Value{verify.Text("7"), verify.Text(tt.stored)}}
+			row := verify.Row{Columns: []string{"Id", "At", "Name"}, Values: []verify.Value{verify.Text("7"), verify.Text(tt.stored), verify.Text("x")}}
+			table, keys, ok, exact := e.spannerKey(k, row)
+			if !ok {
+				t.Fatalf("no Spanner key rebuilt from the target's key %v: the extra row's shadow row is never read", k.PK)
+			}
+			if exact {
+				t.Errorf("a TIMESTAMP key rebuilt from %s counts as exact: a repair would delete by it", tt.stored)
+			}
+			rebuilt, err := shadow.Key(sp.Tables[table], keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The writer's key, from the change record of the insert.
+			written, err := shadow.Key(sp.Tables["Events"], `{"Id":"7","At":"2024-05-01T10:00:00.500000Z"}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, errA := shadow.SourceKey(rebuilt)
+			b, errB := shadow.SourceKey(written)
+			if errA != nil || errB != nil || string(a.Hash) != string(b.Hash) || rebuilt.String() != written.String() {
+				t.Errorf("rebuilt key %s (%s) is not the writer's %s", keys, rebuilt, written)
+			}
+		})
 	}
 }
