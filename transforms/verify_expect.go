@@ -98,8 +98,8 @@ func (e *expecter) close() {
 
 // expect maps one Spanner row. kind is "" for a row to compare, or
 // verify.SkippedRows or verify.Unmappable (with err saying why); a
-// filtered row comes back with Filtered set (and its key when the plain
-// mapping finds one).
+// filtered row comes back with Filtered set and its key, or, when the
+// plain mapping finds no key, as kind verify.Filtered with its shard.
 func (e *expecter) expect(ctx context.Context, spannerTable, keysJSON, valuesJSON string) (verify.Key, Expected, string, error) {
 	r := record.Record{
 		TableName: spannerTable, ModType: record.ModInsert, RecordSequence: "0",
@@ -136,7 +136,9 @@ func (e *expecter) expect(ctx context.Context, spannerTable, keysJSON, valuesJSO
 			exp.Filtered = true
 			row, err = e.mapper.ToSourceWith(r, v, nil)
 			if err != nil {
-				return verify.Key{Shard: shard}, exp, "", nil
+				// No key to join by: counted, never compared (a join key
+				// of the shard alone would gather every such row).
+				return verify.Key{Shard: shard}, exp, verify.Filtered, nil
 			}
 		default:
 			row, err = e.mapper.ToSourceWith(r, v, resp.ResponseRow)
@@ -197,26 +199,28 @@ func (e *expecter) sourceTable(name string) (schema.SourceTable, bool) {
 }
 
 // spannerKey finds the Spanner table and keys of a target row (one that
-// Spanner may lack), from its primary key alone; false when no Spanner
-// table of that source table has a key the target's key determines.
-func (e *expecter) spannerKey(k verify.Key, got verify.Row) (string, string, bool) {
+// Spanner may lack), from its primary key alone; ok is false when no
+// Spanner table of that source table has a key the target's key
+// determines, exact is false for a key that may be another than the
+// row's (verify.SpannerKeysJSON): good to look up, not to delete by.
+func (e *expecter) spannerKey(k verify.Key, got verify.Row) (table, keys string, ok, exact bool) {
 	for _, sp := range e.spannerOf[strings.ToLower(k.Table)] {
-		srcs, ok := e.mapper.KeySources(sp)
-		if !ok {
+		srcs, found := e.mapper.KeySources(sp)
+		if !found {
 			continue
 		}
 		parts := make([]verify.KeyPart, len(srcs))
 		for i, s := range srcs {
-			v, ok := got.Get(s.Source)
-			if !ok {
-				return "", "", false
+			v, found := got.Get(s.Source)
+			if !found {
+				return "", "", false, false
 			}
 			parts[i] = verify.KeyPart{Column: s.Spanner, SpannerType: s.SpannerType, Value: v}
 		}
-		keys, err := verify.SpannerKeysJSON(parts)
+		keys, exact, err := verify.SpannerKeysJSON(parts, e.mapper.TZ)
 		if err == nil {
-			return sp, keys, true
+			return sp, keys, true, exact
 		}
 	}
-	return "", "", false
+	return "", "", false, false
 }

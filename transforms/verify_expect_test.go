@@ -104,11 +104,11 @@ func TestExpect(t *testing.T) {
 func TestSpannerKeyOfTargetRow(t *testing.T) {
 	e := testExpecter(false)
 	k := verify.Key{Shard: "s1", Table: "ITEMS", PK: []verify.Value{verify.Text("42")}}
-	sp, keys, ok := e.spannerKey(k, verify.Row{Columns: []string{"Id", "Name"}, Values: []verify.Value{verify.Text("42"), verify.Text("x")}})
+	sp, keys, ok, _ := e.spannerKey(k, verify.Row{Columns: []string{"Id", "Name"}, Values: []verify.Value{verify.Text("42"), verify.Text("x")}})
 	if !ok || sp != "Items" || keys != `{"Id":"42"}` {
 		t.Errorf("spannerKey = %s %s %v", sp, keys, ok)
 	}
-	if _, _, ok := e.spannerKey(verify.Key{Table: "other"}, verify.Row{}); ok {
+	if _, _, ok, _ := e.spannerKey(verify.Key{Table: "other"}, verify.Row{}); ok {
 		t.Error("spannerKey found a table that is not replicated")
 	}
 }

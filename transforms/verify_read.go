@@ -149,6 +149,8 @@ func (f *readSpannerFn) ProcessElement(ctx context.Context, at beam.EventTime, p
 			emit(key.String(), exp)
 		case verify.SkippedRows:
 			f.counts.add(at, verify.Count{Table: src, Kind: kind}, 1)
+		case verify.Filtered:
+			f.counts.add(at, verify.Count{Table: src, Shard: key.Shard, Kind: kind}, 1)
 		default:
 			f.counts.add(at, verify.Count{Table: src, Kind: kind}, 1)
 			logs.Warn(ctx, "verify: a Spanner row the writer could not map", "table", p.Table, "keys", keys, "error", err)
@@ -291,7 +293,7 @@ func (f *readTargetFn) ProcessElement(ctx context.Context, r TargetRange, emit f
 		return fmt.Errorf("shard %q is not in the shard file", r.Shard)
 	}
 	t, _ := f.exp.sourceTable(r.Table)
-	pk := writtenKey(t)
+	pk := target.WrittenKey(t)
 	err := f.pools.t.Scanner().ReadRange(ctx, db, t, target.KeyRange{From: r.From, To: r.To, Through: r.Through}, func(row verify.Row) error {
 		k, ok := verify.KeyOf(r.Shard, t.Name, pk, row)
 		if !ok {
@@ -304,16 +306,4 @@ func (f *readTargetFn) ProcessElement(ctx context.Context, r TargetRange, emit f
 		return fmt.Errorf("shard %s: %w", r.Shard, err)
 	}
 	return nil
-}
-
-// writtenKey is the primary key the writer binds: the source key without
-// the columns the target generates.
-func writtenKey(t schema.SourceTable) []string {
-	var out []string
-	for _, n := range t.PrimaryKey {
-		if c, ok := t.Column(n); ok && !c.Generated {
-			out = append(out, n)
-		}
-	}
-	return out
 }

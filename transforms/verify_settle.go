@@ -120,9 +120,13 @@ func (f *settleFn) ProcessElement(ctx context.Context, at beam.EventTime, c Cand
 			SpannerTable: c.Exp.SpannerTable, SpannerKeys: c.SpannerKeys, TargetRows: c.TargetRows}.Line())
 		return nil
 	}
+	// known: the Spanner key, to read the key's shadow row and Spanner
+	// row by; repairable: a key to write a repair for (a key rebuilt
+	// from the target's may be another, see spannerKey).
 	sp, keys, known := c.Exp.SpannerTable, c.Exp.KeysJSON, c.HasExp
+	repairable := known
 	if !known && c.HasGot {
-		sp, keys, known = f.exp.spannerKey(k, c.Got)
+		sp, keys, known, repairable = f.exp.spannerKey(k, c.Got)
 	}
 	after, err := f.shadowAfter(ctx, known, k.Shard, sp, keys, f.At)
 	if err != nil {
@@ -132,8 +136,11 @@ func (f *settleFn) ProcessElement(ctx context.Context, at beam.EventTime, c Cand
 		return err
 	}
 	first := verify.Outcome(c.Outcome)
-	if verify.Settle(first, after, f.hasJob && f.watermark.Before(f.At)) != verify.InFlight {
-		return f.report(ctx, at, k, first, c.Diffs, c.Exp, c.HasExp, sp, keys, known, f.At, false)
+	// The watermark covers the changes committed before it: one committed
+	// at At, which the read at At shows, is covered only once the
+	// watermark is after At (as recheckAt waits for).
+	if verify.Settle(first, after, f.hasJob && !f.watermark.After(f.At)) != verify.InFlight {
+		return f.report(ctx, at, k, first, c.Diffs, c.Exp, c.HasExp, sp, keys, repairable, f.At, false)
 	}
 	verifyRechecked.Inc(ctx, 1)
 	t2, err := f.recheckAt(ctx)
@@ -176,7 +183,7 @@ func (f *settleFn) ProcessElement(ctx context.Context, at beam.EventTime, c Cand
 		}
 		return err
 	}
-	return f.report(ctx, at, k, o, diffs, exp, hasExp, sp, keys, known, t2, true)
+	return f.report(ctx, at, k, o, diffs, exp, hasExp, sp, keys, repairable || hasExp, t2, true)
 }
 
 // shadowAfter reports whether the shadow row of the key, as shard holds
@@ -294,7 +301,7 @@ func (f *settleFn) readTarget(ctx context.Context, k verify.Key) (*verify.Row, e
 	}
 	t, _ := f.exp.sourceTable(k.Table)
 	var got *verify.Row
-	err := f.pools.t.Scanner().ReadRange(ctx, db, t, target.KeyRange{From: k.PK, To: k.PK, Through: true}, func(r verify.Row) error {
+	err := f.pools.t.Scanner().ReadKey(ctx, db, t, k.PK, func(r verify.Row) error {
 		got = &r
 		return nil
 	})
@@ -305,15 +312,15 @@ func (f *settleFn) readTarget(ctx context.Context, k verify.Key) (*verify.Row, e
 // record that makes the regular job write the Spanner row read at `read`
 // (or delete the target's).
 func (f *settleFn) report(ctx context.Context, at beam.EventTime, k verify.Key, o verify.Outcome, diffs []verify.Diff,
-	exp Expected, hasExp bool, sp, keys string, known bool, read time.Time, rechecked bool) error {
+	exp Expected, hasExp bool, sp, keys string, repairable bool, read time.Time, rechecked bool) error {
 	f.counts.add(at, verify.Count{Table: k.Table, Shard: k.Shard, Kind: string(o)}, 1)
 	f.lines = append(f.lines, verify.Mismatch{Shard: k.Shard, Table: k.Table, Key: k.PK, Outcome: o, Columns: diffs,
 		SpannerTable: sp, Rechecked: rechecked}.Line())
 	if !f.Repair {
 		return nil
 	}
-	if !known {
-		logs.Warn(ctx, "verify: no repair for a row whose Spanner key cannot be rebuilt from the target's key", "table", k.Table, "shard", k.Shard)
+	if !repairable {
+		logs.Warn(ctx, "verify: no repair for a row whose Spanner key cannot be rebuilt exactly from the target's key", "table", k.Table, "shard", k.Shard)
 		return nil
 	}
 	r := record.Record{

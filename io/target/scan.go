@@ -33,6 +33,13 @@ type Scanner interface {
 	// ReadRange calls fn with every row of t in r, in primary-key order:
 	// its non-generated columns in table order, values in canonical form.
 	ReadRange(ctx context.Context, db *sql.DB, t schema.SourceTable, r KeyRange, fn func(verify.Row) error) error
+	// ReadKey calls fn with the rows of t whose written key (WrittenKey)
+	// has the canonical values key: the row of a join key, as ReadRange
+	// read it. That is one row, or more where the canonical form merges
+	// stored keys (a MySQL DOUBLE's 15 digits). The key is matched by its
+	// canonical form, not by binding it back: a form that rounds (that
+	// DOUBLE) binds back as another value.
+	ReadKey(ctx context.Context, db *sql.DB, t schema.SourceTable, key []verify.Value, fn func(verify.Row) error) error
 	// ShadowVersions reads the versions the shard's shadow table t
 	// (shadowTableLocation=source) holds for keys, keyed by string(Hash);
 	// keys never applied are absent. It takes no locks: the in-flight
@@ -239,4 +246,32 @@ func (s ScanSQL[Raw]) ScanRows(ctx context.Context, q Querier, query string, arg
 		}
 	}
 	return rows.Err()
+
+}
+
+// WrittenKey is the primary key of t as the writer binds it and as
+// runMode=verify joins rows by: the columns the target generates (a
+// stored generated column in the key) left out.
+func WrittenKey(t schema.SourceTable) []string {
+	var out []string
+	for _, n := range t.PrimaryKey {
+		if c, ok := t.Column(n); ok && !c.Generated {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// HasKey reports whether row's columns cols have the values key
+// (ReadKey's final test, after a read that may match more).
+func HasKey(row verify.Row, cols []string, key []verify.Value) bool {
+	if len(cols) != len(key) {
+		return false
+	}
+	for i, c := range cols {
+		if v, ok := row.Get(c); !ok || v != key[i] {
+			return false
+		}
+	}
+	return true
 }

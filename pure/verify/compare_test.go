@@ -3,6 +3,7 @@ package verify
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 func row(kv ...string) *Row {
@@ -190,14 +191,26 @@ func TestSpannerKeysJSON(t *testing.T) {
 		{[]KeyPart{{"d", "DATE", Text("2024-01-02")}, {"b", "BOOL", Text("1")}}, `{"b":true,"d":"2024-01-02"}`, false},
 		{[]KeyPart{{"x", "BYTES(MAX)", Text("ff00")}}, `{"x":"/wA="}`, false},
 		{[]KeyPart{{"n", "bigint", Null}}, `{"n":null}`, false},
-		{[]KeyPart{{"ts", "TIMESTAMP", Text("2024-01-02 03:04:05")}}, "", true},
+		{[]KeyPart{{"ts", "TIMESTAMP", Text("2024-01-02 03:04:05.25")}}, `{"ts":"2024-01-02T01:04:05.25Z"}`, false},
+		{[]KeyPart{{"ts", "timestamp with time zone", Text("2024-01-02 03:04:05+00")}}, `{"ts":"2024-01-02T03:04:05Z"}`, false},
+		{[]KeyPart{{"ts", "TIMESTAMP", Text("2024-01-02 03:04:05.5-03:30")}}, `{"ts":"2024-01-02T06:34:05.5Z"}`, false},
+		{[]KeyPart{{"ts", "TIMESTAMP", Text("2024-01-02")}}, "", true},
+		{[]KeyPart{{"ts", "TIMESTAMP", Text("10:00:00")}}, "", true},
 		{[]KeyPart{{"b", "BOOL", Text("yes")}}, "", true},
 	}
 	for _, tt := range tests {
-		got, err := SpannerKeysJSON(tt.parts)
+		got, _, err := SpannerKeysJSON(tt.parts, time.FixedZone("+02:00", 7200))
 		if (err != nil) != tt.fails || got != tt.want {
 			t.Errorf("SpannerKeysJSON(%v) = %s, %v; want %s (fails %v)", tt.parts, got, err, tt.want, tt.fails)
 		}
+	}
+	// A target keeps microseconds at most of a TIMESTAMP: such a key is
+	// for looking up, not exact.
+	if _, exact, _ := SpannerKeysJSON([]KeyPart{{"id", "INT64", Text("1")}, {"ts", "TIMESTAMP", Text("2024-01-02 03:04:05+00")}}, nil); exact {
+		t.Error("a key with a TIMESTAMP rebuilt as exact")
+	}
+	if _, exact, _ := SpannerKeysJSON([]KeyPart{{"id", "INT64", Text("1")}, {"n", "STRING(5)", Null}}, nil); !exact {
+		t.Error("an INT64 and STRING key rebuilt as not exact")
 	}
 }
 

@@ -109,3 +109,60 @@ func bound(pk []schema.SourceColumn, cols []string, bind []any, op, last string,
 	}
 	return "(" + strings.Join(ors, " OR ") + ")", args
 }
+
+// ReadKey implements target.Scanner: each written key column equal to its
+// value bound back, a FLOAT or DOUBLE one within convert.KeyBounds, then
+// the rows whose canonical key is key.
+func (scanner) ReadKey(ctx context.Context, db *sql.DB, t schema.SourceTable, key []verify.Value, fn func(verify.Row) error) error {
+	pk, err := t.KeyColumns()
+	if err != nil {
+		return err
+	}
+	names := target.WrittenKey(t)
+	if len(key) != len(names) {
+		return fmt.Errorf("table %s: a key of %d values for %d written key columns", t.Name, len(key), len(names))
+	}
+	var where []string
+	var args []any
+	for i, n := range names {
+		c, _ := t.Column(n)
+		q := dml.QuoteIdent(c.Name)
+		lo, hi, ranged, err := convert.KeyBounds(c, key[i])
+		switch {
+		case err != nil:
+			return err
+		case key[i].Null:
+			where = append(where, q+" IS NULL")
+		case ranged:
+			where, args = append(where, q+" BETWEEN ? AND ?"), append(args, lo, hi)
+		default:
+			v, err := convert.BindCanonical(c, key[i])
+			if err != nil {
+				return fmt.Errorf("key column %s: %w", c.Name, err)
+			}
+			where, args = append(where, q+" = "+convert.KeyPlaceholder(c)), append(args, v)
+		}
+	}
+	cols, colNames := target.ReadColumns(t)
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = scanSQL.Stored(c, dml.QuoteIdent(c.Name))
+	}
+	order := make([]string, len(pk))
+	for i, c := range pk {
+		order[i] = dml.QuoteIdent(c.Name)
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s", strings.Join(exprs, ", "), dml.QuoteIdent(t.Name),
+		strings.Join(where, " AND "), strings.Join(order, ", "))
+	err = scanSQL.ScanRows(ctx, db, q, args, cols, func(vs []verify.Value) error {
+		r := verify.Row{Columns: colNames, Values: vs}
+		if !target.HasKey(r, names, key) {
+			return nil
+		}
+		return fn(r)
+	})
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", t.Name, err)
+	}
+	return nil
+}

@@ -146,3 +146,57 @@ func discard(n int) []any {
 	}
 	return out
 }
+
+// ReadKey implements target.Scanner: each written key column equal to its
+// value bound back (the forms bind back exactly), then the rows whose
+// canonical key is key.
+func (scanner) ReadKey(ctx context.Context, db *sql.DB, t schema.SourceTable, key []verify.Value, fn func(verify.Row) error) error {
+	pk, err := t.KeyColumns()
+	if err != nil {
+		return err
+	}
+	names := target.WrittenKey(t)
+	if len(key) != len(names) {
+		return fmt.Errorf("table %s: a key of %d values for %d written key columns", t.Name, len(key), len(names))
+	}
+	var where []string
+	var args []any
+	for i, n := range names {
+		c, _ := t.Column(n)
+		q := dml.QuoteIdent(c.Name)
+		if key[i].Null {
+			where = append(where, q+" IS NULL")
+			continue
+		}
+		v, err := convert.BindCanonical(c, key[i])
+		if err != nil {
+			return fmt.Errorf("key column %s: %w", c.Name, err)
+		}
+		args = append(args, v)
+		where = append(where, fmt.Sprintf("%s = $%d", q, len(args)))
+	}
+	cols, colNames := target.ReadColumns(t)
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = scanSQL.Stored(c, dml.QuoteIdent(c.Name))
+	}
+	order := make([]string, len(pk))
+	for i, c := range pk {
+		order[i] = dml.QuoteIdent(c.Name)
+	}
+	err = readTx(ctx, db, func(tx *sql.Tx, ns string) error {
+		q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s", strings.Join(exprs, ", "), dml.Table(ns, t.Name),
+			strings.Join(where, " AND "), strings.Join(order, ", "))
+		return scanSQL.ScanRows(ctx, tx, q, args, cols, func(vs []verify.Value) error {
+			r := verify.Row{Columns: colNames, Values: vs}
+			if !target.HasKey(r, names, key) {
+				return nil
+			}
+			return fn(r)
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", t.Name, err)
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -250,6 +251,31 @@ func BindCanonical(col schema.SourceColumn, v verify.Value) (any, error) {
 		return hex.DecodeString(v.Text)
 	}
 	return v.Text, nil
+}
+
+// KeyBounds is, for a FLOAT or DOUBLE column, an interval of doubles that
+// holds every stored value whose canonical form is v: the form keeps 15
+// significant digits (FLOAT(M,D), DOUBLE(M,D): D decimals), so v bound
+// back (BindCanonical) finds only the values it prints exactly, and a key
+// needing 16 or 17 digits (0.1+0.2) would not be found. Reading by the
+// interval and keeping the rows whose form is v finds them all. ok is
+// false for the other columns, whose forms bind back exactly.
+func KeyBounds(col schema.SourceColumn, v verify.Value) (lo, hi float64, ok bool, err error) {
+	t := parseTarget(col)
+	if v.Null || (t.fam != famFloat && t.fam != famDouble) {
+		return 0, 0, false, nil
+	}
+	f, err := strconv.ParseFloat(v.Text, 64)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("column %s: %q is not a canonical number: %w", col.Name, v.Text, err)
+	}
+	// Half a unit of the last kept digit is the most a form rounds by;
+	// the margin is twice that.
+	w := math.Abs(f) * 1e-14
+	if args := typeArgList(t.col.ColumnType); len(args) == 2 {
+		w = math.Pow(10, -float64(atoiOr(args[1], 0)))
+	}
+	return f - w, f + w, true, nil
 }
 
 // KeyPlaceholder is the placeholder of a value BindCanonical bound for
