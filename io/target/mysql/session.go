@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"sync"
@@ -96,8 +97,15 @@ func (s *session) Close() error { return s.conn.Close() }
 // threads); on a server that does not answer, that fails within
 // killTimeout, and the server rolls the transaction back when it sees the
 // closed connection.
+//
+// The connection is discarded (conn.Raw reporting driver.ErrBadConn), not
+// handed back: one whose deadline passed between statements is still
+// sound, and a session waiting for a connection of the full pool would
+// take it at once, then lose its transaction to the KILL. Discarding it
+// also frees its slot in the pool for the KILL.
 func (s *session) Abandon(ctx context.Context) {
-	s.conn.Close() // gives its pool slot back for the KILL
+	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = s.conn.Close()
 	if s.id != 0 {
 		killThread(ctx, s.db, s.id)
 	}
