@@ -13,6 +13,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
 
 // Step 1 of the source-side protocol (source.go): the lock inserts a new
@@ -183,5 +184,25 @@ func TestSourceOldShadowTableShapeIsRefused(t *testing.T) {
 	_, err := f.applier.Target.EnsureShadowTables(context.Background(), f.shard, []target.ShadowTable{{Name: "shadow_Old", KeyColumns: []string{"Id"}}})
 	if err == nil || !strings.Contains(err.Error(), "lock_count") || !strings.Contains(err.Error(), "shadow_Old") {
 		t.Errorf("EnsureShadowTables over a table without lock_count: %v", err)
+	}
+}
+
+// TestSourceStrayDeleteBesideANewerChange (review rev16): a stray delete
+// from verify and a newer change of the same key (the row moved into the
+// shard since verify saw it) in one batch: the row must stay, at the
+// newer change.
+func TestSourceStrayDeleteBesideANewerChange(t *testing.T) {
+	for _, kind := range srcKinds {
+		t.Run(kind, func(t *testing.T) {
+			f := newSrcFixture(t, kind)
+			stray := rec(1, 100, 0, "")
+			stray.TransactionTag, stray.RecordSequence = verify.StrayTag, "9223372036854775807"
+			if _, err := f.applier.Apply(context.Background(), f.db, []record.Record{rec(1, 200, 0, "moved"), stray}); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.rows(t); got[1] != "moved" || f.shadowSec(t, 1) != 200 {
+				t.Errorf("rows %v, shadow version %d; want 1=moved at 200", got, f.shadowSec(t, 1))
+			}
+		})
 	}
 }
