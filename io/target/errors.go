@@ -24,7 +24,14 @@ type Error struct {
 	// Answered: the server answered (a lock wait timeout, a deadlock): the
 	// shard is reachable although the batch failed whole.
 	Answered bool
-	Err      error
+	// Aborted: the server rolled the whole transaction back for a reason
+	// the batch itself may cause (InnoDB's lock table full), where most
+	// statement errors only undo their statement. Nothing of the attempt
+	// is left, so the error is no row's refusal (RowLevel is false): the
+	// attempt fails; but a smaller batch may pass, so, unlike WholeBatch,
+	// the batch is split.
+	Aborted bool
+	Err     error
 }
 
 func (e *Error) Error() string               { return e.Err.Error() }
@@ -92,11 +99,14 @@ type Code struct {
 	WholeBatch bool
 	// Answered: the server answered: the shard is reachable.
 	Answered bool
+	// Aborted: the transaction was rolled back whole, the batch may be
+	// at fault (Error.Aborted).
+	Aborted bool
 }
 
 // Error is err classified as c says.
 func (c Code) Error(err error) *Error {
-	return &Error{Class: c.Class, WholeBatch: c.WholeBatch, Answered: c.Answered, Err: err}
+	return &Error{Class: c.Class, WholeBatch: c.WholeBatch, Answered: c.Answered, Aborted: c.Aborted, Err: err}
 }
 
 // ConnectionLost is err, a lost connection, classified: retryable, and

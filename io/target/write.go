@@ -344,10 +344,15 @@ func Upserts(rows []UniqueRow) []UniqueRow {
 }
 
 // RowLevel reports whether the target refused one statement only:
-// everything but a failure of the connection or of the whole transaction.
+// everything but a failure of the connection or of the whole transaction
+// (WholeBatch, Aborted).
 func RowLevel(err error) bool {
 	var be *BatchError
 	var p *failure.Permanent
+	var te *Error
+	if errors.As(err, &te) && te.Aborted {
+		return false
+	}
 	return (errors.As(err, &be) || errors.As(err, &p)) && !IsConnection(err)
 }
 

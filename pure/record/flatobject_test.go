@@ -54,7 +54,14 @@ func TestFlatObject(t *testing.T) {
 
 // FuzzFlatObject: whenever the scan answers, json.Unmarshal agrees.
 func FuzzFlatObject(f *testing.F) {
-	for _, s := range []string{`{"Id":"5"}`, `{"a":1,"b":"x\"y","c":null}`, `{"a":-0.5E-2}`, `{"a":[1]}`, `{}`} {
+	for _, s := range []string{`{"Id":"5"}`, `{"a":1,"b":"x\"y","c":null}`, `{"a":-0.5E-2}`, `{"a":[1]}`, `{}`,
+		// review rev16: escapes, unicode, nesting, numbers as text, huge and
+		// negative-zero numbers, whitespace, duplicates, keys needing escapes.
+		`{"a\u0000b":"\ud83d\ude00","\u00e9":"\/"}`, `{"k":"\ud800"}`, "{\"\u2028\":\"\x7f\"}",
+		`{"a":{"b":[1,{"c":null}]},"d":"{\"e\":1}"}`, `{"Id":"-0","N":"123456789012345678901234567890.5e-3"}`,
+		`{"i":99999999999999999999999999,"z":-0,"e":1E+400,"f":-0.0e-0}`, " \t\r\n{ \"a\" :\t\"b\" \n}\r\n ",
+		`{"a":1,"a":"2","a":null}`, `{"A":1,"a":2}`, `{"":""}`, "{\"a\":\"\xed\xa0\x80\"}", "\ufeff{}",
+		`{"a":true,"b":false,"c":nul}`, `{"a":1 2}`, `{"a":"b"}}`, `{"a":"b",}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -108,7 +108,10 @@ func TestPlainString(t *testing.T) {
 
 // FuzzPlainString: whenever the fast path answers, json.Unmarshal agrees.
 func FuzzPlainString(f *testing.F) {
-	for _, s := range []string{`"abc"`, `"a\"b"`, "\"\xff\"", `"a"b"`, `"\u00e9"`} {
+	for _, s := range []string{`"abc"`, `"a\"b"`, "\"\xff\"", `"a"b"`, `"\u00e9"`,
+		// review rev16: unicode, surrogates, DEL, separators, JSON in text,
+		// numbers as text, whitespace around, a lone quote.
+		`"é𝄞"`, "\"\xed\xa0\x80\"", "\"\x7f\u2028\"", `"{\"a\":[1]}"`, `"-0"`, `"1e400"`, ` "a" `, `"a" `, `"`, `""`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -67,6 +67,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"cloud.google.com/go/spanner"
 	"cloud.google.com/go/spanner/apiv1/spannerpb"
@@ -156,17 +157,24 @@ func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
 //
 // A stray delete (verify.StrayTag) takes no part in the rule for the
 // other changes of its key and writes no shadow row, but it is stale when
-// the key's shadow row is strictly newer than it: the key changed after
-// verify saw the stray copy (e.g. the row moved into that shard), and
-// deleting now would remove a legitimate row that no retry brings back.
-// A later verify finds the copy again if it is still stray.
+// the key's shadow row, or a change of the key in the batch, is strictly
+// newer than it: the key changed after verify saw the stray copy (e.g.
+// the row moved into that shard), and deleting now would remove a
+// legitimate row that no retry brings back (in the batch's case, the
+// delete would run after the newer change's upsert, whose version the
+// shadow row then holds). A later verify finds the copy again if it is
+// still stray.
 func decideBy(ps []prepared, stored map[string]newer.Version, keyOf func(prepared) string) newer.Decision {
 	var changes []newer.Change
 	var from []int
 	var strays, staleStrays []int
+	newestInBatch := newestChanges(ps, keyOf)
 	for i, p := range ps {
 		if p.stray {
-			if s, ok := stored[keyOf(p)]; ok && s.After(p.version) {
+			k := keyOf(p)
+			s, ok := stored[k]
+			b, inBatch := newestInBatch[k]
+			if ok && s.After(p.version) || inBatch && b.After(p.version) {
 				staleStrays = append(staleStrays, i)
 			} else {
 				strays = append(strays, i)
@@ -185,6 +193,26 @@ func decideBy(ps []prepared, stored map[string]newer.Version, keyOf func(prepare
 		return out
 	}
 	return newer.Decision{Apply: append(remap(d.Apply), strays...), Superseded: remap(d.Superseded), Stale: append(remap(d.Stale), staleStrays...)}
+}
+
+// newestChanges is the newest version of each key among the changes of
+// ps that are not stray deletes; nil when ps has no stray delete (only
+// those need it).
+func newestChanges(ps []prepared, keyOf func(prepared) string) map[string]newer.Version {
+	if !slices.ContainsFunc(ps, func(p prepared) bool { return p.stray }) {
+		return nil
+	}
+	out := map[string]newer.Version{}
+	for _, p := range ps {
+		if p.stray {
+			continue
+		}
+		k := keyOf(p)
+		if v, ok := out[k]; !ok || p.version.After(v) {
+			out[k] = p.version
+		}
+	}
+	return out
 }
 
 // Apply applies batch to db. Records that cannot even be prepared (bad keys,

@@ -13,6 +13,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
 
 // Step 1 of the source-side protocol (source.go): the lock inserts a new
@@ -183,5 +184,67 @@ func TestSourceOldShadowTableShapeIsRefused(t *testing.T) {
 	_, err := f.applier.Target.EnsureShadowTables(context.Background(), f.shard, []target.ShadowTable{{Name: "shadow_Old", KeyColumns: []string{"Id"}}})
 	if err == nil || !strings.Contains(err.Error(), "lock_count") || !strings.Contains(err.Error(), "shadow_Old") {
 		t.Errorf("EnsureShadowTables over a table without lock_count: %v", err)
+	}
+}
+
+// TestSourceStrayDeleteBesideANewerChange (review rev16): a stray delete
+// from verify and a newer change of the same key (the row moved into the
+// shard since verify saw it) in one batch: the row must stay, at the
+// newer change.
+func TestSourceStrayDeleteBesideANewerChange(t *testing.T) {
+	for _, kind := range srcKinds {
+		t.Run(kind, func(t *testing.T) {
+			f := newSrcFixture(t, kind)
+			stray := rec(1, 100, 0, "")
+			stray.TransactionTag, stray.RecordSequence = verify.StrayTag, "9223372036854775807"
+			if _, err := f.applier.Apply(context.Background(), f.db, []record.Record{rec(1, 200, 0, "moved"), stray}); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.rows(t); got[1] != "moved" || f.shadowSec(t, 1) != 200 {
+				t.Errorf("rows %v, shadow version %d; want 1=moved at 200", got, f.shadowSec(t, 1))
+			}
+		})
+	}
+}
+
+// TestSourceLockShadowAcrossStatements (review rev16): a batch larger than
+// one statement's parameters is locked in several statements; the counts
+// summed over them still tell inserted rows from found ones exactly.
+func TestSourceLockShadowAcrossStatements(t *testing.T) {
+	for _, kind := range srcKinds {
+		t.Run(kind, func(t *testing.T) {
+			f := newSrcFixture(t, kind)
+			claims := func(from, to int64, v newer.Version) []target.ShadowRow {
+				var out []target.ShadowRow
+				for id := from; id < to; id++ {
+					out = append(out, target.ShadowRow{Key: srcKey(t, id), Version: v})
+				}
+				return out
+			}
+			first := f.lock(t, claims(0, 20000, ver(3)), true)
+			if len(first.Inserted) != 20000 || len(first.Stored) != 0 {
+				t.Fatalf("new keys over several statements: inserted %d, stored %d; want 20000, 0", len(first.Inserted), len(first.Stored))
+			}
+			mixed := f.lock(t, claims(10000, 40000, ver(9)), true)
+			if len(mixed.Inserted) != 20000 || len(mixed.Stored) != 10000 {
+				t.Fatalf("mixed keys: inserted %d, stored %d; want 20000, 10000", len(mixed.Inserted), len(mixed.Stored))
+			}
+			for id := int64(10000); id < 40000; id++ {
+				h := string(srcKey(t, id).Hash)
+				if id < 20000 && (mixed.Inserted[h] || mixed.Stored[h] != ver(3)) {
+					t.Fatalf("key %d existed at 3: inserted %v, stored %v", id, mixed.Inserted[h], mixed.Stored[h])
+				}
+				if id >= 20000 && !mixed.Inserted[h] {
+					t.Fatalf("key %d is new but not reported inserted", id)
+				}
+			}
+			// One found key among new ones, in the second statement: the
+			// count is one more than the keys, never equal.
+			one := append(claims(40000, 55000, ver(1)), target.ShadowRow{Key: srcKey(t, 0), Version: ver(1)})
+			got := f.lock(t, one, false)
+			if len(got.Inserted) != 15000 || len(got.Stored) != 1 {
+				t.Fatalf("one found key among new ones: inserted %d, stored %d; want 15000, 1", len(got.Inserted), len(got.Stored))
+			}
+		})
 	}
 }

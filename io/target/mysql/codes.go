@@ -26,6 +26,7 @@ const (
 	ErNetReadInterrupted     = 1159
 	ErNetWriteInterrupted    = 1161
 	ErLockWaitTimeout        = 1205
+	ErLockTableFull          = 1206 // InnoDB's locks exhausted the buffer pool: the whole transaction is rolled back
 	ErLockDeadlock           = 1213
 	ErNoReferencedRowOld     = 1216 // FK: parent row missing (older servers)
 	ErRowIsReferencedOld     = 1217 // FK: child rows exist (older servers)
@@ -81,6 +82,11 @@ var codes = map[uint16]target.Code{
 	// The server answered, but the transaction failed whole.
 	ErLockWaitTimeout: {Class: failure.Retryable, WholeBatch: true, Answered: true},
 	ErLockDeadlock:    {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	// The transaction was rolled back whole (InnoDB undoes only the
+	// statement for the errors above, but all of it here), and the
+	// batch's size may be the cause: the attempt fails, the batch is
+	// split.
+	ErLockTableFull: {Class: failure.Retryable, Aborted: true},
 	// The connection or the server failed.
 	ErServerShutdown:      {Class: failure.Retryable, WholeBatch: true},
 	ErConnectionKilled:    {Class: failure.Retryable, WholeBatch: true},

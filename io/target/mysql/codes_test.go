@@ -175,3 +175,36 @@ func TestClassifyKeepsText(t *testing.T) {
 		t.Error("Classify(nil) != nil")
 	}
 }
+
+// TestLockTableFullFailsTheAttempt (review rev16): InnoDB rolls the whole
+// transaction back when its lock table is full (1206), unlike the errors
+// that only undo their statement. Taken for one row's refusal, the unique
+// path went on after it: the statements that followed ran outside any
+// transaction, without the shadow rows' locks, and the versions recorded
+// at the end covered changes the rollback had undone. It must fail the
+// attempt, and still let the batch be split (a smaller one takes fewer
+// locks).
+func TestLockTableFullFailsTheAttempt(t *testing.T) {
+	err := &target.BatchError{Target: "MySQL", Err: my(mysql.ErLockTableFull), SQL: "UPDATE ..."}
+	if target.RowLevel(err) {
+		t.Error("1206 is taken for one row's refusal")
+	}
+	if target.IsConnection(err) {
+		t.Error("1206 is taken for a failure of the connection: the batch would not be split")
+	}
+	rows := []target.UniqueRow{{Idx: 0, Row: mapping.Row{Table: "T"}}, {Idx: 1, Row: mapping.Row{Table: "T"}}}
+	writes := 0
+	refused, aerr := target.ApplyUnique(context.Background(), target.Unique{
+		Write: func(context.Context, mapping.Row) error {
+			if writes++; writes == 1 {
+				return err
+			}
+			return nil
+		},
+		Clash:    mysql.IsDuplicateKey,
+		Reinsert: func(context.Context, []target.UniqueRow) ([]target.UniqueRow, error) { return nil, nil },
+	}, rows)
+	if aerr == nil || writes != 1 {
+		t.Errorf("ApplyUnique after a 1206: refused %v, error %v, %d writes; want the attempt failed at once", refused, aerr, writes)
+	}
+}

@@ -3,10 +3,12 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/dml"
@@ -95,8 +97,15 @@ func (s *session) Close() error { return s.conn.Close() }
 // threads); on a server that does not answer, that fails within
 // killTimeout, and the server rolls the transaction back when it sees the
 // closed connection.
+//
+// The connection is discarded (conn.Raw reporting driver.ErrBadConn), not
+// handed back: one whose deadline passed between statements is still
+// sound, and a session waiting for a connection of the full pool would
+// take it at once, then lose its transaction to the KILL. Discarding it
+// also frees its slot in the pool for the KILL.
 func (s *session) Abandon(ctx context.Context) {
-	s.conn.Close() // gives its pool slot back for the KILL
+	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = s.conn.Close()
 	if s.id != 0 {
 		killThread(ctx, s.db, s.id)
 	}
@@ -106,27 +115,42 @@ func (s *session) Abandon(ctx context.Context) {
 // that a batch reads CONNECTION_ID() once per connection rather than once
 // per batch (a round trip of each batch). A driver connection talks to one
 // server thread for its whole life (the driver never reconnects in place;
-// a broken connection is discarded by the pool), and the map holds the
-// driver connection itself as the key, so no other connection can take
-// its address while its entry exists: an entry is never another
-// connection's thread, which KILL must not hit. The map is emptied when it
-// reaches maxThreadIDs entries, which bounds what it keeps of connections
-// the pools have closed; their threads are read again on the next use.
+// a broken connection is discarded by the pool).
+//
+// The key is a weak pointer to the driver connection: it never keeps a
+// connection the pool closed alive (with its buffers, up to 256 KiB each),
+// and two weak pointers are equal only if made from the same object, even
+// after it is collected, so a connection allocated later at the same
+// address is another key: an entry is never another connection's thread,
+// which KILL must not hit. When the map reaches maxThreadIDs entries, the
+// entries of collected connections are dropped (all of them, should that
+// leave it full: their threads are read again on the next use).
 var threadIDs = struct {
 	sync.Mutex
-	m map[any]int64
-}{m: map[any]int64{}}
+	m map[weak.Pointer[byte]]int64
+}{m: map[weak.Pointer[byte]]int64{}}
 
 const maxThreadIDs = 1024
 
+// connKey is the key of dc, a driver connection, in threadIDs; ok is false
+// for a connection that is not a pointer (never cached).
+func connKey(dc any) (key weak.Pointer[byte], ok bool) {
+	v := reflect.ValueOf(dc)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return key, false
+	}
+	// Only the object's identity is used, never the byte.
+	return weak.Make((*byte)(v.UnsafePointer())), true
+}
+
 // threadID is the server thread of conn's driver connection.
 func threadID(ctx context.Context, conn *sql.Conn) (int64, error) {
-	var key any
+	var key weak.Pointer[byte]
+	cacheable := false
 	// The driver connection only serves as the key, never used outside.
-	if err := conn.Raw(func(dc any) error { key = dc; return nil }); err != nil {
+	if err := conn.Raw(func(dc any) error { key, cacheable = connKey(dc); return nil }); err != nil {
 		return 0, err
 	}
-	cacheable := key != nil && reflect.TypeOf(key).Comparable()
 	if cacheable {
 		threadIDs.Lock()
 		id, ok := threadIDs.m[key]
@@ -142,7 +166,14 @@ func threadID(ctx context.Context, conn *sql.Conn) (int64, error) {
 	if cacheable {
 		threadIDs.Lock()
 		if len(threadIDs.m) >= maxThreadIDs {
-			clear(threadIDs.m)
+			for k := range threadIDs.m {
+				if k.Value() == nil {
+					delete(threadIDs.m, k)
+				}
+			}
+			if len(threadIDs.m) >= maxThreadIDs {
+				clear(threadIDs.m)
+			}
 		}
 		threadIDs.m[key] = id
 		threadIDs.Unlock()

@@ -30,8 +30,9 @@ import (
 //
 // An UPDATE or INSERT fails with MySQL's duplicate-entry error (1062) when
 // a unique value is held by a row of another key. InnoDB then undoes only
-// that statement (as for every error but a deadlock or a lost connection,
-// which fail the whole batch), so the transaction goes on.
+// that statement (as for every error but a deadlock, a full lock table or
+// a lost connection, which fail the attempt: codes.go), so the
+// transaction goes on.
 //
 // Rows still clashing when a pass makes no progress may be a cycle. They
 // are deleted and inserted again together inside a savepoint (reinsert),

@@ -19,7 +19,11 @@ var fuzzColumns = []string{"tinyint(1)", "int(10) unsigned", "bigint(20)", "deci
 // return either a bindable value or a *spannervalue.ConversionError, and never panic.
 func FuzzValue(f *testing.F) {
 	for _, raw := range []string{`"1"`, `1.5`, `"NaN"`, `true`, `null`, `"aGk="`, `"2024-01-02"`,
-		`"2024-02-02T20:00:00Z"`, `["1","2"]`, `"{\"a\":1}"`, `"1e999"`, `"99999999999999999999999"`} {
+		`"2024-02-02T20:00:00Z"`, `["1","2"]`, `"{\"a\":1}"`, `"1e999"`, `"99999999999999999999999"`,
+		// review rev16: the int64 and boolean fast paths at the edges of the
+		// column widths, negative zero, escaped and unicode text.
+		`"127"`, `"-128"`, `"128"`, `"255"`, `"256"`, `"-1"`, `"-0"`, `"9223372036854775807"`, `"-9223372036854775808"`,
+		`"18446744073709551615"`, `"18446744073709551616"`, `false`, `"true"`, `"\u0031"`, `"é"`, `-0.0`, `1e2`} {
 		f.Add(raw, uint8(0), uint8(0))
 	}
 	f.Fuzz(func(t *testing.T, raw string, ti, ci uint8) {
