@@ -322,3 +322,24 @@ func TestNoStrayDeleteOfARowSpannerCannotMap(t *testing.T) {
 		t.Errorf("a repair for the shard's row of a key whose Spanner row cannot be mapped: %s", l)
 	}
 }
+
+// TestSettleHoldsBoundedMismatches (review rev17b): settle kept every
+// mismatch line (and every repair) of a bundle in memory until the bundle
+// ended. A bundle is as large as the runner makes it, and a shard that
+// lost a table has a mismatch per row: one worker held them all. Lines
+// are written out once a bounded number has gathered.
+func TestSettleHoldsBoundedMismatches(t *testing.T) {
+	f := &settleFn{VerifyConfig: VerifyConfig{Out: t.TempDir() + "/"}}
+	ctx := context.Background()
+	most := 0
+	for i := 0; i < 30000; i++ {
+		k := verify.Key{Shard: "s1", Table: "items", PK: []verify.Value{verify.Text(fmt.Sprint(i))}}
+		if err := f.ProcessElement(ctx, beam.EventTime(0), Candidate{Key: k.String(), Outcome: string(verify.Ambiguous)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		most = max(most, len(f.lines))
+	}
+	if most > 10000 {
+		t.Errorf("settle held %d mismatch lines of one bundle in memory", most)
+	}
+}
