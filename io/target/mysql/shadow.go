@@ -123,14 +123,17 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, keys []t
 }
 
 // ShadowVersions implements target.Scanner: the versions of keys, read in
-// a read-only transaction without locks.
+// a read-only transaction without locks. Its isolation is READ COMMITTED,
+// not the server's default: under SERIALIZABLE, InnoDB makes every SELECT
+// of a transaction a locking read, which would wait for the writers
+// holding the rows and hold them up in turn.
 func (scanner) ShadowVersions(ctx context.Context, db *sql.DB, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
 	keys = target.SortShadowKeys(keys)
 	out := make(map[string]newer.Version, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return nil, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, Classify(err))
 	}
