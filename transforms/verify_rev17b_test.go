@@ -3,16 +3,19 @@ package transforms
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
+	"cloud.google.com/go/spanner"
 	mysqldrv "github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
+	"github.com/revrepl/spanner-to-sourcedb/io/spannerread"
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql"
@@ -269,5 +272,74 @@ func TestExtraRowWithATimestampKeyFindsItsShadowRow(t *testing.T) {
 				t.Errorf("rebuilt key %s (%s) is not the writer's %s", keys, rebuilt, written)
 			}
 		})
+	}
+}
+
+// TestNoStrayDeleteOfARowSpannerCannotMap (review rev17b): a Spanner row
+// the writer cannot map (a Name too long for the shard's column: its
+// change went to severe/) is counted unmappable, and is not on the
+// Spanner side of the join, so the shard's row of that key (the last
+// version the writer could write) shows as extra. The repair then found
+// the Spanner row and took the target's row for a stray copy of a key
+// that belongs elsewhere: a stray delete, applied whatever the shadow row
+// says. It removed a row of the shard the key belongs to, which Spanner
+// still holds. Such a key gets no repair: its Spanner row is not
+// writable until the severe/ record is fixed.
+func TestNoStrayDeleteOfARowSpannerCannotMap(t *testing.T) {
+	emu := testenv.Spanner(t)
+	path := testenv.CreateDatabase(t, emu, fmt.Sprintf("vunmap%d", time.Now().UnixNano()%1e12), false, []string{
+		"CREATE TABLE Items (Id INT64 NOT NULL, Name STRING(MAX)) PRIMARY KEY (Id)",
+	})
+	ctx := context.Background()
+	client, err := spanner.NewClient(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if _, err := client.Apply(ctx, []*spanner.Mutation{spanner.Insert("Items", []string{"Id", "Name"}, []any{int64(1), "far too long for the column"})}); err != nil {
+		t.Fatal(err)
+	}
+	sp := schema.Spanner{Tables: map[string]schema.SpannerTable{"Items": {Name: "Items", PrimaryKey: []schema.KeyPart{{Column: "Id"}},
+		Columns: []schema.SpannerColumn{{Name: "Id", Type: "INT64"}, {Name: "Name", Type: "STRING(MAX)"}}}}}
+	src := schema.Source{Tables: map[string]schema.SourceTable{"items": {Name: "items", PrimaryKey: []string{"Id"}, Columns: []schema.SourceColumn{
+		{Name: "Id", DataType: "bigint", ColumnType: "bigint"}, {Name: "Name", DataType: "varchar", ColumnType: "varchar(5)", MaxLength: 5}}}}}
+	names := mapping.Names{Tables: map[string]mapping.TableNames{"Items": {Source: "items"}}}
+	cfg := VerifyConfig{Spanner: sp, Source: src, Names: names, Single: "s1", Repair: true}
+	f := &settleFn{VerifyConfig: cfg, reader: spannerread.Reader{Client: client},
+		exp: &expecter{cfg: cfg, scanner: mysql.Target{}.Scanner(), spannerOf: map[string][]string{"items": {"Items"}},
+			mapper: &mapping.Mapper{Spanner: sp, Source: src, Names: names, TZ: time.UTC, Values: mysql.Target{}.Values()}}}
+	if _, _, kind, _ := f.exp.expect(ctx, "Items", `{"Id":"1"}`, `{"Name":"far too long for the column"}`); kind != verify.Unmappable {
+		t.Fatalf("the Spanner row maps (kind %q): the test needs one that does not", kind)
+	}
+	k := verify.Key{Shard: "s1", Table: "items", PK: []verify.Value{verify.Text("1")}}
+	if err := f.report(ctx, beam.EventTime(0), k, verify.Extra, nil, Expected{}, false, "Items", `{"Id":"1"}`, true, time.Now(), false); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.lines) != 1 {
+		t.Errorf("mismatch lines %q, want the extra key", f.lines)
+	}
+	for _, l := range f.fixes {
+		t.Errorf("a repair for the shard's row of a key whose Spanner row cannot be mapped: %s", l)
+	}
+}
+
+// TestSettleHoldsBoundedMismatches (review rev17b): settle kept every
+// mismatch line (and every repair) of a bundle in memory until the bundle
+// ended. A bundle is as large as the runner makes it, and a shard that
+// lost a table has a mismatch per row: one worker held them all. Lines
+// are written out once a bounded number has gathered.
+func TestSettleHoldsBoundedMismatches(t *testing.T) {
+	f := &settleFn{VerifyConfig: VerifyConfig{Out: t.TempDir() + "/"}}
+	ctx := context.Background()
+	most := 0
+	for i := 0; i < 30000; i++ {
+		k := verify.Key{Shard: "s1", Table: "items", PK: []verify.Value{verify.Text(fmt.Sprint(i))}}
+		if err := f.ProcessElement(ctx, beam.EventTime(0), Candidate{Key: k.String(), Outcome: string(verify.Ambiguous)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		most = max(most, len(f.lines))
+	}
+	if most > 10000 {
+		t.Errorf("settle held %d mismatch lines of one bundle in memory", most)
 	}
 }

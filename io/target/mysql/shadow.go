@@ -212,13 +212,15 @@ func errorCode(err error) uint16 {
 
 // ShadowVersions implements target.Scanner: the versions of keys, read in
 // a read-only transaction without locks (verify's in-flight rule must
-// neither wait for the writer nor hold it up).
+// neither wait for the writer nor hold it up). Its isolation is READ
+// COMMITTED, not the server's default: under SERIALIZABLE, InnoDB makes
+// every SELECT of a transaction a locking read.
 func (scanner) ShadowVersions(ctx context.Context, db *sql.DB, t target.ShadowTable, keys []target.ShadowKey) (map[string]newer.Version, error) {
 	out := make(map[string]newer.Version, len(keys))
 	if len(keys) == 0 {
 		return out, nil
 	}
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return nil, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, Classify(err))
 	}
