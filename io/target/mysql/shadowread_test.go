@@ -29,7 +29,7 @@ func TestShadowVersionsTakeNoLocksUnderSerializable(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := target.ShadowKey{Hash: make([]byte, 32), Parts: []any{"1"}}
-	if _, err := db.Exec("INSERT INTO shadow_Items VALUES (?, '1', 100, 1)", key.Hash); err != nil {
+	if _, err := db.Exec("INSERT INTO shadow_Items VALUES (?, '1', 100, 1, 1)", key.Hash); err != nil {
 		t.Fatal(err)
 	}
 	// The writer: the key's shadow row locked, as LockShadow leaves it.
