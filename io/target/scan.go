@@ -149,10 +149,6 @@ func (r RangeRead) Query(table string) string {
 // Range is the read of the columns cols of the rows in r, in primary-key
 // order (pk).
 func (s ScanSQL[Raw]) Range(pk, cols []schema.SourceColumn, r KeyRange) (RangeRead, error) {
-	exprs := make([]string, len(cols))
-	for i, c := range cols {
-		exprs[i] = s.Stored(c, s.Quote(c.Name))
-	}
 	var where []string
 	var args []any
 	if r.From != nil {
@@ -173,6 +169,17 @@ func (s ScanSQL[Raw]) Range(pk, cols []schema.SourceColumn, r KeyRange) (RangeRe
 		}
 		where, args = append(where, w), append(args, a...)
 	}
+	return s.Where(pk, cols, where, args), nil
+}
+
+// Where is the read of the columns cols of the rows that the conditions
+// where (ANDed, binding args) select, in primary-key order (pk): Range's
+// and a Scanner's ReadKey's.
+func (s ScanSQL[Raw]) Where(pk, cols []schema.SourceColumn, where []string, args []any) RangeRead {
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = s.Stored(c, s.Quote(c.Name))
+	}
 	rr := RangeRead{exprs: strings.Join(exprs, ", "), Args: args}
 	if len(where) > 0 {
 		rr.where = " WHERE " + strings.Join(where, " AND ")
@@ -182,7 +189,7 @@ func (s ScanSQL[Raw]) Range(pk, cols []schema.SourceColumn, r KeyRange) (RangeRe
 		order[i] = s.Quote(c.Name)
 	}
 	rr.order = strings.Join(order, ", ")
-	return rr, nil
+	return rr
 }
 
 // bound is the condition of a key range bound vals on the columns pk,

@@ -144,17 +144,8 @@ func (scanner) ReadKey(ctx context.Context, db *sql.DB, t schema.SourceTable, ke
 		}
 	}
 	cols, colNames := target.ReadColumns(t)
-	exprs := make([]string, len(cols))
-	for i, c := range cols {
-		exprs[i] = scanSQL.Stored(c, dml.QuoteIdent(c.Name))
-	}
-	order := make([]string, len(pk))
-	for i, c := range pk {
-		order[i] = dml.QuoteIdent(c.Name)
-	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s", strings.Join(exprs, ", "), dml.QuoteIdent(t.Name),
-		strings.Join(where, " AND "), strings.Join(order, ", "))
-	err = scanSQL.ScanRows(ctx, db, q, args, cols, func(vs []verify.Value) error {
+	rr := scanSQL.Where(pk, cols, where, args)
+	err = scanSQL.ScanRows(ctx, db, rr.Query(dml.QuoteIdent(t.Name)), rr.Args, cols, func(vs []verify.Value) error {
 		r := verify.Row{Columns: colNames, Values: vs}
 		if !target.HasKey(r, names, key) {
 			return nil

@@ -176,18 +176,9 @@ func (scanner) ReadKey(ctx context.Context, db *sql.DB, t schema.SourceTable, ke
 		where = append(where, fmt.Sprintf("%s = $%d", q, len(args)))
 	}
 	cols, colNames := target.ReadColumns(t)
-	exprs := make([]string, len(cols))
-	for i, c := range cols {
-		exprs[i] = scanSQL.Stored(c, dml.QuoteIdent(c.Name))
-	}
-	order := make([]string, len(pk))
-	for i, c := range pk {
-		order[i] = dml.QuoteIdent(c.Name)
-	}
+	rr := scanSQL.Where(pk, cols, where, args)
 	err = readTx(ctx, db, func(tx *sql.Tx, ns string) error {
-		q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s", strings.Join(exprs, ", "), dml.Table(ns, t.Name),
-			strings.Join(where, " AND "), strings.Join(order, ", "))
-		return scanSQL.ScanRows(ctx, tx, q, args, cols, func(vs []verify.Value) error {
+		return scanSQL.ScanRows(ctx, tx, rr.Query(dml.Table(ns, t.Name)), rr.Args, cols, func(vs []verify.Value) error {
 			r := verify.Row{Columns: colNames, Values: vs}
 			if !target.HasKey(r, names, key) {
 				return nil
