@@ -165,8 +165,10 @@ type phases struct{ read, mysql, commit time.Duration }
 // writerThroughput applies n records in batches of size through the
 // shadow-checked writer and returns records per second and where the time
 // went.
-func (e *env) writerThroughput(ctx context.Context, size, n int) (float64, phases, error) {
+func (e *env) writerThroughput(ctx context.Context, size, n int, speculate bool) (float64, phases, error) {
 	recs := e.records(n)
+	e.applier.NoSpeculation = !speculate
+	defer func() { e.applier.NoSpeculation = false }()
 	var ph phases
 	var t0, tRead, tMySQL time.Time
 	e.applier.Hooks.AfterShadowRead = func() error { tRead = time.Now(); return nil }

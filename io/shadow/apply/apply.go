@@ -68,6 +68,8 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"sync/atomic"
+	"time"
 
 	"cloud.google.com/go/spanner"
 	"cloud.google.com/go/spanner/apiv1/spannerpb"
@@ -98,8 +100,15 @@ type Applier struct {
 	// InSource keeps the shadow rows in the shards (shadowTableLocation=
 	// source): the protocol of source.go, in which Meta is not used.
 	InSource bool
+	// NoSpeculation runs step 3 only after step 1 (speculate.go); the
+	// bench measures what speculation brings with it.
+	NoSpeculation bool
+	// SpeculationWait overrides DefaultSpeculationWait (tests).
+	SpeculationWait time.Duration
 	// Hooks lets tests inject crashes between protocol steps.
 	Hooks Hooks
+
+	paused atomic.Int32 // batches left to run without speculation
 }
 
 // Hooks are called between protocol steps; a non-nil error aborts there.
@@ -109,6 +118,9 @@ type Hooks struct {
 	// BeforeSourceCommit runs, with InSource, after the changes and the
 	// shadow rows were written and before the target commits.
 	BeforeSourceCommit func() error
+	// Speculated tells whether a batch's speculation stood for step 3
+	// (speculate.go).
+	Speculated func(used bool)
 }
 
 // Failure is a record that could not be applied, with why.
@@ -261,6 +273,8 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 	defer cancel()
 	_, err := a.Meta.ReadWriteTransactionWithOptions(tctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
 		out.Applied, out.Filtered, out.Stale, out.Superseded, clashes = nil, nil, 0, 0, nil
+		spec := a.speculate(ctx, db, ps)
+		defer spec.discard()
 		stored, err := readVersions(ctx, tx, ps)
 		if err != nil {
 			return err
@@ -271,6 +285,15 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 			}
 		}
 		d := decide(ps, stored)
+		useSpec := spec.usable(d.Apply)
+		if spec != nil {
+			if useSpec {
+				a.used()
+			} else {
+				spec.discard()
+				a.wasted()
+			}
+		}
 		out.Stale, out.Superseded = len(d.Stale), len(d.Superseded)
 		if len(d.Apply) == 0 {
 			return nil
@@ -285,7 +308,12 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 		}
 		clashed := map[int]error{}
 		if len(write) > 0 {
-			c, err := a.writeMySQLWithin(ctx, tx, db, write)
+			var c map[int]error
+			if useSpec {
+				c, err = a.commitSpeculation(tx, spec)
+			} else {
+				c, err = a.writeMySQL(ctx, tx, db, write)
+			}
 			if err != nil {
 				return err
 			}
@@ -387,37 +415,52 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 	return stored, nil
 }
 
-// writeMySQL applies the rows in the target's transaction (sess, begun)
-// and commits it only if the shadow rows are unchanged. Rows of tables with
+// writeMySQL writes the rows in a target transaction of its own (step 3)
+// and commits it (steps 4 and 5, see commit). Rows of tables with
 // secondary unique indexes that the target refused come back by index into
 // apply, with their errors; the others are committed.
-func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, sess target.Session, apply []prepared) (failed map[int]error, err error) {
-	defer func() {
-		if err != nil {
-			_ = sess.Rollback()
-		}
-	}()
+func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (map[int]error, error) {
+	t, err := a.openAttempt(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	refused, err := t.sess.Write(t.ctx, a.changes(apply))
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	if err := a.commit(tx, t, apply[0]); err != nil {
+		return nil, err
+	}
+	return refused, nil
+}
+
+// changes are the rows of apply as the target writes them.
+func (a *Applier) changes(apply []prepared) []target.Change {
 	changes := make([]target.Change, len(apply))
 	for i, p := range apply {
 		changes[i] = target.Change{Row: p.row, Version: p.version,
 			Unique: len(a.Mapper.Source.Tables[p.row.Table].UniqueKeys) > 0}
 	}
-	failed, err = sess.Write(ctx, changes)
-	if err != nil {
-		return nil, err
+	return changes
+}
+
+// commit re-checks the shadow locks (step 4, through one of the batch's
+// keys, first) and commits the target's transaction t, whose statements
+// all ended (step 5). t is over when commit returns.
+func (a *Applier) commit(tx *spanner.ReadWriteTransaction, t *attempt, first prepared) error {
+	if err := a.checkAlive(t.ctx, tx, first); err != nil {
+		return t.fail(err)
 	}
-	if err := a.checkAlive(ctx, tx, apply[0]); err != nil {
-		return nil, err
+	if err := t.sess.Commit(); err != nil {
+		return t.fail(err)
 	}
-	if err := sess.Commit(); err != nil {
-		return nil, err
-	}
+	t.close()
 	if a.Hooks.AfterMySQLCommit != nil {
 		if err := a.Hooks.AfterMySQLCommit(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return failed, nil
+	return nil
 }
 
 // checkAlive makes sure, just before MySQL commits, that the Spanner

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"cloud.google.com/go/spanner"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // The deadlines of a batch. A MySQL that stops answering without closing
@@ -68,38 +68,73 @@ func timedOut(parent, deadlined context.Context, what string, after time.Duratio
 	return &TimeoutError{What: what, After: after, Err: err}
 }
 
-// writeMySQLWithin runs writeMySQL (steps 3 to 5) under MySQLTimeout, on
-// a connection of its own (the session may have to discard it). The driver
-// gives up a statement whose context ends by closing its connection, so
-// database/sql discards that connection instead of putting it back in the
-// pool. The server, though, only notices the closed connection when the
-// statement ends: one waiting for a row lock would keep its transaction,
-// and the locks of the batch's earlier statements, until its own lock wait
-// timeout, blocking every retry of those rows. So the server thread is
-// killed too (a user may kill its own threads); on a server that does not
-// answer, that fails within killTimeout, and the server rolls the
-// transaction back when it sees the closed connection.
-func (a *Applier) writeMySQLWithin(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (map[int]error, error) {
+// attempt is the target's transaction of one attempt of a batch (steps 3
+// to 5 of the protocol), on a connection of its own (the session may have
+// to discard it), under MySQLTimeout from when it was opened: getting the
+// connection, starting the transaction, every statement, the re-check of
+// the shadow rows and the commit's start.
+//
+// The driver gives up a statement whose context ends by closing its
+// connection, so database/sql discards that connection instead of putting
+// it back in the pool. The server, though, only notices the closed
+// connection when the statement ends: one waiting for a row lock would
+// keep its transaction, and the locks of the batch's earlier statements,
+// until its own lock wait timeout, blocking every retry of those rows. So a
+// missed deadline abandons the session (target.Session.Abandon: the server
+// thread is killed too; on a server that does not answer, that fails
+// within its own timeout, and the server rolls the transaction back when
+// it sees the closed connection).
+type attempt struct {
+	parent context.Context // the closure's: its end is not a missed deadline
+	ctx    context.Context // parent, with MySQLTimeout
+	cancel context.CancelFunc
+	sess   target.Session
+	closed bool
+}
+
+// openAttempt connects and begins the target's transaction.
+func (a *Applier) openAttempt(ctx context.Context, db *sql.DB) (*attempt, error) {
 	mctx, cancel := context.WithTimeout(ctx, MySQLTimeout)
-	defer cancel()
 	sess, err := a.Target.Connect(mctx, db)
 	if err != nil {
+		cancel()
 		return nil, timedOut(ctx, mctx, "connecting to MySQL", MySQLTimeout, err)
 	}
-	defer sess.Close()
+	t := &attempt{parent: ctx, ctx: mctx, cancel: cancel, sess: sess}
 	if err := sess.Begin(mctx); err != nil {
-		err = timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, err)
-		var te *TimeoutError
-		if errors.As(err, &te) {
-			sess.Abandon(ctx)
-		}
-		return nil, err
+		return nil, t.fail(err)
 	}
-	failed, err := a.writeMySQL(mctx, tx, sess, apply)
-	err = timedOut(ctx, mctx, "writing the batch to MySQL", MySQLTimeout, err)
+	return t, nil
+}
+
+// fail ends the attempt after err and returns err, as a TimeoutError when
+// the deadline caused it: the session is then abandoned, otherwise rolled
+// back.
+func (t *attempt) fail(err error) error {
+	err = timedOut(t.parent, t.ctx, "writing the batch to MySQL", MySQLTimeout, err)
 	var te *TimeoutError
 	if errors.As(err, &te) {
-		sess.Abandon(ctx) // closes the connection and kills its server thread
+		t.sess.Abandon(t.parent) // closes the connection and kills its server thread
+	} else {
+		_ = t.sess.Rollback()
 	}
-	return failed, err
+	t.close()
+	return err
+}
+
+// rollback ends the attempt with nothing of it committed.
+func (t *attempt) rollback() {
+	if t.closed {
+		return
+	}
+	_ = t.sess.Rollback()
+	t.close()
+}
+
+func (t *attempt) close() {
+	if !t.closed {
+		_ = t.sess.Close()
+		t.cancel()
+		t.closed = true
+	}
 }
