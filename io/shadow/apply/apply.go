@@ -12,7 +12,10 @@
 //  2. keep, per key, only the newest change, and only if it is newer than
 //     the shadow row;
 //  3. apply those changes to MySQL in one transaction M (InnoDB locks the
-//     rows written, and holds the locks until M ends);
+//     rows written, and holds the locks until M ends); M usually starts
+//     beside step 1, written for the decision step 2 takes when no shadow
+//     row is newer, and stands for step 3 only if step 2 takes that
+//     decision (speculation, speculate.go);
 //  4. re-read one shadow row (exclusive): this fails if T has lost its
 //     locks;
 //  5. commit M; 6. buffer the new shadow rows; 7. commit T.
@@ -121,6 +124,9 @@ type Hooks struct {
 	// Speculated tells whether a batch's speculation stood for step 3
 	// (speculate.go).
 	Speculated func(used bool)
+	// SpeculativeWrite runs when a speculation's statements are done,
+	// before it waits for step 1.
+	SpeculativeWrite func()
 }
 
 // Failure is a record that could not be applied, with why.

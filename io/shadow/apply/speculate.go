@@ -108,6 +108,9 @@ func (a *Applier) speculate(ctx context.Context, db *sql.DB, ps []prepared) *spe
 			s.err = t.fail(err)
 			return
 		}
+		if a.Hooks.SpeculativeWrite != nil {
+			a.Hooks.SpeculativeWrite()
+		}
 		timer := time.NewTimer(wait)
 		defer timer.Stop()
 		select {
