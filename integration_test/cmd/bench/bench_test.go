@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"sync"
@@ -164,5 +166,30 @@ func TestPacerTake(t *testing.T) {
 	late := newPacer(100, 200, time.Now().Add(-time.Second))
 	if g := take(late, 40); g.ok {
 		t.Errorf("take after the deadline = %+v, want nothing", g)
+	}
+}
+
+func TestInTurns(t *testing.T) {
+	var order []int
+	var got [2]int
+	measure := func(id int, rate float64) func(int) (float64, error) {
+		return func(n int) (float64, error) {
+			order = append(order, id)
+			got[id] += n
+			return rate, nil
+		}
+	}
+	rates, err := inTurns(3, 10, []func(int) (float64, error){measure(0, 100), measure(1, 50)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != [2]int{10, 10} {
+		t.Errorf("records per measure %v, want 10 each", got)
+	}
+	if fmt.Sprint(order) != "[0 1 1 0 0 1]" {
+		t.Errorf("order %v, want the turns rotating", order)
+	}
+	if math.Abs(rates[0]-100) > 1e-6 || math.Abs(rates[1]-50) > 1e-6 {
+		t.Errorf("rates %v, want [100 50]", rates)
 	}
 }

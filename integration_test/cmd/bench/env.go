@@ -191,6 +191,10 @@ func (e *env) writerThroughput(ctx context.Context, size, n int, speculate bool)
 	return float64(n) / time.Since(start).Seconds(), ph, nil
 }
 
+func (p phases) add(q phases) phases {
+	return phases{read: p.read + q.read, mysql: p.mysql + q.mysql, commit: p.commit + q.commit}
+}
+
 func (p phases) String() string {
 	total := p.read + p.mysql + p.commit
 	pc := func(d time.Duration) float64 { return 100 * d.Seconds() / total.Seconds() }

@@ -54,6 +54,7 @@ var (
 	records         = flag.Int("records", 5000, "records per writer measurement")
 	batch1Max       = flag.Int("batch1_records", 1000, "records for the batch-size-1 measurement (it is slow)")
 	batchSize       = flag.Int("batch", pipeline.DefaultBatchSize, "default batch size to compare")
+	rounds          = flag.Int("rounds", 5, "the measurements at --batch take turns this many times, each over records/rounds records, so that the machine's drift falls on all alike")
 	rate            = flag.Int("rate", 1000, "changes per second committed to Spanner in the end-to-end run")
 	duration        = flag.Duration("duration", 60*time.Second, "length of the end-to-end workload")
 	mysqlAddr       = flag.String("mysql", "127.0.0.1:3306", "MariaDB address (root, empty password)")
@@ -121,31 +122,31 @@ func main() {
 			fail(err)
 		}
 	}
-	fmt.Printf("writer: %d records of table Bench (6 columns), emulator %s, %s %s\n", *records, emu.Addr, targetName(), addr)
+	fmt.Printf("writer: %d records of table Bench (6 columns) per measurement, in %d turns, emulator %s, %s %s\n", *records, *rounds, emu.Addr, targetName(), addr)
 	b1, ph1, err := env.writerThroughput(ctx, 1, min(*batch1Max, *records), false)
 	if err != nil {
 		fail(err)
 	}
-	bn, phn, err := env.writerThroughput(ctx, *batchSize, *records, true)
+	var phn, phc phases
+	got, err := inTurns(*rounds, *records, []func(n int) (float64, error){
+		func(n int) (float64, error) {
+			r, ph, err := env.writerThroughput(ctx, *batchSize, n, true)
+			phn = phn.add(ph)
+			return r, err
+		},
+		func(n int) (float64, error) {
+			r, ph, err := env.writerThroughput(ctx, *batchSize, n, false)
+			phc = phc.add(ph)
+			return r, err
+		},
+		func(n int) (float64, error) { return env.shadowCeiling(ctx, *batchSize, n) },
+		func(n int) (float64, error) { return env.rawCeiling(ctx, *batchSize, n) },
+		func(n int) (float64, error) { return env.sourceShadowThroughput(ctx, *batchSize, n) },
+	})
 	if err != nil {
 		fail(err)
 	}
-	bc, phc, err := env.writerThroughput(ctx, *batchSize, *records, false)
-	if err != nil {
-		fail(err)
-	}
-	shadowCeil, err := env.shadowCeiling(ctx, *batchSize, *records)
-	if err != nil {
-		fail(err)
-	}
-	raw, err := env.rawCeiling(ctx, *batchSize, *records)
-	if err != nil {
-		fail(err)
-	}
-	src, err := env.sourceShadowThroughput(ctx, *batchSize, *records)
-	if err != nil {
-		fail(err)
-	}
+	bn, bc, shadowCeil, raw, src := got[0], got[1], got[2], got[3], got[4]
 	s := summary{batch1Ratio: bn / b1, shadowCeilingRatio: bn / shadowCeil, sourceShadowCeilingRatio: src / raw, ceilingRatio: bn / raw,
 		p99Lag: notRun, maxLag: notRun, maxRate: notRun}
 	row := "%-50s %10.0f %7s  %s\n"
