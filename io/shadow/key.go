@@ -14,6 +14,7 @@ import (
 	"cloud.google.com/go/civil"
 	"cloud.google.com/go/spanner"
 
+	"github.com/revrepl/spanner-to-sourcedb/pure/memo"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
@@ -155,9 +156,20 @@ var keyBaseNames = map[string]bool{
 	"date": true, "numeric": true,
 }
 
+// keyCodes holds parseKeyCode's result per key column type: KeyOf runs
+// for every change, and BaseName and Parse (regular expressions, case
+// folding) cost more than decoding the key itself. The types come from
+// the schema, so the cache stays small.
+var keyCodes memo.Cache[string, string]
+
 // keyCode is the spannertype code of a key column type, "" when keyValue
 // does not decode that type.
 func keyCode(spannerType string) string {
+	return keyCodes.Get(spannerType, parseKeyCode)
+}
+
+// parseKeyCode is keyCode without the cache.
+func parseKeyCode(spannerType string) string {
 	if !keyBaseNames[spannertype.BaseName(spannerType)] {
 		return ""
 	}

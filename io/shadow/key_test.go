@@ -2,8 +2,14 @@ package shadow
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
 // TestKeyValueSpellings: every spelling of a key type decodes, in both
@@ -36,5 +42,75 @@ func TestKeyValueSpellings(t *testing.T) {
 	}
 	if _, err := keyValue("JSON(x)", json.RawMessage("null")); err == nil || err.Error() != "type JSON cannot be a key column here" {
 		t.Errorf("NULL JSON(x): %v", err)
+	}
+}
+
+// keyTypeMatrix is every key type spelling TestKeyValueSpellings decodes,
+// the types keys refuse, and spellings that differ only in case, spaces
+// or arguments.
+var keyTypeMatrix = []string{
+	"INT64", "int64", "bigint", "int8", "STRING(MAX)", "STRING(36)", "string(max)", "character varying(10)",
+	"CHARACTER  VARYING(10)", "character varying", "varchar", "text", "UUID", "uuid", "BOOL", "boolean",
+	"FLOAT64", "double precision", "float8", "FLOAT32", "real", "float4", "BYTES(MAX)", "BYTES(16)", "bytea",
+	"TIMESTAMP", "timestamp with time zone", "timestamptz", "DATE", "date", "NUMERIC", "numeric",
+	"numeric(10, 2)", " INT64 ", "decimal", "spanner.commit_timestamp", "JSON", "jsonb", "JSON(x)",
+	"ARRAY<INT64>", "bigint[]", "STRUCT<a INT64>", "", "int",
+}
+
+// TestKeyCodeMatchesParse: the cached code of every key type is the one
+// parsing it now gives, asked first and again (then from the cache) in
+// the opposite order, so a cache keyed on less than the exact spelling
+// would hand a type another's code.
+func TestKeyCodeMatchesParse(t *testing.T) {
+	for pass := range 2 {
+		for i := range keyTypeMatrix {
+			typ := keyTypeMatrix[i]
+			if pass == 1 {
+				typ = keyTypeMatrix[len(keyTypeMatrix)-1-i]
+			}
+			if got, want := keyCode(typ), parseKeyCode(typ); got != want {
+				t.Errorf("pass %d, keyCode(%q) = %q, want %q", pass, typ, got, want)
+			}
+		}
+	}
+}
+
+// freshRuns makes each TestKeyOfConcurrent spell its types anew.
+var freshRuns atomic.Int64
+
+// TestKeyOfConcurrent builds keys of tables of both dialects from many
+// goroutines at once (run with -race), the types new to the cache (padded
+// with trailing spaces, which parsing ignores) so that the goroutines
+// race to store them: each key, or error, is the one built alone then.
+func TestKeyOfConcurrent(t *testing.T) {
+	pad := strings.Repeat(" ", int(freshRuns.Add(1)))
+	var tables []schema.SpannerTable
+	keys := map[string]json.RawMessage{"a": json.RawMessage(`"7"`), "b": json.RawMessage(`"AQ=="`), "n": json.RawMessage(`null`)}
+	for i, typ := range keyTypeMatrix {
+		tables = append(tables, schema.SpannerTable{Name: fmt.Sprint("t", i),
+			Columns: []schema.SpannerColumn{{Name: "a", Type: typ + pad}, {Name: "b", Type: keyTypeMatrix[len(keyTypeMatrix)-1-i] + pad},
+				{Name: "n", Type: typ + pad}},
+			PrimaryKey: []schema.KeyPart{{Column: "a"}, {Column: "b"}, {Column: "n"}}})
+	}
+	buildAll := func() []string {
+		var out []string
+		for _, tb := range tables {
+			k, err := KeyOf(tb, keys)
+			out = append(out, fmt.Sprintf("%v %v", k, err))
+		}
+		return out
+	}
+	const workers = 8
+	got := make([][]string, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { got[w] = buildAll() })
+	}
+	wg.Wait()
+	want := buildAll()
+	for w := range workers {
+		if !slices.Equal(got[w], want) {
+			t.Errorf("worker %d built keys differently from a lone build", w)
+		}
 	}
 }

@@ -39,7 +39,7 @@ import (
 
 // CanonicalBound is the canonical form of v, a value Value returned for col.
 func CanonicalBound(col schema.SourceColumn, v any) (verify.Value, error) {
-	t := parseTarget(col)
+	t := targetOf(col)
 	var raw []byte
 	switch x := v.(type) {
 	case nil:
@@ -69,13 +69,13 @@ func CanonicalStored(col schema.SourceColumn, raw []byte) (verify.Value, error) 
 	if raw == nil {
 		return verify.Null, nil
 	}
-	return canonical(parseTarget(col), raw)
+	return canonical(targetOf(col), raw)
 }
 
 // StoredExpr is the select expression of col (quoted as q) whose text
 // CanonicalStored reads.
 func StoredExpr(col schema.SourceColumn, q string) string {
-	if parseTarget(col).fam == famFloat {
+	if targetOf(col).fam == famFloat {
 		return "(" + q + " + 0E0)"
 	}
 	return q
@@ -232,7 +232,7 @@ func BindCanonical(col schema.SourceColumn, v verify.Value) (any, error) {
 	if v.Null {
 		return nil, nil
 	}
-	t := parseTarget(col)
+	t := targetOf(col)
 	switch t.fam {
 	case famInt, famYear:
 		if t.unsigned {
@@ -261,7 +261,7 @@ func BindCanonical(col schema.SourceColumn, v verify.Value) (any, error) {
 // interval and keeping the rows whose form is v finds them all. ok is
 // false for the other columns, whose forms bind back exactly.
 func KeyBounds(col schema.SourceColumn, v verify.Value) (lo, hi float64, ok bool, err error) {
-	t := parseTarget(col)
+	t := targetOf(col)
 	if v.Null || (t.fam != famFloat && t.fam != famDouble) {
 		return 0, 0, false, nil
 	}
@@ -281,7 +281,7 @@ func KeyBounds(col schema.SourceColumn, v verify.Value) (lo, hi float64, ok bool
 // KeyPlaceholder is the placeholder of a value BindCanonical bound for
 // col: a DECIMAL is cast, or MySQL would compare the text as a double.
 func KeyPlaceholder(col schema.SourceColumn) string {
-	t := parseTarget(col)
+	t := targetOf(col)
 	if t.fam == famDecimal {
 		return fmt.Sprintf("CAST(? AS DECIMAL(%d,%d))", t.prec, t.scale)
 	}

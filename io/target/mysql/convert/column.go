@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/revrepl/spanner-to-sourcedb/pure/memo"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
@@ -32,35 +33,56 @@ const (
 	famUUID // MariaDB's native UUID type
 )
 
-// target is a MySQL column with its COLUMN_TYPE parsed once.
+// target is a MySQL column with its COLUMN_TYPE parsed once (targetOf).
 type target struct {
 	col      schema.SourceColumn
 	fam      family
 	dataType string
 	unsigned bool
-	bits     int  // integer width, or the M of BIT(M)
-	boolLike bool // tinyint(1): also accepts "true"/"false" text
-	prec     int  // DECIMAL(M,D): M
-	scale    int  // DECIMAL(M,D): D
-	fsp      int  // fractional-second digits of time, datetime, timestamp
-	members  []string
+	bits     int      // integer width, or the M of BIT(M)
+	boolLike bool     // tinyint(1): also accepts "true"/"false" text
+	prec     int      // DECIMAL(M,D): M
+	scale    int      // DECIMAL(M,D): D
+	fsp      int      // fractional-second digits of time, datetime, timestamp
+	members  []string // shared by every column of the type (targetOf): read only
 }
 
 var intBits = map[string]int{
 	"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64,
 }
 
-func parseTarget(col schema.SourceColumn) target {
-	colType := strings.ToLower(strings.TrimSpace(col.ColumnType))
-	dt := strings.ToLower(strings.TrimSpace(col.DataType))
+// typeKey is all of a column that parseType reads: columns with equal
+// keys parse alike, whatever their names and lengths.
+type typeKey struct{ dataType, columnType string }
+
+// targets holds parseType's result per column type. Value runs for every
+// value of every change, and parsing the type each time (lower-casing,
+// splitting the arguments) cost a fifth of the writer's preparation of a
+// record; the types come from the schema, so the cache stays small.
+var targets memo.Cache[typeKey, target]
+
+// targetOf is col with its type parsed: parseType's result, computed once
+// per distinct type, with the column itself (name, length) added.
+func targetOf(col schema.SourceColumn) target {
+	t := targets.Get(typeKey{col.DataType, col.ColumnType}, parseType)
+	t.col = col
+	return t
+}
+
+// parseType parses a column type. It sees only the key, so that its
+// result can be shared by every column of that type; it sets every field
+// of target but col.
+func parseType(k typeKey) target {
+	colType := strings.ToLower(strings.TrimSpace(k.columnType))
+	dt := strings.ToLower(strings.TrimSpace(k.dataType))
 	if dt == "" { // fall back on COLUMN_TYPE when DATA_TYPE was not loaded
 		dt = colType
 		if i := strings.IndexAny(dt, "( "); i >= 0 {
 			dt = dt[:i]
 		}
 	}
-	args := typeArgList(col.ColumnType)
-	t := target{col: col, dataType: dt, unsigned: col.Unsigned()}
+	args := typeArgList(k.columnType)
+	t := target{dataType: dt, unsigned: schema.SourceColumn{ColumnType: k.columnType}.Unsigned()}
 	switch dt {
 	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
 		t.fam, t.bits = famInt, intBits[dt]

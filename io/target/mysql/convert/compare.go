@@ -24,7 +24,7 @@ import (
 //
 // Other types are bound in the form the column stores.
 func KeyComparable(col schema.SourceColumn) error {
-	t := parseTarget(col)
+	t := targetOf(col)
 	switch t.fam {
 	case famJSON:
 		return errors.New("a JSON column cannot be compared with a bound value: MySQL compares it as a JSON string, never equal to the stored document")

@@ -21,7 +21,7 @@ import (
 // failure is a *spannervalue.ConversionError (spannervalue.Convert).
 func Value(t spannertype.Type, raw json.RawMessage, col schema.SourceColumn, tz *time.Location) (any, error) {
 	return spannervalue.Convert("MySQL", t, raw, col, tz, func(v any, tz *time.Location) (any, error) {
-		return encode(v, parseTarget(col), tz)
+		return encode(v, targetOf(col), tz)
 	})
 }
 

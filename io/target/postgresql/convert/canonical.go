@@ -46,7 +46,7 @@ import (
 
 // CanonicalBound is the canonical form of v, a value Value returned for col.
 func CanonicalBound(col schema.SourceColumn, v any) (verify.Value, error) {
-	t := parseTarget(col)
+	t := targetOf(col)
 	switch x := v.(type) {
 	case nil:
 		return verify.Null, nil
@@ -67,7 +67,7 @@ func CanonicalStored(col schema.SourceColumn, s *string) (verify.Value, error) {
 	if s == nil {
 		return verify.Null, nil
 	}
-	return canonicalValue(parseTarget(col), *s)
+	return canonicalValue(targetOf(col), *s)
 }
 
 // StoredExpr is the select expression of col (quoted as q) whose text
@@ -75,7 +75,7 @@ func CanonicalStored(col schema.SourceColumn, s *string) (verify.Value, error) {
 // precision first (exactly) so that its digits do not depend on
 // extra_float_digits.
 func StoredExpr(col schema.SourceColumn, q string) string {
-	t := parseTarget(col)
+	t := targetOf(col)
 	switch {
 	case t.fam == famReal && t.array:
 		return q + "::float8[]::text"
@@ -480,7 +480,7 @@ func BindCanonical(col schema.SourceColumn, v verify.Value) (any, error) {
 	if v.Null {
 		return nil, nil
 	}
-	t := parseTarget(col)
+	t := targetOf(col)
 	if t.array {
 		var elems []*string
 		if err := json.Unmarshal([]byte(v.Text), &elems); err != nil {

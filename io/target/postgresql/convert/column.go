@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/revrepl/spanner-to-sourcedb/pure/memo"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 )
 
@@ -44,7 +45,7 @@ var families = map[string]family{
 var intBits = map[string]int{"int2": 16, "int4": 32, "int8": 64}
 
 // target is a PostgreSQL column (or an array's element) with its type
-// parsed once.
+// parsed once (targetOf).
 type target struct {
 	col      schema.SourceColumn
 	fam      family
@@ -55,19 +56,39 @@ type target struct {
 	scale    int // numeric(p,s): s
 	fsp      int // timestamp(p), timestamptz(p), time(p): p; -1 when unconstrained
 	maxLen   int64
-	members  []string
+	members  []string // the column's own Members: read only
 }
 
-func parseTarget(col schema.SourceColumn) target {
-	dt := strings.ToLower(strings.TrimSpace(col.DataType))
-	t := target{col: col, maxLen: col.MaxLength, members: col.Members, fsp: -1}
+// typeKey is all of a column that parseType reads: columns with equal
+// keys parse alike, whatever their names, lengths and enum labels.
+type typeKey struct{ dataType, columnType string }
+
+// targets holds parseType's result per column type: Value runs for every
+// value of every change, and the types come from the schema, so the
+// cache stays small.
+var targets memo.Cache[typeKey, target]
+
+// targetOf is col with its type parsed: parseType's result, computed once
+// per distinct type, with what belongs to the column itself added.
+func targetOf(col schema.SourceColumn) target {
+	t := targets.Get(typeKey{col.DataType, col.ColumnType}, parseType)
+	t.col, t.maxLen, t.members = col, col.MaxLength, col.Members
+	return t
+}
+
+// parseType parses a column type. It sees only the key, so that its
+// result can be shared by every column of that type; it sets every field
+// of target but col, maxLen and members.
+func parseType(k typeKey) target {
+	dt := strings.ToLower(strings.TrimSpace(k.dataType))
+	t := target{fsp: -1}
 	if e, ok := strings.CutSuffix(dt, "[]"); ok {
 		t.array, dt = true, e
 	}
 	t.typeName, t.fam, t.bits = dt, families[dt], intBits[dt]
 	if t.fam == famNumeric {
 		// format_type prints numeric(p,s) or numeric(p,s)[].
-		if args := typeArgs(col.ColumnType); len(args) >= 1 {
+		if args := typeArgs(k.columnType); len(args) >= 1 {
 			t.prec, _ = strconv.Atoi(args[0])
 			if len(args) >= 2 {
 				t.scale, _ = strconv.Atoi(args[1])
@@ -75,7 +96,7 @@ func parseTarget(col schema.SourceColumn) target {
 		}
 	}
 	if t.fam == famTimestamp || t.fam == famTimestamptz || t.fam == famTime {
-		t.fsp = timePrecision(col.ColumnType)
+		t.fsp = timePrecision(k.columnType)
 	}
 	return t
 }

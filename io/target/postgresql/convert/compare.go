@@ -12,7 +12,7 @@ import (
 // would; json is the exception: it has no equality operator at all (jsonb
 // has one).
 func KeyComparable(col schema.SourceColumn) error {
-	if t := parseTarget(col); t.fam == famJSON {
+	if t := targetOf(col); t.fam == famJSON {
 		return errors.New("a json column has no equality operator in PostgreSQL, so no row can be found by it")
 	}
 	return nil

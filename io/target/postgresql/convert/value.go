@@ -34,7 +34,7 @@ func (Values) KeyComparable(col schema.SourceColumn) error { return KeyComparabl
 // (spannervalue.Convert).
 func Value(t spannertype.Type, raw json.RawMessage, col schema.SourceColumn, tz *time.Location) (any, error) {
 	return spannervalue.Convert("PostgreSQL", t, raw, col, tz, func(v any, tz *time.Location) (any, error) {
-		return encode(v, parseTarget(col), tz)
+		return encode(v, targetOf(col), tz)
 	})
 }
 
