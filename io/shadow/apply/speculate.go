@@ -3,11 +3,14 @@ package apply
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/spanner"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // Speculation: step 3 beside step 1.
@@ -57,7 +60,11 @@ import (
 //   - A speculation that failed (the target refused a statement, or missed
 //     its deadline) fails the attempt only if the decision is the one it
 //     was written for: step 3 would have written the same statements.
-//     Otherwise it is rolled back and forgotten.
+//     Otherwise it is rolled back and forgotten. One exception: a
+//     speculation that the target ended because of another transaction (a
+//     deadlock, a lock wait timeout, a serialization failure: contended)
+//     only ran into a writer that the shadow locks would have kept away
+//     from step 3, so step 3 runs as without speculation.
 //
 // A batch that was not what it was written for (a retry, records of
 // retry/) makes the next speculationPause batches of the Applier run
@@ -155,7 +162,17 @@ func (s *speculation) usable(decision []int) bool {
 		return false
 	}
 	s.settle()
-	return !s.gaveWay && slices.Equal(s.plan, decision)
+	return !s.gaveWay && !contended(s.err) && slices.Equal(s.plan, decision)
+}
+
+// contended reports whether err is the target ending M because of another
+// transaction: the server answered that the transaction failed whole (a
+// deadlock, a lock wait timeout, a serialization failure), and not because
+// M missed its own deadline.
+func contended(err error) bool {
+	var te *target.Error
+	var late *TimeoutError
+	return errors.As(err, &te) && te.WholeBatch && te.Answered && !errors.As(err, &late)
 }
 
 // discard rolls M back unless it was committed; nil-safe, and safe to call

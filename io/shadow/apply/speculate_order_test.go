@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
+
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql"
@@ -175,4 +177,92 @@ func TestSpeculationNeverCommitsAChangeThatRanBeforeAnInsert(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A speculation runs its statements before the batch holds the shadow
+// locks, beside the statements of other writers of the same rows (another
+// speculation, or a transaction outside the pipeline) that the shadow locks
+// would otherwise have kept apart from it; the target may end it as the
+// victim of a deadlock with one of them. That says nothing about step 3
+// run after step 1: the batch must then be written as without
+// speculation, not fail. Here the speculation upserts rows 1 and 2 in one
+// statement while another transaction, larger (InnoDB rolls back the
+// smaller one), holds row 2 and then asks for row 1.
+func TestSpeculationThatLostADeadlockLeavesTheBatchToStep3(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	cfg, err := gomysql.ParseDSN(f.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.Exec("INSERT INTO Items (Id, Name) VALUES (1, 'a0'), (2, 'b0')"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for _, st := range []string{
+		"BEGIN",
+		"INSERT INTO Parents (Id) SELECT seq FROM seq_1000_to_1049", // weight: the speculation is the smaller
+		"UPDATE Items SET Name = 'x2' WHERE Id = 2",
+	} {
+		if _, err := other.ExecContext(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sp speculations
+	f.applier.Hooks.Speculated = sp.hook
+	var otherErr error
+	var once sync.Once
+	f.applier.Hooks.BeforeShadowRead = func(speculating bool) error {
+		once.Do(func() {
+			if speculating {
+				waitForLockWait(t, f.db, cfg.DBName) // the speculation holds row 1, waits for row 2
+				_, otherErr = other.ExecContext(ctx, "UPDATE Items SET Name = 'x1' WHERE Id = 1")
+			}
+			if _, err := other.ExecContext(ctx, "ROLLBACK"); err != nil && otherErr == nil {
+				otherErr = err
+			}
+		})
+		return nil
+	}
+	out, err := f.applier.Apply(ctx, f.db, []record.Record{rec(1, 1, 0, "a1"), rec(2, 1, 0, "b1")})
+	if otherErr != nil {
+		t.Fatalf("the other transaction was the deadlock's victim (%v): the test proves nothing", otherErr)
+	}
+	if used, wasted := sp.counts(); used+wasted != 1 {
+		t.Fatalf("speculations used %d, wasted %d: none ran, the test proves nothing", used, wasted)
+	}
+	if err != nil {
+		t.Fatalf("the batch failed with its speculation's deadlock: %v", err)
+	}
+	if len(out.Applied) != 2 {
+		t.Errorf("outcome %+v, want both applied", out)
+	}
+	if got := fmt.Sprint(f.rows(t)); got != "map[1:a1 2:b1]" {
+		t.Errorf("MySQL = %s", got)
+	}
+}
+
+// waitForLockWait waits until a transaction of database name waits for a
+// row lock. The server refreshes what INNODB_TRX shows only once it has
+// not been read for 100 ms: it is read less often than that.
+func waitForLockWait(t *testing.T, db *sql.DB, name string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
+		var n int
+		err := db.QueryRow(`SELECT COUNT(*) FROM information_schema.INNODB_TRX t
+			JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+			WHERE t.trx_state = 'LOCK WAIT' AND p.DB = ?`, name).Scan(&n)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	t.Error("no transaction came to wait for a row lock")
 }
