@@ -116,6 +116,10 @@ type Applier struct {
 
 // Hooks are called between protocol steps; a non-nil error aborts there.
 type Hooks struct {
+	// BeforeShadowRead runs in each attempt of the batch's Spanner
+	// transaction just before step 1 (before the transaction has read
+	// anything), once the batch's speculation, if any, has started.
+	BeforeShadowRead func(speculating bool) error
 	AfterShadowRead  func() error
 	AfterMySQLCommit func() error
 	// BeforeSourceCommit runs, with InSource, after the changes and the
@@ -281,6 +285,11 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 		out.Applied, out.Filtered, out.Stale, out.Superseded, clashes = nil, nil, 0, 0, nil
 		spec := a.speculate(ctx, db, ps)
 		defer spec.discard()
+		if a.Hooks.BeforeShadowRead != nil {
+			if err := a.Hooks.BeforeShadowRead(spec != nil); err != nil {
+				return err
+			}
+		}
 		stored, err := readVersions(ctx, tx, ps)
 		if err != nil {
 			return err

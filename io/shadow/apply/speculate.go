@@ -3,11 +3,14 @@ package apply
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/spanner"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // Speculation: step 3 beside step 1.
@@ -41,10 +44,27 @@ import (
 //     commits nothing); otherwise M gives way: once its statements are
 //     done it waits for step 1 at most SpeculationWait, then rolls back,
 //     releasing W, and the batch goes on without speculation.
+//   - Only upserts are speculated: a batch that deletes a row (a stray
+//     delete included) runs without speculation. The argument above needs
+//     every statement of M to lock what it changes, so that a writer that
+//     commits the row later waits for M. An upsert does (it locks the row,
+//     or the key it inserts); a DELETE of a row that is absent locks
+//     nothing at READ COMMITTED (and never on PostgreSQL, which has no gap
+//     locks). Another writer could then insert the row with an older
+//     change and commit it, shadow row included, between M's DELETE and
+//     step 1; step 2 still decides for the newer delete, and committing M
+//     (which deleted nothing) would leave the older row under a shadow row
+//     that claims the delete, with nothing to repair it. Re-running the
+//     deletes after step 1 would not do on a PostgreSQL at REPEATABLE
+//     READ, whose statements read from the snapshot of M's first one.
 //   - A speculation that failed (the target refused a statement, or missed
 //     its deadline) fails the attempt only if the decision is the one it
 //     was written for: step 3 would have written the same statements.
-//     Otherwise it is rolled back and forgotten.
+//     Otherwise it is rolled back and forgotten. One exception: a
+//     speculation that the target ended because of another transaction (a
+//     deadlock, a lock wait timeout, a serialization failure: contended)
+//     only ran into a writer that the shadow locks would have kept away
+//     from step 3, so step 3 runs as without speculation.
 //
 // A batch that was not what it was written for (a retry, records of
 // retry/) makes the next speculationPause batches of the Applier run
@@ -85,9 +105,14 @@ func (a *Applier) speculate(ctx context.Context, db *sql.DB, ps []prepared) *spe
 	d := decide(ps, nil)
 	s := &speculation{plan: d.Apply, readDone: make(chan struct{}), done: make(chan struct{})}
 	for _, idx := range d.Apply {
-		if !ps[idx].row.Filtered {
-			s.write = append(s.write, ps[idx])
+		p := ps[idx]
+		if p.row.Filtered {
+			continue
 		}
+		if p.row.Delete {
+			return nil // a delete is never speculated (see above)
+		}
+		s.write = append(s.write, p)
 	}
 	if len(s.write) == 0 {
 		return nil
@@ -137,7 +162,17 @@ func (s *speculation) usable(decision []int) bool {
 		return false
 	}
 	s.settle()
-	return !s.gaveWay && slices.Equal(s.plan, decision)
+	return !s.gaveWay && !contended(s.err) && slices.Equal(s.plan, decision)
+}
+
+// contended reports whether err is the target ending M because of another
+// transaction: the server answered that the transaction failed whole (a
+// deadlock, a lock wait timeout, a serialization failure), and not because
+// M missed its own deadline.
+func contended(err error) bool {
+	var te *target.Error
+	var late *TimeoutError
+	return errors.As(err, &te) && te.WholeBatch && te.Answered && !errors.As(err, &late)
 }
 
 // discard rolls M back unless it was committed; nil-safe, and safe to call
