@@ -97,7 +97,7 @@ func (e *env) endToEnd(ctx context.Context, run, rate int, d time.Duration) (e2e
 	stopPoll := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); poll.run(ctx, stopPoll) }()
+	go func() { defer wg.Done(); poll.run(ctx, stopPoll, commits) }()
 
 	p, s := beam.NewPipelineWithRoot()
 	pipeline.Build(s, plan)
@@ -137,15 +137,21 @@ func newPoller(e *env, base int64) *poller {
 	return &poller{e: e, seen: map[int64]time.Time{}, floor: base}
 }
 
-func (p *poller) run(ctx context.Context, stop <-chan struct{}) {
+func (p *poller) run(ctx context.Context, stop <-chan struct{}, commits *commitLog) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	var stall stallWatch
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 			p.once(ctx)
+			p.mu.Lock()
+			floor := p.floor
+			p.mu.Unlock()
+			_, pending := commits.get(floor)
+			stall.observe(floor, pending, time.Now())
 		}
 	}
 }
