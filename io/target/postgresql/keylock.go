@@ -27,7 +27,9 @@ import (
 // key of a batch, in ascending order (keylock.Keys), so writers never
 // wait for each other's advisory locks in a cycle; it runs before the
 // batch's first row statement, so no writer holds a row lock while it
-// waits for a key.
+// waits for a key. Each lock takes an entry of the server's shared lock
+// table (sized by max_locks_per_transaction) until the transaction ends:
+// a batch holds as many as it writes rows.
 //
 // The transaction runs at READ COMMITTED whatever the server's default
 // (session.Begin): at REPEATABLE READ or SERIALIZABLE the lock statement,
