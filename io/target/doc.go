@@ -1,5 +1,6 @@
 // Package target is what the launcher and the writer need of a target
-// database, whatever its kind: the Target and Session interfaces, the shard
+// database, whatever its kind: the Target and Session interfaces (and
+// KeyLocker, a session whose writers must lock their keys), the shard
 // file (the Java template's format, for every kind, its connectionProperties
 // entries and its TLS policy, disabledAlgorithms), the launch check of
 // every shard, the writers' pool size and shared pools, and the errors of a

@@ -12,7 +12,8 @@
 //  2. keep, per key, only the newest change, and only if it is newer than
 //     the shadow row;
 //  3. apply those changes to MySQL in one transaction M (InnoDB locks the
-//     rows written, and holds the locks until M ends); M usually starts
+//     rows written, and holds the locks until M ends; on PostgreSQL, M
+//     first locks the keys it writes, keylock.go); M usually starts
 //     beside step 1, written for the decision step 2 takes when no shadow
 //     row is newer, and stands for step 3 only if step 2 takes that
 //     decision (speculation, speculate.go);
@@ -42,8 +43,9 @@
 //     caller sends the records to retry/). The writer W that took the locks
 //     read the shadow rows as they were before T (T's shadow writes never
 //     committed) after step 4, so its MySQL statements run after M's (step
-//     3) and, on every row M changed, wait for M's row locks: they land
-//     after M's. W commits its
+//     3) and, on every row M changed, wait for M's row locks (on
+//     PostgreSQL, whose DELETE does not wait for a row M inserted, for
+//     M's key locks: keylock.go): they land after M's. W commits its
 //     version to both; T's retry re-decides against W's version and
 //     re-applies T's change if that is the newer one. The newest version is
 //     applied last.
@@ -435,11 +437,12 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 // secondary unique indexes that the target refused come back by index into
 // apply, with their errors; the others are committed.
 func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (map[int]error, error) {
-	t, err := a.openAttempt(ctx, db)
+	changes := a.changes(apply)
+	t, err := a.openWriting(ctx, db, changes)
 	if err != nil {
 		return nil, err
 	}
-	refused, err := t.sess.Write(t.ctx, a.changes(apply))
+	refused, err := t.sess.Write(t.ctx, changes)
 	if err != nil {
 		return nil, t.fail(err)
 	}

@@ -32,18 +32,20 @@ import (
 //     it was written for.
 //   - Step 4 still follows every statement of M, so a writer W that takes
 //     the locks after T lost them runs its statements after M's and waits
-//     for M's row locks, as before.
+//     for M's row locks (and, on PostgreSQL, its key locks: keylock.go;
+//     M takes them first, as step 3 does), as before.
 //   - What changes is that M's statements may run before T holds the
 //     locks. A writer W that holds them then either wrote a row before M
 //     did (M's statement waits until W's transaction ends; if W committed,
 //     T's read returns W's version and M commits only if T's change is
-//     newer), or wants a row M wrote first. Then W waits for M in the
-//     target while T's read waits for W in Spanner: a deadlock across the
-//     two databases, which neither detects. Spanner breaks it when T is
-//     the older (it wounds W, whose step 4 then fails once M ends, so W
-//     commits nothing); otherwise M gives way: once its statements are
-//     done it waits for step 1 at most SpeculationWait, then rolls back,
-//     releasing W, and the batch goes on without speculation.
+//     newer), or wants a row M wrote (or a key M locked) first. Then W
+//     waits for M in the target while T's read waits for W in Spanner: a
+//     deadlock across the two databases, which neither detects. Spanner
+//     breaks it when T is the older (it wounds W, whose step 4 then fails
+//     once M ends, so W commits nothing); otherwise M gives way: once its
+//     statements are done it waits for step 1 at most SpeculationWait,
+//     then rolls back, releasing W, and the batch goes on without
+//     speculation.
 //   - Only upserts are speculated: a batch that deletes a row (a stray
 //     delete included) runs without speculation. The argument above needs
 //     every statement of M to lock what it changes, so that a writer that
@@ -123,12 +125,13 @@ func (a *Applier) speculate(ctx context.Context, db *sql.DB, ps []prepared) *spe
 	}
 	go func() {
 		defer close(s.done)
-		t, err := a.openAttempt(ctx, db)
+		changes := a.changes(s.write)
+		t, err := a.openWriting(ctx, db, changes)
 		if err != nil {
 			s.err = err
 			return
 		}
-		refused, err := t.sess.Write(t.ctx, a.changes(s.write))
+		refused, err := t.sess.Write(t.ctx, changes)
 		if err != nil {
 			s.err = t.fail(err)
 			return

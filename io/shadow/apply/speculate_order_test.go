@@ -48,13 +48,17 @@ func newFixtureOn(t *testing.T, kind string) (f *fixture, rows func(*testing.T) 
 			t.Fatalf("the pool's isolation is %q (%v), want READ-COMMITTED", level, err)
 		}
 		f.db = db
-	case "postgresql":
+	case "postgresql", "postgresql repeatable read":
 		ctx := context.Background()
 		d := testenv.PostgreSQL(t)
-		for _, st := range []string{
+		ddl := []string{
 			`CREATE TABLE "Parents" ("Id" bigint PRIMARY KEY)`,
 			`CREATE TABLE "Items" ("Id" bigint PRIMARY KEY, "Name" varchar(10), "ParentId" bigint REFERENCES "Parents"("Id"))`,
-		} {
+		}
+		if kind == "postgresql repeatable read" { // for the connections opened from now on
+			ddl = append(ddl, `ALTER DATABASE "`+d.Name+`" SET default_transaction_isolation = 'repeatable read'`)
+		}
+		for _, st := range ddl {
 			if _, err := d.DB.Exec(st); err != nil {
 				t.Fatal(err)
 			}
@@ -71,6 +75,14 @@ func newFixtureOn(t *testing.T, kind string) (f *fixture, rows func(*testing.T) 
 			t.Fatal(err)
 		}
 		t.Cleanup(release)
+		want := "read committed"
+		if kind == "postgresql repeatable read" {
+			want = "repeatable read"
+		}
+		var level string
+		if err := db.QueryRow("SHOW default_transaction_isolation").Scan(&level); err != nil || level != want {
+			t.Fatalf("the pool's default isolation is %q (%v), want %q", level, err, want)
+		}
 		f.db = db
 		f.applier.Target = tgt
 		f.applier.Mapper = mapping.Mapper{Spanner: itemsSpanner, Source: src, TZ: time.UTC, Values: tgt.Values()}

@@ -42,7 +42,7 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 }
 
 // Begin notes the connection's server process (for Abandon) and starts the
-// transaction.
+// transaction, at READ COMMITTED.
 func (s *session) Begin(ctx context.Context) error {
 	var current sql.NullString
 	if err := s.conn.QueryRowContext(ctx, "SELECT pg_backend_pid(), current_schema()").Scan(&s.pid, &current); err != nil {
@@ -54,7 +54,8 @@ func (s *session) Begin(ctx context.Context) error {
 		}
 		s.ns = current.String
 	}
-	tx, err := s.conn.BeginTx(ctx, nil)
+	// READ COMMITTED, whatever the server's default: see keylock.go.
+	tx, err := s.conn.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return fmt.Errorf("PostgreSQL: starting a transaction: %w", Classify(err))
 	}

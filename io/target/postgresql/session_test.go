@@ -18,6 +18,12 @@ import (
 // for a role with every right there.
 func sessionDB(t *testing.T, ddl ...string) (testenv.PGDatabase, *sql.DB) {
 	t.Helper()
+	return sessionPool(t, 2, ddl...)
+}
+
+// sessionPool is sessionDB with a pool of size connections.
+func sessionPool(t *testing.T, size int, ddl ...string) (testenv.PGDatabase, *sql.DB) {
+	t.Helper()
 	d := testenv.PostgreSQL(t)
 	for _, q := range append([]string{`CREATE SCHEMA app`}, ddl...) {
 		if _, err := d.DB.Exec(q); err != nil {
@@ -32,7 +38,7 @@ func sessionDB(t *testing.T, ddl ...string) (testenv.PGDatabase, *sql.DB) {
 	}
 	s := shardOf(d, r, "pw")
 	s.Namespace = "app"
-	db, release, err := Acquire(s, 2)
+	db, release, err := Acquire(s, size)
 	if err != nil {
 		t.Fatal(err)
 	}
