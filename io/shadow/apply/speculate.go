@@ -56,9 +56,9 @@ import (
 //     change and commit it, shadow row included, between M's DELETE and
 //     step 1; step 2 still decides for the newer delete, and committing M
 //     (which deleted nothing) would leave the older row under a shadow row
-//     that claims the delete, with nothing to repair it. Re-running the
-//     deletes after step 1 would not do on a PostgreSQL at REPEATABLE
-//     READ, whose statements read from the snapshot of M's first one.
+//     that claims the delete, with nothing to repair it. (On PostgreSQL
+//     the key locks of keylock.go would now make that writer wait; on a
+//     MySQL at READ COMMITTED nothing does, so deletes stay out for all.)
 //   - A speculation that failed (the target refused a statement, or missed
 //     its deadline) fails the attempt only if the decision is the one it
 //     was written for: step 3 would have written the same statements.
