@@ -12,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/core/state"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/emulator"
 	"github.com/revrepl/spanner-to-sourcedb/io/extrafiles"
 	"github.com/revrepl/spanner-to-sourcedb/io/plugin"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow/apply"
@@ -127,6 +128,7 @@ func (f *writeFn) Setup(ctx context.Context) error {
 		Target:   t,
 		InSource: f.ShadowInSource,
 		Priority: spannerpb.RequestOptions_Priority(f.Priority),
+		Turn:     emulator.ReadWriteTurn(),
 	}
 	f.dead = newDeadLetters(f.DLQ)
 	return f.setupRecordProcessing(ctx)

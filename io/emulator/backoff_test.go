@@ -27,3 +27,17 @@ func TestUseCapsTheAbortBackoffOnlyWithTheEmulator(t *testing.T) {
 		t.Fatalf("only Max may change: %+v", spanner.DefaultRetryBackoff)
 	}
 }
+
+// TestReadWriteTurnOnlyWithTheEmulator: the writer's transactions take
+// turns on the emulator only, and share one lock within the process.
+func TestReadWriteTurnOnlyWithTheEmulator(t *testing.T) {
+	t.Setenv("SPANNER_EMULATOR_HOST", "")
+	if l := ReadWriteTurn(); l != nil {
+		t.Fatalf("a turn without the emulator: %v", l)
+	}
+	t.Setenv("SPANNER_EMULATOR_HOST", "127.0.0.1:1")
+	a, b := ReadWriteTurn(), ReadWriteTurn()
+	if a == nil || a != b {
+		t.Fatalf("turns %p and %p: want one lock for the process", a, b)
+	}
+}

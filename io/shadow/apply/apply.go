@@ -73,6 +73,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,6 +111,10 @@ type Applier struct {
 	NoSpeculation bool
 	// SpeculationWait overrides DefaultSpeculationWait (tests).
 	SpeculationWait time.Duration
+	// Turn, when set, is held around each batch's Spanner transaction, so
+	// that the writer's transactions take turns (emulator.ReadWriteTurn:
+	// on the emulator, which runs one at a time).
+	Turn sync.Locker
 	// Hooks lets tests inject crashes between protocol steps.
 	Hooks Hooks
 
@@ -281,6 +286,10 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 	// clashes are rows MySQL refused one by one (io/target/mysql/unique.go); the deadline
 	// is deadline.go's.
 	var clashes []Failure
+	if a.Turn != nil {
+		a.Turn.Lock()
+		defer a.Turn.Unlock()
+	}
 	tctx, cancel := context.WithTimeout(ctx, BatchTimeout)
 	defer cancel()
 	_, err := a.Meta.ReadWriteTransactionWithOptions(tctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
