@@ -90,14 +90,20 @@ func appendString(b []byte, s string) []byte {
 
 // Keys are the lock keys of the rows written of rows (a filtered row
 // writes nothing), in namespace: distinct, ascending. Writers that take
-// their keys in this order never wait for each other in a cycle.
+// their keys in this order never wait for each other in a cycle. A row's
+// key is of its LockKey, which an upsert and a delete of the row compute
+// alike (a delete's KeyValues may name more columns: mapping.Row).
 func Keys(namespace string, rows []mapping.Row) []int32 {
 	out := make([]int32, 0, len(rows))
 	for _, r := range rows {
 		if r.Filtered {
 			continue
 		}
-		out = append(out, Hash(namespace, r.Table, r.KeyValues))
+		key := r.KeyValues
+		if r.LockKey != nil {
+			key = r.LockKey
+		}
+		out = append(out, Hash(namespace, r.Table, key))
 	}
 	slices.Sort(out)
 	return slices.Compact(out)

@@ -115,3 +115,16 @@ func FuzzEncodingIsInjective(f *testing.F) {
 		}
 	})
 }
+
+// A row's LockKey, when set, is what names it: an upsert and a delete of
+// a row whose key the target partly generates carry different KeyValues
+// (mapping.Row), and must lock the same key.
+func TestKeysHashTheLockKey(t *testing.T) {
+	up := mapping.Row{Table: "T", KeyColumns: []string{"a"}, KeyValues: []any{"x"}, LockKey: []any{"x"}}
+	del := mapping.Row{Table: "T", Delete: true, KeyColumns: []string{"a", "b"}, KeyValues: []any{"x", "y"}, LockKey: []any{"x"}}
+	plain := mapping.Row{Table: "T", KeyColumns: []string{"a"}, KeyValues: []any{"x"}}
+	got, want := Keys("ns", []mapping.Row{del}), Keys("ns", []mapping.Row{up})
+	if !slices.Equal(got, want) || !slices.Equal(want, Keys("ns", []mapping.Row{plain})) {
+		t.Errorf("the delete locks %v, the upsert %v, a row of the same KeyValues %v: want one key", got, want, Keys("ns", []mapping.Row{plain}))
+	}
+}

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -41,6 +42,12 @@ type tableMap struct {
 	// when MySQL generates part of it, every non-generated column with a
 	// Spanner counterpart (a generated key is a function of those).
 	deleteBy []int
+	// lockBy, set when the target generates part of the primary key, are
+	// the key columns of both pk and deleteBy, in key order: what every
+	// change of a row carries, so what its key lock hashes (Row.LockKey).
+	// Not empty-but-nil: a key the target generates whole gives an empty
+	// lockBy, one lock for the table.
+	lockBy []int
 	// deleteNeedsRow: some deleteBy column is not a Spanner key column,
 	// so a NEW_ROW delete (keys only) needs the row read from Spanner.
 	deleteNeedsRow bool
@@ -175,6 +182,12 @@ func (m *Mapper) compileTable(t schema.SpannerTable, lowerSource map[string][]st
 		for i, c := range p.cols {
 			if !c.src.Generated && c.spanner != "" {
 				p.deleteBy = append(p.deleteBy, i)
+			}
+		}
+		p.lockBy = []int{}
+		for _, i := range p.pk {
+			if slices.Contains(p.deleteBy, i) {
+				p.lockBy = append(p.lockBy, i)
 			}
 		}
 	}

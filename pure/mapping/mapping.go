@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -32,6 +33,14 @@ type Row struct {
 	Values     []any
 	KeyColumns []string
 	KeyValues  []any
+	// LockKey names the row for the writers' key locks (pure/keylock),
+	// which every change of the row must compute alike; nil means
+	// KeyValues. It is set where KeyValues differ between an upsert and
+	// a delete of the same row: a table whose primary key the target
+	// partly generates, where a delete finds its row by every column it
+	// does not generate (see compile's deleteBy). It then holds the values
+	// of the primary-key columns both carry (lockBy), in key order.
+	LockKey []any
 }
 
 // Mapper maps changes of the Spanner tables to their source tables. Set
@@ -220,6 +229,12 @@ func (m *Mapper) ToSourceWith(r record.Record, v record.Values, custom map[strin
 		}
 		row.KeyColumns = append(row.KeyColumns, p.cols[i].src.Name)
 		row.KeyValues = append(row.KeyValues, v)
+	}
+	if p.lockBy != nil {
+		row.LockKey = make([]any, 0, len(p.lockBy))
+		for _, i := range p.lockBy {
+			row.LockKey = append(row.LockKey, row.KeyValues[slices.Index(keyCols, i)])
+		}
 	}
 	if row.Delete {
 		return row, nil

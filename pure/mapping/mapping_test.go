@@ -63,6 +63,7 @@ func init() {
 		spTable("Target_Table_1", []string{"id_col1"}, "id_col1 INT64", "Target_Name_Col_1 STRING(255)", "data_col1 STRING(MAX)"),
 		spTable("child21", []string{"id", "child_id"}, "child_id INT64", "id INT64", "update_ts TIMESTAMP", "migration_shard_id STRING(50)"),
 		spTable("gen_pk", []string{"gen"}, "a STRING(50)", "b STRING(50)", "gen STRING(100) GENERATED"),
+		spTable("gen_part", []string{"a"}, "a STRING(50)", "b STRING(50)"),
 		spTable("to_gen", []string{"gk"}, "a STRING(50)", "g STRING(100) GENERATED", "gk STRING(100) GENERATED"),
 		spTable("nopk", []string{"synth_id"}, "synth_id STRING(50)", "v INT64"),
 		spTable("Missing", []string{"id"}, "id INT64"),
@@ -76,6 +77,7 @@ func init() {
 		srcTable("source_table1", []string{"id_col1"}, "id_col1 int(11)", "name_col1 varchar(255)", "data_col1 text"),
 		srcTable("child21", []string{"child_id"}, "child_id int(11)", "parent_id int(11)", "update_ts timestamp"),
 		srcTable("gen_pk", []string{"gen"}, "a varchar(50)", "b varchar(50)", "gen varchar(100) GENERATED"),
+		srcTable("gen_part", []string{"a", "g"}, "b varchar(50)", "a varchar(50)", "g varchar(100) GENERATED"),
 		srcTable("to_gen", []string{"gk"}, "a varchar(50)", "g varchar(100)", "gk varchar(100)"),
 		srcTable("nopk", nil, "v int(11)"),
 		srcTable("mixedcase", []string{"id"}, "id int(11)"),
@@ -154,12 +156,23 @@ func TestToSource(t *testing.T) {
 		{
 			name: "generated source key: upsert leaves it to MySQL",
 			rec:  rec("gen_pk", "INSERT", `{"gen":"x "}`, `{"a":"x","b":"y"}`),
-			want: Row{Table: "gen_pk", Columns: []string{"a", "b"}, Values: []any{"x", "y"}},
+			want: Row{Table: "gen_pk", Columns: []string{"a", "b"}, Values: []any{"x", "y"}, LockKey: []any{}},
 		},
 		{
 			name: "generated source key: delete by every other column of the row read back",
 			rec:  rec("gen_pk", "DELETE", `{"gen":"x "}`, `{"a":"x","b":null}`),
-			want: Row{Table: "gen_pk", Delete: true, KeyColumns: []string{"a", "b"}, KeyValues: []any{"x", nil}},
+			want: Row{Table: "gen_pk", Delete: true, KeyColumns: []string{"a", "b"}, KeyValues: []any{"x", nil}, LockKey: []any{}},
+		},
+		{
+			name: "partly generated source key: an upsert by the key columns it writes, locked by them",
+			rec:  rec("gen_part", "INSERT", `{"a":"x"}`, `{"b":"y"}`),
+			want: Row{Table: "gen_part", Columns: []string{"b", "a"}, Values: []any{"y", "x"},
+				KeyColumns: []string{"a"}, KeyValues: []any{"x"}, LockKey: []any{"x"}},
+		},
+		{
+			name: "partly generated source key: a delete by every other column, locked as the upsert",
+			rec:  rec("gen_part", "DELETE", `{"a":"x"}`, `{"b":"y"}`),
+			want: Row{Table: "gen_part", Delete: true, KeyColumns: []string{"b", "a"}, KeyValues: []any{"y", "x"}, LockKey: []any{"x"}},
 		},
 		{
 			name:    "generated source key: delete without the row read back",

@@ -49,48 +49,53 @@ func newFixtureOn(t *testing.T, kind string) (f *fixture, rows func(*testing.T) 
 		}
 		f.db = db
 	case "postgresql", "postgresql repeatable read":
-		ctx := context.Background()
-		d := testenv.PostgreSQL(t)
-		ddl := []string{
+		return f, onPostgreSQL(t, f, kind == "postgresql repeatable read",
 			`CREATE TABLE "Parents" ("Id" bigint PRIMARY KEY)`,
-			`CREATE TABLE "Items" ("Id" bigint PRIMARY KEY, "Name" varchar(10), "ParentId" bigint REFERENCES "Parents"("Id"))`,
-		}
-		if kind == "postgresql repeatable read" { // for the connections opened from now on
-			ddl = append(ddl, `ALTER DATABASE "`+d.Name+`" SET default_transaction_isolation = 'repeatable read'`)
-		}
-		for _, st := range ddl {
-			if _, err := d.DB.Exec(st); err != nil {
-				t.Fatal(err)
-			}
-		}
-		shard := target.Shard{Host: d.Host, Port: target.Port(d.Port), User: d.User, Password: d.Password, DBName: d.Name,
-			ConnectionProperties: "sslmode=disable"}
-		tgt := postgresql.Target{}
-		src, err := tgt.ReadSchema(ctx, shard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db, release, err := tgt.Acquire(shard, 8)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(release)
-		want := "read committed"
-		if kind == "postgresql repeatable read" {
-			want = "repeatable read"
-		}
-		var level string
-		if err := db.QueryRow("SHOW default_transaction_isolation").Scan(&level); err != nil || level != want {
-			t.Fatalf("the pool's default isolation is %q (%v), want %q", level, err, want)
-		}
-		f.db = db
-		f.applier.Target = tgt
-		f.applier.Mapper = mapping.Mapper{Spanner: itemsSpanner, Source: src, TZ: time.UTC, Values: tgt.Values()}
-		return f, func(t *testing.T) map[int64]string { return readNames(t, d.DB, `SELECT "Id", "Name" FROM "Items"`) }
+			`CREATE TABLE "Items" ("Id" bigint PRIMARY KEY, "Name" varchar(10), "ParentId" bigint REFERENCES "Parents"("Id"))`)
 	default:
 		t.Fatalf("unknown kind %q", kind)
 	}
 	return f, func(t *testing.T) map[int64]string { return readNames(t, f.db, "SELECT Id, Name FROM Items") }
+}
+
+// onPostgreSQL moves f's rows to a PostgreSQL database made by ddl (at
+// REPEATABLE READ by default when repeatableRead); rows reads "Items".
+func onPostgreSQL(t *testing.T, f *fixture, repeatableRead bool, ddl ...string) (rows func(*testing.T) map[int64]string) {
+	t.Helper()
+	ctx := context.Background()
+	d := testenv.PostgreSQL(t)
+	if repeatableRead { // for the connections opened from now on
+		ddl = append(ddl, `ALTER DATABASE "`+d.Name+`" SET default_transaction_isolation = 'repeatable read'`)
+	}
+	for _, st := range ddl {
+		if _, err := d.DB.Exec(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shard := target.Shard{Host: d.Host, Port: target.Port(d.Port), User: d.User, Password: d.Password, DBName: d.Name,
+		ConnectionProperties: "sslmode=disable"}
+	tgt := postgresql.Target{}
+	src, err := tgt.ReadSchema(ctx, shard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, release, err := tgt.Acquire(shard, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	want := "read committed"
+	if repeatableRead {
+		want = "repeatable read"
+	}
+	var level string
+	if err := db.QueryRow("SHOW default_transaction_isolation").Scan(&level); err != nil || level != want {
+		t.Fatalf("the pool's default isolation is %q (%v), want %q", level, err, want)
+	}
+	f.db = db
+	f.applier.Target = tgt
+	f.applier.Mapper = mapping.Mapper{Spanner: itemsSpanner, Source: src, TZ: time.UTC, Values: tgt.Values()}
+	return func(t *testing.T) map[int64]string { return readNames(t, d.DB, `SELECT "Id", "Name" FROM "Items"`) }
 }
 
 func readNames(t *testing.T, db *sql.DB, query string) map[int64]string {
