@@ -100,21 +100,7 @@ func rec(id int64, sec int64, seq int, name string) record.Record {
 
 func (f *fixture) rows(t *testing.T) map[int64]string {
 	t.Helper()
-	rows, err := f.db.Query("SELECT Id, Name FROM Items")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = name
-	}
-	return out
+	return readNames(t, f.db, "SELECT Id, Name FROM Items")
 }
 
 func (f *fixture) shadowSec(t *testing.T, id int64) int64 {

@@ -34,55 +34,62 @@ func TestWriterWaitsForAnotherWritersInsertBeforeDeleting(t *testing.T) {
 	for _, kind := range lockKinds {
 		t.Run(kind, func(t *testing.T) {
 			f, rows := newFixtureOn(t, kind)
-			ctx := context.Background()
-			w := otherWriter(f)
-			// W's transaction M, as the applier runs it: upsert row 1
-			// (absent: an insert) at version 1, uncommitted.
-			p, err := w.prepare(ctx, rec(1, 1, 0, "w"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			changes := w.changes([]prepared{p})
-			m, err := w.openWriting(ctx, f.db, changes)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.rollback()
-			if _, err := m.sess.Write(m.ctx, changes); err != nil {
-				t.Fatal(err)
-			}
-			// T deletes row 1 at version 2.
-			type result struct {
-				out Outcome
-				err error
-			}
-			done := make(chan result, 1)
-			go func() {
-				out, err := f.applier.Apply(ctx, f.db, []record.Record{rec(1, 2, 0, "")})
-				done <- result{out, err}
-			}()
-			waited := waitUntilBlocked(t, f.db, kind, done)
-			if err := m.sess.Commit(); err != nil {
-				t.Fatalf("committing W's transaction: %v", err)
-			}
-			m.close()
-			r := <-done
-			if r.err != nil {
-				t.Fatal(r.err)
-			}
-			if len(r.out.Applied) != 1 {
-				t.Fatalf("outcome %+v, want the delete applied", r.out)
-			}
-			if got := f.shadowSec(t, 1); got != 2 {
-				t.Fatalf("shadow row 1 at %d, want 2", got)
-			}
-			if got := fmt.Sprint(rows(t)); got != "map[]" {
-				t.Errorf("target = %s, want map[]: the delete at version 2 is recorded over the insert at version 1, which outlives it", got)
-			}
-			if !waited {
-				t.Errorf("T did not wait for W's transaction")
-			}
+			requireDeleteWaitsForInsert(t, f, kind, rec(1, 2, 0, ""), rows)
 		})
+	}
+}
+
+// requireDeleteWaitsForInsert runs another writer W's transaction M as
+// the applier runs it, an uncommitted insert of row 1 at version 1, then
+// applies del (a delete of row 1 at version 2) beside it, and requires
+// that the delete waited for M, was applied and recorded, and that the
+// target ends without the row.
+func requireDeleteWaitsForInsert(t *testing.T, f *fixture, kind string, del record.Record, rows func(*testing.T) map[int64]string) {
+	t.Helper()
+	ctx := context.Background()
+	w := otherWriter(f)
+	p, err := w.prepare(ctx, rec(1, 1, 0, "w"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := w.changes([]prepared{p})
+	m, err := w.openWriting(ctx, f.db, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.rollback()
+	if refused, err := m.sess.Write(m.ctx, changes); err != nil || len(refused) > 0 {
+		t.Fatalf("W's insert: refused %v, %v", refused, err)
+	}
+	type result struct {
+		out Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := f.applier.Apply(ctx, f.db, []record.Record{del})
+		done <- result{out, err}
+	}()
+	waited := waitUntilBlocked(t, f.db, kind, done)
+	if err := m.sess.Commit(); err != nil {
+		t.Fatalf("committing W's transaction: %v", err)
+	}
+	m.close()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if len(r.out.Applied) != 1 {
+		t.Fatalf("outcome %+v, want the delete applied", r.out)
+	}
+	if got := f.shadowSec(t, 1); got != 2 {
+		t.Fatalf("shadow row 1 at %d, want 2", got)
+	}
+	if got := fmt.Sprint(rows(t)); got != "map[]" {
+		t.Errorf("target = %s, want map[]: the delete at version 2 is recorded over the insert at version 1, which outlives it", got)
+	}
+	if !waited {
+		t.Errorf("the delete did not wait for W's transaction")
 	}
 }
 
