@@ -113,21 +113,7 @@ func newSrcFixture(t *testing.T, kind string) *srcFixture {
 
 func (f *srcFixture) rows(t *testing.T) map[int64]string {
 	t.Helper()
-	rows, err := f.admin.Query(fmt.Sprintf("SELECT %s, %s FROM %s", f.quote("Id"), f.quote("Name"), f.quote("Items")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = name
-	}
-	return out
+	return readNames(t, f.admin, fmt.Sprintf("SELECT %s, %s FROM %s", f.quote("Id"), f.quote("Name"), f.quote("Items")))
 }
 
 // shadowSec is the version second of key id in the shard's shadow table,
