@@ -15,7 +15,11 @@ import (
 // client's back-off or rolling back a speculation whose read was aborted,
 // and the lag jumped from about 1 s to 20-60 s. Taking turns in the
 // process gives each the emulator's slot as soon as the previous one is
-// done. Cloud Spanner runs them side by side, so there nothing waits.
+// done. Cloud Spanner runs them side by side, so there nothing waits. The
+// cost, on the emulator only: a batch held up by a shard that does not
+// answer holds up the process's other batches, of every shard, for as long
+// as its deadlines let it (apply.MySQLTimeout per attempt, at most
+// apply.BatchTimeout), as the emulator's single slot would anyway.
 
 // readWrite is the turn of the process's writer transactions on the
 // emulator.
