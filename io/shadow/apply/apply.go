@@ -283,9 +283,8 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 	if a.InSource {
 		return a.applyInSource(ctx, db, ps)
 	}
-	// clashes are rows MySQL refused one by one (io/target/mysql/unique.go); the deadline
-	// is deadline.go's.
-	var clashes []Failure
+	// out.Failed holds the rows the target refused one by one (unique
+	// keys, target.ApplyUnique); the deadline is deadline.go's.
 	if a.Turn != nil {
 		a.Turn.Lock()
 		defer a.Turn.Unlock()
@@ -293,7 +292,7 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 	tctx, cancel := context.WithTimeout(ctx, BatchTimeout)
 	defer cancel()
 	_, err := a.Meta.ReadWriteTransactionWithOptions(tctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
-		out.Applied, out.Filtered, out.Stale, out.Superseded, clashes = nil, nil, 0, 0, nil
+		out = Outcome{} // a retried attempt starts afresh
 		spec := a.speculate(ctx, db, ps)
 		defer spec.discard()
 		if a.Hooks.BeforeShadowRead != nil {
@@ -324,14 +323,7 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 		if len(d.Apply) == 0 {
 			return nil
 		}
-		var write []prepared
-		var writeFrom []int // index into ps of each row of write
-		for _, idx := range d.Apply {
-			if !ps[idx].row.Filtered {
-				write = append(write, ps[idx])
-				writeFrom = append(writeFrom, idx)
-			}
-		}
+		write, writeFrom := writes(ps, d.Apply)
 		clashed := map[int]error{}
 		if len(write) > 0 {
 			var c map[int]error
@@ -348,29 +340,16 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 			}
 		}
 		muts := make([]*spanner.Mutation, 0, len(d.Apply))
-		for _, idx := range d.Apply {
-			p := ps[idx]
-			if e, ok := clashed[idx]; ok {
-				// Not written: its shadow row stays as it was, so the
-				// retry from the DLQ applies it.
-				clashes = append(clashes, Failure{Record: p.rec, Err: e})
-				continue
-			}
-			if !p.stray {
+		out.settle(ps, d.Apply, clashed, func(p prepared) {
+			if !p.stray { // see decide: a stray delete leaves the shadow row alone
 				muts = append(muts, p.table.Mutation(p.key, p.version))
 			}
-			if p.row.Filtered {
-				out.Filtered = append(out.Filtered, p.rec)
-			} else {
-				out.Applied = append(out.Applied, p.rec)
-			}
-		}
+		})
 		return tx.BufferWrite(muts)
 	}, spanner.TransactionOptions{CommitPriority: a.Priority})
 	if err = timedOut(ctx, tctx, "the batch's Spanner transaction", BatchTimeout, err); err != nil {
 		return Outcome{}, err
 	}
-	out.Failed = clashes
 	return out, nil
 }
 
@@ -439,6 +418,40 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 		}
 	}
 	return stored, nil
+}
+
+// writes are the changes of decision (indexes into ps) that reach the
+// target, the filtered ones left out, with the index into ps of each.
+func writes(ps []prepared, decision []int) (write []prepared, from []int) {
+	for _, idx := range decision {
+		if !ps[idx].row.Filtered {
+			write, from = append(write, ps[idx]), append(from, idx)
+		}
+	}
+	return write, from
+}
+
+// settle files the changes of decision once the target wrote them: those
+// it refused (clashed, by index into ps) fail with their error and keep
+// their shadow rows, so the retry from the DLQ applies them; the others
+// are applied or filtered, and recorded, which records their versions.
+func (out *Outcome) settle(ps []prepared, decision []int, clashed map[int]error, recorded func(prepared)) {
+	if len(decision) > 0 {
+		out.Applied = make([]record.Record, 0, len(decision))
+	}
+	for _, idx := range decision {
+		p := ps[idx]
+		if e, ok := clashed[idx]; ok {
+			out.Failed = append(out.Failed, Failure{Record: p.rec, Err: e})
+			continue
+		}
+		recorded(p)
+		if p.row.Filtered {
+			out.Filtered = append(out.Filtered, p.rec)
+		} else {
+			out.Applied = append(out.Applied, p.rec)
+		}
+	}
 }
 
 // writeMySQL writes the rows in a target transaction of its own (step 3)

@@ -89,6 +89,7 @@ type attempt struct {
 	ctx    context.Context // parent, with MySQLTimeout
 	cancel context.CancelFunc
 	sess   target.Session
+	what   string // "writing the batch to <target>", for TimeoutError
 	closed bool
 }
 
@@ -98,9 +99,9 @@ func (a *Applier) openAttempt(ctx context.Context, db *sql.DB) (*attempt, error)
 	sess, err := a.Target.Connect(mctx, db)
 	if err != nil {
 		cancel()
-		return nil, timedOut(ctx, mctx, "connecting to MySQL", MySQLTimeout, err)
+		return nil, timedOut(ctx, mctx, "connecting to "+a.Target.Name(), MySQLTimeout, err)
 	}
-	t := &attempt{parent: ctx, ctx: mctx, cancel: cancel, sess: sess}
+	t := &attempt{parent: ctx, ctx: mctx, cancel: cancel, sess: sess, what: "writing the batch to " + a.Target.Name()}
 	if err := sess.Begin(mctx); err != nil {
 		return nil, t.fail(err)
 	}
@@ -109,9 +110,9 @@ func (a *Applier) openAttempt(ctx context.Context, db *sql.DB) (*attempt, error)
 
 // fail ends the attempt after err and returns err, as a TimeoutError when
 // the deadline caused it: the session is then abandoned, otherwise rolled
-// back.
+// back (a no-op after a commit).
 func (t *attempt) fail(err error) error {
-	err = timedOut(t.parent, t.ctx, "writing the batch to MySQL", MySQLTimeout, err)
+	err = timedOut(t.parent, t.ctx, t.what, MySQLTimeout, err)
 	var te *TimeoutError
 	if errors.As(err, &te) {
 		t.sess.Abandon(t.parent) // closes the connection and kills its server thread

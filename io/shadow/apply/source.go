@@ -107,7 +107,6 @@ import (
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
-	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // applyInSource runs the source-side protocol on ps, retrying an attempt
@@ -126,8 +125,10 @@ func (a *Applier) applyInSource(ctx context.Context, db *sql.DB, ps []prepared) 
 	}
 }
 
-// rolledBack: the server answered and rolled the transaction back (a
-// deadlock victim); the attempt may be run again at once. A deadline is
+// rolledBack: the server answered and rolled the transaction back because
+// of another transaction (a deadlock victim, a lock wait timeout, a
+// serialization failure); the attempt may be run again at once, and a
+// speculation that met it stands for nothing (speculate.go). A deadline is
 // not one of these: the shard may be gone.
 func rolledBack(err error) bool {
 	var te *target.Error
@@ -138,30 +139,18 @@ func rolledBack(err error) bool {
 // sourceAttempt is one attempt of the protocol, in one transaction of the
 // shard, under MySQLTimeout.
 func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) (out Outcome, err error) {
-	mctx, cancel := context.WithTimeout(ctx, MySQLTimeout)
-	defer cancel()
-	what := "writing the batch to " + a.Target.Name()
-	sess, err := a.Target.Connect(mctx, db)
+	t, err := a.openAttempt(ctx, db)
 	if err != nil {
-		return Outcome{}, timedOut(ctx, mctx, "connecting to "+a.Target.Name(), MySQLTimeout, err)
-	}
-	defer sess.Close()
-	committed := false
-	defer func() {
-		if err == nil {
-			return
-		}
-		err = timedOut(ctx, mctx, what, MySQLTimeout, err)
-		var te *TimeoutError
-		if errors.As(err, &te) {
-			sess.Abandon(ctx) // closes the connection and ends its server thread
-		} else if !committed {
-			_ = sess.Rollback()
-		}
-	}()
-	if err := sess.Begin(mctx); err != nil {
 		return Outcome{}, err
 	}
+	defer func() {
+		if err != nil {
+			err = t.fail(err)
+		} else {
+			t.close()
+		}
+	}()
+	sess, mctx := t.sess, t.ctx
 	locks, err := a.lockSourceShadows(mctx, sess, ps)
 	if err != nil {
 		return Outcome{}, err
@@ -173,19 +162,10 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 	}
 	d := decideBy(ps, locks.stored, sourceKeyID)
 	out.Stale, out.Superseded = len(d.Stale), len(d.Superseded)
-	write := make([]target.Change, 0, len(d.Apply))
-	writeFrom := make([]int, 0, len(d.Apply))
-	for _, idx := range d.Apply {
-		p := ps[idx]
-		if !p.row.Filtered {
-			write = append(write, target.Change{Row: p.row, Version: p.version,
-				Unique: len(a.Mapper.Source.Tables[p.row.Table].UniqueKeys) > 0})
-			writeFrom = append(writeFrom, idx)
-		}
-	}
+	write, writeFrom := writes(ps, d.Apply)
 	clashed := map[int]error{}
 	if len(write) > 0 {
-		refused, err := sess.Write(mctx, write)
+		refused, err := sess.Write(mctx, a.changes(write))
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -196,26 +176,11 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 	// recorded: the version each key's shadow row must hold at the commit,
 	// for the keys whose change was applied.
 	recorded := make(map[string]newer.Version, len(d.Apply))
-	if len(d.Apply) > 0 {
-		out.Applied = make([]record.Record, 0, len(d.Apply))
-	}
-	for _, idx := range d.Apply {
-		p := ps[idx]
-		if e, ok := clashed[idx]; ok {
-			// Not written: its shadow row keeps its version, so the retry
-			// from the DLQ applies it.
-			out.Failed = append(out.Failed, Failure{Record: p.rec, Err: e})
-			continue
-		}
+	out.settle(ps, d.Apply, clashed, func(p prepared) {
 		if !p.stray { // see decide: a stray delete leaves the shadow row alone
 			recorded[sourceKeyID(p)] = p.version
 		}
-		if p.row.Filtered {
-			out.Filtered = append(out.Filtered, p.rec)
-		} else {
-			out.Applied = append(out.Applied, p.rec)
-		}
-	}
+	})
 	for _, w := range locks.versionWrites(recorded) {
 		if err := sess.WriteShadow(mctx, w.table, w.rows); err != nil {
 			return Outcome{}, err
@@ -226,7 +191,6 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 			return Outcome{}, err
 		}
 	}
-	committed = true
 	if err := sess.Commit(); err != nil {
 		return Outcome{}, err
 	}

@@ -3,14 +3,11 @@ package apply
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"slices"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/spanner"
-
-	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // Speculation: step 3 beside step 1.
@@ -64,7 +61,7 @@ import (
 //     was written for: step 3 would have written the same statements.
 //     Otherwise it is rolled back and forgotten. One exception: a
 //     speculation that the target ended because of another transaction (a
-//     deadlock, a lock wait timeout, a serialization failure: contended)
+//     deadlock, a lock wait timeout, a serialization failure: rolledBack)
 //     only ran into a writer that the shadow locks would have kept away
 //     from step 3, so step 3 runs as without speculation.
 //
@@ -106,18 +103,9 @@ func (a *Applier) speculate(ctx context.Context, db *sql.DB, ps []prepared) *spe
 	}
 	d := decide(ps, nil)
 	s := &speculation{plan: d.Apply, readDone: make(chan struct{}), done: make(chan struct{})}
-	for _, idx := range d.Apply {
-		p := ps[idx]
-		if p.row.Filtered {
-			continue
-		}
-		if p.row.Delete {
-			return nil // a delete is never speculated (see above)
-		}
-		s.write = append(s.write, p)
-	}
-	if len(s.write) == 0 {
-		return nil
+	s.write, _ = writes(ps, d.Apply)
+	if len(s.write) == 0 || slices.ContainsFunc(s.write, func(p prepared) bool { return p.row.Delete }) {
+		return nil // nothing to write, or a delete, which is never speculated (see above)
 	}
 	wait := a.SpeculationWait
 	if wait <= 0 {
@@ -165,17 +153,7 @@ func (s *speculation) usable(decision []int) bool {
 		return false
 	}
 	s.settle()
-	return !s.gaveWay && !contended(s.err) && slices.Equal(s.plan, decision)
-}
-
-// contended reports whether err is the target ending M because of another
-// transaction: the server answered that the transaction failed whole (a
-// deadlock, a lock wait timeout, a serialization failure), and not because
-// M missed its own deadline.
-func contended(err error) bool {
-	var te *target.Error
-	var late *TimeoutError
-	return errors.As(err, &te) && te.WholeBatch && te.Answered && !errors.As(err, &late)
+	return !s.gaveWay && !rolledBack(s.err) && slices.Equal(s.plan, decision)
 }
 
 // discard rolls M back unless it was committed; nil-safe, and safe to call
