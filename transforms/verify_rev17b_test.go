@@ -268,7 +268,7 @@ func TestExtraRowWithATimestampKeyFindsItsShadowRow(t *testing.T) {
 			}
 			a, errA := shadow.SourceKey(rebuilt)
 			b, errB := shadow.SourceKey(written)
-			if errA != nil || errB != nil || string(a.Hash) != string(b.Hash) || rebuilt.String() != written.String() {
+			if errA != nil || errB != nil || string(a.ID) != string(b.ID) || rebuilt.String() != written.String() {
 				t.Errorf("rebuilt key %s (%s) is not the writer's %s", keys, rebuilt, written)
 			}
 		})

@@ -219,7 +219,7 @@ func (f *settleFn) shadowAfter(ctx context.Context, known bool, shard, sp, keys 
 // regular job keeps it: in the metadata database, or (ShadowInSource) in
 // the shadow table of shard, the shard whose copy of the key is being
 // compared (each shard's rows order the changes applied to its own copy;
-// a stray copy in another shard has none), under the key's hash as the
+// a stray copy in another shard has none), under the key's identity as the
 // writer computes it (shadow.SourceKey). ok is false for a key never
 // applied.
 func (f *settleFn) shadowVersion(ctx context.Context, shard, sp, keys string) (v newer.Version, ok bool, err error) {
@@ -248,7 +248,7 @@ func (f *settleFn) shadowVersion(ctx context.Context, shard, sp, keys string) (v
 	if err != nil {
 		return newer.Version{}, false, fmt.Errorf("shard %s: %w", shard, err)
 	}
-	v, ok = vs[string(sk.Hash)]
+	v, ok = vs[string(sk.ID)]
 	return v, ok, nil
 }
 

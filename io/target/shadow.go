@@ -1,10 +1,11 @@
 package target
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 )
@@ -16,13 +17,17 @@ import (
 // A shadow table of the shard has one row per primary key of its Spanner
 // table:
 //
-//   - ShadowHashColumn, the primary key: the SHA-256 of the Spanner key in
-//     a canonical encoding (io/shadow.SourceKey). A fixed-size binary key
-//     compares exactly in every target and every collation, and fits every
-//     index: a Spanner key may be 8 KiB of STRING(MAX) and BYTES(MAX),
-//     beyond InnoDB's 3072-byte and PostgreSQL's ~2700-byte index entries,
-//     and typed copies would have to reproduce Spanner's equality (binary
-//     strings, nanosecond timestamps, NUMERIC scale) in each target;
+//   - ShadowKeyColumn, the primary key: the Spanner key's identity, a
+//     canonical encoding of it, or for a long key a prefix of that and its
+//     SHA-256 (io/shadow.SourceKey), at most ShadowKeyMaxLen bytes. A
+//     bounded binary key compares exactly in every target and every
+//     collation, and fits every index: a Spanner key may be 8 KiB of
+//     STRING(MAX) and BYTES(MAX), beyond InnoDB's 3072-byte and
+//     PostgreSQL's ~2700-byte index entries, and typed copies would have
+//     to reproduce Spanner's equality (binary strings, nanosecond
+//     timestamps, NUMERIC scale) in each target. Keys that follow one
+//     another get identities that follow one another, so a batch's shadow
+//     rows are neighbours in the index, as its data rows are;
 //   - the Spanner key columns, under their names, as text: for people
 //     reading the table, never compared;
 //   - ShadowCommitTsColumn, the commit timestamp of the last change applied
@@ -33,9 +38,12 @@ import (
 //   - a target may add columns of its own bookkeeping (MySQL's lock
 //     counter, io/target/mysql LockCountColumn).
 const (
-	ShadowHashColumn     = "shadow_key_sha256"
+	ShadowKeyColumn      = "shadow_key"
 	ShadowCommitTsColumn = "processed_commit_ts"
 	ShadowSeqColumn      = "record_seq"
+	// ShadowKeyMaxLen bounds the length of ShadowKeyColumn's values, in
+	// bytes: the long form of io/shadow.SourceKey is shorter.
+	ShadowKeyMaxLen = 128
 )
 
 // ShadowTable is one shadow table in a shard, and the Spanner key columns
@@ -45,10 +53,11 @@ type ShadowTable struct {
 	KeyColumns []string
 }
 
-// ShadowKey is one primary key of a shadow table: its hash (32 bytes, the
-// identity) and the key's parts as text (nil for NULL), one per key column.
+// ShadowKey is one primary key of a shadow table: its identity (the
+// ShadowKeyColumn value) and the key's parts as text (nil for NULL), one
+// per key column.
 type ShadowKey struct {
-	Hash  []byte
+	ID    []byte
 	Parts []any
 }
 
@@ -60,7 +69,7 @@ type ShadowRow struct {
 	Unversioned bool
 }
 
-// ShadowLocks is what ShadowSession.LockShadow found, by string(Hash).
+// ShadowLocks is what ShadowSession.LockShadow found, by string(ID).
 type ShadowLocks struct {
 	// Stored holds the version each key had before the call; a key
 	// never applied (no row, or a placeholder) is absent.
@@ -128,29 +137,29 @@ func ShadowTableName(name string, maxLen int, targetName string) error {
 	return nil
 }
 
-// SortShadowRows returns rows sorted by hash, without duplicates (the
-// first row of a hash is kept): writers of overlapping batches then take
+// SortShadowRows returns rows sorted by identity, without duplicates (the
+// first row of an identity is kept): writers of overlapping batches then take
 // their locks in one order.
 func SortShadowRows(rows []ShadowRow) []ShadowRow {
 	out := append([]ShadowRow(nil), rows...)
-	sort.SliceStable(out, func(i, j int) bool { return string(out[i].Key.Hash) < string(out[j].Key.Hash) })
+	slices.SortStableFunc(out, func(a, b ShadowRow) int { return bytes.Compare(a.Key.ID, b.Key.ID) })
 	uniq := out[:0]
 	for i, r := range out {
-		if i == 0 || string(r.Key.Hash) != string(out[i-1].Key.Hash) {
+		if i == 0 || string(r.Key.ID) != string(out[i-1].Key.ID) {
 			uniq = append(uniq, r)
 		}
 	}
 	return uniq
 }
 
-// ReadShadowVersions runs q, a query of (shadow hash, commit nanos, record
-// sequence) rows, in tx and adds each applied version to out by hash; a
+// ReadShadowVersions runs q, a query of (shadow key, commit nanos, record
+// sequence) rows, in tx and adds each applied version to out by identity; a
 // placeholder row (no version yet) adds nothing. Errors come unclassified:
 // each target classifies its own.
 func ReadShadowVersions(ctx context.Context, tx *sql.Tx, q string, args []any, out map[string]newer.Version) error {
 	return ScanShadowRows(ctx, tx, q, args, func(r StoredShadow) {
 		if r.Applied {
-			out[string(r.Hash)] = r.Version
+			out[string(r.ID)] = r.Version
 		}
 	})
 }
@@ -159,13 +168,13 @@ func ReadShadowVersions(ctx context.Context, tx *sql.Tx, q string, args []any, o
 // placeholder has none), and Extra, the query's fourth column when it has
 // one (a target's own bookkeeping; NULL reads as 0).
 type StoredShadow struct {
-	Hash    []byte
+	ID      []byte
 	Version newer.Version
 	Applied bool
 	Extra   int64
 }
 
-// ScanShadowRows runs q, a query of (shadow hash, commit nanos, record
+// ScanShadowRows runs q, a query of (shadow key, commit nanos, record
 // sequence[, one more integer column]) rows, in tx and calls row for each.
 // It is ReadShadowVersions for a target that reads more of the row; errors
 // come unclassified.
@@ -189,7 +198,7 @@ func ScanShadowRows(ctx context.Context, tx *sql.Tx, q string, args []any, row f
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		r := StoredShadow{Hash: h, Applied: ts.Valid, Extra: extra.Int64}
+		r := StoredShadow{ID: h, Applied: ts.Valid, Extra: extra.Int64}
 		if ts.Valid {
 			r.Version = ShadowVersion(ts.Int64, seq.Int64)
 		}

@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/json"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -17,7 +18,9 @@ func flatObject(s string) (m map[string]json.RawMessage, ok bool) {
 	if i >= len(s) || s[i] != '{' {
 		return nil, false
 	}
-	m = map[string]json.RawMessage{}
+	// Sized for its keys: a key's closing quote comes right before its
+	// colon (in values, rarely).
+	m = make(map[string]json.RawMessage, strings.Count(s, `":`))
 	i = skipSpace(s, i+1)
 	if i < len(s) && s[i] == '}' {
 		return m, skipSpace(s, i+1) == len(s)

@@ -32,13 +32,13 @@ func (m ModJSON) Decode() (Values, error) {
 }
 
 func decodeObject(s string) (map[string]json.RawMessage, error) {
-	m := map[string]json.RawMessage{}
 	if s == "" {
-		return m, nil
+		return map[string]json.RawMessage{}, nil
 	}
 	if fast, ok := flatObject(s); ok {
 		return fast, nil
 	}
+	m := map[string]json.RawMessage{}
 	if err := json.Unmarshal([]byte(s), &m); err != nil {
 		return nil, err
 	}

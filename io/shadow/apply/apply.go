@@ -72,6 +72,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -259,20 +260,48 @@ func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) 
 
 // prepareAll prepares each record of batch once: a batch that is then
 // split (ApplyIsolating) does not decode, transform or map its records
-// again.
+// again. A large batch is prepared by up to GOMAXPROCS goroutines, a run
+// of records each (preparing is pure CPU: decoding, mapping, converting,
+// and the writer's round trips wait for it); the prepared records and the
+// failures keep the batch's order. A custom transformation is the user's
+// code, not known to be safe for concurrent use: with one, records are
+// prepared one at a time.
 func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) ([]prepared, []Failure) {
+	type result struct {
+		p   prepared
+		err error
+	}
+	res := make([]result, len(batch))
+	prepareRun := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			res[i].p, res[i].err = a.prepare(ctx, batch[i])
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(batch)/minPerPreparer)
+	if a.Transform != nil || workers < 2 {
+		prepareRun(0, len(batch))
+	} else {
+		var wg sync.WaitGroup
+		per := (len(batch) + workers - 1) / workers
+		for lo := 0; lo < len(batch); lo += per {
+			wg.Go(func() { prepareRun(lo, min(len(batch), lo+per)) })
+		}
+		wg.Wait()
+	}
 	ps := make([]prepared, 0, len(batch))
 	var failed []Failure
-	for i := range batch {
-		p, err := a.prepare(ctx, batch[i])
-		if err != nil {
-			failed = append(failed, Failure{Record: batch[i], Err: err})
+	for i, r := range res {
+		if r.err != nil {
+			failed = append(failed, Failure{Record: batch[i], Err: r.err})
 			continue
 		}
-		ps = append(ps, p)
+		ps = append(ps, r.p)
 	}
 	return ps, failed
 }
+
+// minPerPreparer is the fewest records worth a goroutine of prepareAll.
+const minPerPreparer = 64
 
 // applyPrepared runs the protocol on prepared records; see Apply.
 func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) (Outcome, error) {

@@ -69,7 +69,7 @@ func TestSourceLockShadowTellsInsertedRowsFromFoundOnes(t *testing.T) {
 			// A batch of new keys only: all inserted, holding their claims
 			// (key 2's claim is no version: a placeholder).
 			first := f.lock(t, []target.ShadowRow{{Key: srcKey(t, 1), Version: ver(3)}, {Key: srcKey(t, 2), Unversioned: true}}, true)
-			want := map[string]bool{string(srcKey(t, 1).Hash): true, string(srcKey(t, 2).Hash): true}
+			want := map[string]bool{string(srcKey(t, 1).ID): true, string(srcKey(t, 2).ID): true}
 			if !reflect.DeepEqual(first.Inserted, want) || len(first.Stored) != 0 {
 				t.Fatalf("new keys: inserted %d, stored %v; want both inserted, none stored", len(first.Inserted), first.Stored)
 			}
@@ -81,8 +81,8 @@ func TestSourceLockShadowTellsInsertedRowsFromFoundOnes(t *testing.T) {
 			// what they held whatever their claims.
 			mixed := f.lock(t, []target.ShadowRow{{Key: srcKey(t, 1), Version: ver(9)}, {Key: srcKey(t, 2), Version: ver(9)},
 				{Key: srcKey(t, 3), Version: ver(7)}}, true)
-			want = map[string]bool{string(srcKey(t, 3).Hash): true}
-			wantStored := map[string]newer.Version{string(srcKey(t, 1).Hash): ver(3)}
+			want = map[string]bool{string(srcKey(t, 3).ID): true}
+			wantStored := map[string]newer.Version{string(srcKey(t, 1).ID): ver(3)}
 			if !reflect.DeepEqual(mixed.Inserted, want) || !reflect.DeepEqual(mixed.Stored, wantStored) {
 				t.Errorf("mixed batch: inserted %d keys, stored %v; want key 3 inserted and key 1 at its version", len(mixed.Inserted), mixed.Stored)
 			}
@@ -91,7 +91,7 @@ func TestSourceLockShadowTellsInsertedRowsFromFoundOnes(t *testing.T) {
 			}
 			// Found again, all of them: nothing inserted.
 			again := f.lock(t, []target.ShadowRow{{Key: srcKey(t, 3), Version: ver(8)}, {Key: srcKey(t, 1), Version: ver(8)}}, false)
-			wantStored = map[string]newer.Version{string(srcKey(t, 1).Hash): ver(3), string(srcKey(t, 3).Hash): ver(7)}
+			wantStored = map[string]newer.Version{string(srcKey(t, 1).ID): ver(3), string(srcKey(t, 3).ID): ver(7)}
 			if len(again.Inserted) != 0 || !reflect.DeepEqual(again.Stored, wantStored) {
 				t.Errorf("found keys: inserted %d, stored %v; want none inserted, 3 and 7 stored", len(again.Inserted), again.Stored)
 			}
@@ -148,7 +148,7 @@ func TestSourceRefusedNewKeyKeepsNoVersion(t *testing.T) {
 // not hold yet.
 func TestSourceVersionWrites(t *testing.T) {
 	tbl := target.ShadowTable{Name: "shadow_Items"}
-	key := func(id byte) target.ShadowKey { return target.ShadowKey{Hash: []byte{id}} }
+	key := func(id byte) target.ShadowKey { return target.ShadowKey{ID: []byte{id}} }
 	claim := func(id byte, v newer.Version, unversioned bool) sourceClaim {
 		return sourceClaim{id: string(rune(id)), table: tbl, row: target.ShadowRow{Key: key(id), Version: v, Unversioned: unversioned}}
 	}
@@ -173,17 +173,30 @@ func TestSourceVersionWrites(t *testing.T) {
 	}
 }
 
-// TestSourceOldShadowTableShapeIsRefused: a MySQL shadow table without the
-// lock counter (the shape before it) cannot tell a batch's inserts from the
-// rows it finds; the launch refuses it, naming the column.
+// TestSourceOldShadowTableShapeIsRefused: shadow tables of the shapes
+// before this one are refused at launch, naming the columns they lack: a
+// MySQL one without the lock counter cannot tell a batch's inserts from
+// the rows it finds, and one keyed by the SHA-256 of the key
+// (shadow_key_sha256) holds identities this writer never looks up, so
+// every key would look new.
 func TestSourceOldShadowTableShapeIsRefused(t *testing.T) {
-	f := newSrcFixture(t, "mariadb")
-	if _, err := f.admin.Exec("CREATE TABLE shadow_Old (shadow_key_sha256 BINARY(32) PRIMARY KEY, Id TEXT, processed_commit_ts BIGINT, record_seq BIGINT)"); err != nil {
-		t.Fatal(err)
-	}
-	_, err := f.applier.Target.EnsureShadowTables(context.Background(), f.shard, []target.ShadowTable{{Name: "shadow_Old", KeyColumns: []string{"Id"}}})
-	if err == nil || !strings.Contains(err.Error(), "lock_count") || !strings.Contains(err.Error(), "shadow_Old") {
-		t.Errorf("EnsureShadowTables over a table without lock_count: %v", err)
+	for _, c := range []struct {
+		name, kind, ddl, lacks string
+	}{
+		{"no lock counter", "mariadb", "CREATE TABLE shadow_Old (shadow_key BINARY(32) PRIMARY KEY, Id TEXT, processed_commit_ts BIGINT, record_seq BIGINT)", "lock_count"},
+		{"hashed keys", "mariadb", "CREATE TABLE shadow_Old (shadow_key_sha256 BINARY(32) PRIMARY KEY, Id TEXT, processed_commit_ts BIGINT, record_seq BIGINT, lock_count BIGINT NOT NULL DEFAULT 0)", "needs columns shadow_key,"},
+		{"hashed keys", "postgresql", `CREATE TABLE "shadow_Old" (shadow_key_sha256 bytea PRIMARY KEY, "Id" text, processed_commit_ts bigint, record_seq bigint)`, "needs columns shadow_key,"},
+	} {
+		t.Run(c.kind+"/"+c.name, func(t *testing.T) {
+			f := newSrcFixture(t, c.kind)
+			if _, err := f.admin.Exec(c.ddl); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.applier.Target.EnsureShadowTables(context.Background(), f.shard, []target.ShadowTable{{Name: "shadow_Old", KeyColumns: []string{"Id"}}})
+			if err == nil || !strings.Contains(err.Error(), c.lacks) || !strings.Contains(err.Error(), "shadow_Old") {
+				t.Errorf("EnsureShadowTables over a table of the old shape: %v, want it to say %q", err, c.lacks)
+			}
+		})
 	}
 }
 
@@ -230,7 +243,7 @@ func TestSourceLockShadowAcrossStatements(t *testing.T) {
 				t.Fatalf("mixed keys: inserted %d, stored %d; want 20000, 10000", len(mixed.Inserted), len(mixed.Stored))
 			}
 			for id := int64(10000); id < 40000; id++ {
-				h := string(srcKey(t, id).Hash)
+				h := string(srcKey(t, id).ID)
 				if id < 20000 && (mixed.Inserted[h] || mixed.Stored[h] != ver(3)) {
 					t.Fatalf("key %d existed at 3: inserted %v, stored %v", id, mixed.Inserted[h], mixed.Stored[h])
 				}

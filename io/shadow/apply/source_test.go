@@ -126,7 +126,7 @@ func (f *srcFixture) shadowSec(t *testing.T, id int64) int64 {
 	}
 	var ts sql.NullInt64
 	err = f.admin.QueryRow(fmt.Sprintf("SELECT %s FROM %s WHERE %s = %s", f.quote(target.ShadowCommitTsColumn),
-		f.quote("shadow_Items"), f.quote(target.ShadowHashColumn), f.ph(1)), f.hashArg(k.Hash)).Scan(&ts)
+		f.quote("shadow_Items"), f.quote(target.ShadowKeyColumn), f.ph(1)), f.hashArg(k.ID)).Scan(&ts)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !ts.Valid) {
 		return -1
 	}

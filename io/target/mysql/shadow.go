@@ -53,7 +53,7 @@ func (Target) EnsureShadowTables(ctx context.Context, s Shard, tables []target.S
 			return nil, err
 		}
 		if !existing[t.Name] {
-			ddl, err := dml.CreateShadowTable(t.Name, target.ShadowHashColumn, t.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
+			ddl, err := dml.CreateShadowTable(t.Name, target.ShadowKeyColumn, target.ShadowKeyMaxLen, t.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
 			if err != nil {
 				return nil, fmt.Errorf("shadow table %s: %w", t.Name, err)
 			}
@@ -91,7 +91,7 @@ func checkShadowTable(ctx context.Context, db *sql.DB, t target.ShadowTable) err
 }
 
 // lockedColumns are the columns LockShadow reads (target.ScanShadowRows).
-var lockedColumns = []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn}
+var lockedColumns = []string{target.ShadowKeyColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn}
 
 func quoteAll(cols []string) []string {
 	out := make([]string, len(cols))
@@ -102,7 +102,7 @@ func quoteAll(cols []string) []string {
 }
 
 // LockShadow implements target.ShadowSession, with the keys sorted by
-// hash so that writers of overlapping batches take the locks in one order:
+// identity so that writers of overlapping batches take the locks in one order:
 //
 //  1. dml.InsertShadowRows inserts a row holding its claim for each key
 //     that has none, and locks (and counts) the rows that exist. Its row
@@ -120,7 +120,7 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 	if len(claims) == 0 {
 		return locks, nil
 	}
-	cols := append(append([]string{target.ShadowHashColumn}, t.KeyColumns...), target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
+	cols := append(append([]string{target.ShadowKeyColumn}, t.KeyColumns...), target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
 	per := max(1, dml.MaxPlaceholders/len(cols))
 	var counted int64
 	for rest := claims; len(rest) > 0; {
@@ -128,9 +128,9 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 		rows := make([][]any, n)
 		for i, c := range rest[:n] {
 			ts, seq := target.ShadowArgs(c)
-			rows[i] = append(append(append(make([]any, 0, len(cols)), c.Key.Hash), c.Key.Parts...), ts, seq, 0)
+			rows[i] = append(append(append(make([]any, 0, len(cols)), c.Key.ID), c.Key.Parts...), ts, seq, 0)
 		}
-		st, err := dml.InsertShadowRows(t.Name, target.ShadowHashColumn, LockCountColumn, cols, rows)
+		st, err := dml.InsertShadowRows(t.Name, target.ShadowKeyColumn, LockCountColumn, cols, rows)
 		if err != nil {
 			return locks, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
 		}
@@ -147,22 +147,22 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 	}
 	if counted == int64(len(claims)) {
 		for _, c := range claims {
-			locks.Inserted[string(c.Key.Hash)] = true
+			locks.Inserted[string(c.Key.ID)] = true
 		}
 		return locks, nil
 	}
 	for rest := claims; len(rest) > 0; {
 		n := min(dml.MaxPlaceholders, len(rest))
-		q, err := dml.LockShadowRows(t.Name, target.ShadowHashColumn, lockedColumns, n)
+		q, err := dml.LockShadowRows(t.Name, target.ShadowKeyColumn, lockedColumns, n)
 		if err != nil {
 			return locks, &target.BatchError{Target: name, Err: err}
 		}
 		args := make([]any, n)
 		for i, c := range rest[:n] {
-			args[i] = c.Key.Hash
+			args[i] = c.Key.ID
 		}
 		err = target.ScanShadowRows(ctx, s.tx, q, args, func(r target.StoredShadow) {
-			switch h := string(r.Hash); {
+			switch h := string(r.ID); {
 			case r.Extra == 0:
 				locks.Inserted[h] = true
 			case r.Applied:
@@ -180,14 +180,14 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 // WriteShadow implements target.ShadowSession: one multi-row upsert of the
 // versions (the rows exist and are locked, so it updates them).
 func (s *session) WriteShadow(ctx context.Context, t target.ShadowTable, rows []target.ShadowRow) error {
-	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
+	cols := []string{target.ShadowKeyColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
 	per := dml.MaxPlaceholders / len(cols)
 	for rest := rows; len(rest) > 0; {
 		n := min(per, len(rest))
 		vals := make([][]any, n)
 		for i, r := range rest[:n] {
 			ts, seq := target.ShadowArgs(r)
-			vals[i] = []any{r.Key.Hash, ts, seq}
+			vals[i] = []any{r.Key.ID, ts, seq}
 		}
 		st, err := dml.Upsert(t.Name, cols, cols[:1], vals)
 		if err != nil {
@@ -225,16 +225,16 @@ func (scanner) ShadowVersions(ctx context.Context, db *sql.DB, t target.ShadowTa
 		return nil, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, Classify(err))
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
+	cols := []string{target.ShadowKeyColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
 	for rest := keys; len(rest) > 0; {
 		n := min(dml.MaxPlaceholders, len(rest))
-		q, err := dml.ShadowRows(t.Name, target.ShadowHashColumn, cols, n)
+		q, err := dml.ShadowRows(t.Name, target.ShadowKeyColumn, cols, n)
 		if err != nil {
 			return nil, &target.BatchError{Target: name, Err: err}
 		}
 		args := make([]any, n)
 		for i, k := range rest[:n] {
-			args[i] = k.Hash
+			args[i] = k.ID
 		}
 		if err := target.ReadShadowVersions(ctx, tx, q, args, out); err != nil {
 			return nil, fmt.Errorf("MySQL: reading shadow table %s: %w", t.Name, Classify(err))

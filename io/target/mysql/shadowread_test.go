@@ -21,15 +21,15 @@ func TestShadowVersionsTakeNoLocksUnderSerializable(t *testing.T) {
 	db, _ := testenv.MySQL(t)
 	ctx := context.Background()
 	st := target.ShadowTable{Name: "shadow_Items", KeyColumns: []string{"Id"}}
-	ddl, err := dml.CreateShadowTable(st.Name, target.ShadowHashColumn, st.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
+	ddl, err := dml.CreateShadowTable(st.Name, target.ShadowKeyColumn, target.ShadowKeyMaxLen, st.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn, LockCountColumn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Exec(ddl); err != nil {
 		t.Fatal(err)
 	}
-	key := target.ShadowKey{Hash: make([]byte, 32), Parts: []any{"1"}}
-	if _, err := db.Exec("INSERT INTO shadow_Items VALUES (?, '1', 100, 1, 1)", key.Hash); err != nil {
+	key := target.ShadowKey{ID: make([]byte, 32), Parts: []any{"1"}}
+	if _, err := db.Exec("INSERT INTO shadow_Items VALUES (?, '1', 100, 1, 1)", key.ID); err != nil {
 		t.Fatal(err)
 	}
 	// The writer: the key's shadow row locked, as LockShadow leaves it.
@@ -38,7 +38,7 @@ func TestShadowVersionsTakeNoLocksUnderSerializable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer writer.Rollback() //nolint:errcheck // test
-	if _, err := writer.Exec("SELECT processed_commit_ts FROM shadow_Items WHERE shadow_key_sha256 = ? FOR UPDATE", key.Hash); err != nil {
+	if _, err := writer.Exec("SELECT processed_commit_ts FROM shadow_Items WHERE shadow_key = ? FOR UPDATE", key.ID); err != nil {
 		t.Fatal(err)
 	}
 	// The verify job's pool: one connection, serializable by default.
@@ -60,7 +60,7 @@ func TestShadowVersionsTakeNoLocksUnderSerializable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading a shadow row the writer holds: %v", err)
 	}
-	if v, ok := vs[string(key.Hash)]; !ok || target.ShadowNanos(v) != 100 {
+	if v, ok := vs[string(key.ID)]; !ok || target.ShadowNanos(v) != 100 {
 		t.Errorf("versions = %v, want the stored one", vs)
 	}
 }

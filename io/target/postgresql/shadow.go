@@ -46,7 +46,7 @@ func (Target) EnsureShadowTables(ctx context.Context, s Shard, tables []target.S
 			return nil, err
 		}
 		if !existing[t.Name] {
-			ddl, err := dml.CreateShadowTable(ns, t.Name, target.ShadowHashColumn, t.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn)
+			ddl, err := dml.CreateShadowTable(ns, t.Name, target.ShadowKeyColumn, t.KeyColumns, target.ShadowCommitTsColumn, target.ShadowSeqColumn)
 			if err != nil {
 				return nil, fmt.Errorf("shadow table %s: %w", t.Name, err)
 			}
@@ -74,22 +74,22 @@ func createError(s Shard, ns, table string, err error) error {
 }
 
 func checkShadowTable(ctx context.Context, db *sql.DB, ns string, t target.ShadowTable) error {
-	q := fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE false", dml.QuoteIdent(target.ShadowHashColumn),
+	q := fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE false", dml.QuoteIdent(target.ShadowKeyColumn),
 		dml.QuoteIdent(target.ShadowCommitTsColumn), dml.QuoteIdent(target.ShadowSeqColumn), dml.Table(ns, t.Name))
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("shadowTableLocation=source: table %s.%s exists but is not a shadow table of this template (it needs columns %s, %s and %s; rename it or choose another shadowTablePrefix): %w",
-			ns, t.Name, target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, err)
+			ns, t.Name, target.ShadowKeyColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, err)
 	}
 	return rows.Close()
 }
 
-// hashText is a hash as bytea's text form: every value is bound as text
+// keyText is a shadow key identity as bytea's text form: every value is bound as text
 // (conn.go), and the server reads \x followed by hex digits as bytea.
-func hashText(h []byte) string { return `\x` + hex.EncodeToString(h) }
+func keyText(h []byte) string { return `\x` + hex.EncodeToString(h) }
 
 // LockShadow implements target.ShadowSession in two statements, with the
-// keys sorted by hash so that writers of overlapping batches take the
+// keys sorted by identity so that writers of overlapping batches take the
 // locks in one order: dml.InsertShadowRows inserts a row holding its claim
 // for each key that has none and returns those keys; SELECT ... FOR UPDATE
 // then locks and reads the others (none when every key was new).
@@ -99,16 +99,16 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 	if len(claims) == 0 {
 		return locks, nil
 	}
-	cols := append(append([]string{target.ShadowHashColumn}, t.KeyColumns...), target.ShadowCommitTsColumn, target.ShadowSeqColumn)
+	cols := append(append([]string{target.ShadowKeyColumn}, t.KeyColumns...), target.ShadowCommitTsColumn, target.ShadowSeqColumn)
 	per := max(1, dml.MaxParams/len(cols))
 	for rest := claims; len(rest) > 0; {
 		n := min(per, len(rest))
 		rows := make([][]any, n)
 		for i, c := range rest[:n] {
 			ts, seq := target.ShadowArgs(c)
-			rows[i] = append(append(append(make([]any, 0, len(cols)), hashText(c.Key.Hash)), c.Key.Parts...), ts, seq)
+			rows[i] = append(append(append(make([]any, 0, len(cols)), keyText(c.Key.ID)), c.Key.Parts...), ts, seq)
 		}
-		st, err := dml.InsertShadowRows(s.ns, t.Name, target.ShadowHashColumn, cols, rows)
+		st, err := dml.InsertShadowRows(s.ns, t.Name, target.ShadowKeyColumn, cols, rows)
 		if err != nil {
 			return locks, &target.BatchError{Target: name, Err: fmt.Errorf("shadow table %s: %w", t.Name, err)}
 		}
@@ -119,20 +119,20 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 	}
 	var others []target.ShadowRow
 	for _, c := range claims {
-		if !locks.Inserted[string(c.Key.Hash)] {
+		if !locks.Inserted[string(c.Key.ID)] {
 			others = append(others, c)
 		}
 	}
 	for rest := others; len(rest) > 0; {
 		n := min(dml.MaxParams, len(rest))
-		q, err := dml.LockShadowRows(s.ns, t.Name, target.ShadowHashColumn,
-			[]string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}, n)
+		q, err := dml.LockShadowRows(s.ns, t.Name, target.ShadowKeyColumn,
+			[]string{target.ShadowKeyColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}, n)
 		if err != nil {
 			return locks, &target.BatchError{Target: name, Err: err}
 		}
 		args := make([]any, n)
 		for i, c := range rest[:n] {
-			args[i] = hashText(c.Key.Hash)
+			args[i] = keyText(c.Key.ID)
 		}
 		if err := readVersions(ctx, s.tx, q, args, locks.Stored); err != nil {
 			return locks, fmt.Errorf("PostgreSQL: reading shadow table %s: %w", t.Name, err)
@@ -142,7 +142,7 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 	return locks, nil
 }
 
-// inserted runs st, an InsertShadowRows, and adds the hashes it returns.
+// inserted runs st, an InsertShadowRows, and adds the identities it returns.
 func (s *session) inserted(ctx context.Context, st dml.Statement, out map[string]bool) error {
 	rows, err := s.tx.QueryContext(ctx, st.SQL, st.Args...)
 	if err != nil {
@@ -166,14 +166,14 @@ func readVersions(ctx context.Context, tx *sql.Tx, q string, args []any, out map
 // WriteShadow implements target.ShadowSession: one multi-row upsert of the
 // versions (the rows exist and are locked, so it updates them).
 func (s *session) WriteShadow(ctx context.Context, t target.ShadowTable, rows []target.ShadowRow) error {
-	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
+	cols := []string{target.ShadowKeyColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
 	per := dml.MaxParams / len(cols)
 	for rest := rows; len(rest) > 0; {
 		n := min(per, len(rest))
 		vals := make([][]any, n)
 		for i, r := range rest[:n] {
 			ts, seq := target.ShadowArgs(r)
-			vals[i] = []any{hashText(r.Key.Hash), ts, seq}
+			vals[i] = []any{keyText(r.Key.ID), ts, seq}
 		}
 		st, err := dml.Upsert(s.ns, t.Name, cols, cols[:1], vals)
 		if err != nil {
@@ -196,17 +196,17 @@ func (scanner) ShadowVersions(ctx context.Context, db *sql.DB, t target.ShadowTa
 	if len(keys) == 0 {
 		return out, nil
 	}
-	cols := []string{target.ShadowHashColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
+	cols := []string{target.ShadowKeyColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn}
 	err := readTx(ctx, db, func(tx *sql.Tx, ns string) error {
 		for rest := keys; len(rest) > 0; {
 			n := min(dml.MaxParams, len(rest))
-			q, err := dml.ShadowRows(ns, t.Name, target.ShadowHashColumn, cols, n)
+			q, err := dml.ShadowRows(ns, t.Name, target.ShadowKeyColumn, cols, n)
 			if err != nil {
 				return &target.BatchError{Target: name, Err: err}
 			}
 			args := make([]any, n)
 			for i, k := range rest[:n] {
-				args[i] = hashText(k.Hash)
+				args[i] = keyText(k.ID)
 			}
 			if err := target.ReadShadowVersions(ctx, tx, q, args, out); err != nil {
 				return err

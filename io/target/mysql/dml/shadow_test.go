@@ -6,17 +6,22 @@ import (
 )
 
 func TestShadowStatements(t *testing.T) {
-	ddl, err := CreateShadowTable("shadow_T`x", "h", []string{"Id", "Name"}, "ts", "seq", "tok")
-	want := "CREATE TABLE IF NOT EXISTS `shadow_T``x` (\n  `h` BINARY(32) NOT NULL,\n" +
+	ddl, err := CreateShadowTable("shadow_T`x", "h", 128, []string{"Id", "Name"}, "ts", "seq", "tok")
+	want := "CREATE TABLE IF NOT EXISTS `shadow_T``x` (\n  `h` VARBINARY(128) NOT NULL,\n" +
 		"  `Id` TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,\n  `Name` TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,\n" +
 		"  `ts` BIGINT NULL,\n  `seq` BIGINT NULL,\n  `tok` BIGINT NOT NULL DEFAULT 0,\n  PRIMARY KEY (`h`)\n) ENGINE=InnoDB"
 	if err != nil || ddl != want {
 		t.Errorf("CreateShadowTable:\n got %q (%v)\nwant %q", ddl, err, want)
 	}
-	if _, err := CreateShadowTable("s", "h", []string{"ts"}, "ts", "seq", "tok"); err == nil {
+	for _, n := range []int{0, -1, 3073} {
+		if _, err := CreateShadowTable("s", "h", n, []string{"Id"}, "ts", "seq", "tok"); err == nil {
+			t.Errorf("key length %d must be refused (InnoDB indexes at most 3072 bytes)", n)
+		}
+	}
+	if _, err := CreateShadowTable("s", "h", 128, []string{"ts"}, "ts", "seq", "tok"); err == nil {
 		t.Error("a key column named like a version column must be refused")
 	}
-	if _, err := CreateShadowTable("s", "h", []string{"tok"}, "ts", "seq", "tok"); err == nil {
+	if _, err := CreateShadowTable("s", "h", 128, []string{"tok"}, "ts", "seq", "tok"); err == nil {
 		t.Error("a key column named like the token column must be refused")
 	}
 	st, err := InsertShadowRows("s", "h", "tok", []string{"h", "Id", "tok"}, [][]any{{[]byte{0}, "1", 0}, {[]byte{1}, nil, 0}})
@@ -43,7 +48,7 @@ func FuzzCreateShadowTable(f *testing.F) {
 	f.Add("shadow_T", "Id")
 	f.Add("a`b", "c`;DROP TABLE x;--")
 	f.Fuzz(func(t *testing.T, table, col string) {
-		ddl, err := CreateShadowTable(table, "h", []string{col}, "ts", "seq", "tok")
+		ddl, err := CreateShadowTable(table, "h", 128, []string{col}, "ts", "seq", "tok")
 		if err != nil {
 			return
 		}

@@ -1,0 +1,93 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
+)
+
+// preparedBatch is n changes of Orders, change i of key i; every badEvery-th
+// key is not an integer, so that change fails to prepare.
+func preparedBatch(n, badEvery int) []record.Record {
+	batch := make([]record.Record, n)
+	for i := range batch {
+		r := orderRec("INSERT", fmt.Sprintf(`{"OrderNo":"A-%d","Label":"x"}`, i))
+		r.Mod.KeysJSON = fmt.Sprintf(`{"Id":"%d"}`, i)
+		if badEvery > 0 && i%badEvery == 0 {
+			r.Mod.KeysJSON = fmt.Sprintf(`{"Id":"bad-%d"}`, i)
+		}
+		batch[i] = r
+	}
+	return batch
+}
+
+// TestPrepareAllKeepsTheBatchOrder: a batch large enough to be prepared by
+// several goroutines comes back in its own order, the prepared records and
+// the failures alike, whatever the batch size.
+func TestPrepareAllKeepsTheBatchOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	a := ordersApplier(nil)
+	for _, n := range []int{1, minPerPreparer - 1, 2 * minPerPreparer, 300, 1001} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			batch := preparedBatch(n, 7)
+			ps, failed := a.prepareAll(context.Background(), batch)
+			if len(ps)+len(failed) != n {
+				t.Fatalf("%d prepared + %d failed, want %d in all", len(ps), len(failed), n)
+			}
+			var wantOK, wantBad []string
+			for i, r := range batch {
+				if i%7 == 0 {
+					wantBad = append(wantBad, r.Mod.KeysJSON)
+				} else {
+					wantOK = append(wantOK, r.Mod.KeysJSON)
+				}
+			}
+			for i, p := range ps {
+				// The row is the record's own: its order_no carries the key.
+				if p.rec.Mod.KeysJSON != wantOK[i] || fmt.Sprintf(`{"Id":"%s"}`, p.row.Values[1].(string)[2:]) != wantOK[i] {
+					t.Fatalf("prepared %d: %s (row %v), want %s", i, p.rec.Mod.KeysJSON, p.row.Values, wantOK[i])
+				}
+			}
+			for i, f := range failed {
+				if f.Record.Mod.KeysJSON != wantBad[i] || f.Err == nil {
+					t.Fatalf("failure %d: %s (%v), want %s", i, f.Record.Mod.KeysJSON, f.Err, wantBad[i])
+				}
+			}
+		})
+	}
+}
+
+// oneAtATime is a transformation that counts the calls it is in at once.
+type oneAtATime struct{ in, most, calls atomic.Int64 }
+
+func (o *oneAtATime) ToSourceRow(context.Context, transformation.Request) (transformation.Response, error) {
+	n := o.in.Add(1)
+	defer o.in.Add(-1)
+	if n > o.most.Load() {
+		o.most.Store(n)
+	}
+	o.calls.Add(1)
+	time.Sleep(50 * time.Microsecond) // room for another call to come in
+	return transformation.Response{}, nil
+}
+
+// TestPrepareAllCallsATransformationOneAtATime: the user's transformation
+// is not known to be safe for concurrent use, so a batch is prepared by
+// one goroutine when there is one.
+func TestPrepareAllCallsATransformationOneAtATime(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	tr := &oneAtATime{}
+	ps, failed := ordersApplier(tr).prepareAll(context.Background(), preparedBatch(400, 0))
+	if len(ps) != 400 || len(failed) != 0 || tr.calls.Load() != 400 {
+		t.Fatalf("%d prepared, %d failed, %d calls; want 400, 0, 400 (%v)", len(ps), len(failed), tr.calls.Load(), failed)
+	}
+	if m := tr.most.Load(); m != 1 {
+		t.Errorf("the transformation ran %d calls at once, want 1", m)
+	}
+}
