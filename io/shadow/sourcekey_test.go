@@ -105,7 +105,7 @@ func TestSourceKeysFollowOneAnother(t *testing.T) {
 		if a, b := idOf(t, spanner.Key{i}), idOf(t, spanner.Key{i + 1}); bytes.Compare(a, b) >= 0 {
 			t.Fatalf("identities of %d and %d: %x, %x", i, i+1, a, b)
 		}
-		a, b := idOf(t, spanner.Key{"t", ts.Add(time.Duration(i))}), idOf(t, spanner.Key{"t", ts.Add(time.Duration(i+1))})
+		a, b := idOf(t, spanner.Key{"t", ts.Add(time.Duration(i))}), idOf(t, spanner.Key{"t", ts.Add(time.Duration(i + 1))})
 		if bytes.Compare(a, b) >= 0 {
 			t.Fatalf("identities of timestamps %d ns apart: %x, %x", i, a, b)
 		}
