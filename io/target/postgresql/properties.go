@@ -30,6 +30,7 @@ const (
 	propFile                  // a certificate or key file, staged by extraFilesToStage
 	propSeconds               // pgJDBC's connectTimeout, loginTimeout, socketTimeout (seconds)
 	propText                  // passed on as it is
+	propPrepare               // pgJDBC's prepareThreshold: 0 turns the statement cache off
 	propJDBCOnly              // tunes pgJDBC only: ignored
 )
 
@@ -57,7 +58,7 @@ var properties = map[string]property{
 	"applicationName": {propText, "application_name"},
 
 	"application_name": {propText, "application_name"},
-	"prepareThreshold": {kind: propJDBCOnly}, "preparedStatementCacheQueries": {kind: propJDBCOnly},
+	"prepareThreshold": {propPrepare, prepareThresholdKey}, "preparedStatementCacheQueries": {kind: propJDBCOnly},
 	"preparedStatementCacheSizeMiB": {kind: propJDBCOnly}, "defaultRowFetchSize": {kind: propJDBCOnly},
 	"reWriteBatchedInserts": {kind: propJDBCOnly}, "binaryTransfer": {kind: propJDBCOnly},
 	"tcpKeepAlive": {kind: propJDBCOnly}, "stringtype": {kind: propJDBCOnly}, "loggerLevel": {kind: propJDBCOnly},
@@ -70,6 +71,13 @@ var properties = map[string]property{
 // socketTimeoutKey is not a libpq keyword: the template reads it as the
 // I/O timeout of its connections (see ioTimeout).
 const socketTimeoutKey = "socket_timeout"
+
+// prepareThresholdKey is not a libpq keyword either: "0" when the shard's
+// prepareThreshold is 0, pgJDBC's way of not preparing statements on the
+// server (a connection pooler such as PgBouncer in transaction mode
+// cannot keep them); the template then does not cache statements either
+// (conn.go).
+const prepareThresholdKey = "prepare_threshold"
 
 // fixed are settings the writer relies on, or that the shard's fields set.
 var fixed = map[string]string{
@@ -142,6 +150,11 @@ func parseProperties(p string) (settings, error) {
 			}
 			out[prop.keyword] = strconv.Itoa(n)
 		case propText:
+			out[prop.keyword] = v
+		case propPrepare:
+			if _, err := strconv.Atoi(v); err != nil {
+				return nil, fmt.Errorf("connectionProperties: %s %q is not a whole number", k, v)
+			}
 			out[prop.keyword] = v
 		case propJDBCOnly:
 		}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/postgresql/dml"
 )
@@ -42,17 +44,30 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 }
 
 // Begin notes the connection's server process (for Abandon) and starts the
-// transaction, at READ COMMITTED.
+// transaction, at READ COMMITTED. The process id is the one the server
+// sent when the connection opened (no round trip); the namespace is read
+// only for a pool this package did not open.
 func (s *session) Begin(ctx context.Context) error {
-	var current sql.NullString
-	if err := s.conn.QueryRowContext(ctx, "SELECT pg_backend_pid(), current_schema()").Scan(&s.pid, &current); err != nil {
+	s.pid = 0
+	if err := s.conn.Raw(func(dc any) error {
+		if c, ok := dc.(*stdlib.Conn); ok {
+			s.pid = int64(c.Conn().PgConn().PID())
+		}
+		return nil
+	}); err != nil {
 		return fmt.Errorf("PostgreSQL: reading the backend pid: %w", Classify(err))
 	}
-	if s.ns == "" {
-		if !current.Valid {
-			return fmt.Errorf("PostgreSQL: the connection has no current schema (search_path names none that exists)")
+	if s.pid == 0 || s.ns == "" {
+		var current sql.NullString
+		if err := s.conn.QueryRowContext(ctx, "SELECT pg_backend_pid(), current_schema()").Scan(&s.pid, &current); err != nil {
+			return fmt.Errorf("PostgreSQL: reading the backend pid: %w", Classify(err))
 		}
-		s.ns = current.String
+		if s.ns == "" {
+			if !current.Valid {
+				return fmt.Errorf("PostgreSQL: the connection has no current schema (search_path names none that exists)")
+			}
+			s.ns = current.String
+		}
 	}
 	// READ COMMITTED, whatever the server's default: see keylock.go.
 	tx, err := s.conn.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})

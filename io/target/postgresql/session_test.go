@@ -164,7 +164,13 @@ func TestSessionAbandon(t *testing.T) {
 	if _, err := s.Write(ctx, []target.Change{targettest.Up("t", 1, []string{"id", "v"}, []string{"id"}, "1", "1")}); err != nil {
 		t.Fatal(err)
 	}
+	// The pid noted at Begin (from the connection's start-up, no query)
+	// is the backend's: otherwise Abandon would terminate nothing.
 	pid := s.(*session).pid
+	var backend int64
+	if err := s.(*session).tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil || pid == 0 || pid != backend {
+		t.Fatalf("session pid %d, the backend's %d (%v)", pid, backend, err)
+	}
 	cancel()
 	s.Abandon(context.Background())
 	var alive bool

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func TestParseShards(t *testing.T) {
@@ -96,8 +98,23 @@ func TestConnectionProperties(t *testing.T) {
 			if c.pgx.ConnectTimeout != 10*time.Second {
 				return "0 keeps the default"
 			}
+			if c.pgx.DefaultQueryExecMode != pgx.QueryExecModeCacheStatement || c.pgx.StatementCacheCapacity != statementCacheSize {
+				return "prepareThreshold=5 keeps the statement cache"
+			}
 			return ""
 		}},
+		// pgJDBC's setting for PgBouncer in transaction mode: no statement
+		// is prepared to be kept, and the pool is not the cached one's.
+		{props: "prepareThreshold=0", check: func(c conf) string {
+			if c.pgx.DefaultQueryExecMode != pgx.QueryExecModeExec || c.pgx.RuntimeParams[prepareThresholdKey] != "" {
+				return "prepareThreshold=0 parses each statement where it runs, and is not sent to the server"
+			}
+			if d, _ := config(base); d.key == c.key || d.pgx.DefaultQueryExecMode != pgx.QueryExecModeCacheStatement {
+				return "the default caches statements, in a pool of its own"
+			}
+			return ""
+		}},
+		{props: "prepareThreshold=never", wantErr: `prepareThreshold "never" is not a whole number`},
 		{props: "sslmode=verify-fulll", wantErr: `sslmode "verify-fulll" is not`},
 		{props: "sslMode=REQUIRE", check: func(c conf) string { return "" }},
 		{props: "ssl=maybe", wantErr: `ssl "maybe"`},
