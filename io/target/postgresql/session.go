@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
@@ -43,39 +44,81 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 	return s, nil
 }
 
-// Begin notes the connection's server process (for Abandon) and starts the
-// transaction, at READ COMMITTED. The process id is the one the server
-// sent when the connection opened (no round trip); the namespace is read
-// only for a pool this package did not open.
+// Begin starts the transaction, at READ COMMITTED, and notes the server
+// process that runs it (for Abandon).
+//
+// The process id is read by a query, pg_backend_pid(), not taken from the
+// connection's start-up: a connection pooler (PgBouncer, in any pool
+// mode) announces a cancellation key of its own making there, whose
+// process id is no server process, or another's. The query runs in the
+// transaction, so under transaction pooling it names the server
+// connection the transaction holds; a connection that keeps prepared
+// statements (the default; not with prepareThreshold=0) is pinned to one
+// server process, and keeps the id it read (rememberPID), so only its
+// first batch pays the query. The namespace is read in the same query for
+// a pool this package did not open.
 func (s *session) Begin(ctx context.Context) error {
 	s.pid = 0
 	if err := s.conn.Raw(func(dc any) error {
-		if c, ok := dc.(*stdlib.Conn); ok {
-			s.pid = int64(c.Conn().PgConn().PID())
-		}
+		s.pid = rememberedPID(dc)
 		return nil
 	}); err != nil {
 		return fmt.Errorf("PostgreSQL: reading the backend pid: %w", Classify(err))
-	}
-	if s.pid == 0 || s.ns == "" {
-		var current sql.NullString
-		if err := s.conn.QueryRowContext(ctx, "SELECT pg_backend_pid(), current_schema()").Scan(&s.pid, &current); err != nil {
-			return fmt.Errorf("PostgreSQL: reading the backend pid: %w", Classify(err))
-		}
-		if s.ns == "" {
-			if !current.Valid {
-				return fmt.Errorf("PostgreSQL: the connection has no current schema (search_path names none that exists)")
-			}
-			s.ns = current.String
-		}
 	}
 	// READ COMMITTED, whatever the server's default: see keylock.go.
 	tx, err := s.conn.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return fmt.Errorf("PostgreSQL: starting a transaction: %w", Classify(err))
 	}
+	if s.pid == 0 || s.ns == "" {
+		if err := s.readBackend(ctx, tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
 	s.tx = tx
 	return nil
+}
+
+// readBackend reads the transaction's server process and, for a pool
+// this package did not open, the namespace.
+func (s *session) readBackend(ctx context.Context, tx *sql.Tx) error {
+	var current sql.NullString
+	if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid(), current_schema()").Scan(&s.pid, &current); err != nil {
+		return fmt.Errorf("PostgreSQL: reading the backend pid: %w", Classify(err))
+	}
+	if s.ns == "" {
+		if !current.Valid {
+			return fmt.Errorf("PostgreSQL: the connection has no current schema (search_path names none that exists)")
+		}
+		s.ns = current.String
+	}
+	return s.conn.Raw(func(dc any) error {
+		rememberPID(dc, s.pid)
+		return nil
+	})
+}
+
+// pidKey is where a connection keeps its server process id (pgconn's
+// CustomData).
+const pidKey = "revrepl.backend_pid"
+
+// rememberedPID is the server process id a connection kept, or 0.
+func rememberedPID(dc any) int64 {
+	if c, ok := dc.(*stdlib.Conn); ok {
+		pid, _ := c.Conn().PgConn().CustomData()[pidKey].(int64)
+		return pid
+	}
+	return 0
+}
+
+// rememberPID keeps pid on a connection that keeps prepared statements:
+// only such a connection is sure to talk to one server process for its
+// life (a pooler in transaction mode cannot keep them: prepareThreshold=0).
+func rememberPID(dc any, pid int64) {
+	if c, ok := dc.(*stdlib.Conn); ok && c.Conn().Config().DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
+		c.Conn().PgConn().CustomData()[pidKey] = pid
+	}
 }
 
 // Write writes changes in the transaction (target.Writer). Rows of tables

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 
@@ -153,7 +154,48 @@ func TestSessionStatementError(t *testing.T) {
 // abandons a session whose deadline has passed: the context is done.
 func TestSessionAbandon(t *testing.T) {
 	d, db := sessionDB(t, `CREATE TABLE app.t (id int PRIMARY KEY, v int)`)
+	abandon(t, d, db)
+}
+
+// Behind a connection pooler (PgBouncer, in session or transaction mode)
+// the process id announced at the connection's start-up is the pooler's
+// invention: Abandon must still terminate the server process that holds
+// the batch's locks, with statements cached (the pooler keeps them, or
+// tracks them) or not (prepareThreshold=0).
+func TestSessionAbandonBehindPooler(t *testing.T) {
+	for _, props := range []string{"sslmode=disable", "sslmode=disable;prepareThreshold=0"} {
+		t.Run(props, func(t *testing.T) {
+			d, _ := sessionDB(t, `CREATE TABLE app.t (id int PRIMARY KEY, v int)`)
+			s := shardOf(d, d.Name+"_writer", "pw")
+			h, p := fakePooler(t, net.JoinHostPort(d.Host, d.Port), 0x7ffffff0)
+			s.Host, s.Port, s.Namespace, s.ConnectionProperties = h, target.Port(p), "app", props
+			db, release, err := Acquire(s, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(release)
+			abandon(t, d, db)
+		})
+	}
+}
+
+// abandon writes a row in a session of db, then a second row whose key
+// another transaction holds, abandons the session while its backend waits
+// for that lock (it does not notice its client is gone), and checks that
+// the backend is gone, and the first row's lock with it, while the other
+// transaction still holds its lock.
+func abandon(t *testing.T, d testenv.PGDatabase, db *sql.DB) {
+	t.Helper()
+	blocker, err := d.DB.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback() //nolint:errcheck // test cleanup
+	if _, err := blocker.Exec(`INSERT INTO app.t VALUES (2, 0)`); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	s, err := Target{}.Connect(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -161,30 +203,48 @@ func TestSessionAbandon(t *testing.T) {
 	if err := s.Begin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Write(ctx, []target.Change{targettest.Up("t", 1, []string{"id", "v"}, []string{"id"}, "1", "1")}); err != nil {
+	up := func(id string) []target.Change {
+		return []target.Change{targettest.Up("t", 1, []string{"id", "v"}, []string{"id"}, id, "1")}
+	}
+	if _, err := s.Write(ctx, up("1")); err != nil {
 		t.Fatal(err)
 	}
-	// The pid noted at Begin (from the connection's start-up, no query)
-	// is the backend's: otherwise Abandon would terminate nothing.
-	pid := s.(*session).pid
 	var backend int64
-	if err := s.(*session).tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil || pid == 0 || pid != backend {
-		t.Fatalf("session pid %d, the backend's %d (%v)", pid, backend, err)
+	if err := s.(*session).tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		t.Fatal(err)
 	}
-	cancel()
-	s.Abandon(context.Background())
-	var alive bool
-	for range 50 {
-		if err := d.DB.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)`, pid).Scan(&alive); err != nil {
+	// The pid noted at Begin is the backend's: otherwise Abandon would
+	// terminate nothing, or another client's backend.
+	if pid := s.(*session).pid; pid != backend {
+		t.Errorf("session pid %d, the backend's %d", pid, backend)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Write(ctx, up("2"))
+		done <- err
+	}()
+	waiting := false
+	for i := 0; i < 100 && !waiting; i++ {
+		if err := d.DB.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock')`, backend).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
-		if !alive {
-			break
+		_, _ = d.DB.Exec(`SELECT pg_sleep(0.02)`)
+	}
+	if !waiting {
+		t.Fatal("the session's backend never waited for the row lock")
+	}
+	cancel()
+	<-done
+	s.Abandon(context.Background())
+	alive := true
+	for i := 0; i < 50 && alive; i++ {
+		if err := d.DB.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)`, backend).Scan(&alive); err != nil {
+			t.Fatal(err)
 		}
-		_, _ = d.DB.Exec(`SELECT pg_sleep(0.05)`)
+		_, _ = d.DB.Exec(`SELECT pg_sleep(0.02)`)
 	}
 	if alive {
-		t.Error("the abandoned backend is still there")
+		t.Error("the abandoned backend is still there, waiting for a lock and holding row 1's")
 	}
 	var n int
 	if err := d.DB.QueryRow(`SELECT count(*) FROM app.t`).Scan(&n); err != nil || n != 0 {
