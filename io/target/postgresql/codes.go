@@ -46,6 +46,9 @@ const (
 	InvalidCatalogName        = "3D000" // the database does not exist
 	InvalidSchemaName         = "3F000" // the schema does not exist
 	DatatypeMismatch          = "42804"
+	UndefinedFunction         = "42883" // also an operator that does not exist
+	DuplicatePreparedStmt     = "42P05" // duplicate_prepared_statement
+	InvalidStatementName      = "26000" // invalid_sql_statement_name: no such prepared statement
 	InvalidTextRepresentation = "22P02"
 )
 
@@ -76,6 +79,22 @@ var codes = map[string]target.Code{
 	LockNotAvailable:     {Class: failure.Retryable, WholeBatch: true, Answered: true},
 	QueryCanceled:        {Class: failure.Retryable, WholeBatch: true, Answered: true},
 	InFailedTransaction:  {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	// A statement the connection prepared before (conn.go) and the server
+	// no longer agree: a column's type changed since (ALTER TABLE ...
+	// TYPE: the parameter keeps the type it was prepared with, so the
+	// value no longer fits its column, or an operator no longer exists
+	// for a key column), or a pooler that cannot keep prepared statements
+	// (PgBouncer in transaction mode, without prepareThreshold=0) gave the
+	// connection another server connection. The writer's statements leave
+	// every parameter's type to the server, so a fresh statement fits:
+	// none of these is the record's. pgx drops the statement on the
+	// error, and the batch's next attempt prepares it again (behind such
+	// a pooler the records wait in retry/ until prepareThreshold=0 is set,
+	// rather than in severe/).
+	DatatypeMismatch:      {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	UndefinedFunction:     {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	DuplicatePreparedStmt: {Class: failure.Retryable, WholeBatch: true, Answered: true},
+	InvalidStatementName:  {Class: failure.Retryable, WholeBatch: true, Answered: true},
 	// The connection or the server failed.
 	ClassConnection:        {Class: failure.Retryable, WholeBatch: true},
 	ClassOperatorIntervene: {Class: failure.Retryable, WholeBatch: true},

@@ -34,6 +34,11 @@ func TestClassify(t *testing.T) {
 		{NotNullViolation, failure.Severe, false, false},
 		{UndefinedColumn, failure.Severe, false, false},
 		{InsufficientPrivilege, failure.Severe, false, false},
+		// A statement the connection prepared is out of date (prepared_test.go).
+		{DatatypeMismatch, failure.Retryable, true, true},
+		{UndefinedFunction, failure.Retryable, true, true},
+		{InvalidStatementName, failure.Retryable, true, true},
+		{DuplicatePreparedStmt, failure.Retryable, true, true},
 		{"XX000", failure.Retryable, false, false}, // internal_error: unlisted, given the chance to pass
 	}
 	for _, tt := range tests {
