@@ -18,9 +18,7 @@ func flatObject(s string) (m map[string]json.RawMessage, ok bool) {
 	if i >= len(s) || s[i] != '{' {
 		return nil, false
 	}
-	// Sized for its keys: a key's closing quote comes right before its
-	// colon (in values, rarely).
-	m = make(map[string]json.RawMessage, strings.Count(s, `":`))
+	m = make(map[string]json.RawMessage, keysHint(s))
 	i = skipSpace(s, i+1)
 	if i < len(s) && s[i] == '}' {
 		return m, skipSpace(s, i+1) == len(s)
@@ -54,6 +52,29 @@ func flatObject(s string) (m map[string]json.RawMessage, ok bool) {
 			return nil, false
 		}
 	}
+}
+
+// maxKeys bounds keysHint: a Spanner table has at most 1024 columns.
+const maxKeys = 1024
+
+// keysHint is the number of keys s likely holds, to size its map once: a
+// key's closing quote comes right before its colon. A quote escaped by a
+// backslash is inside a string value (a JSON column is a string of
+// escaped JSON, {\"k\":1}) and does not count, and a nested object (left
+// to json.Unmarshal) cannot size the map beyond maxKeys: a value's text
+// must not make a map of megabytes for a record of a few columns.
+func keysHint(s string) int {
+	n := 0
+	for i := 0; n < maxKeys; i += 2 {
+		j := strings.Index(s[i:], `":`)
+		if j < 0 {
+			break
+		}
+		if i += j; i == 0 || s[i-1] != '\\' {
+			n++
+		}
+	}
+	return n
 }
 
 func skipSpace(s string, i int) int {

@@ -2,7 +2,10 @@ package record
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -74,4 +77,51 @@ func FuzzFlatObject(f *testing.F) {
 			t.Errorf("flatObject(%q) = %q; json.Unmarshal gives %q (%v)", s, got, want, err)
 		}
 	})
+}
+
+// TestFlatObjectSizedByItsKeysOnly: a value that holds text looking like
+// keys (a JSON column is a string of escaped JSON: {\"k\":1,...}; or a
+// nested object, which flatObject leaves to json.Unmarshal) does not size
+// the map: decoding a change whose one JSON value has 100k keys must not
+// allocate a map for 100k entries (megabytes, per record, for a map of
+// two).
+func TestFlatObjectSizedByItsKeysOnly(t *testing.T) {
+	for _, c := range []struct {
+		name, quote string
+		ok          bool
+	}{{"JSON string", `\"`, true}, {"nested object", `"`, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			var doc strings.Builder
+			doc.WriteString(`{"Id":"1","Doc":`)
+			if c.ok {
+				doc.WriteString(`"`)
+			}
+			doc.WriteString(`{`)
+			for i := range 100_000 {
+				if i > 0 {
+					doc.WriteByte(',')
+				}
+				fmt.Fprintf(&doc, `%sk%d%s:1`, c.quote, i, c.quote)
+			}
+			doc.WriteString(`}`)
+			if c.ok {
+				doc.WriteString(`"`)
+			}
+			doc.WriteString(`}`)
+			s := doc.String()
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			m, ok := flatObject(s)
+			runtime.ReadMemStats(&after)
+			if ok != c.ok || (ok && len(m) != 2) {
+				t.Fatalf("flatObject: %d keys, ok %t; want 2 keys, ok %t", len(m), ok, c.ok)
+			}
+			// The value is copied once (json.RawMessage); the map of two
+			// keys is a few hundred bytes.
+			if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(len(s))+64<<10; got > limit {
+				t.Errorf("decoding %d bytes with 2 keys allocated %d bytes, want at most %d", len(s), got, limit)
+			}
+		})
+	}
 }

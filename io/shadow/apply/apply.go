@@ -73,6 +73,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -281,12 +282,30 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) ([]prep
 	if a.Transform != nil || workers < 2 {
 		prepareRun(0, len(batch))
 	} else {
+		// A panic (a bug in a converter) is re-raised here, on the
+		// caller's goroutine, as when it prepared every record itself:
+		// the runner fails (and retries) the bundle of a DoFn that
+		// panics, but a panic on a goroutine of its own would end the
+		// worker process and every bundle in it. The stack where it
+		// happened goes with it.
 		var wg sync.WaitGroup
+		var panicked atomic.Pointer[string]
 		per := (len(batch) + workers - 1) / workers
 		for lo := 0; lo < len(batch); lo += per {
-			wg.Go(func() { prepareRun(lo, min(len(batch), lo+per)) })
+			wg.Go(func() {
+				defer func() {
+					if r := recover(); r != nil {
+						msg := fmt.Sprintf("preparing a record: %v\n%s", r, debug.Stack())
+						panicked.CompareAndSwap(nil, &msg)
+					}
+				}()
+				prepareRun(lo, min(len(batch), lo+per))
+			})
 		}
 		wg.Wait()
+		if r := panicked.Load(); r != nil {
+			panic(*r)
+		}
 	}
 	ps := make([]prepared, 0, len(batch))
 	var failed []Failure

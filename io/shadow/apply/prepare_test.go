@@ -2,13 +2,18 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
 	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
 )
 
@@ -89,5 +94,38 @@ func TestPrepareAllCallsATransformationOneAtATime(t *testing.T) {
 	}
 	if m := tr.most.Load(); m != 1 {
 		t.Errorf("the transformation ran %d calls at once, want 1", m)
+	}
+}
+
+// panicking converts values as convert.Values does, and panics on the
+// value "boom": a bug in a converter.
+type panicking struct{ convert.Values }
+
+func (p panicking) Value(t spannertype.Type, raw json.RawMessage, col schema.SourceColumn, tz *time.Location) (any, error) {
+	if string(raw) == `"boom"` {
+		panic("converter bug")
+	}
+	return p.Values.Value(t, raw, col, tz)
+}
+
+// TestPrepareAllPanicReachesTheCaller: a panic while preparing a record
+// on one of prepareAll's goroutines is the caller's panic, as it was when
+// the caller prepared every record itself: the runner turns a DoFn's
+// panic into a failed bundle, which it retries, whereas a panic on a
+// goroutine of its own ends the worker process, and with it every bundle
+// the worker runs.
+func TestPrepareAllPanicReachesTheCaller(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	a := ordersApplier(nil)
+	a.Mapper.Values = panicking{}
+	batch := preparedBatch(400, 0)
+	batch[350].Mod.NewValuesJSON = `{"OrderNo":"boom","Label":"x"}`
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		a.prepareAll(context.Background(), batch)
+		return nil
+	}()
+	if got == nil || !strings.Contains(fmt.Sprint(got), "converter bug") {
+		t.Errorf("prepareAll's panic reached the caller as %v, want the converter's", got)
 	}
 }

@@ -4,7 +4,7 @@ package apply
 // shadowTableLocation=source).
 //
 // Each shard's database holds a shadow table per replicated table
-// (target.ShadowTable: the key.s identity as primary key, the version as
+// (target.ShadowTable: the key's identity as primary key, the version as
 // processed_commit_ts and record_seq). Per batch, in one transaction S of
 // the shard:
 //
@@ -77,7 +77,7 @@ package apply
 //     re-check like the Spanner side's step 4: nothing else can take the
 //     locks from S while it runs (row locks are not wounded or expired;
 //     only S's own end releases them).
-//   - Locks are taken in the order of the keys. identities, table by table in
+//   - Locks are taken in the order of the keys' identities, table by table in
 //     name order, so writers of overlapping batches rarely deadlock; the
 //     data rows of a key are only written by a holder of its shadow lock.
 //     A deadlock the server still detects (a unique index shared by keys,

@@ -200,6 +200,38 @@ func TestSourceOldShadowTableShapeIsRefused(t *testing.T) {
 	}
 }
 
+// TestSourceShadowKeyOfAnotherTypeIsRefused: a shadow table that has the
+// columns but whose shadow_key cannot hold identities byte for byte is
+// refused at launch, naming the type it needs. A BINARY(32) (the hash's
+// column, renamed) pads short identities with NULs, so the locking read
+// never finds them again and every key looks never applied: an older
+// change would overwrite a newer one. A case-insensitive VARCHAR takes the
+// identities of "A" and "a" for one key. A shorter VARBINARY cuts long
+// ones (or fails them) and one without a unique index keeps duplicates.
+func TestSourceShadowKeyOfAnotherTypeIsRefused(t *testing.T) {
+	const rest = ", Id TEXT, processed_commit_ts BIGINT, record_seq BIGINT, lock_count BIGINT NOT NULL DEFAULT 0)"
+	for _, c := range []struct {
+		name, kind, ddl, want string
+	}{
+		{"renamed hash column", "mariadb", "CREATE TABLE shadow_Odd (shadow_key BINARY(32) PRIMARY KEY" + rest, "VARBINARY(128)"},
+		{"case-insensitive text", "mariadb", "CREATE TABLE shadow_Odd (shadow_key VARCHAR(128) COLLATE utf8mb4_general_ci PRIMARY KEY" + rest, "VARBINARY(128)"},
+		{"short varbinary", "mariadb", "CREATE TABLE shadow_Odd (shadow_key VARBINARY(64) PRIMARY KEY" + rest, "VARBINARY(128)"},
+		{"no unique index", "mariadb", "CREATE TABLE shadow_Odd (shadow_key VARBINARY(128) NOT NULL" + rest, "primary key"},
+		{"text", "postgresql", `CREATE TABLE "shadow_Odd" (shadow_key text PRIMARY KEY, "Id" text, processed_commit_ts bigint, record_seq bigint)`, "bytea"},
+	} {
+		t.Run(c.kind+"/"+c.name, func(t *testing.T) {
+			f := newSrcFixture(t, c.kind)
+			if _, err := f.admin.Exec(c.ddl); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.applier.Target.EnsureShadowTables(context.Background(), f.shard, []target.ShadowTable{{Name: "shadow_Odd", KeyColumns: []string{"Id"}}})
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "shadow_Odd") {
+				t.Errorf("EnsureShadowTables over a shadow_key of another type: %v, want it to say %q", err, c.want)
+			}
+		})
+	}
+}
+
 // TestSourceStrayDeleteBesideANewerChange (review rev16): a stray delete
 // from verify and a newer change of the same key (the row moved into the
 // shard since verify saw it) in one batch: the row must stay, at the

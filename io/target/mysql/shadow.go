@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	driver "github.com/go-sql-driver/mysql"
@@ -87,7 +88,37 @@ func checkShadowTable(ctx context.Context, db *sql.DB, t target.ShadowTable) err
 		return fmt.Errorf("shadowTableLocation=source: table %s exists but is not a shadow table of this template (it needs columns %s; rename it or choose another shadowTablePrefix): %w",
 			t.Name, strings.Join(lockedColumns, ", "), err)
 	}
-	return rows.Close()
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return checkShadowKeyColumn(ctx, db, t)
+}
+
+// checkShadowKeyColumn refuses a shadow table whose key column does not
+// hold identities byte for byte, each once: anything but a VARBINARY of
+// target.ShadowKeyMaxLen bytes or more that is the primary key (or
+// unique). A BINARY pads short identities with NULs (the locking read then
+// never finds them, and every key looks never applied), a text type
+// compares by its collation (case-insensitive ones take "A" and "a" for
+// one key), a shorter VARBINARY cuts or refuses long identities, and
+// without a unique index INSERT ... ON DUPLICATE KEY UPDATE inserts a
+// second row for a key. Such a table is not one EnsureShadowTables makes;
+// it was made by hand, or by renaming a column.
+func checkShadowKeyColumn(ctx context.Context, db *sql.DB, t target.ShadowTable) error {
+	var field, typ, null, key, extra string
+	var def sql.NullString
+	q := fmt.Sprintf("SHOW COLUMNS FROM %s WHERE Field = '%s'", dml.QuoteIdent(t.Name), target.ShadowKeyColumn)
+	err := db.QueryRowContext(ctx, q).Scan(&field, &typ, &null, &key, &def, &extra)
+	if err != nil {
+		return fmt.Errorf("shadowTableLocation=source: reading the type of %s.%s: %w", t.Name, target.ShadowKeyColumn, Classify(err))
+	}
+	n, isVarbinary := strings.CutPrefix(strings.ToLower(typ), "varbinary(")
+	length, _ := strconv.Atoi(strings.TrimSuffix(n, ")"))
+	if !isVarbinary || length < target.ShadowKeyMaxLen || (key != "PRI" && key != "UNI") {
+		return fmt.Errorf("shadowTableLocation=source: table %s exists but is not a shadow table of this template: its column %s is %s (key %q), it must be VARBINARY(%d) and the primary key (drop the table while no job runs, or choose another shadowTablePrefix)",
+			t.Name, target.ShadowKeyColumn, typ, key, target.ShadowKeyMaxLen)
+	}
+	return nil
 }
 
 // lockedColumns are the columns LockShadow reads (target.ScanShadowRows).

@@ -81,7 +81,25 @@ func checkShadowTable(ctx context.Context, db *sql.DB, ns string, t target.Shado
 		return fmt.Errorf("shadowTableLocation=source: table %s.%s exists but is not a shadow table of this template (it needs columns %s, %s and %s; rename it or choose another shadowTablePrefix): %w",
 			ns, t.Name, target.ShadowKeyColumn, target.ShadowCommitTsColumn, target.ShadowSeqColumn, err)
 	}
-	return rows.Close()
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	// The key column must be bytea: a text one would hold the identities'
+	// \x text, which the writer never reads back as the identity (every
+	// key would look never applied, and an older change overwrite a newer
+	// one). Without a unique index on it, the writer's ON CONFLICT fails
+	// by itself.
+	var typ string
+	err = db.QueryRowContext(ctx, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped",
+		dml.Table(ns, t.Name), target.ShadowKeyColumn).Scan(&typ)
+	if err != nil {
+		return fmt.Errorf("shadowTableLocation=source: reading the type of %s.%s.%s: %w", ns, t.Name, target.ShadowKeyColumn, Classify(err))
+	}
+	if typ != "bytea" {
+		return fmt.Errorf("shadowTableLocation=source: table %s.%s exists but is not a shadow table of this template: its column %s is %s, it must be bytea (drop the table while no job runs, or choose another shadowTablePrefix)",
+			ns, t.Name, target.ShadowKeyColumn, typ)
+	}
+	return nil
 }
 
 // keyText is a shadow key identity as bytea's text form: every value is bound as text
