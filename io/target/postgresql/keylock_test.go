@@ -30,15 +30,7 @@ func TestLockKeysInOppositeOrdersNeverDeadlock(t *testing.T) {
 		a, b, ka, kb = b, a, kb, ka
 	}
 	open := func() target.Session {
-		s, err := Target{}.Connect(ctx, db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Rollback(); _ = s.Close() })
-		if err := s.Begin(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return s
+		return begun(ctx, t, db)
 	}
 	lock := func(s target.Session, changes ...target.Change) error {
 		return s.(target.KeyLocker).LockKeys(ctx, changes)

@@ -129,18 +129,11 @@ func TestSessionRemembersPID(t *testing.T) {
 	}
 }
 
-// begin runs an empty batch on db and returns the pid its session noted.
+// begin runs an empty batch on db and returns the pid its session noted;
+// the connection goes back to the pool before it returns.
 func begin(t *testing.T, db *sql.DB) int64 {
 	t.Helper()
-	ctx := context.Background()
-	s, err := Target{}.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Begin(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Rollback() //nolint:errcheck // nothing written
+	s := begun(context.Background(), t, db)
+	defer func() { _ = s.Rollback(); _ = s.Close() }()
 	return s.(*session).pid
 }

@@ -76,14 +76,7 @@ func TestSessionWritesIdentityAlwaysKey(t *testing.T) {
 		`CREATE TABLE app.users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text UNIQUE)`)
 	cols, keys := []string{"id", "v"}, []string{"id"}
 	ctx := t.Context()
-	s, err := Target{}.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Begin(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := begun(ctx, t, db)
 	refused, err := s.Write(ctx, []target.Change{
 		targettest.Up("orders", 1, cols, keys, "42", "x"),
 	})

@@ -130,15 +130,8 @@ func TestSessionUniqueKeys(t *testing.T) {
 func TestSessionStatementError(t *testing.T) {
 	_, db := sessionDB(t, `CREATE TABLE app.t (id int PRIMARY KEY, v varchar(2) NOT NULL)`)
 	ctx := context.Background()
-	s, err := Target{}.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Begin(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.Write(ctx, []target.Change{targettest.Up("t", 1, []string{"id", "v"}, []string{"id"}, "1", nil)})
+	s := begun(ctx, t, db)
+	_, err := s.Write(ctx, []target.Change{targettest.Up("t", 1, []string{"id", "v"}, []string{"id"}, "1", nil)})
 	var be *target.BatchError
 	var te *target.Error
 	if !errors.As(err, &be) || !errors.As(err, &te) || te.SQLState != NotNullViolation || failure.Of(err) != failure.Severe ||
@@ -250,4 +243,19 @@ func abandon(t *testing.T, d testenv.PGDatabase, db *sql.DB) {
 	if err := d.DB.QueryRow(`SELECT count(*) FROM app.t`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("the abandoned transaction left %d rows (%v)", n, err)
 	}
+}
+
+// begun is a session on db in its transaction; the test's end rolls it
+// back and gives its connection back.
+func begun(ctx context.Context, t *testing.T, db *sql.DB) target.Session {
+	t.Helper()
+	s, err := Target{}.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Rollback(); _ = s.Close() })
+	if err := s.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
