@@ -145,7 +145,7 @@ func SortShadowRows(rows []ShadowRow) []ShadowRow {
 	slices.SortStableFunc(out, func(a, b ShadowRow) int { return bytes.Compare(a.Key.ID, b.Key.ID) })
 	uniq := out[:0]
 	for i, r := range out {
-		if i == 0 || string(r.Key.ID) != string(out[i-1].Key.ID) {
+		if i == 0 || !bytes.Equal(r.Key.ID, out[i-1].Key.ID) {
 			uniq = append(uniq, r)
 		}
 	}

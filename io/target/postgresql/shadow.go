@@ -102,8 +102,9 @@ func checkShadowTable(ctx context.Context, db *sql.DB, ns string, t target.Shado
 	return nil
 }
 
-// keyText is a shadow key identity as bytea's text form: every value is bound as text
-// (conn.go), and the server reads \x followed by hex digits as bytea.
+// keyText is a shadow key identity as bytea's text form: a string is
+// bound as text (conn.go), and the server reads \x followed by hex digits
+// as bytea.
 func keyText(h []byte) string { return `\x` + hex.EncodeToString(h) }
 
 // LockShadow implements target.ShadowSession in two statements, with the
