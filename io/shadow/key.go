@@ -18,6 +18,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/spannertype"
+	"github.com/revrepl/spanner-to-sourcedb/pure/spannervalue"
 )
 
 // Key converts a change record's keys JSON into the Spanner key of t, in
@@ -58,7 +59,13 @@ func keyValue(spannerType string, raw json.RawMessage) (any, error) {
 		return nullKeyPart(spannerType, code)
 	}
 	var s string
-	unquote := func() error { return json.Unmarshal(raw, &s) }
+	unquote := func() error {
+		if p, ok := spannervalue.PlainString(raw); ok {
+			s = p
+			return nil
+		}
+		return json.Unmarshal(raw, &s)
+	}
 	switch code {
 	case spannertype.CodeInt64:
 		if err := unquote(); err != nil {

@@ -20,15 +20,25 @@ type Values struct {
 // object (a DELETE's new values under NEW_ROW). Its errors are severe:
 // the same text fails the same way on every retry.
 func (m ModJSON) Decode() (Values, error) {
-	keys, err := decodeObject(m.KeysJSON)
+	keys, err := m.DecodeKeys()
 	if err != nil {
-		return Values{}, failure.MarkSevere(fmt.Errorf("keys %.200s are not a JSON object: %w", m.KeysJSON, err))
+		return Values{}, err
 	}
 	vals, err := decodeObject(m.NewValuesJSON)
 	if err != nil {
 		return Values{}, failure.MarkSevere(fmt.Errorf("new values %.200s are not a JSON object: %w", m.NewValuesJSON, err))
 	}
 	return Values{Keys: keys, New: vals}, nil
+}
+
+// DecodeKeys decodes m's keys alone, as Decode does: what the shadow key
+// needs, without the cost of the new values.
+func (m ModJSON) DecodeKeys() (map[string]json.RawMessage, error) {
+	keys, err := decodeObject(m.KeysJSON)
+	if err != nil {
+		return nil, failure.MarkSevere(fmt.Errorf("keys %.200s are not a JSON object: %w", m.KeysJSON, err))
+	}
+	return keys, nil
 }
 
 func decodeObject(s string) (map[string]json.RawMessage, error) {

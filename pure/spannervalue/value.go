@@ -80,7 +80,7 @@ func jsonString(raw []byte) (string, error) {
 	if raw[0] != '"' {
 		return "", errors.New("expected a JSON string")
 	}
-	if s, ok := plainString(raw); ok {
+	if s, ok := PlainString(raw); ok {
 		return s, nil
 	}
 	var s string
@@ -90,11 +90,11 @@ func jsonString(raw []byte) (string, error) {
 	return s, nil
 }
 
-// plainString is the text of raw, a JSON string, when it is one that
+// PlainString is the text of raw, a JSON string, when it is one that
 // json.Unmarshal would return unchanged: no escape, no control character,
 // valid UTF-8. Most values are; it spares them the reflection of
 // json.Unmarshal (the writer decodes every value of every change).
-func plainString(raw []byte) (string, bool) {
+func PlainString(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", false
 	}

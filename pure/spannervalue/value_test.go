@@ -99,9 +99,9 @@ func TestPlainString(t *testing.T) {
 		{`"abc`, "", false},
 		{`"`, "", false},
 	} {
-		got, ok := plainString([]byte(tc.raw))
+		got, ok := PlainString([]byte(tc.raw))
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("plainString(%q) = %q, %v; want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
+			t.Errorf("PlainString(%q) = %q, %v; want %q, %v", tc.raw, got, ok, tc.want, tc.ok)
 		}
 	}
 }
@@ -115,13 +115,13 @@ func FuzzPlainString(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		got, ok := plainString(raw)
+		got, ok := PlainString(raw)
 		if !ok {
 			return
 		}
 		var want string
 		if err := json.Unmarshal(raw, &want); err != nil || got != want {
-			t.Errorf("plainString(%q) = %q; json.Unmarshal gives %q (%v)", raw, got, want, err)
+			t.Errorf("PlainString(%q) = %q; json.Unmarshal gives %q (%v)", raw, got, want, err)
 		}
 	})
 }

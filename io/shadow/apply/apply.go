@@ -72,8 +72,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -90,7 +88,6 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
-	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
 
 // Applier applies batches for one pipeline; it is safe for concurrent use.
@@ -171,6 +168,9 @@ type prepared struct {
 	stray bool
 	// srcKey is key as the shard's shadow table stores it (InSource).
 	srcKey target.ShadowKey
+	// id identifies key among the batch's keys and the shadow rows read:
+	// the shadow table's name and the key's text (decide).
+	id string
 }
 
 // decide applies the shadow rule (package newer) to the batch, by index
@@ -180,7 +180,7 @@ type prepared struct {
 // which never writes to this one, and a version of the stray delete would
 // make the repair of the key's own shard look stale.
 func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
-	return decideBy(ps, stored, func(p prepared) string { return p.table.Name + p.key.String() })
+	return decideBy(ps, stored, func(p prepared) string { return p.id })
 }
 
 // decideBy is decide with the shadow row's key given by keyOf (the
@@ -253,83 +253,19 @@ func newestChanges(ps []prepared, keyOf func(prepared) string) map[string]newer.
 // completed (transforms.Complete): a change record's missing values were
 // read before.
 func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
-	ps, failed := a.prepareAll(ctx, batch)
-	out, err := a.applyPrepared(ctx, db, ps)
-	out.Failed = append(failed, out.Failed...)
-	return out, err
+	pr := a.prepareAll(ctx, batch)
+	out, err := a.applyPrepared(ctx, db, pr)
+	return pr.settle(out, err)
 }
-
-// prepareAll prepares each record of batch once: a batch that is then
-// split (ApplyIsolating) does not decode, transform or map its records
-// again. A large batch is prepared by up to GOMAXPROCS goroutines, a run
-// of records each (preparing is pure CPU: decoding, mapping, converting,
-// and the writer's round trips wait for it); the prepared records and the
-// failures keep the batch's order. A custom transformation is the user's
-// code, not known to be safe for concurrent use: with one, records are
-// prepared one at a time.
-func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) ([]prepared, []Failure) {
-	type result struct {
-		p   prepared
-		err error
-	}
-	res := make([]result, len(batch))
-	prepareRun := func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			res[i].p, res[i].err = a.prepare(ctx, batch[i])
-		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(batch)/minPerPreparer)
-	if a.Transform != nil || workers < 2 {
-		prepareRun(0, len(batch))
-	} else {
-		// A panic (a bug in a converter) is re-raised here, on the
-		// caller's goroutine, as when it prepared every record itself:
-		// the runner fails (and retries) the bundle of a DoFn that
-		// panics, but a panic on a goroutine of its own would end the
-		// worker process and every bundle in it. The stack where it
-		// happened goes with it.
-		var wg sync.WaitGroup
-		var panicked atomic.Pointer[string]
-		per := (len(batch) + workers - 1) / workers
-		for lo := 0; lo < len(batch); lo += per {
-			wg.Go(func() {
-				defer func() {
-					if r := recover(); r != nil {
-						msg := fmt.Sprintf("preparing a record: %v\n%s", r, debug.Stack())
-						panicked.CompareAndSwap(nil, &msg)
-					}
-				}()
-				prepareRun(lo, min(len(batch), lo+per))
-			})
-		}
-		wg.Wait()
-		if r := panicked.Load(); r != nil {
-			panic(*r)
-		}
-	}
-	ps := make([]prepared, 0, len(batch))
-	var failed []Failure
-	for i, r := range res {
-		if r.err != nil {
-			failed = append(failed, Failure{Record: batch[i], Err: r.err})
-			continue
-		}
-		ps = append(ps, r.p)
-	}
-	return ps, failed
-}
-
-// minPerPreparer is the fewest records worth a goroutine of prepareAll.
-const minPerPreparer = 64
 
 // applyPrepared runs the protocol on prepared records; see Apply.
-func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) (Outcome, error) {
+func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, pr *preparation) (Outcome, error) {
 	var out Outcome
-	if len(ps) == 0 {
+	if len(pr.keyed) == 0 {
 		return out, nil
 	}
 	if a.InSource {
-		return a.applyInSource(ctx, db, ps)
+		return a.applyInSource(ctx, db, pr)
 	}
 	// out.Failed holds the rows the target refused one by one (unique
 	// keys, target.ApplyUnique); the deadline is deadline.go's.
@@ -341,14 +277,14 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 	defer cancel()
 	_, err := a.Meta.ReadWriteTransactionWithOptions(tctx, func(ctx context.Context, tx *spanner.ReadWriteTransaction) error {
 		out = Outcome{} // a retried attempt starts afresh
-		spec := a.speculate(ctx, db, ps)
+		spec := a.speculate(ctx, db, pr)
 		defer spec.discard()
 		if a.Hooks.BeforeShadowRead != nil {
 			if err := a.Hooks.BeforeShadowRead(spec != nil); err != nil {
 				return err
 			}
 		}
-		stored, err := readVersions(ctx, tx, ps)
+		stored, err := readVersions(ctx, tx, pr.keyed)
 		if err != nil {
 			return err
 		}
@@ -357,9 +293,15 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 				return err
 			}
 		}
+		// The rows, mapped meanwhile (prepare.go); a record that could
+		// not be mapped is left out, its shadow row read for nothing.
+		ps, _, err := pr.wait()
+		if err != nil {
+			return err
+		}
 		d := decide(ps, stored)
 		useSpec := spec.usable(d.Apply)
-		if spec != nil {
+		if spec != nil && !spec.skipped {
 			if useSpec {
 				a.used()
 			} else {
@@ -401,53 +343,6 @@ func (a *Applier) applyPrepared(ctx context.Context, db *sql.DB, ps []prepared) 
 	return out, nil
 }
 
-func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error) {
-	t, ok := a.Spanner.Tables[r.TableName]
-	if !ok {
-		return prepared{}, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
-	}
-	if err := a.Mapper.Check(r.TableName); err != nil {
-		return prepared{}, err
-	}
-	// Decoded once: the shadow key, the custom transformation and the
-	// mapping all read these.
-	v, err := r.Mod.Decode()
-	if err != nil {
-		return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
-	}
-	key, err := shadow.KeyOf(t, v.Keys)
-	if err != nil {
-		return prepared{}, err
-	}
-	seq, err := r.Sequence()
-	if err != nil {
-		return prepared{}, err
-	}
-	row, err := a.mapRow(ctx, r, v)
-	if err != nil {
-		return prepared{}, err
-	}
-	cols := make([]string, len(t.PrimaryKey))
-	for i, k := range t.PrimaryKey {
-		cols[i] = k.Column
-	}
-	var srcKey target.ShadowKey
-	if a.InSource {
-		if srcKey, err = shadow.SourceKey(key); err != nil {
-			return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
-		}
-	}
-	return prepared{
-		srcKey:  srcKey,
-		rec:     r,
-		table:   shadow.Table{Name: shadow.TableName(a.ShadowPrefix, t.Name), KeyColumns: cols},
-		key:     key,
-		version: newer.Version{CommitTs: r.CommitTimestamp, Seq: seq},
-		row:     row,
-		stray:   r.TransactionTag == verify.StrayTag && row.Delete,
-	}, nil
-}
-
 func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []prepared) (map[string]newer.Version, error) {
 	byTable := map[string][]spanner.Key{}
 	tables := map[string]shadow.Table{}
@@ -462,7 +357,7 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 			return nil, err
 		}
 		for k, v := range vs {
-			stored[name+k] = v
+			stored[name+k] = v // shadowID: the table's name and the key's text
 		}
 	}
 	return stored, nil
@@ -471,6 +366,7 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 // writes are the changes of decision (indexes into ps) that reach the
 // target, the filtered ones left out, with the index into ps of each.
 func writes(ps []prepared, decision []int) (write []prepared, from []int) {
+	write, from = make([]prepared, 0, len(decision)), make([]int, 0, len(decision))
 	for _, idx := range decision {
 		if !ps[idx].row.Filtered {
 			write, from = append(write, ps[idx]), append(from, idx)
@@ -563,21 +459,4 @@ func (a *Applier) checkAlive(ctx context.Context, tx *spanner.ReadWriteTransacti
 		return fmt.Errorf("re-checking shadow table %s before the MySQL commit: %w", p.table.Name, err)
 	}
 	return nil
-}
-
-// mapRow runs the custom transformation, if any, then maps the record. A
-// table that is not at the source is not handed to the transformation:
-// mapping sends it to the skip directory.
-func (a *Applier) mapRow(ctx context.Context, r record.Record, v record.Values) (mapping.Row, error) {
-	if a.Transform == nil || !a.Mapper.AtSource(r.TableName) {
-		return a.Mapper.ToSourceWith(r, v, nil)
-	}
-	resp, err := transformation.Apply(ctx, a.Transform, r, v)
-	if err != nil {
-		return mapping.Row{}, err
-	}
-	if resp.IsEventFiltered {
-		return mapping.Row{Table: r.TableName, Filtered: true, Delete: r.ModType == record.ModDelete}, nil
-	}
-	return a.Mapper.ToSourceWith(r, v, resp.ResponseRow)
 }

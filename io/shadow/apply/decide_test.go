@@ -27,7 +27,7 @@ func TestDecideStrays(t *testing.T) {
 		{table: tb, key: spanner.Key{int64(1)}, version: v(50, 9), stray: true}, // stray
 	}
 	stored := map[string]newer.Version{"shadow_T" + spanner.Key{int64(1)}.String(): v(40, 0)}
-	d := decide(ps, stored)
+	d := decide(identified(ps), stored)
 	if want := []int{3, 4}; !reflect.DeepEqual(d.Apply, want) {
 		t.Errorf("Apply = %v, want %v", d.Apply, want)
 	}
@@ -54,7 +54,7 @@ func TestStrayDeleteNotAppliedOverALaterChange(t *testing.T) {
 	}
 	ps := []prepared{{table: tb, key: spanner.Key{int64(1)}, version: v(100, 1<<62), stray: true}}
 	stored := map[string]newer.Version{"shadow_T" + spanner.Key{int64(1)}.String(): v(200, 0)}
-	d := decide(ps, stored)
+	d := decide(identified(ps), stored)
 	if len(d.Apply) != 0 || !reflect.DeepEqual(d.Stale, []int{0}) {
 		t.Errorf("stray delete older than the shadow row: Apply = %v, Stale = %v; want it stale, not applied", d.Apply, d.Stale)
 	}
@@ -78,8 +78,16 @@ func TestStrayDeleteNotAppliedOverANewerChangeInItsBatch(t *testing.T) {
 		{table: tb, key: spanner.Key{int64(2)}, version: v(50, 0)},
 		{table: tb, key: spanner.Key{int64(2)}, version: v(100, 1<<62), stray: true}, // stray after key 2's change: applied
 	}
-	d := decide(ps, map[string]newer.Version{})
+	d := decide(identified(ps), map[string]newer.Version{})
 	if !reflect.DeepEqual(d.Apply, []int{0, 2, 3}) || !reflect.DeepEqual(d.Stale, []int{1}) {
 		t.Errorf("Apply = %v, Stale = %v; want [0 2 3] and the stray delete older than key 1's change stale", d.Apply, d.Stale)
 	}
+}
+
+// identified sets the id of each of ps, as key does.
+func identified(ps []prepared) []prepared {
+	for i := range ps {
+		ps[i].id = shadowID(ps[i].table, ps[i].key)
+	}
+	return ps
 }

@@ -35,18 +35,24 @@ import (
 // error, the error is also returned (the shard or Spanner is in trouble),
 // and the parts settled before it keep their outcome.
 func (a *Applier) ApplyIsolating(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
-	ps, failed := a.prepareAll(ctx, batch)
-	out, err := a.isolate(ctx, db, ps)
-	out.Failed = append(failed, out.Failed...)
-	return out, err
+	pr := a.prepareAll(ctx, batch)
+	out, err := a.isolate(ctx, db, pr)
+	return pr.settle(out, err)
 }
 
 // isolate is ApplyIsolating on records prepared once: the halves of a
 // failed batch are not decoded, transformed or mapped again.
-func (a *Applier) isolate(ctx context.Context, db *sql.DB, ps []prepared) (Outcome, error) {
-	out, err := a.applyPrepared(ctx, db, ps)
+func (a *Applier) isolate(ctx context.Context, db *sql.DB, pr *preparation) (Outcome, error) {
+	out, err := a.applyPrepared(ctx, db, pr)
 	if err == nil {
 		return out, nil
+	}
+	ps, _, perr := pr.wait()
+	switch {
+	case perr != nil:
+		return Outcome{}, perr // settle raises the panic
+	case len(ps) == 0:
+		return Outcome{}, nil // every record failed to prepare: none is left to apply
 	}
 	if WholeBatch(ctx, err) && !slowShard(ctx, db, err) {
 		return Outcome{Failed: failAllPrepared(ps, err)}, err
@@ -55,12 +61,12 @@ func (a *Applier) isolate(ctx context.Context, db *sql.DB, ps []prepared) (Outco
 		return Outcome{Failed: []Failure{{Record: ps[0].rec, Err: err}}}, nil
 	}
 	half := len(ps) / 2
-	left, err := a.isolate(ctx, db, ps[:half])
+	left, err := a.isolate(ctx, db, preparedAlready(ps[:half]))
 	if err != nil {
 		left.Failed = append(left.Failed, failAllPrepared(ps[half:], err)...)
 		return left, err
 	}
-	right, err := a.isolate(ctx, db, ps[half:])
+	right, err := a.isolate(ctx, db, preparedAlready(ps[half:]))
 	return Outcome{
 		Applied:    append(left.Applied, right.Applied...),
 		Filtered:   append(left.Filtered, right.Filtered...),

@@ -39,10 +39,19 @@ func (a *Applier) openWriting(ctx context.Context, db *sql.DB, changes []target.
 	if err != nil {
 		return nil, err
 	}
-	if kl, ok := t.sess.(target.KeyLocker); ok {
-		if err := kl.LockKeys(t.ctx, changes); err != nil {
-			return nil, t.fail(err)
-		}
+	if err := t.lockKeys(changes); err != nil {
+		return nil, err
 	}
 	return t, nil
+}
+
+// lockKeys locks the keys of changes, on a KeyLocker, before t writes
+// anything; t is over if it fails.
+func (t *attempt) lockKeys(changes []target.Change) error {
+	if kl, ok := t.sess.(target.KeyLocker); ok {
+		if err := kl.LockKeys(t.ctx, changes); err != nil {
+			return t.fail(err)
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -41,7 +42,10 @@ func TestPrepareAllKeepsTheBatchOrder(t *testing.T) {
 	for _, n := range []int{1, minPerPreparer - 1, 2 * minPerPreparer, 300, 1001} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			batch := preparedBatch(n, 7)
-			ps, failed := a.prepareAll(context.Background(), batch)
+			ps, failed, err := a.prepareAll(context.Background(), batch).wait()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if len(ps)+len(failed) != n {
 				t.Fatalf("%d prepared + %d failed, want %d in all", len(ps), len(failed), n)
 			}
@@ -88,7 +92,10 @@ func (o *oneAtATime) ToSourceRow(context.Context, transformation.Request) (trans
 func TestPrepareAllCallsATransformationOneAtATime(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	tr := &oneAtATime{}
-	ps, failed := ordersApplier(tr).prepareAll(context.Background(), preparedBatch(400, 0))
+	ps, failed, err := ordersApplier(tr).prepareAll(context.Background(), preparedBatch(400, 0)).wait()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(ps) != 400 || len(failed) != 0 || tr.calls.Load() != 400 {
 		t.Fatalf("%d prepared, %d failed, %d calls; want 400, 0, 400 (%v)", len(ps), len(failed), tr.calls.Load(), failed)
 	}
@@ -122,7 +129,11 @@ func TestPrepareAllPanicReachesTheCaller(t *testing.T) {
 	batch[350].Mod.NewValuesJSON = `{"OrderNo":"boom","Label":"x"}`
 	got := func() (r any) {
 		defer func() { r = recover() }()
-		a.prepareAll(context.Background(), batch)
+		pr := a.prepareAll(context.Background(), batch)
+		if _, _, err := pr.wait(); !errors.Is(err, errPreparePanicked) {
+			t.Errorf("wait after the panic: %v, want errPreparePanicked", err)
+		}
+		pr.settle(Outcome{}, nil)
 		return nil
 	}()
 	if got == nil || !strings.Contains(fmt.Sprint(got), "converter bug") {

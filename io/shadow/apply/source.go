@@ -56,8 +56,9 @@ package apply
 //   - The claim written in step 1 is the version step 4 would write: a key
 //     whose row was inserted had no version, so step 2 applies its newest
 //     change, whose version is the claim; step 4 sets the row back to no
-//     version when that change was refused, and writes the version itself
-//     in any other case where the row does not hold it. So when S
+//     version when that change was refused (or could not be mapped, and
+//     so left the batch: prepare.go), and writes the version itself in
+//     any other case where the row does not hold it. So when S
 //     commits, every shadow row holds the version of the change S applied
 //     to its key, or what it held before; no one else sees the claim
 //     earlier (the row is S's uncommitted insert, locked until S ends).
@@ -111,11 +112,11 @@ import (
 
 // applyInSource runs the source-side protocol on ps, retrying an attempt
 // the target rolled back (a deadlock) while BatchTimeout lasts.
-func (a *Applier) applyInSource(ctx context.Context, db *sql.DB, ps []prepared) (Outcome, error) {
+func (a *Applier) applyInSource(ctx context.Context, db *sql.DB, pr *preparation) (Outcome, error) {
 	bctx, cancel := context.WithTimeout(ctx, BatchTimeout)
 	defer cancel()
 	for {
-		out, err := a.sourceAttempt(bctx, db, ps)
+		out, err := a.sourceAttempt(bctx, db, pr)
 		if err == nil {
 			return out, nil
 		}
@@ -138,7 +139,7 @@ func rolledBack(err error) bool {
 
 // sourceAttempt is one attempt of the protocol, in one transaction of the
 // shard, under MySQLTimeout.
-func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) (out Outcome, err error) {
+func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, pr *preparation) (out Outcome, err error) {
 	t, err := a.openAttempt(ctx, db)
 	if err != nil {
 		return Outcome{}, err
@@ -151,7 +152,7 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 		}
 	}()
 	sess, mctx := t.sess, t.ctx
-	locks, err := a.lockSourceShadows(mctx, sess, ps)
+	locks, err := a.lockSourceShadows(mctx, sess, pr.keyed)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -159,6 +160,13 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, ps []prepared) 
 		if err := a.Hooks.AfterShadowRead(); err != nil {
 			return Outcome{}, err
 		}
+	}
+	// The rows, mapped meanwhile (prepare.go). A record that could not be
+	// mapped is left out: a shadow row inserted with its claim is set
+	// back to no version by step 4, as for a refused change.
+	ps, _, err := pr.wait()
+	if err != nil {
+		return Outcome{}, err
 	}
 	d := decideBy(ps, locks.stored, sourceKeyID)
 	out.Stale, out.Superseded = len(d.Stale), len(d.Superseded)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/spanner"
+
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 )
 
 // Speculation: step 3 beside step 1.
@@ -92,20 +94,39 @@ type speculation struct {
 	refused map[int]error // rows refused one by one, by index into write
 	err     error         // why M failed (it is over)
 	gaveWay bool          // step 1 took longer than the wait: M rolled back
+	// skipped: the batch's rows, once mapped, left nothing to write, or
+	// were not all mapped (the plan was made for records that are no
+	// longer all in the batch); M never started. Not a waste.
+	skipped bool
 }
 
-// speculate starts M for the batch ps if no shadow row were newer than its
+// speculate starts M for the batch pr if no shadow row were newer than its
 // changes; nil when there is nothing to speculate on or speculation is
-// paused or off.
-func (a *Applier) speculate(ctx context.Context, db *sql.DB, ps []prepared) *speculation {
+// paused or off. The plan is made from the records' keys and versions
+// alone; M waits for their rows (prepare.go), and is skipped if a record
+// could not be mapped.
+func (a *Applier) speculate(ctx context.Context, db *sql.DB, pr *preparation) *speculation {
 	if a.NoSpeculation || a.pauseSpeculation() {
 		return nil
 	}
-	d := decide(ps, nil)
+	d := decide(pr.keyed, nil)
 	s := &speculation{plan: d.Apply, readDone: make(chan struct{}), done: make(chan struct{})}
-	s.write, _ = writes(ps, d.Apply)
-	if len(s.write) == 0 || slices.ContainsFunc(s.write, func(p prepared) bool { return p.row.Delete }) {
+	if len(d.Apply) == 0 || slices.ContainsFunc(d.Apply, func(i int) bool { return pr.keyed[i].rec.ModType == record.ModDelete }) {
 		return nil // nothing to write, or a delete, which is never speculated (see above)
+	}
+	// whole: the batch's rows are all mapped, and s.write holds the plan's.
+	whole := func() bool {
+		ps, _, err := pr.wait()
+		return err == nil && len(ps) == len(pr.keyed) && s.writes(ps)
+	}
+	mapped := false
+	select {
+	case <-pr.done: // prepared already (a custom transformation, a split batch)
+		if !whole() {
+			return nil
+		}
+		mapped = true
+	default:
 	}
 	wait := a.SpeculationWait
 	if wait <= 0 {
@@ -113,9 +134,21 @@ func (a *Applier) speculate(ctx context.Context, db *sql.DB, ps []prepared) *spe
 	}
 	go func() {
 		defer close(s.done)
-		changes := a.changes(s.write)
-		t, err := a.openWriting(ctx, db, changes)
+		// Connecting and beginning while the rows are mapped.
+		t, err := a.openAttempt(ctx, db)
+		if !mapped && !whole() {
+			if err == nil {
+				t.rollback()
+			}
+			s.skipped = true
+			return
+		}
 		if err != nil {
+			s.err = err
+			return
+		}
+		changes := a.changes(s.write)
+		if err := t.lockKeys(changes); err != nil {
 			s.err = err
 			return
 		}
@@ -140,6 +173,14 @@ func (a *Applier) speculate(ctx context.Context, db *sql.DB, ps []prepared) *spe
 	return s
 }
 
+// writes sets the rows M writes, the plan's that are not filtered, from
+// the batch's prepared records (indexed as the keyed ones the plan was
+// made from), and reports whether there are any.
+func (s *speculation) writes(ps []prepared) bool {
+	s.write, _ = writes(ps, s.plan)
+	return len(s.write) > 0
+}
+
 // settle tells the speculation that step 1 is over and waits for it.
 func (s *speculation) settle() {
 	s.closeRead.Do(func() { close(s.readDone) })
@@ -153,7 +194,7 @@ func (s *speculation) usable(decision []int) bool {
 		return false
 	}
 	s.settle()
-	return !s.gaveWay && !rolledBack(s.err) && slices.Equal(s.plan, decision)
+	return !s.skipped && !s.gaveWay && !rolledBack(s.err) && slices.Equal(s.plan, decision)
 }
 
 // discard rolls M back unless it was committed; nil-safe, and safe to call

@@ -1,0 +1,288 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"cloud.google.com/go/spanner"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
+	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
+	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
+	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
+)
+
+// Preparing a batch, once (a batch that is then split, ApplyIsolating,
+// is not prepared again), in two parts:
+//
+//   - keying, on the caller's goroutine: each record's table, Spanner key,
+//     version (and, with InSource, the key as the shard's shadow table
+//     holds it). That is all the shadow rows' read (step 1, or the
+//     source-side lock) and the decision need;
+//   - mapping: decoding the new values, the custom transformation, and
+//     converting every value to the target's type. Most of the CPU, and
+//     only the target's statements (step 3) need it.
+//
+// Without a custom transformation the mapping runs on other goroutines (up
+// to GOMAXPROCS, a run of records each) while the batch waits for its turn
+// (Applier.Turn), starts its transactions and reads or locks its shadow
+// rows, which are round trips during which the CPU would be idle; the
+// protocol waits for the rows only where it needs them (preparation.wait),
+// and so does a speculation (speculate.go). A custom transformation is the
+// user's code, not known to be safe for concurrent use, nor quick: with
+// one, records are mapped one at a time, before the batch's transactions
+// start, so the user's code never runs while the batch holds locks.
+//
+// A record that cannot be keyed or mapped fails on its own
+// (Outcome.Failed). One that is keyed but not mapped had its shadow row
+// read, or locked, for nothing: the decision leaves it out, so no shadow
+// row records it (on the source side, a row inserted for it is set back to
+// no version, as for a change the target refused).
+
+// preparation is a batch being prepared.
+type preparation struct {
+	// keyed are the records whose key is known, in the batch's order,
+	// their rows not set: the goroutines share it, read only.
+	keyed []prepared
+	done  chan struct{}
+	// Set before done closes.
+	ps       []prepared // keyed whose rows were mapped, with their rows
+	failed   []Failure  // the records that could not be prepared, in the batch's order
+	panicked string     // a panic while mapping, with its stack
+}
+
+// errPreparePanicked ends a batch whose mapping panicked; settle raises
+// the panic again on the caller's goroutine.
+var errPreparePanicked = errors.New("preparing a record panicked")
+
+// wait returns the prepared records and the failures once the mapping is
+// done, or errPreparePanicked.
+func (pr *preparation) wait() ([]prepared, []Failure, error) {
+	<-pr.done
+	if pr.panicked != "" {
+		return nil, nil, errPreparePanicked
+	}
+	return pr.ps, pr.failed, nil
+}
+
+// settle is the batch's outcome once the protocol returned out and err:
+// the records that could not be prepared join out's failures, first. A
+// panic while mapping (a bug in a converter) is raised again here, on the
+// caller's goroutine, as when the caller mapped every record itself: the
+// runner fails (and retries) the bundle of a DoFn that panics, whereas a
+// panic on a goroutine of its own would end the worker process and every
+// bundle in it. The stack where it happened goes with it.
+func (pr *preparation) settle(out Outcome, err error) (Outcome, error) {
+	<-pr.done
+	if pr.panicked != "" {
+		panic(pr.panicked)
+	}
+	out.Failed = append(pr.failed, out.Failed...)
+	return out, err
+}
+
+// preparedAlready is a preparation of records prepared before (the halves
+// of a split batch).
+func preparedAlready(ps []prepared) *preparation {
+	done := make(chan struct{})
+	close(done)
+	return &preparation{keyed: ps, ps: ps, done: done}
+}
+
+// minPerPreparer is the fewest records worth a goroutine of prepareAll.
+const minPerPreparer = 64
+
+// mapped is a record's row, or why it could not be mapped.
+type mapped struct {
+	row mapping.Row
+	err error
+}
+
+// prepareAll keys every record of batch and maps their rows: one at a
+// time with a custom transformation, on the caller's goroutine; otherwise
+// on up to GOMAXPROCS goroutines, a run of records each, which key their
+// runs first, the preparation returned as soon as every record is keyed
+// (see above).
+func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *preparation {
+	pr := &preparation{done: make(chan struct{})}
+	keys := make([]keyed, len(batch))
+	rows := make([]mapped, len(batch))
+	var keying, mapping sync.WaitGroup
+	var panicked atomic.Pointer[string]
+	if a.Transform != nil {
+		for i, r := range batch {
+			if keys[i].p, keys[i].err = a.key(r); keys[i].err == nil {
+				rows[i] = a.mapRecord(ctx, r)
+			}
+		}
+	} else {
+		workers := max(1, min(runtime.GOMAXPROCS(0), len(batch)/minPerPreparer))
+		per := (len(batch) + workers - 1) / workers
+		for lo := 0; lo < len(batch); lo += per {
+			hi := min(len(batch), lo+per)
+			keying.Add(1)
+			mapping.Go(func() {
+				stillKeying := true
+				defer func() {
+					if r := recover(); r != nil {
+						msg := fmt.Sprintf("preparing a record: %v\n%s", r, debug.Stack())
+						panicked.CompareAndSwap(nil, &msg)
+					}
+					if stillKeying {
+						keying.Done()
+					}
+				}()
+				for i := lo; i < hi; i++ {
+					keys[i].p, keys[i].err = a.key(batch[i])
+				}
+				stillKeying = false
+				keying.Done()
+				// The caller, woken by the last Done, goes on with the
+				// batch now, not once this goroutine is preempted.
+				runtime.Gosched()
+				for i := lo; i < hi; i++ {
+					if keys[i].err == nil {
+						rows[i] = a.mapRecord(ctx, batch[i])
+					}
+				}
+			})
+		}
+		keying.Wait()
+	}
+	if panicked.Load() == nil { // otherwise nothing is keyed: settle raises the panic
+		pr.keyed = make([]prepared, 0, len(batch))
+		for _, k := range keys {
+			if k.err == nil {
+				pr.keyed = append(pr.keyed, k.p)
+			}
+		}
+	}
+	finish := func() {
+		defer close(pr.done)
+		mapping.Wait()
+		if m := panicked.Load(); m != nil {
+			pr.panicked = *m
+			return
+		}
+		pr.ps = make([]prepared, 0, len(pr.keyed))
+		for i, r := range batch {
+			err := keys[i].err
+			if err == nil {
+				if err = rows[i].err; err == nil {
+					p := keys[i].p
+					p.row = rows[i].row
+					pr.ps = append(pr.ps, p)
+					continue
+				}
+			}
+			pr.failed = append(pr.failed, Failure{Record: r, Err: err})
+		}
+	}
+	if a.Transform != nil {
+		finish()
+	} else {
+		go finish()
+	}
+	return pr
+}
+
+// keyed is a record keyed (its row not set), or why it could not be.
+type keyed struct {
+	p   prepared
+	err error
+}
+
+// prepare keys and maps one record (tests).
+func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error) {
+	ps, failed, err := a.prepareAll(ctx, []record.Record{r}).wait()
+	switch {
+	case err != nil:
+		return prepared{}, err
+	case len(failed) > 0:
+		return prepared{}, failed[0].Err
+	}
+	return ps[0], nil
+}
+
+// key is the first part of preparing r: everything but its row.
+func (a *Applier) key(r record.Record) (prepared, error) {
+	t, ok := a.Spanner.Tables[r.TableName]
+	if !ok {
+		return prepared{}, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
+	}
+	if err := a.Mapper.Check(r.TableName); err != nil {
+		return prepared{}, err
+	}
+	keys, err := r.Mod.DecodeKeys()
+	if err != nil {
+		return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
+	}
+	key, err := shadow.KeyOf(t, keys)
+	if err != nil {
+		return prepared{}, err
+	}
+	seq, err := r.Sequence()
+	if err != nil {
+		return prepared{}, err
+	}
+	var srcKey target.ShadowKey
+	if a.InSource {
+		if srcKey, err = shadow.SourceKey(key); err != nil {
+			return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
+		}
+	}
+	cols := make([]string, len(t.PrimaryKey))
+	for i, k := range t.PrimaryKey {
+		cols[i] = k.Column
+	}
+	name := shadow.TableName(a.ShadowPrefix, t.Name)
+	return prepared{
+		srcKey:  srcKey,
+		rec:     r,
+		table:   shadow.Table{Name: name, KeyColumns: cols},
+		key:     key,
+		id:      shadowID(shadow.Table{Name: name}, key),
+		version: newer.Version{CommitTs: r.CommitTimestamp, Seq: seq},
+		// A row of a delete is a delete (mapping.Row.Delete), filtered or not.
+		stray: r.TransactionTag == verify.StrayTag && r.ModType == record.ModDelete,
+	}, nil
+}
+
+// shadowID identifies key's shadow row in t among the batch's (prepared.id).
+func shadowID(t shadow.Table, key spanner.Key) string { return t.Name + key.String() }
+
+// mapRecord is the second part of preparing r, once keyed: its row. It
+// decodes r's keys (small) a second time, with its new values.
+func (a *Applier) mapRecord(ctx context.Context, r record.Record) mapped {
+	v, err := r.Mod.Decode()
+	if err != nil {
+		return mapped{err: fmt.Errorf("table %s: %w", r.TableName, err)}
+	}
+	row, err := a.mapRow(ctx, r, v)
+	return mapped{row: row, err: err}
+}
+
+// mapRow runs the custom transformation, if any, then maps the record. A
+// table that is not at the source is not handed to the transformation:
+// mapping sends it to the skip directory.
+func (a *Applier) mapRow(ctx context.Context, r record.Record, v record.Values) (mapping.Row, error) {
+	if a.Transform == nil || !a.Mapper.AtSource(r.TableName) {
+		return a.Mapper.ToSourceWith(r, v, nil)
+	}
+	resp, err := transformation.Apply(ctx, a.Transform, r, v)
+	if err != nil {
+		return mapping.Row{}, err
+	}
+	if resp.IsEventFiltered {
+		return mapping.Row{Table: r.TableName, Filtered: true, Delete: r.ModType == record.ModDelete}, nil
+	}
+	return a.Mapper.ToSourceWith(r, v, resp.ResponseRow)
+}
