@@ -23,7 +23,7 @@ func (e *env) sourceShadowThroughput(ctx context.Context, size, n int) (float64,
 	}
 	a := &apply.Applier{ShadowPrefix: e.applier.ShadowPrefix, Spanner: e.applier.Spanner, InSource: true,
 		Mapper: mapping.Mapper{Spanner: e.applier.Mapper.Spanner, Source: e.applier.Mapper.Source, TZ: time.UTC, Values: e.applier.Mapper.Values},
-		Target: e.applier.Target, Hooks: e.applier.Hooks}
+		Target: e.applier.Target}
 	recs := e.records(n)
 	start := time.Now()
 	for i := 0; i < n; i += size {
