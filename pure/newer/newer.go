@@ -41,7 +41,7 @@ type Decision struct {
 // a key absent from stored has never been applied.
 func Decide(batch []Change, stored map[string]Version) Decision {
 	newest := make(map[string]int, len(batch))
-	var d Decision
+	d := Decision{Apply: make([]int, 0, len(batch))}
 	for i, c := range batch {
 		if s, ok := stored[c.Key]; ok && !c.Version.After(s) {
 			d.Stale = append(d.Stale, i)

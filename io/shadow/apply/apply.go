@@ -171,6 +171,8 @@ type prepared struct {
 	// id identifies key among the batch's keys and the shadow rows read:
 	// the shadow table's name and the key's text (decide).
 	id string
+	// srcID is id with InSource: the table's name and srcKey (sourceKeyID).
+	srcID string
 }
 
 // decide applies the shadow rule (package newer) to the batch, by index
@@ -196,8 +198,8 @@ func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
 // shadow row then holds). A later verify finds the copy again if it is
 // still stray.
 func decideBy(ps []prepared, stored map[string]newer.Version, keyOf func(prepared) string) newer.Decision {
-	var changes []newer.Change
-	var from []int
+	changes := make([]newer.Change, 0, len(ps))
+	from := make([]int, 0, len(ps))
 	var strays, staleStrays []int
 	newestInBatch := newestChanges(ps, keyOf)
 	for i, p := range ps {

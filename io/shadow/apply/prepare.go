@@ -233,19 +233,22 @@ func (a *Applier) key(r record.Record) (prepared, error) {
 	if err != nil {
 		return prepared{}, err
 	}
+	name := shadow.TableName(a.ShadowPrefix, t.Name)
 	var srcKey target.ShadowKey
+	var srcID string
 	if a.InSource {
 		if srcKey, err = shadow.SourceKey(key); err != nil {
 			return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
 		}
+		srcID = srcKeyID(name, srcKey)
 	}
 	cols := make([]string, len(t.PrimaryKey))
 	for i, k := range t.PrimaryKey {
 		cols[i] = k.Column
 	}
-	name := shadow.TableName(a.ShadowPrefix, t.Name)
 	return prepared{
 		srcKey:  srcKey,
+		srcID:   srcID,
 		rec:     r,
 		table:   shadow.Table{Name: name, KeyColumns: cols},
 		key:     key,

@@ -264,10 +264,10 @@ func (a *Applier) lockSourceShadows(ctx context.Context, sess target.Session, ps
 			return l, err
 		}
 		for h, v := range got.Stored {
-			l.stored[name+"\x00"+h] = v
+			l.stored[srcKeyID(name, target.ShadowKey{ID: []byte(h)})] = v
 		}
 		for h := range got.Inserted {
-			l.inserted[name+"\x00"+h] = true
+			l.inserted[srcKeyID(name, target.ShadowKey{ID: []byte(h)})] = true
 		}
 		start = end
 	}
@@ -302,8 +302,11 @@ func (l sourceLocks) versionWrites(recorded map[string]newer.Version) []tableWri
 }
 
 // sourceKeyID identifies p's key among the batch's: its shadow table and
-// key identity.
-func sourceKeyID(p prepared) string { return p.table.Name + "\x00" + string(p.srcKey.ID) }
+// key identity (made once, by key: srcKeyID).
+func sourceKeyID(p prepared) string { return p.srcID }
+
+// srcKeyID is sourceKeyID of a key of shadow table table.
+func srcKeyID(table string, k target.ShadowKey) string { return table + "\x00" + string(k.ID) }
 
 func sourceTable(p prepared) target.ShadowTable {
 	return target.ShadowTable{Name: p.table.Name, KeyColumns: p.table.KeyColumns}
