@@ -23,9 +23,10 @@ import (
 // Preparing a batch, once (a batch that is then split, ApplyIsolating,
 // is not prepared again), in two parts:
 //
-//   - keying, on the caller's goroutine: each record's table, Spanner key,
-//     version (and, with InSource, the key as the shard's shadow table
-//     holds it). That is all the shadow rows' read (step 1, or the
+//   - keying: each record's table, Spanner key, version (and, with
+//     InSource, the key as the shard's shadow table holds it), on the
+//     mapping goroutines (each keys its run first), the caller waiting
+//     for all of them. That is all the shadow rows' read (step 1, or the
 //     source-side lock) and the decision need;
 //   - mapping: decoding the new values, the custom transformation, and
 //     converting every value to the target's type. Most of the CPU, and
