@@ -57,6 +57,12 @@ func (a *Applier) isolate(ctx context.Context, db *sql.DB, pr *preparation) (Out
 	if WholeBatch(ctx, err) && !slowShard(ctx, db, err) {
 		return Outcome{Failed: failAllPrepared(ps, err)}, err
 	}
+	if len(ps) != len(pr.keyed) {
+		// The attempt also read (or locked) the shadow rows of records
+		// that then failed to map: one of those may be what failed, so
+		// the others try again without them before any is blamed.
+		return a.isolate(ctx, db, preparedAlready(ps))
+	}
 	if len(ps) == 1 {
 		return Outcome{Failed: []Failure{{Record: ps[0].rec, Err: err}}}, nil
 	}

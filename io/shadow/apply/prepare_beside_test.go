@@ -12,6 +12,7 @@ import (
 	"cloud.google.com/go/spanner"
 	"google.golang.org/grpc/codes"
 
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
 	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
@@ -261,4 +262,33 @@ func (f *fixture) hasShadowRow(t *testing.T, id int64) bool {
 		t.Fatal(err)
 	}
 	return true
+}
+
+// TestUnmappedRecordsKeyDoesNotFailAnother: a batch's shadow read covers
+// the keys of records that then fail to map. When the read fails because
+// of such a key (here its table has no shadow table), the record that
+// did map is tried again without it, not failed with another's error.
+func TestUnmappedRecordsKeyDoesNotFailAnother(t *testing.T) {
+	f := newFixture(t)
+	path := testenv.CreateDatabase(t, testenv.Spanner(t), fmt.Sprintf("noparents%d", time.Now().UnixNano()%1e12), false, []string{
+		"CREATE TABLE shadow_Items (Id INT64 NOT NULL, processed_commit_ts TIMESTAMP, record_seq INT64) PRIMARY KEY (Id)",
+	})
+	meta, err := spanner.NewClient(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(meta.Close)
+	f.applier.Meta, f.meta = meta, meta
+	parent := rec(9, 1, 0, "x")
+	parent.TableName, parent.Mod.NewValuesJSON = "Parents", `[1]` // keyed, not mapped
+	out, err := f.applier.ApplyIsolating(context.Background(), f.db, []record.Record{rec(1, 1, 0, "a"), parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Applied) != 1 || len(out.Failed) != 1 || out.Failed[0].Record.TableName != "Parents" {
+		t.Fatalf("applied %d, failed %v; want Items 1 applied and the Parents record failed", len(out.Applied), out.Failed)
+	}
+	if got := f.rows(t); got[1] != "a" || f.shadowSec(t, 1) != 1 {
+		t.Errorf("rows %v, shadow %d; want key 1 applied and recorded", got, f.shadowSec(t, 1))
+	}
 }
