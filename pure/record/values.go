@@ -24,11 +24,21 @@ func (m ModJSON) Decode() (Values, error) {
 	if err != nil {
 		return Values{}, err
 	}
-	vals, err := decodeObject(m.NewValuesJSON)
+	vals, err := m.DecodeNewValues()
 	if err != nil {
-		return Values{}, failure.MarkSevere(fmt.Errorf("new values %.200s are not a JSON object: %w", m.NewValuesJSON, err))
+		return Values{}, err
 	}
 	return Values{Keys: keys, New: vals}, nil
+}
+
+// DecodeNewValues decodes m's new values alone, as Decode does (for a
+// caller that decoded the keys before, DecodeKeys).
+func (m ModJSON) DecodeNewValues() (map[string]json.RawMessage, error) {
+	vals, err := decodeObject(m.NewValuesJSON)
+	if err != nil {
+		return nil, failure.MarkSevere(fmt.Errorf("new values %.200s are not a JSON object: %w", m.NewValuesJSON, err))
+	}
+	return vals, nil
 }
 
 // DecodeKeys decodes m's keys alone, as Decode does: what the shadow key

@@ -367,11 +367,11 @@ func readVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, ps []pr
 
 // writes are the changes of decision (indexes into ps) that reach the
 // target, the filtered ones left out, with the index into ps of each.
-func writes(ps []prepared, decision []int) (write []prepared, from []int) {
-	write, from = make([]prepared, 0, len(decision)), make([]int, 0, len(decision))
+func writes(ps []prepared, decision []int) (write []*prepared, from []int) {
+	write, from = make([]*prepared, 0, len(decision)), make([]int, 0, len(decision))
 	for _, idx := range decision {
 		if !ps[idx].row.Filtered {
-			write, from = append(write, ps[idx]), append(from, idx)
+			write, from = append(write, &ps[idx]), append(from, idx)
 		}
 	}
 	return write, from
@@ -404,7 +404,7 @@ func (out *Outcome) settle(ps []prepared, decision []int, clashed map[int]error,
 // and commits it (steps 4 and 5, see commit). Rows of tables with
 // secondary unique indexes that the target refused come back by index into
 // apply, with their errors; the others are committed.
-func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []prepared) (map[int]error, error) {
+func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransaction, db *sql.DB, apply []*prepared) (map[int]error, error) {
 	changes := a.changes(apply)
 	t, err := a.openWriting(ctx, db, changes)
 	if err != nil {
@@ -421,7 +421,7 @@ func (a *Applier) writeMySQL(ctx context.Context, tx *spanner.ReadWriteTransacti
 }
 
 // changes are the rows of apply as the target writes them.
-func (a *Applier) changes(apply []prepared) []target.Change {
+func (a *Applier) changes(apply []*prepared) []target.Change {
 	changes := make([]target.Change, len(apply))
 	for i, p := range apply {
 		changes[i] = target.Change{Row: p.row, Version: p.version,
@@ -433,7 +433,7 @@ func (a *Applier) changes(apply []prepared) []target.Change {
 // commit re-checks the shadow locks (step 4, through one of the batch's
 // keys, first) and commits the target's transaction t, whose statements
 // all ended (step 5). t is over when commit returns.
-func (a *Applier) commit(tx *spanner.ReadWriteTransaction, t *attempt, first prepared) error {
+func (a *Applier) commit(tx *spanner.ReadWriteTransaction, t *attempt, first *prepared) error {
 	if err := a.checkAlive(t.ctx, tx, first); err != nil {
 		return t.fail(err)
 	}
@@ -455,7 +455,7 @@ func (a *Applier) commit(tx *spanner.ReadWriteTransaction, t *attempt, first pre
 // transaction that lost them (wounded by an older one, or expired) fails on
 // its next operation, so one read is enough to find out; re-reading every
 // row, as the Java template does, costs a second full read per batch.
-func (a *Applier) checkAlive(ctx context.Context, tx *spanner.ReadWriteTransaction, p prepared) error {
+func (a *Applier) checkAlive(ctx context.Context, tx *spanner.ReadWriteTransaction, p *prepared) error {
 	_, err := tx.ReadRowWithOptions(ctx, p.table.Name, p.key, []string{shadow.SeqColumn}, shadow.LockingRead())
 	if err != nil && spanner.ErrCode(err) != codes.NotFound {
 		return fmt.Errorf("re-checking shadow table %s before the MySQL commit: %w", p.table.Name, err)

@@ -52,7 +52,7 @@ func requireDeleteWaitsForInsert(t *testing.T, f *fixture, kind string, del reco
 	if err != nil {
 		t.Fatal(err)
 	}
-	changes := w.changes([]prepared{p})
+	changes := w.changes([]*prepared{&p})
 	m, err := w.openWriting(ctx, f.db, changes)
 	if err != nil {
 		t.Fatal(err)

@@ -2,10 +2,12 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -114,14 +116,18 @@ type mapped struct {
 // (see above).
 func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *preparation {
 	pr := &preparation{done: make(chan struct{})}
-	keys := make([]keyed, len(batch))
+	// all[i] is batch[i] keyed, unless keyErr[i]; each goroutine writes
+	// its run's, before keying.Done, and no one writes them after.
+	all := make([]prepared, len(batch))
+	keyErr := make([]error, len(batch))
+	keys := make([]map[string]json.RawMessage, len(batch)) // each record's, decoded while keying
 	rows := make([]mapped, len(batch))
 	var keying, mapping sync.WaitGroup
 	var panicked atomic.Pointer[string]
 	if a.Transform != nil {
 		for i, r := range batch {
-			if keys[i].p, keys[i].err = a.key(r); keys[i].err == nil {
-				rows[i] = a.mapRecord(ctx, r)
+			if all[i], keys[i], keyErr[i] = a.key(r); keyErr[i] == nil {
+				rows[i] = a.mapRecord(ctx, r, keys[i])
 			}
 		}
 	} else {
@@ -142,7 +148,7 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 					}
 				}()
 				for i := lo; i < hi; i++ {
-					keys[i].p, keys[i].err = a.key(batch[i])
+					all[i], keys[i], keyErr[i] = a.key(batch[i])
 				}
 				stillKeying = false
 				keying.Done()
@@ -150,8 +156,8 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 				// batch now, not once this goroutine is preempted.
 				runtime.Gosched()
 				for i := lo; i < hi; i++ {
-					if keys[i].err == nil {
-						rows[i] = a.mapRecord(ctx, batch[i])
+					if keyErr[i] == nil {
+						rows[i] = a.mapRecord(ctx, batch[i], keys[i])
 					}
 				}
 			})
@@ -159,10 +165,13 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 		keying.Wait()
 	}
 	if panicked.Load() == nil { // otherwise nothing is keyed: settle raises the panic
-		pr.keyed = make([]prepared, 0, len(batch))
-		for _, k := range keys {
-			if k.err == nil {
-				pr.keyed = append(pr.keyed, k.p)
+		pr.keyed = all
+		if slices.ContainsFunc(keyErr, func(err error) bool { return err != nil }) {
+			pr.keyed = make([]prepared, 0, len(batch))
+			for i := range all {
+				if keyErr[i] == nil {
+					pr.keyed = append(pr.keyed, all[i])
+				}
 			}
 		}
 	}
@@ -175,10 +184,10 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 		}
 		pr.ps = make([]prepared, 0, len(pr.keyed))
 		for i, r := range batch {
-			err := keys[i].err
+			err := keyErr[i]
 			if err == nil {
 				if err = rows[i].err; err == nil {
-					p := keys[i].p
+					p := all[i]
 					p.row = rows[i].row
 					pr.ps = append(pr.ps, p)
 					continue
@@ -195,12 +204,6 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 	return pr
 }
 
-// keyed is a record keyed (its row not set), or why it could not be.
-type keyed struct {
-	p   prepared
-	err error
-}
-
 // prepare keys and maps one record (tests).
 func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error) {
 	ps, failed, err := a.prepareAll(ctx, []record.Record{r}).wait()
@@ -213,33 +216,34 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 	return ps[0], nil
 }
 
-// key is the first part of preparing r: everything but its row.
-func (a *Applier) key(r record.Record) (prepared, error) {
+// key is the first part of preparing r: everything but its row. It also
+// returns r's keys, decoded (mapRecord reads them).
+func (a *Applier) key(r record.Record) (prepared, map[string]json.RawMessage, error) {
 	t, ok := a.Spanner.Tables[r.TableName]
 	if !ok {
-		return prepared{}, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
+		return prepared{}, nil, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
 	}
 	if err := a.Mapper.Check(r.TableName); err != nil {
-		return prepared{}, err
+		return prepared{}, nil, err
 	}
 	keys, err := r.Mod.DecodeKeys()
 	if err != nil {
-		return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
+		return prepared{}, nil, fmt.Errorf("table %s: %w", r.TableName, err)
 	}
 	key, err := shadow.KeyOf(t, keys)
 	if err != nil {
-		return prepared{}, err
+		return prepared{}, nil, err
 	}
 	seq, err := r.Sequence()
 	if err != nil {
-		return prepared{}, err
+		return prepared{}, nil, err
 	}
 	name := shadow.TableName(a.ShadowPrefix, t.Name)
 	var srcKey target.ShadowKey
 	var srcID string
 	if a.InSource {
 		if srcKey, err = shadow.SourceKey(key); err != nil {
-			return prepared{}, fmt.Errorf("table %s: %w", r.TableName, err)
+			return prepared{}, nil, fmt.Errorf("table %s: %w", r.TableName, err)
 		}
 		srcID = srcKeyID(name, srcKey)
 	}
@@ -257,19 +261,20 @@ func (a *Applier) key(r record.Record) (prepared, error) {
 		version: newer.Version{CommitTs: r.CommitTimestamp, Seq: seq},
 		// A row of a delete is a delete (mapping.Row.Delete), filtered or not.
 		stray: r.TransactionTag == verify.StrayTag && r.ModType == record.ModDelete,
-	}, nil
+	}, keys, nil
 }
 
 // shadowID identifies key's shadow row in t among the batch's (prepared.id).
 func shadowID(t shadow.Table, key spanner.Key) string { return t.Name + key.String() }
 
-// mapRecord is the second part of preparing r, once keyed: its row. It
-// decodes r's keys (small) a second time, with its new values.
-func (a *Applier) mapRecord(ctx context.Context, r record.Record) mapped {
-	v, err := r.Mod.Decode()
+// mapRecord is the second part of preparing r, once keyed (keys are its
+// keys, decoded by key): its row.
+func (a *Applier) mapRecord(ctx context.Context, r record.Record, keys map[string]json.RawMessage) mapped {
+	vals, err := r.Mod.DecodeNewValues()
 	if err != nil {
 		return mapped{err: fmt.Errorf("table %s: %w", r.TableName, err)}
 	}
+	v := record.Values{Keys: keys, New: vals}
 	row, err := a.mapRow(ctx, r, v)
 	return mapped{row: row, err: err}
 }

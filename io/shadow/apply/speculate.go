@@ -84,8 +84,8 @@ const speculationPause = 8
 
 // speculation is M written for the decision plan while step 1 runs.
 type speculation struct {
-	plan      []int      // step 2's decision if no shadow row is newer (decide.Apply)
-	write     []prepared // its rows to write (not filtered)
+	plan      []int       // step 2's decision if no shadow row is newer (decide.Apply)
+	write     []*prepared // its rows to write (not filtered), in the batch's prepared records
 	readDone  chan struct{}
 	closeRead sync.Once
 	done      chan struct{}
