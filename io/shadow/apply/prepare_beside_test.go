@@ -87,6 +87,17 @@ func newProtocolFixture(t *testing.T, kind string) protocolFixture {
 	}}
 }
 
+// gate converts f's values through a gated converter, released when the
+// batch's transaction starts its shadow read (Spanner side) or has locked
+// its shadow rows (source side).
+func (f protocolFixture) gate() *gated {
+	g := newGated(f.applier.Mapper.Values)
+	f.applier.Mapper.Values = g
+	f.applier.Hooks.BeforeShadowRead = func(bool) error { g.release(); return nil }
+	f.applier.Hooks.AfterShadowRead = func() error { g.release(); return nil }
+	return g
+}
+
 // TestMappingRunsBesideTheShadowRead: without a custom transformation, a
 // batch's rows are mapped while its transaction starts and reads (or
 // locks) its shadow rows, not before: here a value cannot be converted
@@ -96,13 +107,7 @@ func TestMappingRunsBesideTheShadowRead(t *testing.T) {
 	for _, kind := range protocolKinds {
 		t.Run(kind, func(t *testing.T) {
 			f := newProtocolFixture(t, kind)
-			g := newGated(f.applier.Mapper.Values)
-			f.applier.Mapper.Values = g
-			if strings.HasPrefix(kind, "source") {
-				f.applier.Hooks.AfterShadowRead = func() error { g.release(); return nil }
-			} else {
-				f.applier.Hooks.BeforeShadowRead = func(bool) error { g.release(); return nil }
-			}
+			g := f.gate()
 			out, err := f.applier.Apply(context.Background(), f.db, []record.Record{rec(1, 1, 0, "a"), rec(2, 1, 0, "gated"), rec(3, 1, 0, "c")})
 			if err != nil || len(out.Applied) != 3 {
 				t.Fatalf("applied %d, failed %v, err %v; want all 3", len(out.Applied), out.Failed, err)
@@ -161,10 +166,7 @@ func TestUnmappedRecordIsLeftOutOfTheDecision(t *testing.T) {
 			// Key 1's value holds the mapping back until the transaction
 			// has started, so that the speculation starts before the
 			// mapping has failed.
-			g := newGated(f.applier.Mapper.Values)
-			f.applier.Mapper.Values = g
-			f.applier.Hooks.BeforeShadowRead = func(bool) error { g.release(); return nil }
-			f.applier.Hooks.AfterShadowRead = func() error { g.release(); return nil }
+			g := f.gate()
 			batch := []record.Record{rec(1, 1, 0, "gated"), rec(2, 1, 0, "b"), rec(3, 1, 0, "c"), rec(3, 2, 0, "c2")}
 			batch[1].Mod.NewValuesJSON = tooLong
 			batch[3].Mod.NewValuesJSON = tooLong
@@ -219,8 +221,7 @@ func TestPanicWhileMappingReachesTheCallerAndLeavesNothing(t *testing.T) {
 	for _, kind := range protocolKinds {
 		t.Run(kind, func(t *testing.T) {
 			f := newProtocolFixture(t, kind)
-			g := newGated(f.applier.Mapper.Values)
-			f.applier.Mapper.Values = g
+			f.gate()
 			batch := []record.Record{rec(1, 1, 0, "a"), rec(2, 1, 0, "boom")}
 			got := func() (r any) {
 				defer func() { r = recover() }()
