@@ -131,12 +131,19 @@ func TestTransformationRunsBeforeTheTransaction(t *testing.T) {
 	for _, kind := range []string{"metadata/mariadb", "source/mariadb"} {
 		t.Run(kind, func(t *testing.T) {
 			f := newProtocolFixture(t, kind)
-			tr := &fakeTransform{}
+			// Slow enough that a transformation running beside the
+			// transaction would not be done when it starts.
+			tr := &oneAtATime{delay: 100 * time.Millisecond}
 			f.applier.Transform = tr
-			calls := -1
-			seen := func() error { calls = len(tr.calls); return nil }
+			calls := int64(-1)
+			seen := func() error {
+				if calls < 0 { // the first hook: BeforeShadowRead, or AfterShadowRead on the source side
+					calls = tr.calls.Load()
+				}
+				return nil
+			}
 			f.applier.Hooks.BeforeShadowRead = func(bool) error { return seen() }
-			f.applier.Hooks.AfterShadowRead = seen // the source side's first hook
+			f.applier.Hooks.AfterShadowRead = seen
 			out, err := f.applier.Apply(context.Background(), f.db, []record.Record{rec(1, 1, 0, "a"), rec(2, 1, 0, "b")})
 			if err != nil || len(out.Applied) != 2 {
 				t.Fatalf("applied %d, err %v", len(out.Applied), err)

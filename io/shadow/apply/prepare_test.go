@@ -72,8 +72,12 @@ func TestPrepareAllKeepsTheBatchOrder(t *testing.T) {
 	}
 }
 
-// oneAtATime is a transformation that counts the calls it is in at once.
-type oneAtATime struct{ in, most, calls atomic.Int64 }
+// oneAtATime is a transformation that counts the calls it is in at once;
+// each takes delay (50µs when zero).
+type oneAtATime struct {
+	in, most, calls atomic.Int64
+	delay           time.Duration
+}
 
 func (o *oneAtATime) ToSourceRow(context.Context, transformation.Request) (transformation.Response, error) {
 	n := o.in.Add(1)
@@ -82,7 +86,11 @@ func (o *oneAtATime) ToSourceRow(context.Context, transformation.Request) (trans
 		o.most.Store(n)
 	}
 	o.calls.Add(1)
-	time.Sleep(50 * time.Microsecond) // room for another call to come in
+	d := o.delay
+	if d == 0 {
+		d = 50 * time.Microsecond // room for another call to come in
+	}
+	time.Sleep(d)
 	return transformation.Response{}, nil
 }
 
