@@ -87,7 +87,7 @@ func TestStrayDeleteNotAppliedOverANewerChangeInItsBatch(t *testing.T) {
 // identified sets the id of each of ps, as key does.
 func identified(ps []prepared) []prepared {
 	for i := range ps {
-		ps[i].id = shadowID(ps[i].table, ps[i].key)
+		ps[i].id = shadowID(ps[i].table.Name, ps[i].key)
 	}
 	return ps
 }

@@ -245,7 +245,7 @@ func (a *Applier) key(r record.Record) (prepared, map[string]json.RawMessage, er
 		if srcKey, err = shadow.SourceKey(key); err != nil {
 			return prepared{}, nil, fmt.Errorf("table %s: %w", r.TableName, err)
 		}
-		srcID = srcKeyID(name, srcKey)
+		srcID = srcKeyID(name, string(srcKey.ID))
 	}
 	cols := make([]string, len(t.PrimaryKey))
 	for i, k := range t.PrimaryKey {
@@ -257,15 +257,16 @@ func (a *Applier) key(r record.Record) (prepared, map[string]json.RawMessage, er
 		rec:     r,
 		table:   shadow.Table{Name: name, KeyColumns: cols},
 		key:     key,
-		id:      shadowID(shadow.Table{Name: name}, key),
+		id:      shadowID(name, key),
 		version: newer.Version{CommitTs: r.CommitTimestamp, Seq: seq},
 		// A row of a delete is a delete (mapping.Row.Delete), filtered or not.
 		stray: r.TransactionTag == verify.StrayTag && r.ModType == record.ModDelete,
 	}, keys, nil
 }
 
-// shadowID identifies key's shadow row in t among the batch's (prepared.id).
-func shadowID(t shadow.Table, key spanner.Key) string { return t.Name + key.String() }
+// shadowID identifies key's shadow row in shadow table table among the
+// batch's (prepared.id).
+func shadowID(table string, key spanner.Key) string { return table + key.String() }
 
 // mapRecord is the second part of preparing r, once keyed (keys are its
 // keys, decoded by key): its row.

@@ -264,10 +264,10 @@ func (a *Applier) lockSourceShadows(ctx context.Context, sess target.Session, ps
 			return l, err
 		}
 		for h, v := range got.Stored {
-			l.stored[srcKeyID(name, target.ShadowKey{ID: []byte(h)})] = v
+			l.stored[srcKeyID(name, h)] = v
 		}
 		for h := range got.Inserted {
-			l.inserted[srcKeyID(name, target.ShadowKey{ID: []byte(h)})] = true
+			l.inserted[srcKeyID(name, h)] = true
 		}
 		start = end
 	}
@@ -305,8 +305,9 @@ func (l sourceLocks) versionWrites(recorded map[string]newer.Version) []tableWri
 // key identity (made once, by key: srcKeyID).
 func sourceKeyID(p prepared) string { return p.srcID }
 
-// srcKeyID is sourceKeyID of a key of shadow table table.
-func srcKeyID(table string, k target.ShadowKey) string { return table + "\x00" + string(k.ID) }
+// srcKeyID is sourceKeyID of the key of identity id (target.ShadowKey.ID)
+// in shadow table table.
+func srcKeyID(table, id string) string { return table + "\x00" + id }
 
 func sourceTable(p prepared) target.ShadowTable {
 	return target.ShadowTable{Name: p.table.Name, KeyColumns: p.table.KeyColumns}

@@ -119,13 +119,11 @@ func (a *Applier) speculate(ctx context.Context, db *sql.DB, pr *preparation) *s
 		ps, _, err := pr.wait()
 		return err == nil && len(ps) == len(pr.keyed) && s.writes(ps)
 	}
-	mapped := false
 	select {
 	case <-pr.done: // prepared already (a custom transformation, a split batch)
 		if !whole() {
 			return nil
 		}
-		mapped = true
 	default:
 	}
 	wait := a.SpeculationWait
@@ -136,7 +134,7 @@ func (a *Applier) speculate(ctx context.Context, db *sql.DB, pr *preparation) *s
 		defer close(s.done)
 		// Connecting and beginning while the rows are mapped.
 		t, err := a.openAttempt(ctx, db)
-		if !mapped && !whole() {
+		if !whole() { // at once if it was prepared already
 			if err == nil {
 				t.rollback()
 			}
