@@ -2,7 +2,6 @@ package record
 
 import (
 	"encoding/json"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -18,10 +17,14 @@ func flatObject(s string) (m map[string]json.RawMessage, ok bool) {
 	if i >= len(s) || s[i] != '{' {
 		return nil, false
 	}
-	m = make(map[string]json.RawMessage, keysHint(s))
+	// The members are found first and the map made once they all were:
+	// a text left to json.Unmarshal costs nothing here, and the map has
+	// room for the keys found, whatever a value's text looks like.
+	var local [16]member
+	members := local[:0]
 	i = skipSpace(s, i+1)
 	if i < len(s) && s[i] == '}' {
-		return m, skipSpace(s, i+1) == len(s)
+		return map[string]json.RawMessage{}, skipSpace(s, i+1) == len(s)
 	}
 	for {
 		end, plain := stringEnd(s, i)
@@ -38,7 +41,7 @@ func flatObject(s string) (m map[string]json.RawMessage, ok bool) {
 		if end < 0 {
 			return nil, false
 		}
-		m[key] = json.RawMessage(s[i:end])
+		members = append(members, member{key: key, lo: i, hi: end})
 		i = skipSpace(s, end)
 		if i >= len(s) {
 			return nil, false
@@ -47,34 +50,37 @@ func flatObject(s string) (m map[string]json.RawMessage, ok bool) {
 		case ',':
 			i = skipSpace(s, i+1)
 		case '}':
-			return m, skipSpace(s, i+1) == len(s)
+			if skipSpace(s, i+1) != len(s) {
+				return nil, false
+			}
+			return objectOf(s, members), true
 		default:
 			return nil, false
 		}
 	}
 }
 
-// maxKeys bounds keysHint: a Spanner table has at most 1024 columns.
-const maxKeys = 1024
+// member is a key of an object and where its value's text is.
+type member struct {
+	key    string
+	lo, hi int
+}
 
-// keysHint is the number of keys s likely holds, to size its map once: a
-// key's closing quote comes right before its colon. A quote escaped by a
-// backslash is inside a string value (a JSON column is a string of
-// escaped JSON, {\"k\":1}) and does not count, and a nested object (left
-// to json.Unmarshal) cannot size the map beyond maxKeys: a value's text
-// must not make a map of megabytes for a record of a few columns.
-func keysHint(s string) int {
-	n := 0
-	for i := 0; n < maxKeys; i += 2 {
-		j := strings.Index(s[i:], `":`)
-		if j < 0 {
-			break
-		}
-		if i += j; i == 0 || s[i-1] != '\\' {
-			n++
-		}
+// objectOf is the map of members, the values of s. They share one copy
+// of their text (one allocation rather than one per value), each capped
+// at its end: an append to one never writes into the next. A key given
+// twice keeps its last value, as json.Unmarshal does.
+func objectOf(s string, members []member) map[string]json.RawMessage {
+	m := make(map[string]json.RawMessage, len(members))
+	if len(members) == 0 {
+		return m
 	}
-	return n
+	base := members[0].lo
+	text := []byte(s[base:members[len(members)-1].hi])
+	for _, v := range members {
+		m[v.key] = json.RawMessage(text[v.lo-base : v.hi-base : v.hi-base])
+	}
+	return m
 }
 
 func skipSpace(s string, i int) int {

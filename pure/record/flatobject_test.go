@@ -125,3 +125,21 @@ func TestFlatObjectSizedByItsKeysOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestFlatObjectValuesAreCapped: the values share one copy of the text;
+// appending to one must not write into the next.
+func TestFlatObjectValuesAreCapped(t *testing.T) {
+	m, ok := flatObject(`{"A":"x","B":12,"C":null}`)
+	if !ok {
+		t.Fatal("flatObject refused a flat object")
+	}
+	for k, v := range m {
+		if cap(v) != len(v) {
+			t.Errorf("value of %s: cap %d, len %d; an append would write into the next value", k, cap(v), len(v))
+		}
+	}
+	_ = append(m["A"], "zzzz"...)
+	if string(m["B"]) != "12" || string(m["C"]) != "null" {
+		t.Errorf("after an append to A: B=%s C=%s", m["B"], m["C"])
+	}
+}
