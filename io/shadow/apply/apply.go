@@ -158,7 +158,9 @@ type Outcome struct {
 
 // prepared is a record made ready for the protocol.
 type prepared struct {
-	rec     record.Record
+	// rec is the batch's record (Apply's caller holds the batch until
+	// Apply returns, unchanged).
+	rec     *record.Record
 	table   shadow.Table
 	key     spanner.Key
 	version newer.Version
@@ -169,9 +171,10 @@ type prepared struct {
 	// srcKey is key as the shard's shadow table stores it (InSource).
 	srcKey target.ShadowKey
 	// id identifies key among the batch's keys and the shadow rows read:
-	// the shadow table's name and the key's text (decide).
+	// the shadow table's name and the key's text (decide). Not set with
+	// InSource, which uses srcID.
 	id string
-	// srcID is id with InSource: the table's name and srcKey (sourceKeyID).
+	// srcID stands for id with InSource: the table's name and srcKey (sourceKeyID).
 	srcID string
 }
 
@@ -253,7 +256,8 @@ func newestChanges(ps []prepared, keyOf func(prepared) string) map[string]newer.
 // applied or skipped as older. An error means nothing of the batch was
 // committed to Spanner and the whole batch may be retried. Records come
 // completed (transforms.Complete): a change record's missing values were
-// read before.
+// read before. The batch is read, never changed, until Apply returns, and
+// must not change meanwhile; nothing of it is kept afterwards.
 func (a *Applier) Apply(ctx context.Context, db *sql.DB, batch []record.Record) (Outcome, error) {
 	pr := a.prepareAll(ctx, batch)
 	out, err := a.applyPrepared(ctx, db, pr)
@@ -388,14 +392,14 @@ func (out *Outcome) settle(ps []prepared, decision []int, clashed map[int]error,
 	for _, idx := range decision {
 		p := ps[idx]
 		if e, ok := clashed[idx]; ok {
-			out.Failed = append(out.Failed, Failure{Record: p.rec, Err: e})
+			out.Failed = append(out.Failed, Failure{Record: *p.rec, Err: e})
 			continue
 		}
 		recorded(p)
 		if p.row.Filtered {
-			out.Filtered = append(out.Filtered, p.rec)
+			out.Filtered = append(out.Filtered, *p.rec)
 		} else {
-			out.Applied = append(out.Applied, p.rec)
+			out.Applied = append(out.Applied, *p.rec)
 		}
 	}
 }

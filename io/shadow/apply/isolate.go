@@ -64,7 +64,7 @@ func (a *Applier) isolate(ctx context.Context, db *sql.DB, pr *preparation) (Out
 		return a.isolate(ctx, db, preparedAlready(ps))
 	}
 	if len(ps) == 1 {
-		return Outcome{Failed: []Failure{{Record: ps[0].rec, Err: err}}}, nil
+		return Outcome{Failed: []Failure{{Record: *ps[0].rec, Err: err}}}, nil
 	}
 	half := len(ps) / 2
 	left, err := a.isolate(ctx, db, preparedAlready(ps[:half]))
@@ -85,7 +85,7 @@ func (a *Applier) isolate(ctx context.Context, db *sql.DB, pr *preparation) (Out
 func failAllPrepared(ps []prepared, err error) []Failure {
 	out := make([]Failure, len(ps))
 	for i, p := range ps {
-		out[i] = Failure{Record: p.rec, Err: err}
+		out[i] = Failure{Record: *p.rec, Err: err}
 	}
 	return out
 }

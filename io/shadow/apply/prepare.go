@@ -125,9 +125,9 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 	var keying, mapping sync.WaitGroup
 	var panicked atomic.Pointer[string]
 	if a.Transform != nil {
-		for i, r := range batch {
-			if all[i], keys[i], keyErr[i] = a.key(r); keyErr[i] == nil {
-				rows[i] = a.mapRecord(ctx, r, keys[i])
+		for i := range batch {
+			if all[i], keys[i], keyErr[i] = a.key(&batch[i]); keyErr[i] == nil {
+				rows[i] = a.mapRecord(ctx, &batch[i], keys[i])
 			}
 		}
 	} else {
@@ -148,7 +148,7 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 					}
 				}()
 				for i := lo; i < hi; i++ {
-					all[i], keys[i], keyErr[i] = a.key(batch[i])
+					all[i], keys[i], keyErr[i] = a.key(&batch[i])
 				}
 				stillKeying = false
 				keying.Done()
@@ -157,7 +157,7 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 				runtime.Gosched()
 				for i := lo; i < hi; i++ {
 					if keyErr[i] == nil {
-						rows[i] = a.mapRecord(ctx, batch[i], keys[i])
+						rows[i] = a.mapRecord(ctx, &batch[i], keys[i])
 					}
 				}
 			})
@@ -218,7 +218,7 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 
 // key is the first part of preparing r: everything but its row. It also
 // returns r's keys, decoded (mapRecord reads them).
-func (a *Applier) key(r record.Record) (prepared, map[string]json.RawMessage, error) {
+func (a *Applier) key(r *record.Record) (prepared, map[string]json.RawMessage, error) {
 	t, ok := a.Spanner.Tables[r.TableName]
 	if !ok {
 		return prepared{}, nil, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
@@ -240,12 +240,14 @@ func (a *Applier) key(r record.Record) (prepared, map[string]json.RawMessage, er
 	}
 	name := shadow.TableName(a.ShadowPrefix, t.Name)
 	var srcKey target.ShadowKey
-	var srcID string
+	var id, srcID string
 	if a.InSource {
 		if srcKey, err = shadow.SourceKey(key); err != nil {
 			return prepared{}, nil, fmt.Errorf("table %s: %w", r.TableName, err)
 		}
 		srcID = srcKeyID(name, string(srcKey.ID))
+	} else {
+		id = shadowID(name, key)
 	}
 	cols := make([]string, len(t.PrimaryKey))
 	for i, k := range t.PrimaryKey {
@@ -257,7 +259,7 @@ func (a *Applier) key(r record.Record) (prepared, map[string]json.RawMessage, er
 		rec:     r,
 		table:   shadow.Table{Name: name, KeyColumns: cols},
 		key:     key,
-		id:      shadowID(name, key),
+		id:      id,
 		version: newer.Version{CommitTs: r.CommitTimestamp, Seq: seq},
 		// A row of a delete is a delete (mapping.Row.Delete), filtered or not.
 		stray: r.TransactionTag == verify.StrayTag && r.ModType == record.ModDelete,
@@ -270,13 +272,13 @@ func shadowID(table string, key spanner.Key) string { return table + key.String(
 
 // mapRecord is the second part of preparing r, once keyed (keys are its
 // keys, decoded by key): its row.
-func (a *Applier) mapRecord(ctx context.Context, r record.Record, keys map[string]json.RawMessage) mapped {
+func (a *Applier) mapRecord(ctx context.Context, r *record.Record, keys map[string]json.RawMessage) mapped {
 	vals, err := r.Mod.DecodeNewValues()
 	if err != nil {
 		return mapped{err: fmt.Errorf("table %s: %w", r.TableName, err)}
 	}
 	v := record.Values{Keys: keys, New: vals}
-	row, err := a.mapRow(ctx, r, v)
+	row, err := a.mapRow(ctx, *r, v)
 	return mapped{row: row, err: err}
 }
 
