@@ -41,6 +41,9 @@ func flatObject(s string) (m map[string]json.RawMessage, ok bool) {
 		if end < 0 {
 			return nil, false
 		}
+		if len(members) == maxMembers {
+			return nil, false
+		}
 		members = append(members, member{key: key, lo: i, hi: end})
 		i = skipSpace(s, end)
 		if i >= len(s) {
@@ -59,6 +62,13 @@ func flatObject(s string) (m map[string]json.RawMessage, ok bool) {
 		}
 	}
 }
+
+// maxMembers bounds the members flatObject collects (and so the map it
+// makes): a Spanner table has at most 1024 columns. A text with more,
+// necessarily repeating keys (a hand-edited DLQ file), is left to
+// json.Unmarshal, which keeps one entry per key: it must not make a map,
+// or a list of members, of megabytes for a record of a few columns.
+const maxMembers = 1024
 
 // member is a key of an object and where its value's text is.
 type member struct {

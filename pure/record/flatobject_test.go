@@ -143,3 +143,27 @@ func TestFlatObjectValuesAreCapped(t *testing.T) {
 		t.Errorf("after an append to A: B=%s C=%s", m["B"], m["C"])
 	}
 }
+
+// TestFlatObjectRepeatedKeysDoNotSizeTheMap: a text repeating one key a
+// million times (a hand-edited DLQ file) must not make a map, or a list of
+// members, for every repetition; it decodes as json.Unmarshal decodes it,
+// to one key.
+func TestFlatObjectRepeatedKeysDoNotSizeTheMap(t *testing.T) {
+	const n = 1_000_000
+	s := "{" + strings.Repeat(`"a":1,`, n-1) + `"a":2}`
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	m, ok := flatObject(s)
+	runtime.ReadMemStats(&after)
+	if ok && (len(m) != 1 || string(m["a"]) != "2") {
+		t.Fatalf("flatObject = %d keys, a=%s; want 1 key, a=2", len(m), m["a"])
+	}
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(len(s))+64<<10; got > limit {
+		t.Errorf("decoding %d bytes holding 1 distinct key allocated %d bytes, want at most %d", len(s), got, limit)
+	}
+	d, err := decodeObject(s)
+	if err != nil || len(d) != 1 || string(d["a"]) != "2" {
+		t.Errorf("decodeObject = %d keys, a=%s, %v; want 1 key, a=2", len(d), d["a"], err)
+	}
+}

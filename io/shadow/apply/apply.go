@@ -183,7 +183,8 @@ type prepared struct {
 // the key is not routed to) leaves the shadow row alone and is applied
 // unless the shadow row is strictly newer (see decideBy): the shadow row orders the changes of the key in its own shard,
 // which never writes to this one, and a version of the stray delete would
-// make the repair of the key's own shard look stale.
+// make the repair of the key's own shard look stale. Spanner side only:
+// with InSource, prepared.id is not set (decideBy by sourceKeyID instead).
 func decide(ps []prepared, stored map[string]newer.Version) newer.Decision {
 	return decideBy(ps, stored, func(p prepared) string { return p.id })
 }
