@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -206,21 +207,69 @@ func open(c conf, ioTimeout time.Duration, poolSize int) *sql.DB {
 // rolls back without a context, so against a shard that stopped answering
 // without closing its connections only this ends a COMMIT. An idle
 // connection reads nothing, so it never times out.
+//
+// The driver sets deadlines of its own: when a statement's context ends,
+// pgx interrupts the connection by setting a deadline in the past
+// (pgconn.DeadlineContextWatcherHandler), and clears it (the zero time)
+// once the statement is over. Every read and write honours the earlier
+// of the driver's deadline and the I/O timeout; otherwise a context that
+// ended between two reads would be undone by the next read's own
+// deadline, which would wait for the server up to the I/O timeout. The
+// mutex orders the driver's setting against a read's or write's: either
+// the read sees the driver's deadline, or the driver's deadline replaces
+// the read's, interrupting it.
 type deadlineConn struct {
 	net.Conn
 	timeout time.Duration
+
+	mu              sync.Mutex
+	readBy, writeBy time.Time // the driver's deadlines; zero: none
 }
 
 func (c *deadlineConn) Read(p []byte) (int, error) {
-	if err := c.Conn.SetReadDeadline(time.Now().Add(c.timeout)); err != nil {
+	if err := c.arm(&c.readBy, c.Conn.SetReadDeadline); err != nil {
 		return 0, err
 	}
 	return c.Conn.Read(p)
 }
 
 func (c *deadlineConn) Write(p []byte) (int, error) {
-	if err := c.Conn.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+	if err := c.arm(&c.writeBy, c.Conn.SetWriteDeadline); err != nil {
 		return 0, err
 	}
 	return c.Conn.Write(p)
+}
+
+// arm sets the deadline of the next read or write: the I/O timeout from
+// now, or the driver's deadline *by if that comes first.
+func (c *deadlineConn) arm(by *time.Time, set func(time.Time) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := time.Now().Add(c.timeout)
+	if !by.IsZero() && by.Before(d) {
+		d = *by
+	}
+	return set(d)
+}
+
+// SetDeadline, SetReadDeadline and SetWriteDeadline are the driver's.
+func (c *deadlineConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readBy, c.writeBy = t, t
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *deadlineConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readBy = t
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writeBy = t
+	return c.Conn.SetWriteDeadline(t)
 }
