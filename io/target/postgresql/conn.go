@@ -245,31 +245,39 @@ func (c *deadlineConn) Write(p []byte) (int, error) {
 func (c *deadlineConn) arm(by *time.Time, set func(time.Time) error) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := time.Now().Add(c.timeout)
-	if !by.IsZero() && by.Before(d) {
-		d = *by
-	}
-	return set(d)
+	return set(c.bounded(*by))
 }
 
-// SetDeadline, SetReadDeadline and SetWriteDeadline are the driver's.
+// SetDeadline, SetReadDeadline and SetWriteDeadline are the driver's. A
+// read or write under way when the driver clears its deadline, or sets a
+// later one, keeps the I/O timeout from now.
 func (c *deadlineConn) SetDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.readBy, c.writeBy = t, t
-	return c.Conn.SetDeadline(t)
+	return c.Conn.SetDeadline(c.bounded(t))
 }
 
 func (c *deadlineConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.readBy = t
-	return c.Conn.SetReadDeadline(t)
+	return c.Conn.SetReadDeadline(c.bounded(t))
 }
 
 func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writeBy = t
-	return c.Conn.SetWriteDeadline(t)
+	return c.Conn.SetWriteDeadline(c.bounded(t))
+}
+
+// bounded is the earlier of the driver's deadline t (zero: none) and the
+// I/O timeout from now.
+func (c *deadlineConn) bounded(t time.Time) time.Time {
+	d := time.Now().Add(c.timeout)
+	if !t.IsZero() && t.Before(d) {
+		return t
+	}
+	return d
 }
