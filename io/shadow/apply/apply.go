@@ -174,7 +174,8 @@ type prepared struct {
 	// the shadow table's name and the key's text (decide). Not set with
 	// InSource, which uses srcID.
 	id string
-	// srcID stands for id with InSource: the table's name and srcKey (sourceKeyID).
+	// srcID stands for id with InSource: the table's name and srcKey
+	// (sourceKeyID).
 	srcID string
 }
 
