@@ -76,15 +76,12 @@ type member struct {
 	lo, hi int
 }
 
-// objectOf is the map of members, the values of s. They share one copy
-// of their text (one allocation rather than one per value), each capped
-// at its end: an append to one never writes into the next. A key given
-// twice keeps its last value, as json.Unmarshal does.
+// objectOf is the map of members (one at least), the values of s. They
+// share one copy of their text (one allocation rather than one per
+// value), each capped at its end: an append to one never writes into the
+// next. A key given twice keeps its last value, as json.Unmarshal does.
 func objectOf(s string, members []member) map[string]json.RawMessage {
 	m := make(map[string]json.RawMessage, len(members))
-	if len(members) == 0 {
-		return m
-	}
 	base := members[0].lo
 	text := []byte(s[base:members[len(members)-1].hi])
 	for _, v := range members {
