@@ -19,7 +19,7 @@ type Table struct {
 }
 
 // ReadVersions reads, inside tx, the stored versions of keys; keys never
-// applied are absent from the result. The map is keyed by Key.String().
+// applied are absent from the result. The map is keyed by KeyText (Key.String()).
 // The read takes exclusive locks (LockingRead), so a concurrent writer of
 // the same keys waits or is aborted instead of interleaving.
 func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransaction, keys []spanner.Key) (map[string]newer.Version, error) {
@@ -54,7 +54,7 @@ func (t Table) ReadVersions(ctx context.Context, tx *spanner.ReadWriteTransactio
 			return err
 		}
 		if ts.Valid {
-			out[key.String()] = newer.Version{CommitTs: record.FromTime(ts.Time), Seq: seq.Int64}
+			out[KeyText(key)] = newer.Version{CommitTs: record.FromTime(ts.Time), Seq: seq.Int64}
 		}
 		return nil
 	})

@@ -77,6 +77,10 @@ type ShadowLocks struct {
 	// Inserted holds the keys that had no row: the call inserted it, with
 	// the row's claimed version.
 	Inserted map[string]bool
+	// AllInserted: no key had a row, the call inserted them all (the
+	// common batch of new keys, told without listing them: Stored and
+	// Inserted may then be empty).
+	AllInserted bool
 }
 
 // ShadowTarget is what a target needs for shadowTableLocation=source: the

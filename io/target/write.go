@@ -65,9 +65,14 @@ func (w Writer) Write(ctx context.Context, changes []Change, unique func(context
 	if err != nil {
 		return nil, &BatchError{Target: w.Name, Err: err}
 	}
-	for _, st := range steps {
+	last, rest := ctx, withoutCommit(ctx) // CommitWith: the last statement's only
+	for i, st := range steps {
+		ctx := rest
+		if i == len(steps)-1 {
+			ctx = last
+		}
 		if st.unique != nil {
-			f, err := unique(ctx, st.unique)
+			f, err := unique(rest, st.unique)
 			if err != nil {
 				return nil, err
 			}

@@ -219,6 +219,9 @@ func (m *Mapper) ToSourceWith(r record.Record, v record.Values, custom map[strin
 	if row.Delete {
 		keyCols = p.deleteBy
 	}
+	if len(keyCols) > 0 { // sized once; a row without keys keeps nil slices
+		row.KeyColumns, row.KeyValues = make([]string, 0, len(keyCols)), make([]any, 0, len(keyCols))
+	}
 	for _, i := range keyCols {
 		v, ok, err := value(i)
 		if err != nil {
@@ -238,6 +241,9 @@ func (m *Mapper) ToSourceWith(r record.Record, v record.Values, custom map[strin
 	}
 	if row.Delete {
 		return row, nil
+	}
+	if len(p.cols) > 0 {
+		row.Columns, row.Values = make([]string, 0, len(p.cols)), make([]any, 0, len(p.cols))
 	}
 	for i, c := range p.cols {
 		if c.src.Generated {

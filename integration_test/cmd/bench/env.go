@@ -42,8 +42,10 @@ var (
 type env struct {
 	emu *localenv.Emulator
 	id  string
-	// db is the writer's pool; check reads the target (the end-to-end
-	// poller) and takes the raw upserts, pollSQL being its query.
+	// db is the writer's pool, the template's own (on MariaDB
+	// mysql.Acquire, on PostgreSQL postgresql.Acquire); check, a plain
+	// pool of the driver's, reads the target (the end-to-end poller) and
+	// takes the raw upserts, pollSQL being its query.
 	db, check *sql.DB
 	pollSQL   string
 	// upsert builds the raw multi-row upsert of the target.
@@ -86,11 +88,10 @@ func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 	}
 	c.DBName = e.dbName
 	c.InterpolateParams = true
-	if e.db, err = sql.Open("mysql", c.FormatDSN()); err != nil {
+	if e.check, err = sql.Open("mysql", c.FormatDSN()); err != nil {
 		return nil, err
 	}
-	e.check = e.db
-	if _, err := e.db.ExecContext(ctx, benchMySQLDDL); err != nil {
+	if _, err := e.check.ExecContext(ctx, benchMySQLDDL); err != nil {
 		return nil, err
 	}
 	if err := e.openMeta(ctx); err != nil {
@@ -106,6 +107,14 @@ func newEnv(ctx context.Context, emu *localenv.Emulator) (*env, error) {
 
 	host, port, _ := net.SplitHostPort(*mysqlAddr)
 	e.shard = target.Shard{Host: host, Port: target.Port(port), User: "revrepl_bench", Password: "revrepl-bench", DBName: e.dbName}
+	// The writer's pool is the template's own (connections, timeouts,
+	// round trips), as in the pipeline.
+	w, release, err := mysqltarget.Acquire(e.shard, 4)
+	if err != nil {
+		return nil, err
+	}
+	e.db = w
+	e.cleanup = func() { release(); e.check.Close() }
 	b, _ := json.Marshal(map[string]any{"shardConfigs": []target.Shard{e.shard}})
 	dir, err := os.MkdirTemp("", "revrepl-bench")
 	if err != nil {

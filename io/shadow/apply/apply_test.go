@@ -6,14 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/spanner"
+	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql"
 	"github.com/revrepl/spanner-to-sourcedb/io/target/mysql/convert"
 	"github.com/revrepl/spanner-to-sourcedb/pure/failure"
@@ -39,6 +42,24 @@ var itemsMySQL = []string{
 		"FOREIGN KEY (ParentId) REFERENCES Parents(Id))",
 }
 
+// writerPool is a pool of the writer's connections (mysql.Acquire: the
+// template's own, which sends START TRANSACTION with the first statement)
+// to the database of dsn.
+func writerPool(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(cfg.Addr)
+	db, release, err := mysql.Acquire(target.Shard{Host: host, Port: target.Port(port), User: cfg.User, Password: cfg.Passwd, DBName: cfg.DBName}, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return db
+}
+
 type fixture struct {
 	db      *sql.DB
 	dsn     string // db's DSN, for a second pool
@@ -49,12 +70,13 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	emu := testenv.Spanner(t)
-	db, dsn := testenv.MySQL(t)
+	admin, dsn := testenv.MySQL(t)
 	for _, st := range itemsMySQL {
-		if _, err := db.Exec(st); err != nil {
+		if _, err := admin.Exec(st); err != nil {
 			t.Fatal(err)
 		}
 	}
+	db := writerPool(t, dsn)
 	id := fmt.Sprintf("sink%d", time.Now().UnixNano()%1e12)
 	path := testenv.CreateDatabase(t, emu, id, false, []string{
 		"CREATE TABLE shadow_Items (Id INT64 NOT NULL, processed_commit_ts TIMESTAMP, record_seq INT64) PRIMARY KEY (Id)",

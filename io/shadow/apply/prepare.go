@@ -18,6 +18,7 @@ import (
 	"github.com/revrepl/spanner-to-sourcedb/pure/mapping"
 	"github.com/revrepl/spanner-to-sourcedb/pure/newer"
 	"github.com/revrepl/spanner-to-sourcedb/pure/record"
+	"github.com/revrepl/spanner-to-sourcedb/pure/schema"
 	"github.com/revrepl/spanner-to-sourcedb/pure/transformation"
 	"github.com/revrepl/spanner-to-sourcedb/pure/verify"
 )
@@ -125,8 +126,9 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 	var keying, mapping sync.WaitGroup
 	var panicked atomic.Pointer[string]
 	if a.Transform != nil {
+		k := keyer{a: a}
 		for i := range batch {
-			if all[i], keys[i], keyErr[i] = a.key(&batch[i]); keyErr[i] == nil {
+			if all[i], keys[i], keyErr[i] = k.key(&batch[i]); keyErr[i] == nil {
 				rows[i] = a.mapRecord(ctx, &batch[i], keys[i])
 			}
 		}
@@ -147,8 +149,9 @@ func (a *Applier) prepareAll(ctx context.Context, batch []record.Record) *prepar
 						keying.Done()
 					}
 				}()
+				k := keyer{a: a}
 				for i := lo; i < hi; i++ {
-					all[i], keys[i], keyErr[i] = a.key(&batch[i])
+					all[i], keys[i], keyErr[i] = k.key(&batch[i])
 				}
 				stillKeying = false
 				keying.Done()
@@ -216,16 +219,58 @@ func (a *Applier) prepare(ctx context.Context, r record.Record) (prepared, error
 	return ps[0], nil
 }
 
+// tableKeying is what keying needs of a record's table, the same for
+// every record of the table: a run of records keys them against the last
+// table's (keyer), not looking it up, nor building its shadow table's
+// name and key columns, once per record.
+type tableKeying struct {
+	name   string // the Spanner table
+	t      schema.SpannerTable
+	shadow shadow.Table
+	err    error // the table cannot be keyed, or mapped
+}
+
+// keyer keys a run of records, one goroutine's.
+type keyer struct {
+	a    *Applier
+	last *tableKeying
+}
+
+// table is the keying of Spanner table name.
+func (k *keyer) table(name string) *tableKeying {
+	if k.last != nil && k.last.name == name {
+		return k.last
+	}
+	tk := &tableKeying{name: name}
+	t, ok := k.a.Spanner.Tables[name]
+	switch {
+	case !ok:
+		tk.err = fmt.Errorf("table %q is not in the Spanner schema read at launch", name)
+	default:
+		tk.t, tk.err = t, k.a.Mapper.Check(name)
+		cols := make([]string, len(t.PrimaryKey))
+		for i, c := range t.PrimaryKey {
+			cols[i] = c.Column
+		}
+		tk.shadow = shadow.Table{Name: shadow.TableName(k.a.ShadowPrefix, t.Name), KeyColumns: cols}
+	}
+	k.last = tk
+	return tk
+}
+
 // key is the first part of preparing r: everything but its row. It also
 // returns r's keys, decoded (mapRecord reads them).
 func (a *Applier) key(r *record.Record) (prepared, map[string]json.RawMessage, error) {
-	t, ok := a.Spanner.Tables[r.TableName]
-	if !ok {
-		return prepared{}, nil, fmt.Errorf("table %q is not in the Spanner schema read at launch", r.TableName)
+	return (&keyer{a: a}).key(r)
+}
+
+func (k *keyer) key(r *record.Record) (prepared, map[string]json.RawMessage, error) {
+	a := k.a
+	tk := k.table(r.TableName)
+	if tk.err != nil {
+		return prepared{}, nil, tk.err
 	}
-	if err := a.Mapper.Check(r.TableName); err != nil {
-		return prepared{}, nil, err
-	}
+	t := tk.t
 	keys, err := r.Mod.DecodeKeys()
 	if err != nil {
 		return prepared{}, nil, fmt.Errorf("table %s: %w", r.TableName, err)
@@ -238,7 +283,7 @@ func (a *Applier) key(r *record.Record) (prepared, map[string]json.RawMessage, e
 	if err != nil {
 		return prepared{}, nil, err
 	}
-	name := shadow.TableName(a.ShadowPrefix, t.Name)
+	name := tk.shadow.Name
 	var srcKey target.ShadowKey
 	var id, srcID string
 	if a.InSource {
@@ -249,15 +294,11 @@ func (a *Applier) key(r *record.Record) (prepared, map[string]json.RawMessage, e
 	} else {
 		id = shadowID(name, key)
 	}
-	cols := make([]string, len(t.PrimaryKey))
-	for i, k := range t.PrimaryKey {
-		cols[i] = k.Column
-	}
 	return prepared{
 		srcKey:  srcKey,
 		srcID:   srcID,
 		rec:     r,
-		table:   shadow.Table{Name: name, KeyColumns: cols},
+		table:   tk.shadow,
 		key:     key,
 		id:      id,
 		version: newer.Version{CommitTs: r.CommitTimestamp, Seq: seq},
@@ -268,7 +309,7 @@ func (a *Applier) key(r *record.Record) (prepared, map[string]json.RawMessage, e
 
 // shadowID identifies key's shadow row in shadow table table among the
 // batch's (prepared.id).
-func shadowID(table string, key spanner.Key) string { return table + key.String() }
+func shadowID(table string, key spanner.Key) string { return table + shadow.KeyText(key) }
 
 // mapRecord is the second part of preparing r, once keyed (keys are its
 // keys, decoded by key): its row.

@@ -104,6 +104,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"sort"
 
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
@@ -173,7 +174,12 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, pr *preparation
 	write, writeFrom := writes(ps, d.Apply)
 	clashed := map[int]error{}
 	if len(write) > 0 {
-		refused, err := sess.Write(mctx, a.changes(write))
+		changes := a.changes(write)
+		wctx := mctx
+		if a.lastWrite(ps, d.Apply, changes, locks) {
+			wctx = target.CommitWith(mctx)
+		}
+		refused, err := sess.Write(wctx, changes)
 		if err != nil {
 			return Outcome{}, err
 		}
@@ -208,6 +214,26 @@ func (a *Applier) sourceAttempt(ctx context.Context, db *sql.DB, pr *preparation
 		}
 	}
 	return out, nil
+}
+
+// lastWrite tells whether step 3's writes end the transaction, so that
+// the target may send the commit with them (target.CommitWith): when no
+// change is of a table with unique keys, none is refused, so step 4's
+// writes are known before step 3, and there are none when every key's
+// shadow row already holds what it must (a batch of new keys: the inserts
+// of step 1 wrote the claims). A test's BeforeSourceCommit hook keeps the
+// commit apart.
+func (a *Applier) lastWrite(ps []prepared, apply []int, changes []target.Change, locks sourceLocks) bool {
+	if a.Hooks.BeforeSourceCommit != nil || slices.ContainsFunc(changes, func(c target.Change) bool { return c.Unique }) {
+		return false
+	}
+	recorded := make(map[string]newer.Version, len(apply))
+	for _, idx := range apply { // as settle records them, nothing refused
+		if p := ps[idx]; !p.stray {
+			recorded[sourceKeyID(p)] = p.version
+		}
+	}
+	return len(locks.versionWrites(recorded)) == 0
 }
 
 // sourceLocks is step 1's outcome for a batch, by sourceKeyID.
@@ -265,6 +291,11 @@ func (a *Applier) lockSourceShadows(ctx context.Context, sess target.Session, ps
 		}
 		for h, v := range got.Stored {
 			l.stored[srcKeyID(name, h)] = v
+		}
+		if got.AllInserted {
+			for _, c := range claims[start:end] {
+				l.inserted[c.id] = true
+			}
 		}
 		for h := range got.Inserted {
 			l.inserted[srcKeyID(name, h)] = true

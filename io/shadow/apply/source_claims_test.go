@@ -33,6 +33,14 @@ func ver(sec int64) newer.Version {
 	return newer.Version{CommitTs: record.Timestamp{Seconds: 1_700_000_000 + sec}}
 }
 
+// insertedCount is how many of n claims l says were inserted.
+func insertedCount(l target.ShadowLocks, n int) int {
+	if l.AllInserted {
+		return n
+	}
+	return len(l.Inserted)
+}
+
 // lock runs LockShadow for claims in a transaction of its own, and commits
 // it when commit is set.
 func (f *srcFixture) lock(t *testing.T, claims []target.ShadowRow, commit bool) target.ShadowLocks {
@@ -70,8 +78,9 @@ func TestSourceLockShadowTellsInsertedRowsFromFoundOnes(t *testing.T) {
 			// (key 2's claim is no version: a placeholder).
 			first := f.lock(t, []target.ShadowRow{{Key: srcKey(t, 1), Version: ver(3)}, {Key: srcKey(t, 2), Unversioned: true}}, true)
 			want := map[string]bool{string(srcKey(t, 1).ID): true, string(srcKey(t, 2).ID): true}
-			if !reflect.DeepEqual(first.Inserted, want) || len(first.Stored) != 0 {
-				t.Fatalf("new keys: inserted %d, stored %v; want both inserted, none stored", len(first.Inserted), first.Stored)
+			// All inserted is told as such; a list, if any, names them all.
+			if !first.AllInserted || (len(first.Inserted) > 0 && !reflect.DeepEqual(first.Inserted, want)) || len(first.Stored) != 0 {
+				t.Fatalf("new keys: all inserted %t, inserted %d, stored %v; want both inserted, none stored", first.AllInserted, len(first.Inserted), first.Stored)
 			}
 			if f.shadowSec(t, 1) != 3 || f.shadowSec(t, 2) != -1 {
 				t.Fatalf("inserted rows hold %d and %d, want their claims 3 and none", f.shadowSec(t, 1), f.shadowSec(t, 2))
@@ -83,7 +92,7 @@ func TestSourceLockShadowTellsInsertedRowsFromFoundOnes(t *testing.T) {
 				{Key: srcKey(t, 3), Version: ver(7)}}, true)
 			want = map[string]bool{string(srcKey(t, 3).ID): true}
 			wantStored := map[string]newer.Version{string(srcKey(t, 1).ID): ver(3)}
-			if !reflect.DeepEqual(mixed.Inserted, want) || !reflect.DeepEqual(mixed.Stored, wantStored) {
+			if mixed.AllInserted || !reflect.DeepEqual(mixed.Inserted, want) || !reflect.DeepEqual(mixed.Stored, wantStored) {
 				t.Errorf("mixed batch: inserted %d keys, stored %v; want key 3 inserted and key 1 at its version", len(mixed.Inserted), mixed.Stored)
 			}
 			if f.shadowSec(t, 1) != 3 || f.shadowSec(t, 2) != -1 || f.shadowSec(t, 3) != 7 {
@@ -92,7 +101,7 @@ func TestSourceLockShadowTellsInsertedRowsFromFoundOnes(t *testing.T) {
 			// Found again, all of them: nothing inserted.
 			again := f.lock(t, []target.ShadowRow{{Key: srcKey(t, 3), Version: ver(8)}, {Key: srcKey(t, 1), Version: ver(8)}}, false)
 			wantStored = map[string]newer.Version{string(srcKey(t, 1).ID): ver(3), string(srcKey(t, 3).ID): ver(7)}
-			if len(again.Inserted) != 0 || !reflect.DeepEqual(again.Stored, wantStored) {
+			if again.AllInserted || len(again.Inserted) != 0 || !reflect.DeepEqual(again.Stored, wantStored) {
 				t.Errorf("found keys: inserted %d, stored %v; want none inserted, 3 and 7 stored", len(again.Inserted), again.Stored)
 			}
 		})
@@ -251,11 +260,11 @@ func TestSourceLockShadowAcrossStatements(t *testing.T) {
 				return out
 			}
 			first := f.lock(t, claims(0, 20000, ver(3)), true)
-			if len(first.Inserted) != 20000 || len(first.Stored) != 0 {
-				t.Fatalf("new keys over several statements: inserted %d, stored %d; want 20000, 0", len(first.Inserted), len(first.Stored))
+			if insertedCount(first, 20000) != 20000 || len(first.Stored) != 0 {
+				t.Fatalf("new keys over several statements: inserted %d, stored %d; want 20000, 0", insertedCount(first, 20000), len(first.Stored))
 			}
 			mixed := f.lock(t, claims(10000, 40000, ver(9)), true)
-			if len(mixed.Inserted) != 20000 || len(mixed.Stored) != 10000 {
+			if mixed.AllInserted || len(mixed.Inserted) != 20000 || len(mixed.Stored) != 10000 {
 				t.Fatalf("mixed keys: inserted %d, stored %d; want 20000, 10000", len(mixed.Inserted), len(mixed.Stored))
 			}
 			for id := int64(10000); id < 40000; id++ {
@@ -275,5 +284,48 @@ func TestSourceLockShadowAcrossStatements(t *testing.T) {
 				t.Fatalf("one found key among new ones: inserted %d, stored %d; want 15000, 1", len(got.Inserted), len(got.Stored))
 			}
 		})
+	}
+}
+
+// TestSourceLastWrite: step 3 carries the commit (target.CommitWith) only
+// when nothing may follow it: no change of a table with unique keys (one
+// could be refused, and its row set back) and no version write left for
+// step 4; never with a BeforeSourceCommit hook, which runs between them.
+func TestSourceLastWrite(t *testing.T) {
+	tbl := target.ShadowTable{Name: "shadow_Items"}
+	p := func(id byte, v newer.Version, stray bool) prepared {
+		return prepared{srcID: string(rune(id)), version: v, stray: stray}
+	}
+	claim := func(id byte, v newer.Version) sourceClaim {
+		return sourceClaim{id: string(rune(id)), table: tbl, row: target.ShadowRow{Key: target.ShadowKey{ID: []byte{id}}, Version: v}}
+	}
+	plain, uniq := target.Change{}, target.Change{Unique: true}
+	allNew := sourceLocks{inserted: map[string]bool{"\x01": true, "\x02": true}, claims: []sourceClaim{claim(1, ver(5)), claim(2, ver(6))}}
+	strayNew := sourceLocks{inserted: map[string]bool{"\x01": true, "\x02": true, "\x03": true},
+		claims: []sourceClaim{claim(1, ver(5)), claim(2, ver(6)), {id: "\x03", table: tbl, row: target.ShadowRow{Key: target.ShadowKey{ID: []byte{3}}, Unversioned: true}}}}
+	oneFound := sourceLocks{inserted: map[string]bool{"\x01": true}, claims: []sourceClaim{claim(1, ver(5)), claim(2, ver(6))}}
+	for _, c := range []struct {
+		name    string
+		hook    bool
+		ps      []prepared
+		apply   []int
+		changes []target.Change
+		locks   sourceLocks
+		want    bool
+	}{
+		{"new keys, applied at their claims", false, []prepared{p(1, ver(5), false), p(2, ver(6), false)}, []int{0, 1}, []target.Change{plain, plain}, allNew, true},
+		{"a found key: its version is written after", false, []prepared{p(1, ver(5), false), p(2, ver(6), false)}, []int{0, 1}, []target.Change{plain, plain}, oneFound, false},
+		{"a table with unique keys", false, []prepared{p(1, ver(5), false), p(2, ver(6), false)}, []int{0, 1}, []target.Change{plain, uniq}, allNew, false},
+		{"a new key left out (not mapped): set back after", false, []prepared{p(1, ver(5), false), p(2, ver(6), false)}, []int{0}, []target.Change{plain}, allNew, false},
+		{"a hook before the commit", true, []prepared{p(1, ver(5), false), p(2, ver(6), false)}, []int{0, 1}, []target.Change{plain, plain}, allNew, false},
+		{"a stray delete beside new keys", false, []prepared{p(1, ver(5), false), p(2, ver(6), false), p(3, ver(7), true)}, []int{0, 1, 2}, []target.Change{plain, plain, plain}, strayNew, true},
+	} {
+		a := &Applier{}
+		if c.hook {
+			a.Hooks.BeforeSourceCommit = func() error { return nil }
+		}
+		if got := a.lastWrite(c.ps, c.apply, c.changes, c.locks); got != c.want {
+			t.Errorf("%s: lastWrite = %t, want %t", c.name, got, c.want)
+		}
 	}
 }

@@ -103,8 +103,14 @@ func Open(s Shard, poolSize int) (*sql.DB, error) {
 	return open(s, dsn, poolSize)
 }
 
+// open opens a pool of the template's connections (lazybegin.go) with the
+// driver configuration of dsn.
 func open(s Shard, dsn string, poolSize int) (*sql.DB, error) {
-	db, err := sql.Open("mysql", dsn)
+	cfg, err := driver.ParseDSN(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("shard %q: %w", s.LogicalShardID, err)
+	}
+	db, err := openLazy(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("shard %q: %w", s.LogicalShardID, err)
 	}

@@ -30,11 +30,11 @@ var jdbcOnly = map[string]bool{
 }
 
 // fixed are settings the writer relies on: raw DATETIME text, a UTC
-// session, utf8mb4, one statement per call.
+// session, utf8mb4, several statements per call (lazybegin.go).
 var fixed = map[string]string{
 	"parseTime": "values are converted by the template", "loc": "the session runs in UTC",
 	"time_zone": "the session runs in UTC", "charset": "the template writes utf8mb4",
-	"multiStatements":   "the template sends one statement per call",
+	"multiStatements":   "the template sets it itself, to send START TRANSACTION and COMMIT with the writer's statements",
 	"interpolateParams": "the template binds values on the client",
 	"clientFoundRows":   "the writer counts matched rows, not changed ones",
 }

@@ -37,7 +37,8 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 }
 
 // Begin notes the connection's server thread (for Abandon) and starts the
-// transaction.
+// transaction: on the writer's connections (lazybegin.go) that sends
+// nothing yet, START TRANSACTION goes with the first statement.
 func (s *session) Begin(ctx context.Context) error {
 	id, err := threadID(ctx, s.conn)
 	if err != nil {
@@ -78,7 +79,8 @@ func (s *session) writer() target.Writer {
 	return target.Writer{Name: name, Classify: Classify, DML: builders, Tx: s.tx}
 }
 
-// Commit commits the transaction. database/sql runs it without a context;
+// Commit commits the transaction, unless the last write already did
+// (target.CommitWith: then it only ends it). database/sql runs it without a context;
 // the driver's read timeout of the writer's connections (WriterIOTimeout)
 // bounds it.
 func (s *session) Commit() error { return s.writer().Commit() }

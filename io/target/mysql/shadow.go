@@ -147,7 +147,7 @@ func quoteAll(cols []string) []string {
 // statement tells which rows it inserted.
 func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims []target.ShadowRow) (target.ShadowLocks, error) {
 	claims = target.SortShadowRows(claims)
-	locks := target.ShadowLocks{Stored: make(map[string]newer.Version, len(claims)), Inserted: make(map[string]bool, len(claims))}
+	var locks target.ShadowLocks
 	if len(claims) == 0 {
 		return locks, nil
 	}
@@ -177,11 +177,10 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 		rest = rest[n:]
 	}
 	if counted == int64(len(claims)) {
-		for _, c := range claims {
-			locks.Inserted[string(c.Key.ID)] = true
-		}
+		locks.AllInserted = true
 		return locks, nil
 	}
+	locks.Stored, locks.Inserted = make(map[string]newer.Version, len(claims)), make(map[string]bool, len(claims))
 	for rest := claims; len(rest) > 0; {
 		n := min(dml.MaxPlaceholders, len(rest))
 		q, err := dml.LockShadowRows(t.Name, target.ShadowKeyColumn, lockedColumns, n)

@@ -136,6 +136,10 @@ func (s *session) LockShadow(ctx context.Context, t target.ShadowTable, claims [
 		}
 		rest = rest[n:]
 	}
+	if len(locks.Inserted) == len(claims) {
+		locks.AllInserted = true
+		return locks, nil
+	}
 	var others []target.ShadowRow
 	for _, c := range claims {
 		if !locks.Inserted[string(c.Key.ID)] {
