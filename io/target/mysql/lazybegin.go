@@ -138,20 +138,38 @@ func (c *lazyConn) ExecContext(ctx context.Context, query string, args []driver.
 		q += ";\nCOMMIT"
 	}
 	res, err := c.baseConn.ExecContext(ctx, q, args)
-	if errors.Is(err, driver.ErrSkip) {
+	switch {
+	case errors.Is(err, driver.ErrSkip):
 		// Nothing was sent: database/sql prepares the statement
 		// (PrepareContext sends START TRANSACTION first) and commits
 		// with the Tx.
 		return nil, err
+	case errors.Is(err, mysqldriver.ErrPktTooLarge):
+		// Nothing was sent (the driver measures the packet before
+		// writing it), and the statement may fit alone: START
+		// TRANSACTION on its own, then the statement as it was, the
+		// Tx's Commit to commit it. A statement that fails so merged
+		// never fails where it would have gone through alone.
+		if err := c.startNow(ctx); err != nil {
+			return nil, err
+		}
+		return c.baseConn.ExecContext(ctx, query, args)
 	}
-	if first {
-		c.state = txOpen // whatever happened to the statement after it
+	var answered *mysqldriver.MySQLError
+	if first && (err == nil || errors.As(err, &answered)) {
+		// The server ran START TRANSACTION, and then the statement.
+		// Any other error either came before anything was sent (a
+		// context already ended, a value the driver cannot write), and
+		// the transaction is still to start, or broke the connection,
+		// which is then never used again.
+		c.state = txOpen
 	}
 	if err != nil {
 		return nil, err
 	}
 	if commit {
 		c.state = txCommitted
+		target.Committed(ctx)
 	}
 	all, ok := res.(mysqldriver.Result)
 	if !ok {

@@ -39,6 +39,25 @@ var fixed = map[string]string{
 	"clientFoundRows":   "the writer counts matched rows, not changed ones",
 }
 
+// textCharset tells whether property k, passed to the server as a
+// session variable (or, for "collation", to the driver), would change the
+// character set in which the server reads the statements the driver
+// builds. The driver escapes values for utf8mb4: in a multi-byte set such
+// as gbk, big5 or sjis a byte before an escaping backslash can take it
+// into one character, and the quote after it then ends the string, so a
+// replicated value could end the statement and, the writer's connections
+// sending several statements per call (lazybegin.go), start another. The
+// server takes variable names in any case, quoted in backticks, and after
+// @@, SESSION or LOCAL.
+func textCharset(k string) bool {
+	n := strings.ToLower(strings.ReplaceAll(k, "`", ""))
+	n = strings.TrimPrefix(strings.TrimSpace(n), "@@")
+	if i := strings.LastIndexAny(n, ". \t"); i >= 0 {
+		n = n[i+1:]
+	}
+	return n == "collation" || n == "names" || strings.HasPrefix(n, "character_set") || strings.HasPrefix(n, "collation_")
+}
+
 // sslModes maps JDBC sslMode values (and libpq's sslmode names, which
 // some shard files use) to TLS modes.
 var sslModes = map[string]string{
@@ -76,6 +95,9 @@ func parseProperties(p string, spec *tlsSpec) (url.Values, error) {
 		}
 		if reason, ok := fixed[k]; ok {
 			return nil, fmt.Errorf("connectionProperties entry %q cannot be set: %s", kv, reason)
+		}
+		if textCharset(k) {
+			return nil, fmt.Errorf("connectionProperties entry %q cannot be set: the template writes utf8mb4, and escapes the values it sends for that character set only", kv)
 		}
 		if _, seen := in[k]; !seen {
 			order = append(order, k)

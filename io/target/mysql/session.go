@@ -25,6 +25,9 @@ type session struct {
 	conn *sql.Conn
 	tx   *sql.Tx
 	id   int64 // the server thread, for Abandon
+	// committed: a write committed the transaction (target.CommitWith);
+	// Commit only ends it on the client.
+	committed bool
 }
 
 // Connect implements target.Target: a connection of db's pool.
@@ -59,9 +62,13 @@ func (s *session) Begin(ctx context.Context) error {
 // attempt.
 func (s *session) Write(ctx context.Context, changes []target.Change) (refused map[int]error, err error) {
 	w := s.writer()
-	return w.Write(ctx, changes, func(ctx context.Context, rows []target.UniqueRow) (map[int]error, error) {
+	refused, err = w.Write(ctx, changes, func(ctx context.Context, rows []target.UniqueRow) (map[int]error, error) {
 		return applyUnique(ctx, s.conn, w, rows)
 	})
+	if err == nil && target.CommittedWith(ctx) {
+		s.committed = true
+	}
+	return refused, err
 }
 
 // builders are MySQL's statement builders (dml), as target.Writer
@@ -83,7 +90,18 @@ func (s *session) writer() target.Writer {
 // (target.CommitWith: then it only ends it). database/sql runs it without a context;
 // the driver's read timeout of the writer's connections (WriterIOTimeout)
 // bounds it.
-func (s *session) Commit() error { return s.writer().Commit() }
+//
+// After a write that committed, database/sql's Commit would report the
+// transaction's context ending meanwhile as a failed commit, without
+// asking the driver: the Tx is ended by a rollback, which the connection
+// answers without sending anything (lazyTx), and the commit stands.
+func (s *session) Commit() error {
+	if s.committed {
+		_ = s.tx.Rollback() // nothing left to roll back; ErrTxDone if database/sql ended it
+		return nil
+	}
+	return s.writer().Commit()
+}
 
 // Rollback rolls the transaction back, if one was started.
 func (s *session) Rollback() error { return s.writer().Rollback() }
