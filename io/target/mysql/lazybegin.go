@@ -12,8 +12,9 @@ import (
 )
 
 // The writer's connections send START TRANSACTION with the transaction's
-// first statement, and may send COMMIT with its last (target.CommitWith): a batch
-// of the source-side protocol is then two round trips instead of four.
+// first statement, and may send COMMIT with its last (target.CommitWith):
+// a batch of new keys of the source-side protocol is then two round trips
+// instead of four.
 //
 // database/sql's Tx is kept: the pool, the cancellation of a transaction
 // whose context ends and the release of the connection work as always.
@@ -24,8 +25,16 @@ import (
 // the server goes through the wrapper first: a statement the driver would
 // prepare (database/sql falls back to PrepareContext when the driver
 // cannot bind the arguments on the client) and a query are sent after a
-// START TRANSACTION of their own. So no statement of a transaction ever
-// runs outside it.
+// START TRANSACTION of their own, and so is a statement that would fit in
+// a packet (maxAllowedPacket) only without what is merged into it. START
+// TRANSACTION counts as sent only once the server answered. So no
+// statement of a transaction ever runs outside it.
+//
+// Several statements per call are only ever the writer's own (START
+// TRANSACTION, one statement, COMMIT); values stay the driver's to escape,
+// for the utf8mb4 connection the template fixes (properties.go refuses
+// another character set). A connection whose server or proxy refuses
+// several statements in one call (multiProbe) behaves as the driver's.
 
 // txState is where a lazyConn's transaction is.
 type txState int
@@ -68,8 +77,23 @@ func (c lazyConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = dc.Close()
 		return nil, errors.New("MySQL: the driver's connection lacks an interface the writer needs")
 	}
+	// A proxy in front of the server (Vitess, some poolers) may refuse
+	// several statements in one call: the connection then sends each
+	// statement alone, as the driver does (plain).
+	_, err = bc.ExecContext(ctx, multiProbe, nil)
+	var refused *mysqldriver.MySQLError
+	switch {
+	case errors.As(err, &refused):
+		return &lazyConn{baseConn: bc, plain: true}, nil
+	case err != nil:
+		_ = bc.Close()
+		return nil, err
+	}
 	return &lazyConn{baseConn: bc}, nil
 }
+
+// multiProbe is sent once per connection: two statements in one call.
+const multiProbe = "SELECT 1;\nSELECT 2"
 
 func (c lazyConnector) Driver() driver.Driver { return c.base.Driver() }
 
@@ -90,6 +114,9 @@ func openLazy(cfg *mysqldriver.Config) (*sql.DB, error) {
 type lazyConn struct {
 	baseConn
 	state txState
+	// plain: the server (or a proxy) refused several statements in one
+	// call; every transaction is the driver's own, CommitWith is ignored.
+	plain bool
 }
 
 // BeginTx starts a transaction of default options on the next statement;
@@ -98,7 +125,7 @@ func (c *lazyConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.T
 	if c.state != txNone {
 		return nil, errors.New("MySQL: a transaction inside a transaction")
 	}
-	if opts.Isolation != driver.IsolationLevel(sql.LevelDefault) || opts.ReadOnly {
+	if c.plain || opts.Isolation != driver.IsolationLevel(sql.LevelDefault) || opts.ReadOnly {
 		return c.baseConn.BeginTx(ctx, opts)
 	}
 	c.state = txPending

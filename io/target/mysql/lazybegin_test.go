@@ -251,3 +251,57 @@ type validConn struct{ baseConn }
 func (validConn) IsValid() bool { return true }
 
 var _ driver.Validator = (*lazyConn)(nil)
+
+// TestLazyConnWhereSeveralStatementsAreRefused: a server (or a proxy)
+// that refuses two statements in one call, here the server itself with
+// the driver's multiStatements off, gets the driver's own transactions:
+// the connection tells so when it opens (multiProbe), and its
+// transactions still hold their statements, CommitWith committing
+// nothing before the Tx's Commit.
+func TestLazyConnWhereSeveralStatementsAreRefused(t *testing.T) {
+	admin, dsn := testenv.MySQL(t)
+	if _, err := admin.Exec("CREATE TABLE lazy_t (id BIGINT PRIMARY KEY, v VARCHAR(10))"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MultiStatements = false
+	base, err := gomysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(lazyConnector{base: base})
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := false
+	if err := conn.Raw(func(dc any) error { plain = dc.(*lazyConn).plain; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !plain {
+		t.Fatal("the connection did not find that the server refuses several statements in one call")
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(target.CommitWith(ctx), "INSERT INTO lazy_t VALUES (?, ?)", 1, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if n := committedCount(t, admin); n != 0 {
+		t.Fatalf("another connection sees %d rows before the commit", n)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if n := committedCount(t, admin); n != 0 {
+		t.Fatalf("%d rows after the rollback", n)
+	}
+	conn.Close()
+}
