@@ -3,8 +3,11 @@ package mysql
 import (
 	"database/sql"
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	driver "github.com/go-sql-driver/mysql"
@@ -64,7 +67,7 @@ func DSN(s Shard) (string, error) {
 	for k, v := range tlsValues {
 		props[k] = v
 	}
-	if !props.Has("sql_mode") {
+	if !slices.ContainsFunc(slices.Collect(maps.Keys(props)), func(k string) bool { return strings.EqualFold(k, "sql_mode") }) {
 		c.Params["sql_mode"] = strictSQLMode
 	}
 	dsn := c.FormatDSN()
@@ -75,8 +78,16 @@ func DSN(s Shard) (string, error) {
 	// the others as session variables; parsing here reports bad values at
 	// launch, naming the shard.
 	dsn += "&" + props.Encode()
-	if _, err := driver.ParseDSN(dsn); err != nil {
+	parsed, err := driver.ParseDSN(dsn)
+	if err != nil {
 		return "", fmt.Errorf("shard %q: connectionProperties: %w", s.ID(), err)
+	}
+	// What the driver did not take as its own parameter it sends as a
+	// session variable, its value as written (properties.go: sessionValue).
+	for k := range props {
+		if v, ok := parsed.Params[k]; ok && !sessionValue(v) {
+			return "", fmt.Errorf("shard %q: connectionProperties entry %s=%s: a session variable's value must be one number, word, or quoted string without quotes or backslashes in it", s.ID(), k, v)
+		}
 	}
 	return dsn, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 
@@ -80,7 +81,7 @@ func (c lazyConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	// A proxy in front of the server (Vitess, some poolers) may refuse
 	// several statements in one call: the connection then sends each
 	// statement alone, as the driver does (plain).
-	_, err = bc.ExecContext(ctx, multiProbe, nil)
+	res, err := bc.ExecContext(ctx, multiProbe, nil)
 	var refused *mysqldriver.MySQLError
 	switch {
 	case errors.As(err, &refused):
@@ -89,11 +90,15 @@ func (c lazyConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = bc.Close()
 		return nil, err
 	}
+	if all, ok := res.(mysqldriver.Result); !ok || len(all.AllRowsAffected()) != 2 {
+		return &lazyConn{baseConn: bc, plain: true}, nil // the second went unanswered
+	}
 	return &lazyConn{baseConn: bc}, nil
 }
 
-// multiProbe is sent once per connection: two statements in one call.
-const multiProbe = "SELECT 1;\nSELECT 2"
+// multiProbe is sent once per connection: two statements in one call,
+// each answered by an OK of its own.
+const multiProbe = "DO 1;\nDO 2"
 
 func (c lazyConnector) Driver() driver.Driver { return c.base.Driver() }
 
@@ -194,21 +199,27 @@ func (c *lazyConn) ExecContext(ctx context.Context, query string, args []driver.
 	if err != nil {
 		return nil, err
 	}
+	// Every statement sent must have been answered, the COMMIT above all:
+	// a server or proxy that ran fewer (only the first of a call) would
+	// otherwise have a transaction reported committed that is not.
+	i, sent := 0, 1
+	if first {
+		i, sent = 1, sent+1
+	}
 	if commit {
-		c.state = txCommitted
-		target.Committed(ctx)
+		sent++
 	}
 	all, ok := res.(mysqldriver.Result)
 	if !ok {
 		return nil, errors.New("MySQL: the driver's result lacks the rows of each statement")
 	}
-	i := 0
-	if first {
-		i = 1
+	rows := all.AllRowsAffected()
+	if len(rows) != sent {
+		return nil, fmt.Errorf("MySQL: the server answered %d of the %d statements sent together", len(rows), sent)
 	}
-	rows, ids := all.AllRowsAffected(), all.AllLastInsertIds()
-	if len(rows) <= i || len(ids) <= i {
-		return nil, errors.New("MySQL: the server answered fewer statements than were sent")
+	if commit {
+		c.state = txCommitted
+		target.Committed(ctx)
 	}
 	return driver.RowsAffected(rows[i]), nil
 }

@@ -39,6 +39,38 @@ var fixed = map[string]string{
 	"clientFoundRows":   "the writer counts matched rows, not changed ones",
 }
 
+// fixedSetting is the reason property k may not be set, if it is one of
+// fixed in any case: the server takes session variable names in any case
+// (TIME_ZONE is time_zone), and two spellings of one would both be sent,
+// in no set order.
+func fixedSetting(k string) (string, bool) {
+	for name, reason := range fixed {
+		if strings.EqualFold(name, k) {
+			return reason, true
+		}
+	}
+	return "", false
+}
+
+// isUTF8MB4 tells whether v (quoted or not) names utf8mb4 or one of its
+// collations: what the template sets anyway.
+func isUTF8MB4(v string) bool {
+	v = strings.ToLower(strings.Trim(strings.TrimSpace(v), "'\""))
+	return v == "utf8mb4" || strings.HasPrefix(v, "utf8mb4_")
+}
+
+// sessionValue tells whether v may be sent as a session variable's value.
+// The driver sends SET name=value with the value as written, so a value
+// is one number, word or quoted string: a comma would set another
+// variable in the same SET (a character set among them), a semicolon
+// start another statement.
+func sessionValue(v string) bool {
+	if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
+		return !strings.ContainsAny(v[1:len(v)-1], "'\"\\")
+	}
+	return v != "" && strings.Trim(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-") == ""
+}
+
 // textCharset tells whether property k, passed to the server as a
 // session variable (or, for "collation", to the driver), would change the
 // character set in which the server reads the statements the driver
@@ -93,11 +125,11 @@ func parseProperties(p string, spec *tlsSpec) (url.Values, error) {
 		if err != nil {
 			return nil, err
 		}
-		if reason, ok := fixed[k]; ok {
+		if reason, ok := fixedSetting(k); ok {
 			return nil, fmt.Errorf("connectionProperties entry %q cannot be set: %s", kv, reason)
 		}
-		if textCharset(k) {
-			return nil, fmt.Errorf("connectionProperties entry %q cannot be set: the template writes utf8mb4, and escapes the values it sends for that character set only", kv)
+		if textCharset(k) && !isUTF8MB4(v) {
+			return nil, fmt.Errorf("connectionProperties entry %q cannot be set: the template writes utf8mb4 (set utf8mb4, or a utf8mb4_ collation, or leave it out), and escapes the values it sends for that character set only", kv)
 		}
 		if _, seen := in[k]; !seen {
 			order = append(order, k)
