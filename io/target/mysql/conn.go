@@ -3,11 +3,8 @@ package mysql
 import (
 	"database/sql"
 	"fmt"
-	"maps"
 	"net"
 	"regexp"
-	"slices"
-	"strings"
 	"time"
 
 	driver "github.com/go-sql-driver/mysql"
@@ -67,7 +64,7 @@ func DSN(s Shard) (string, error) {
 	for k, v := range tlsValues {
 		props[k] = v
 	}
-	if !slices.ContainsFunc(slices.Collect(maps.Keys(props)), func(k string) bool { return strings.EqualFold(k, "sql_mode") }) {
+	if !hasFold(props, "sql_mode") {
 		c.Params["sql_mode"] = strictSQLMode
 	}
 	dsn := c.FormatDSN()

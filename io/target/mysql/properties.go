@@ -52,6 +52,16 @@ func fixedSetting(k string) (string, bool) {
 	return "", false
 }
 
+// hasFold tells whether props has name, in any case.
+func hasFold(props url.Values, name string) bool {
+	for k := range props {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // isUTF8MB4 tells whether v (quoted or not) names utf8mb4 or one of its
 // collations: what the template sets anyway.
 func isUTF8MB4(v string) bool {
