@@ -42,17 +42,23 @@ var itemsMySQL = []string{
 		"FOREIGN KEY (ParentId) REFERENCES Parents(Id))",
 }
 
-// writerPool is a pool of the writer's connections (mysql.Acquire: the
-// template's own, which sends START TRANSACTION with the first statement)
-// to the database of dsn.
-func writerPool(t *testing.T, dsn string) *sql.DB {
+// mysqlShard is the shard of the test database of dsn (testenv.MySQL).
+func mysqlShard(t *testing.T, dsn string) target.Shard {
 	t.Helper()
 	cfg, err := gomysql.ParseDSN(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	host, port, _ := net.SplitHostPort(cfg.Addr)
-	db, release, err := mysql.Acquire(target.Shard{Host: host, Port: target.Port(port), User: cfg.User, Password: cfg.Passwd, DBName: cfg.DBName}, 8)
+	return target.Shard{Host: host, Port: target.Port(port), User: cfg.User, Password: cfg.Passwd, DBName: cfg.DBName}
+}
+
+// writerPool is a pool of the writer's connections (mysql.Acquire: the
+// template's own, which sends START TRANSACTION with the first statement)
+// to the database of dsn.
+func writerPool(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, release, err := mysql.Acquire(mysqlShard(t, dsn), 8)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -260,10 +260,6 @@ func (k *keyer) table(name string) *tableKeying {
 
 // key is the first part of preparing r: everything but its row. It also
 // returns r's keys, decoded (mapRecord reads them).
-func (a *Applier) key(r *record.Record) (prepared, map[string]json.RawMessage, error) {
-	return (&keyer{a: a}).key(r)
-}
-
 func (k *keyer) key(r *record.Record) (prepared, map[string]json.RawMessage, error) {
 	a := k.a
 	tk := k.table(r.TableName)

@@ -7,14 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/spanner"
-	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/shadow"
@@ -55,13 +53,8 @@ func newSrcFixture(t *testing.T, kind string) *srcFixture {
 	switch kind {
 	case "mariadb":
 		admin, dsn := testenv.MySQL(t)
-		cfg, err := gomysql.ParseDSN(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		host, port, _ := net.SplitHostPort(cfg.Addr)
-		shard = target.Shard{Host: host, Port: target.Port(port), User: cfg.User, Password: cfg.Passwd, DBName: cfg.DBName}
-		f.admin, f.dbName, tgt, ddl = admin, cfg.DBName, mysql.Target{}, itemsMySQL
+		shard = mysqlShard(t, dsn)
+		f.admin, f.dbName, tgt, ddl = admin, shard.DBName, mysql.Target{}, itemsMySQL
 		f.quote = func(s string) string { return "`" + s + "`" }
 		f.ph = func(int) string { return "?" }
 		f.hashArg = func(h []byte) any { return h }
