@@ -196,7 +196,7 @@ func open(c conf, ioTimeout time.Duration, poolSize int) *sql.DB {
 		}
 		return &deadlineConn{Conn: nc, timeout: ioTimeout}, nil
 	}
-	db := stdlib.OpenDB(*pc)
+	db := sql.OpenDB(lazyConnector{base: stdlib.GetConnector(*pc)})
 	namespaces.Store(db, c.ns)
 	target.SizePool(db, poolSize)
 	return db

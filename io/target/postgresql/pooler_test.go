@@ -9,7 +9,6 @@ import (
 	"net"
 	"testing"
 
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // fakePooler stands for a connection pooler in front of the server at
@@ -118,7 +117,7 @@ func TestSessionRemembersPID(t *testing.T) {
 			}
 			// What the connection keeps stands for the query from then on.
 			_ = c.Raw(func(dc any) error {
-				dc.(*stdlib.Conn).Conn().PgConn().CustomData()[pidKey] = int64(42)
+				pgxConn(dc).PgConn().CustomData()[pidKey] = int64(42)
 				return nil
 			})
 			c.Close()

@@ -75,6 +75,9 @@ func parseRat(s string) (*big.Rat, error) {
 }
 
 func toInt(v any, t target) (any, error) {
+	if x, ok := v.(int64); ok && t.bits >= 2 && t.bits <= 64 && x >= -1<<(t.bits-1) && x <= 1<<(t.bits-1)-1 {
+		return strconv.FormatInt(x, 10), nil // the common case, without big numbers
+	}
 	r, err := exact(v)
 	if err != nil {
 		if errors.Is(err, errNotNumber) {

@@ -41,6 +41,9 @@ func TestPostgreSQLRoundTrip(t *testing.T) {
 		{"STRING", `"true"`, "boolean", "true"},
 		{"INT64", `"-32768"`, "smallint", "-32768"},
 		{"INT64", `"2147483647"`, "integer", "2147483647"},
+		{"INT64", `"32767"`, "smallint", "32767"},
+		{"INT64", `"-2147483648"`, "integer", "-2147483648"},
+		{"INT64", `"9223372036854775807"`, "bigint", "9223372036854775807"},
 		{"bigint", `"-9223372036854775808"`, "bigint", "-9223372036854775808"},
 		{"FLOAT64", `7`, "integer", "7"},
 		{"NUMERIC", `"12.000000000"`, "bigint", "12"},
@@ -166,6 +169,8 @@ func TestPostgreSQLRefused(t *testing.T) {
 	cases := []struct{ spanner, raw, colType, reason string }{
 		{"INT64", `"32768"`, "smallint", "out of range"},
 		{"INT64", `"-2147483649"`, "integer", "out of range"},
+		{"INT64", `"-32769"`, "smallint", "out of range"},
+		{"INT64", `"2147483648"`, "integer", "out of range"},
 		{"NUMERIC", `"1.5"`, "integer", "not an integer"},
 		{"NUMERIC", `"99999999.995"`, "numeric(10,2)", "out of range"},
 		{"FLOAT64", `"NaN"`, "integer", "no exact value"},

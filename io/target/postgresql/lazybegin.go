@@ -1,0 +1,278 @@
+package postgresql
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+)
+
+// The writer's connections send BEGIN with the transaction's first
+// statement, and may send COMMIT with its last (target.CommitWith), in one
+// round trip: the statements go out as one pipeline of the extended
+// protocol (pgx's batch), which the server runs in order, skipping
+// everything after the first error up to the pipeline's end.
+//
+// database/sql's Tx is kept: the pool, the cancellation of a transaction
+// whose context ends and the release of the connection work as always.
+// Only the driver's connection is wrapped (lazyConn): its BeginTx answers
+// at once, and the first statement after it carries the BEGIN. A query
+// or a statement database/sql prepares is sent after a BEGIN of its own.
+// What the server ran is read from the connection's transaction status,
+// which the server reports at the end of every pipeline (ReadyForQuery):
+// in a transaction (or a failed one) means the BEGIN ran; idle after a
+// merged COMMIT means the COMMIT ran. So no statement of a transaction
+// ever runs outside it, and a commit counts only once the server said so.
+
+// txState is where a lazyConn's transaction is.
+type txState int
+
+const (
+	txNone      txState = iota // no transaction
+	txPending                  // begun, BEGIN not sent yet
+	txOpen                     // BEGIN ran
+	txCommitted                // committed by a statement (CommitWith); the Tx's Commit has nothing left to do
+)
+
+// errAfterCommit refuses a statement in a transaction that a CommitWith
+// statement committed: it would run outside any transaction.
+var errAfterCommit = errors.New("PostgreSQL: a statement after the transaction was committed")
+
+// baseConn is what pgx's database/sql connection (stdlib.Conn) implements
+// and the writer uses.
+type baseConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.ConnPrepareContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.NamedValueChecker
+	Conn() *pgx.Conn
+}
+
+var _ baseConn = (*stdlib.Conn)(nil)
+
+// lazyConnector makes lazyConns of pgx's connections.
+type lazyConnector struct{ base driver.Connector }
+
+func (c lazyConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	dc, err := c.base.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bc, ok := dc.(baseConn)
+	if !ok {
+		_ = dc.Close()
+		return nil, errors.New("PostgreSQL: the driver's connection lacks an interface the writer needs")
+	}
+	return &lazyConn{baseConn: bc}, nil
+}
+
+func (c lazyConnector) Driver() driver.Driver { return c.base.Driver() }
+
+// pgxConn is the pgx connection under a driver connection of a pool this
+// package opened (lazyConn) or of pgx's own (stdlib.Conn); nil otherwise.
+func pgxConn(dc any) *pgx.Conn {
+	if c, ok := dc.(baseConn); ok {
+		return c.Conn()
+	}
+	return nil
+}
+
+// lazyConn is a driver connection whose transactions start with their
+// first statement. database/sql uses a connection from one goroutine at a
+// time, so its state needs no lock.
+type lazyConn struct {
+	baseConn
+	state txState
+	begin string          // the pending transaction's BEGIN
+	ctx   context.Context // BeginTx's, which bounds COMMIT and ROLLBACK (as pgx's own Tx)
+	// broken: a ROLLBACK or COMMIT failed and left the connection in a
+	// state not known; it is never used again.
+	broken bool
+}
+
+// BeginTx starts a transaction at the default or READ COMMITTED level on
+// the next statement; others (another level, read only) at once, by pgx.
+func (c *lazyConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.state != txNone {
+		return nil, errors.New("PostgreSQL: a transaction inside a transaction")
+	}
+	var begin string
+	switch sql.IsolationLevel(opts.Isolation) {
+	case sql.LevelDefault:
+		begin = "begin"
+	case sql.LevelReadCommitted:
+		begin = "begin isolation level read committed"
+	}
+	if begin == "" || opts.ReadOnly {
+		return c.baseConn.BeginTx(ctx, opts)
+	}
+	c.state, c.begin, c.ctx = txPending, begin, ctx
+	return lazyTx{c}, nil
+}
+
+// Begin is BeginTx with default options (driver.Conn).
+func (c *lazyConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// startNow sends a pending BEGIN on its own.
+func (c *lazyConn) startNow(ctx context.Context) error {
+	if c.state != txPending {
+		return nil
+	}
+	if _, err := c.Conn().Exec(ctx, c.begin); err != nil {
+		return err
+	}
+	c.state = txOpen
+	return nil
+}
+
+func (c *lazyConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	if c.state == txCommitted {
+		return nil, errAfterCommit
+	}
+	first, commit := c.state == txPending, target.CommitsWith(ctx) && c.state != txNone
+	if !first && !commit {
+		return c.baseConn.ExecContext(ctx, query, args)
+	}
+	conn := c.Conn()
+	b := &pgx.Batch{}
+	if first {
+		b.Queue(c.begin)
+	}
+	vals := make([]any, len(args))
+	for i, a := range args {
+		vals[i] = a.Value
+	}
+	b.Queue(query, vals...)
+	if commit {
+		b.Queue("commit")
+	}
+	br := conn.SendBatch(ctx, b)
+	var tag, end pgconn.CommandTag
+	var err error
+	if first {
+		_, err = br.Exec()
+	}
+	if err == nil {
+		tag, err = br.Exec()
+	}
+	if err == nil && commit {
+		end, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	// What ran is what the server says: its transaction status at the
+	// pipeline's end ('I' idle, 'T' in a transaction, 'E' in a failed
+	// one), read only if the connection is still up.
+	status := byte(0)
+	if !conn.IsClosed() {
+		status = conn.PgConn().TxStatus()
+	}
+	switch {
+	case first && (status == 'T' || status == 'E'):
+		c.state = txOpen
+	case first && status == 'I' && commit && err == nil && end.String() == "COMMIT":
+		c.state = txOpen // BEGIN ran, and the COMMIT below
+	}
+	if err != nil {
+		return nil, err
+	}
+	if commit {
+		if end.String() != "COMMIT" || status != 'I' {
+			return nil, fmt.Errorf("PostgreSQL: the merged COMMIT answered %q, the transaction status %q", end.String(), string(status))
+		}
+		c.state = txCommitted
+		target.Committed(ctx)
+	}
+	return driver.RowsAffected(tag.RowsAffected()), nil
+}
+
+func (c *lazyConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	if c.state == txCommitted {
+		return nil, errAfterCommit
+	}
+	if err := c.startNow(ctx); err != nil {
+		return nil, err
+	}
+	return c.baseConn.QueryContext(ctx, query, args)
+}
+
+func (c *lazyConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	if c.state == txCommitted {
+		return nil, errAfterCommit
+	}
+	if err := c.startNow(ctx); err != nil {
+		return nil, err
+	}
+	return c.baseConn.PrepareContext(ctx, query)
+}
+
+func (c *lazyConn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+// ResetSession keeps a connection out of the pool if its transaction was
+// not ended, or its end failed.
+func (c *lazyConn) ResetSession(ctx context.Context) error {
+	if !c.IsValid() {
+		return driver.ErrBadConn
+	}
+	return c.baseConn.ResetSession(ctx)
+}
+
+// IsValid keeps a connection out of the pool if its transaction was not
+// ended, or its end failed, which database/sql never does otherwise.
+func (c *lazyConn) IsValid() bool { return c.state == txNone && !c.broken && !c.Conn().IsClosed() }
+
+// lazyTx is a lazyConn's transaction.
+type lazyTx struct{ c *lazyConn }
+
+// Commit commits, as pgx's own Tx does: a COMMIT the server answers
+// ROLLBACK (the transaction had failed) is an error.
+func (t lazyTx) Commit() error {
+	s := t.c.state
+	t.c.state = txNone
+	if s != txOpen {
+		return nil
+	}
+	conn := t.c.Conn()
+	tag, err := conn.Exec(t.c.ctx, "commit")
+	if err != nil {
+		if conn.IsClosed() || conn.PgConn().TxStatus() != 'I' {
+			t.c.broken = true
+		}
+		return err
+	}
+	if tag.String() != "COMMIT" {
+		return pgx.ErrTxCommitRollback
+	}
+	return nil
+}
+
+// Rollback rolls back; a ROLLBACK that failed leaves the connection
+// unusable, as pgx's own Tx does.
+func (t lazyTx) Rollback() error {
+	s := t.c.state
+	t.c.state = txNone
+	if s != txOpen {
+		return nil
+	}
+	if _, err := t.c.Conn().Exec(t.c.ctx, "rollback"); err != nil {
+		t.c.broken = true
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,314 @@
+package postgresql
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
+	"github.com/revrepl/spanner-to-sourcedb/io/target"
+	"github.com/revrepl/spanner-to-sourcedb/io/target/targettest"
+)
+
+const lazyDDL = `CREATE TABLE app.lazy_t (id bigint PRIMARY KEY, v text)`
+
+// lazyRows counts the rows of app.lazy_t another connection sees.
+func lazyRows(t *testing.T, d testenv.PGDatabase) int {
+	t.Helper()
+	var n int
+	if err := d.DB.QueryRow(`SELECT count(*) FROM app.lazy_t`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// backendState is what pg_stat_activity says of server process pid:
+// "idle", "idle in transaction", ...
+func backendState(t *testing.T, d testenv.PGDatabase, pid int64) string {
+	t.Helper()
+	var st string
+	if err := d.DB.QueryRow(`SELECT state FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestLazyBeginHoldsEveryStatement: whatever the transaction's first
+// statement is (a write with arguments or without, sent in one pipeline
+// with BEGIN; a query or a prepared statement, each after a BEGIN of its
+// own), every statement of the transaction runs inside it: another
+// connection sees nothing before the commit, and a rollback leaves
+// nothing. Until the first statement nothing is sent: the server process
+// is idle, not in a transaction.
+func TestLazyBeginHoldsEveryStatement(t *testing.T) {
+	d, db := sessionPool(t, 1, lazyDDL)
+	ctx := context.Background()
+	firsts := []struct {
+		name  string
+		first func(*sql.Tx) error
+	}{
+		{"write with arguments", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES ($1, $2)`, 1, "a")
+			return err
+		}},
+		{"write without arguments", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES (1, 'a')`)
+			return err
+		}},
+		{"query", func(tx *sql.Tx) error {
+			var id int64
+			return tx.QueryRowContext(ctx, `INSERT INTO app.lazy_t VALUES ($1, $2) RETURNING id`, 1, "a").Scan(&id)
+		}},
+		{"prepared", func(tx *sql.Tx) error {
+			st, err := tx.PrepareContext(ctx, `INSERT INTO app.lazy_t VALUES ($1, $2)`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			_, err = st.ExecContext(ctx, 1, "a")
+			return err
+		}},
+	}
+	for _, f := range firsts {
+		for _, commit := range []bool{false, true} {
+			if _, err := d.DB.Exec(`TRUNCATE app.lazy_t`); err != nil {
+				t.Fatal(err)
+			}
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var pid int64
+			if err := conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+				t.Fatal(err)
+			}
+			tx, err := conn.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := backendState(t, d, pid); st != "idle" {
+				t.Errorf("%s: after BeginTx the server process is %q, want idle (nothing sent)", f.name, st)
+			}
+			if err := f.first(tx); err != nil {
+				t.Fatalf("%s: %v", f.name, err)
+			}
+			if st := backendState(t, d, pid); st != "idle in transaction" {
+				t.Errorf("%s: after the first statement the server process is %q, want idle in transaction", f.name, st)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES ($1, $2)`, 2, "b"); err != nil {
+				t.Fatal(err)
+			}
+			if n := lazyRows(t, d); n != 0 {
+				t.Errorf("%s: another connection sees %d rows before the commit", f.name, n)
+			}
+			want := 0
+			if commit {
+				want = 2
+				err = tx.Commit()
+			} else {
+				err = tx.Rollback()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := lazyRows(t, d); n != want {
+				t.Errorf("%s, commit %t: %d rows, want %d", f.name, commit, n, want)
+			}
+			conn.Close()
+		}
+	}
+}
+
+// TestLazyCommitWith: a statement of a CommitWith context goes out with
+// the COMMIT (and, first, with the BEGIN): its rows are committed before
+// the Tx's Commit, which then sends nothing; a statement after it is
+// refused. A statement that fails takes the COMMIT with it: nothing
+// commits, and the Tx is rolled back as usual. Either way the connection
+// is clean for its next transaction.
+func TestLazyCommitWith(t *testing.T) {
+	d, db := sessionPool(t, 1, lazyDDL)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		before  int  // statements before the committing one
+		fails   bool // the committing statement fails (a duplicate key)
+		wantErr bool
+		want    int
+	}{
+		{"only statement", 0, false, false, 1},
+		{"after others", 2, false, false, 3},
+		{"only statement, failing", 0, true, true, 0},
+		{"after others, failing", 2, true, true, 0},
+	} {
+		if _, err := d.DB.Exec(`TRUNCATE app.lazy_t`); err != nil {
+			t.Fatal(err)
+		}
+		if c.fails {
+			if _, err := d.DB.Exec(`INSERT INTO app.lazy_t VALUES (100, 'x')`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range c.before {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES ($1, 'b')`, i+1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cctx := target.CommitWith(ctx)
+		_, err = tx.ExecContext(cctx, `INSERT INTO app.lazy_t VALUES ($1, 'c')`, 100)
+		if (err != nil) != c.wantErr {
+			t.Fatalf("%s: committing statement: %v, want an error: %t", c.name, err, c.wantErr)
+		}
+		var pgErr *pgconn.PgError
+		if c.wantErr && (!errors.As(err, &pgErr) || pgErr.Code != "23505") {
+			t.Errorf("%s: error %v, want the server's unique violation", c.name, err)
+		}
+		if got := target.CommittedWith(cctx); got == c.wantErr {
+			t.Errorf("%s: CommittedWith = %t", c.name, got)
+		}
+		extra := 0
+		if c.fails {
+			extra = 1 // the row inserted beforehand
+		}
+		if !c.wantErr {
+			if n := lazyRows(t, d); n != c.want+extra {
+				t.Errorf("%s: before the Tx's Commit another connection sees %d rows, want %d", c.name, n, c.want+extra)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES (999, 'z')`); !errors.Is(err, errAfterCommit) {
+				t.Errorf("%s: a statement after the commit: %v, want errAfterCommit", c.name, err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Errorf("%s: Commit after the merged commit: %v", c.name, err)
+			}
+		} else if err := tx.Commit(); !errors.Is(err, pgx.ErrTxCommitRollback) {
+			t.Errorf("%s: Commit of the failed transaction: %v, want %v", c.name, err, pgx.ErrTxCommitRollback)
+		}
+		if n := lazyRows(t, d); n != c.want+extra {
+			t.Errorf("%s: %d rows in the end, want %d", c.name, n, c.want+extra)
+		}
+		// The pool's only connection is clean: its next transaction is
+		// one, and a rollback undoes it.
+		tx, err = db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES (500, 'n')`); err != nil {
+			t.Fatalf("%s: next transaction: %v", c.name, err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if n := lazyRows(t, d); n != c.want+extra {
+			t.Errorf("%s: after the next transaction's rollback %d rows, want %d", c.name, n, c.want+extra)
+		}
+	}
+}
+
+// TestLazyUnsentFirstStatementKeepsTheTransaction: a first statement that
+// pgx cannot send (an argument it cannot encode) fails on the client, and
+// pgx closes the connection (a pipeline it did not finish). No statement
+// after it runs outside the transaction: each fails with the connection,
+// or runs in the transaction, which a rollback undoes.
+func TestLazyUnsentFirstStatementKeepsTheTransaction(t *testing.T) {
+	d, db := sessionPool(t, 1, lazyDDL)
+	ctx := context.Background()
+	for _, commit := range []bool{false, true} {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cctx = ctx
+		if commit {
+			cctx = target.CommitWith(ctx)
+		}
+		if _, err := tx.ExecContext(cctx, `INSERT INTO app.lazy_t VALUES ($1, $2)`, 1, make(chan int)); err == nil {
+			t.Fatal("an argument pgx cannot encode went through")
+		}
+		if target.CommittedWith(cctx) {
+			t.Error("a statement not sent counts as committed")
+		}
+		_, _ = tx.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES ($1, $2)`, 2, "b")
+		_, _ = tx.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES (3, 'c')`)
+		_ = tx.Rollback()
+		if n := lazyRows(t, d); n != 0 {
+			t.Errorf("commit %t: %d rows after the rollback, want 0", commit, n)
+		}
+	}
+}
+
+// TestSessionCommitWithThenDeadline: when the attempt's context ends after
+// a write that committed (target.CommitWith) and before Commit, Commit
+// reports what happened, the commit.
+func TestSessionCommitWithThenDeadline(t *testing.T) {
+	d, db := sessionPool(t, 1, lazyDDL)
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	s, err := Target{}.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Write(target.CommitWith(ctx), []target.Change{targettest.Up("lazy_t", 1, []string{"id", "v"}, []string{"id"}, int64(1), "a")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := lazyRows(t, d); n != 1 {
+		t.Fatalf("%d rows committed by the write, want 1", n)
+	}
+	<-ctx.Done() // the attempt's deadline passes after the write, before Commit
+	time.Sleep(50 * time.Millisecond)
+	if err := s.Commit(); err != nil {
+		t.Errorf("Commit after a write that committed: %v", err)
+	}
+}
+
+// TestLazyFirstStatementNotSent: a first statement whose context ended
+// before anything was sent leaves the transaction to start with the next
+// statement, which then runs inside it. (Through database/sql, which
+// checks the context first, this is a race; the driver's connection is
+// used directly here.)
+func TestLazyFirstStatementNotSent(t *testing.T) {
+	d, db := sessionPool(t, 1, lazyDDL)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c := dc.(*lazyConn)
+		tx, err := c.BeginTx(ctx, driver.TxOptions{Isolation: driver.IsolationLevel(sql.LevelReadCommitted)})
+		if err != nil {
+			return err
+		}
+		ended, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := c.ExecContext(target.CommitWith(ended), `INSERT INTO app.lazy_t VALUES (1, 'a')`, nil); err == nil {
+			t.Error("a statement with an ended context went through")
+		}
+		if _, err := c.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES (2, 'b')`, nil); err != nil {
+			return err
+		}
+		if n := lazyRows(t, d); n != 0 {
+			t.Errorf("another connection sees %d rows before the rollback", n)
+		}
+		return tx.Rollback()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := lazyRows(t, d); n != 0 {
+		t.Errorf("%d rows after the rollback, want 0", n)
+	}
+}
