@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"testing"
-
 )
 
 // fakePooler stands for a connection pooler in front of the server at
