@@ -17,6 +17,8 @@ type KeyLocker interface {
 	// LockKeys locks the keys of changes until the transaction ends,
 	// waiting for any other transaction that locked one of them: the
 	// statements that follow see what those committed. It is called
-	// before the changes are written, in the same transaction.
+	// before the changes are written, in the same transaction. It may
+	// send the locks with the transaction's next statement, which the
+	// server then runs only once it holds them (PostgreSQL does).
 	LockKeys(ctx context.Context, changes []Change) error
 }

@@ -25,8 +25,8 @@ import (
 // locks the keys of the rows it writes, until it ends: W's lock waits for
 // M to end, and W's DELETE, a statement after it, sees M's row. Upserts
 // take the locks too, a speculation's included: a delete that follows must
-// wait for them. The cost is one round trip per batch, hidden beside step
-// 1 for a speculation.
+// wait for them. The locks go out with the batch's first statement, in its
+// round trip (io/target/postgresql, lazybegin.go).
 //
 // shadowTableLocation=source (source.go) needs none: there the shadow
 // rows, locked in the target's own transaction before its writes, order

@@ -47,7 +47,11 @@ var lockKeysSQL = fmt.Sprintf(`SELECT pg_advisory_xact_lock(%d, k) FROM unnest($
 
 var _ target.KeyLocker = (*session)(nil)
 
-// LockKeys implements target.KeyLocker: one round trip for the batch.
+// LockKeys implements target.KeyLocker: on the writer's connections
+// (lazybegin.go) the lock statement goes out with the transaction's next
+// statement, in its round trip (after the BEGIN, if that is still to be
+// sent), and the server takes the locks before running it; elsewhere, at
+// once.
 func (s *session) LockKeys(ctx context.Context, changes []target.Change) error {
 	rows := make([]mapping.Row, len(changes))
 	for i, c := range changes {
@@ -57,7 +61,20 @@ func (s *session) LockKeys(ctx context.Context, changes []target.Change) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	if _, err := s.tx.ExecContext(ctx, lockKeysSQL, int4Array(keys)); err != nil {
+	arg := int4Array(keys)
+	deferred := false
+	if err := s.conn.Raw(func(dc any) error {
+		if c, ok := dc.(*lazyConn); ok {
+			deferred = c.deferStatement(lockKeysSQL, arg)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("PostgreSQL: locking the batch's keys: %w", Classify(err))
+	}
+	if deferred {
+		return nil
+	}
+	if _, err := s.tx.ExecContext(ctx, lockKeysSQL, arg); err != nil {
 		return fmt.Errorf("PostgreSQL: locking the batch's keys: %w", Classify(err))
 	}
 	return nil

@@ -32,8 +32,14 @@ func TestLockKeysInOppositeOrdersNeverDeadlock(t *testing.T) {
 	open := func() target.Session {
 		return begun(ctx, t, db)
 	}
+	// The locks go out with the transaction's next statement: one is
+	// sent after them.
 	lock := func(s target.Session, changes ...target.Change) error {
-		return s.(target.KeyLocker).LockKeys(ctx, changes)
+		if err := s.(target.KeyLocker).LockKeys(ctx, changes); err != nil {
+			return err
+		}
+		_, err := s.(*session).tx.ExecContext(ctx, "SELECT 1")
+		return err
 	}
 	holder := open()
 	if err := lock(holder, a); err != nil {

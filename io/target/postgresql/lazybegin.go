@@ -25,6 +25,9 @@ import (
 // Only the driver's connection is wrapped (lazyConn): its BeginTx answers
 // at once, and the first statement after it carries the BEGIN. A query
 // or a statement database/sql prepares is sent after a BEGIN of its own.
+// A statement the session defers (deferStatement: the batch's key locks,
+// keylock.go) goes out in the same pipeline, before the next statement:
+// the server still runs it first, so nothing after it runs without it.
 // What the server ran is read from the connection's transaction status,
 // which the server reports at the end of every pipeline (ReadyForQuery):
 // in a transaction (or a failed one) means the BEGIN ran; idle after a
@@ -40,6 +43,12 @@ const (
 	txOpen                     // BEGIN ran
 	txCommitted                // committed by a statement (CommitWith); the Tx's Commit has nothing left to do
 )
+
+// errDeferredLost refuses every statement of a transaction after a
+// pipeline that carried a deferred statement failed: whether the server
+// ran the deferred one is not known, and a statement must never run
+// without it (the key locks). Only a rollback ends such a transaction.
+var errDeferredLost = errors.New("PostgreSQL: an earlier statement of the transaction failed with the one sent before it")
 
 // errAfterCommit refuses a statement in a transaction that a CommitWith
 // statement committed: it would run outside any transaction.
@@ -96,9 +105,30 @@ type lazyConn struct {
 	state txState
 	begin string          // the pending transaction's BEGIN
 	ctx   context.Context // BeginTx's, which bounds COMMIT and ROLLBACK (as pgx's own Tx)
+	// deferred: statements sent before the next one, in its pipeline.
+	deferred []deferredStatement
+	// lost: a pipeline with deferred statements failed (errDeferredLost).
+	lost bool
 	// broken: a ROLLBACK or COMMIT failed and left the connection in a
 	// state not known; it is never used again.
 	broken bool
+}
+
+// deferredStatement is a statement sent with the next one.
+type deferredStatement struct {
+	sql  string
+	args []any
+}
+
+// deferStatement has sql sent, with its arguments, just before the
+// transaction's next statement and in its round trip; false, sending
+// nothing, when the connection has no transaction to hold it.
+func (c *lazyConn) deferStatement(sql string, args ...any) bool {
+	if c.state != txPending && c.state != txOpen || c.lost {
+		return false
+	}
+	c.deferred = append(c.deferred, deferredStatement{sql: sql, args: args})
+	return true
 }
 
 // BeginTx starts a transaction at the default or READ COMMITTED level on
@@ -126,36 +156,37 @@ func (c *lazyConn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})
 }
 
-// startNow sends a pending BEGIN on its own.
+// startNow sends a pending BEGIN and the deferred statements, in one
+// round trip, before a statement that cannot go in their pipeline.
 func (c *lazyConn) startNow(ctx context.Context) error {
-	if c.state != txPending {
+	if c.lost {
+		return errDeferredLost
+	}
+	if c.state != txPending && len(c.deferred) == 0 {
 		return nil
 	}
-	if _, err := c.Conn().Exec(ctx, c.begin); err != nil {
-		return err
-	}
-	c.state = txOpen
-	return nil
+	_, err := c.pipeline(ctx, "", nil, false)
+	return err
 }
 
-func (c *lazyConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	if c.state == txCommitted {
-		return nil, errAfterCommit
-	}
-	first, commit := c.state == txPending, target.CommitsWith(ctx) && c.state != txNone
-	if !first && !commit {
-		return c.baseConn.ExecContext(ctx, query, args)
-	}
+// pipeline sends, in one round trip, a pending BEGIN, the deferred
+// statements, query with args (unless query is ""), and COMMIT if commit;
+// it returns query's command tag. The server runs them in order and
+// skips the rest of the pipeline after the first that fails.
+func (c *lazyConn) pipeline(ctx context.Context, query string, args []any, commit bool) (pgconn.CommandTag, error) {
 	conn := c.Conn()
+	first, deferred := c.state == txPending, c.deferred
+	c.deferred = nil
 	b := &pgx.Batch{}
 	if first {
 		b.Queue(c.begin)
 	}
-	vals := make([]any, len(args))
-	for i, a := range args {
-		vals[i] = a.Value
+	for _, d := range deferred {
+		b.Queue(d.sql, d.args...)
 	}
-	b.Queue(query, vals...)
+	if query != "" {
+		b.Queue(query, args...)
+	}
 	if commit {
 		b.Queue("commit")
 	}
@@ -165,7 +196,12 @@ func (c *lazyConn) ExecContext(ctx context.Context, query string, args []driver.
 	if first {
 		_, err = br.Exec()
 	}
-	if err == nil {
+	for range deferred {
+		if err == nil {
+			_, err = br.Exec()
+		}
+	}
+	if err == nil && query != "" {
 		tag, err = br.Exec()
 	}
 	if err == nil && commit {
@@ -188,13 +224,40 @@ func (c *lazyConn) ExecContext(ctx context.Context, query string, args []driver.
 		c.state = txOpen // BEGIN ran, and the COMMIT below
 	}
 	if err != nil {
-		return nil, err
+		if len(deferred) > 0 {
+			c.lost = true
+		}
+		return tag, err
 	}
 	if commit {
 		if end.String() != "COMMIT" || status != 'I' {
-			return nil, fmt.Errorf("PostgreSQL: the merged COMMIT answered %q, the transaction status %q", end.String(), string(status))
+			return tag, fmt.Errorf("PostgreSQL: the merged COMMIT answered %q, the transaction status %q", end.String(), string(status))
 		}
 		c.state = txCommitted
+	}
+	return tag, nil
+}
+
+func (c *lazyConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	switch {
+	case c.state == txCommitted:
+		return nil, errAfterCommit
+	case c.lost:
+		return nil, errDeferredLost
+	}
+	commit := target.CommitsWith(ctx) && c.state != txNone
+	if c.state != txPending && len(c.deferred) == 0 && !commit {
+		return c.baseConn.ExecContext(ctx, query, args)
+	}
+	vals := make([]any, len(args))
+	for i, a := range args {
+		vals[i] = a.Value
+	}
+	tag, err := c.pipeline(ctx, query, vals, commit)
+	if err != nil {
+		return nil, err
+	}
+	if commit {
 		target.Committed(ctx)
 	}
 	return driver.RowsAffected(tag.RowsAffected()), nil
@@ -235,7 +298,9 @@ func (c *lazyConn) ResetSession(ctx context.Context) error {
 
 // IsValid keeps a connection out of the pool if its transaction was not
 // ended, or its end failed, which database/sql never does otherwise.
-func (c *lazyConn) IsValid() bool { return c.state == txNone && !c.broken && !c.Conn().IsClosed() }
+func (c *lazyConn) IsValid() bool {
+	return c.state == txNone && len(c.deferred) == 0 && !c.lost && !c.broken && !c.Conn().IsClosed()
+}
 
 // lazyTx is a lazyConn's transaction.
 type lazyTx struct{ c *lazyConn }
@@ -243,8 +308,24 @@ type lazyTx struct{ c *lazyConn }
 // Commit commits, as pgx's own Tx does: a COMMIT the server answers
 // ROLLBACK (the transaction had failed) is an error.
 func (t lazyTx) Commit() error {
+	if t.c.lost {
+		_ = t.Rollback()
+		return errDeferredLost
+	}
+	if t.c.state == txOpen && len(t.c.deferred) > 0 {
+		// The deferred statements run before the COMMIT, as they would
+		// have before a statement.
+		_, err := t.c.pipeline(t.c.ctx, "", nil, true)
+		t.c.state = txNone
+		if err != nil {
+			if conn := t.c.Conn(); conn.IsClosed() || conn.PgConn().TxStatus() != 'I' {
+				t.c.broken = true
+			}
+		}
+		return err
+	}
 	s := t.c.state
-	t.c.state = txNone
+	t.c.state, t.c.deferred = txNone, nil
 	if s != txOpen {
 		return nil
 	}
@@ -266,7 +347,7 @@ func (t lazyTx) Commit() error {
 // unusable, as pgx's own Tx does.
 func (t lazyTx) Rollback() error {
 	s := t.c.state
-	t.c.state = txNone
+	t.c.state, t.c.deferred, t.c.lost = txNone, nil, false
 	if s != txOpen {
 		return nil
 	}

@@ -312,3 +312,135 @@ func TestLazyFirstStatementNotSent(t *testing.T) {
 		t.Errorf("%d rows after the rollback, want 0", n)
 	}
 }
+
+// TestLockKeysGoWithTheNextStatement: LockKeys sends nothing on the
+// writer's connections; its locks go out with the next statement, in its
+// round trip, and the server takes them before running that statement: a
+// second writer's DELETE of the key, which alone would not see the first's
+// uncommitted insert, waits until the first ends, then deletes its row.
+func TestLockKeysGoWithTheNextStatement(t *testing.T) {
+	d, db := sessionPool(t, 4, lazyDDL)
+	ctx := context.Background()
+	cols, keys := []string{"id", "v"}, []string{"id"}
+	up := func(v string) target.Change { return targettest.Up("lazy_t", 1, cols, keys, int64(1), v) }
+	first := begun(ctx, t, db)
+	if err := first.(target.KeyLocker).LockKeys(ctx, []target.Change{up("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := advisoryLocks(t, d); got != "[]" {
+		t.Errorf("locks held before the next statement: %s", got)
+	}
+	if _, err := first.Write(ctx, []target.Change{up("a")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := advisoryLocks(t, d); got == "[]" {
+		t.Error("no lock held after the write that carried it")
+	}
+	second := begun(ctx, t, db)
+	del := targettest.Del("lazy_t", 2, keys, int64(1))
+	done := make(chan error, 1)
+	go func() {
+		if err := second.(target.KeyLocker).LockKeys(ctx, []target.Change{del}); err != nil {
+			done <- err
+			return
+		}
+		_, err := second.Write(ctx, []target.Change{del})
+		done <- err
+	}()
+	waitForLockWaits(t, d, 1)
+	select {
+	case err := <-done:
+		t.Fatalf("the second writer did not wait for the first's key lock: %v", err)
+	default:
+	}
+	if err := first.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := second.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(t, d, `SELECT id, v FROM app.lazy_t`); got != "" {
+		t.Errorf("rows %s, want none: the delete ran before the lock", got)
+	}
+}
+
+// TestDeferredStatementLost: when the pipeline that carries a deferred
+// statement fails without the server's word on it (its context ended
+// before anything was sent), no statement of the transaction runs after
+// it, the COMMIT included; a rollback ends the transaction and the
+// connection is clean again. A transaction that ends before anything
+// carried the deferred statement never sends it.
+func TestDeferredStatementLost(t *testing.T) {
+	d, db := sessionPool(t, 1, lazyDDL)
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c := dc.(*lazyConn)
+		for _, open := range []bool{false, true} {
+			tx, err := c.BeginTx(ctx, driver.TxOptions{})
+			if err != nil {
+				return err
+			}
+			if open {
+				if _, err := c.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES (1, 'a')`, nil); err != nil {
+					return err
+				}
+			}
+			if !c.deferStatement(`INSERT INTO app.lazy_t VALUES (2, 'deferred')`) {
+				t.Fatal("a transaction refused a deferred statement")
+			}
+			ended, cancel := context.WithCancel(ctx)
+			cancel()
+			if _, err := c.ExecContext(ended, `INSERT INTO app.lazy_t VALUES (3, 'c')`, nil); err == nil {
+				t.Error("a statement with an ended context went through")
+			}
+			if _, err := c.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES (4, 'd')`, nil); !errors.Is(err, errDeferredLost) {
+				t.Errorf("open %t: a statement after the lost pipeline: %v, want errDeferredLost", open, err)
+			}
+			if err := tx.Commit(); !errors.Is(err, errDeferredLost) {
+				t.Errorf("open %t: Commit after the lost pipeline: %v, want errDeferredLost", open, err)
+			}
+			if n := lazyRows(t, d); n != 0 {
+				t.Errorf("open %t: %d rows, want 0", open, n)
+			}
+			if !c.IsValid() {
+				t.Errorf("open %t: the connection is not clean after the rollback", open)
+			}
+		}
+		// Deferred, then the transaction ends: nothing is sent.
+		for _, end := range []func(driver.Tx) error{driver.Tx.Commit, driver.Tx.Rollback} {
+			tx, err := c.BeginTx(ctx, driver.TxOptions{})
+			if err != nil {
+				return err
+			}
+			c.deferStatement(`INSERT INTO app.lazy_t VALUES (5, 'e')`)
+			if err := end(tx); err != nil {
+				return err
+			}
+		}
+		// Deferred after a statement, then Commit: it runs before the
+		// COMMIT.
+		tx, err := c.BeginTx(ctx, driver.TxOptions{})
+		if err != nil {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES (6, 'f')`, nil); err != nil {
+			return err
+		}
+		c.deferStatement(`INSERT INTO app.lazy_t VALUES (7, 'g')`)
+		return tx.Commit()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows(t, d, `SELECT id, v FROM app.lazy_t`); got != "(6,f) (7,g)" {
+		t.Errorf("rows %s, want (6,f) (7,g)", got)
+	}
+}
