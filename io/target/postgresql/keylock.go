@@ -65,7 +65,7 @@ func (s *session) LockKeys(ctx context.Context, changes []target.Change) error {
 	deferred := false
 	if err := s.conn.Raw(func(dc any) error {
 		if c, ok := dc.(*lazyConn); ok {
-			deferred = c.deferStatement(lockKeysSQL, arg)
+			deferred = c.deferStatement("locking the batch's keys", lockKeysSQL, arg)
 		}
 		return nil
 	}); err != nil {

@@ -109,25 +109,31 @@ type lazyConn struct {
 	deferred []deferredStatement
 	// lost: a pipeline with deferred statements failed (errDeferredLost).
 	lost bool
+	// prepared: the transaction prepared a statement, whose executions
+	// do not pass through the connection: nothing is deferred.
+	prepared bool
 	// broken: a ROLLBACK or COMMIT failed and left the connection in a
 	// state not known; it is never used again.
 	broken bool
 }
 
-// deferredStatement is a statement sent with the next one.
+// deferredStatement is a statement sent with the next one; what says
+// what it does, for its errors.
 type deferredStatement struct {
-	sql  string
-	args []any
+	what, sql string
+	args      []any
 }
 
 // deferStatement has sql sent, with its arguments, just before the
 // transaction's next statement and in its round trip; false, sending
-// nothing, when the connection has no transaction to hold it.
-func (c *lazyConn) deferStatement(sql string, args ...any) bool {
-	if c.state != txPending && c.state != txOpen || c.lost {
+// nothing, when the connection has no transaction to hold it, or the
+// transaction prepared a statement (its executions do not pass through
+// the connection, and would run before the deferred one).
+func (c *lazyConn) deferStatement(what, sql string, args ...any) bool {
+	if c.state != txPending && c.state != txOpen || c.lost || c.prepared {
 		return false
 	}
-	c.deferred = append(c.deferred, deferredStatement{sql: sql, args: args})
+	c.deferred = append(c.deferred, deferredStatement{what: what, sql: sql, args: args})
 	return true
 }
 
@@ -196,9 +202,11 @@ func (c *lazyConn) pipeline(ctx context.Context, query string, args []any, commi
 	if first {
 		_, err = br.Exec()
 	}
-	for range deferred {
+	for _, d := range deferred {
 		if err == nil {
-			_, err = br.Exec()
+			if _, err = br.Exec(); err != nil {
+				err = fmt.Errorf("PostgreSQL: %s (sent with the next statement): %w", d.what, err)
+			}
 		}
 	}
 	if err == nil && query != "" {
@@ -280,6 +288,9 @@ func (c *lazyConn) PrepareContext(ctx context.Context, query string) (driver.Stm
 	if err := c.startNow(ctx); err != nil {
 		return nil, err
 	}
+	if c.state != txNone {
+		c.prepared = true
+	}
 	return c.baseConn.PrepareContext(ctx, query)
 }
 
@@ -316,7 +327,7 @@ func (t lazyTx) Commit() error {
 		// The deferred statements run before the COMMIT, as they would
 		// have before a statement.
 		_, err := t.c.pipeline(t.c.ctx, "", nil, true)
-		t.c.state = txNone
+		t.c.state, t.c.prepared = txNone, false
 		if err != nil {
 			if conn := t.c.Conn(); conn.IsClosed() || conn.PgConn().TxStatus() != 'I' {
 				t.c.broken = true
@@ -325,7 +336,7 @@ func (t lazyTx) Commit() error {
 		return err
 	}
 	s := t.c.state
-	t.c.state, t.c.deferred = txNone, nil
+	t.c.state, t.c.deferred, t.c.prepared = txNone, nil, false
 	if s != txOpen {
 		return nil
 	}
@@ -347,7 +358,7 @@ func (t lazyTx) Commit() error {
 // unusable, as pgx's own Tx does.
 func (t lazyTx) Rollback() error {
 	s := t.c.state
-	t.c.state, t.c.deferred, t.c.lost = txNone, nil, false
+	t.c.state, t.c.deferred, t.c.lost, t.c.prepared = txNone, nil, false, false
 	if s != txOpen {
 		return nil
 	}

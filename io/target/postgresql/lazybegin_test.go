@@ -393,7 +393,7 @@ func TestDeferredStatementLost(t *testing.T) {
 					return err
 				}
 			}
-			if !c.deferStatement(`INSERT INTO app.lazy_t VALUES (2, 'deferred')`) {
+			if !c.deferStatement("test", `INSERT INTO app.lazy_t VALUES (2, 'deferred')`) {
 				t.Fatal("a transaction refused a deferred statement")
 			}
 			ended, cancel := context.WithCancel(ctx)
@@ -420,7 +420,7 @@ func TestDeferredStatementLost(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			c.deferStatement(`INSERT INTO app.lazy_t VALUES (5, 'e')`)
+			c.deferStatement("test", `INSERT INTO app.lazy_t VALUES (5, 'e')`)
 			if err := end(tx); err != nil {
 				return err
 			}
@@ -434,7 +434,7 @@ func TestDeferredStatementLost(t *testing.T) {
 		if _, err := c.ExecContext(ctx, `INSERT INTO app.lazy_t VALUES (6, 'f')`, nil); err != nil {
 			return err
 		}
-		c.deferStatement(`INSERT INTO app.lazy_t VALUES (7, 'g')`)
+		c.deferStatement("test", `INSERT INTO app.lazy_t VALUES (7, 'g')`)
 		return tx.Commit()
 	})
 	if err != nil {
