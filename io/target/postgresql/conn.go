@@ -32,8 +32,10 @@ const (
 // data upserts and deletes, at the batch sizes that recur) for a table or
 // two at a time. Each costs the server memory, by the table's width:
 // 0.4 MB for a 256-row upsert of 6 columns, 3.4 MB for 60 columns, once
-// planned (PostgreSQL 15, pg_backend_memory_contexts).
-const statementCacheSize = 8
+// planned (PostgreSQL 15, pg_backend_memory_contexts). One place more
+// holds the transactions' BEGIN, which the writer's connections send in a
+// pipeline of prepared statements (lazybegin.go).
+const statementCacheSize = 8 + 1
 
 // DefaultNamespace is the schema of a shard whose file entry names none.
 const DefaultNamespace = "public"

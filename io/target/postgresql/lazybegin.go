@@ -6,19 +6,24 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
-
-	"github.com/revrepl/spanner-to-sourcedb/io/target"
 )
 
 // The writer's connections send BEGIN with the transaction's first
-// statement, and may send COMMIT with its last (target.CommitWith), in one
-// round trip: the statements go out as one pipeline of the extended
-// protocol (pgx's batch), which the server runs in order, skipping
-// everything after the first error up to the pipeline's end.
+// statement, in one round trip: the statements go out as one pipeline of
+// the extended protocol (pgx's batch), which the server runs in order,
+// skipping everything after the first error up to the pipeline's end.
+//
+// COMMIT is never merged into a statement's pipeline (target.CommitWith is
+// ignored here): a statement that waits for a lock while its context ends
+// is abandoned by pgx, which closes the connection, and the server, on
+// finding it closed, rolls the transaction back; a COMMIT already in its
+// input would instead commit it once the lock comes, after the batch was
+// reported failed.
 //
 // database/sql's Tx is kept: the pool, the cancellation of a transaction
 // whose context ends and the release of the connection work as always.
@@ -30,18 +35,21 @@ import (
 // the server still runs it first, so nothing after it runs without it.
 // What the server ran is read from the connection's transaction status,
 // which the server reports at the end of every pipeline (ReadyForQuery):
-// in a transaction (or a failed one) means the BEGIN ran; idle after a
-// merged COMMIT means the COMMIT ran. So no statement of a transaction
-// ever runs outside it, and a commit counts only once the server said so.
+// in a transaction (or a failed one) means the BEGIN ran. A first
+// statement the server refused before its BEGIN ran (pgx prepares a
+// statement it has not cached before sending the pipeline) fails the
+// transaction as a refused statement fails pgx's own: nothing after it
+// runs, and its Commit answers pgx.ErrTxCommitRollback. So no statement of
+// a transaction ever runs outside it.
 
 // txState is where a lazyConn's transaction is.
 type txState int
 
 const (
-	txNone      txState = iota // no transaction
-	txPending                  // begun, BEGIN not sent yet
-	txOpen                     // BEGIN ran
-	txCommitted                // committed by a statement (CommitWith); the Tx's Commit has nothing left to do
+	txNone    txState = iota // no transaction
+	txPending                // begun, BEGIN not sent yet
+	txOpen                   // BEGIN ran
+	txRefused                // the server refused the first statement before BEGIN ran: only a rollback ends it
 )
 
 // errDeferredLost refuses every statement of a transaction after a
@@ -50,9 +58,10 @@ const (
 // without it (the key locks). Only a rollback ends such a transaction.
 var errDeferredLost = errors.New("PostgreSQL: an earlier statement of the transaction failed with the one sent before it")
 
-// errAfterCommit refuses a statement in a transaction that a CommitWith
-// statement committed: it would run outside any transaction.
-var errAfterCommit = errors.New("PostgreSQL: a statement after the transaction was committed")
+// errRefused refuses every statement of a transaction whose first
+// statement the server refused (txRefused), as PostgreSQL does after an
+// error in a transaction.
+var errRefused = errors.New("PostgreSQL: the transaction's first statement was refused; statements are ignored until its end")
 
 // baseConn is what pgx's database/sql connection (stdlib.Conn) implements
 // and the writer uses.
@@ -140,6 +149,9 @@ func (c *lazyConn) deferStatement(what, sql string, args ...any) bool {
 // BeginTx starts a transaction at the default or READ COMMITTED level on
 // the next statement; others (another level, read only) at once, by pgx.
 func (c *lazyConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if c.broken || c.Conn().IsClosed() {
+		return nil, driver.ErrBadConn
+	}
 	if c.state != txNone {
 		return nil, errors.New("PostgreSQL: a transaction inside a transaction")
 	}
@@ -165,7 +177,10 @@ func (c *lazyConn) Begin() (driver.Tx, error) {
 // startNow sends a pending BEGIN and the deferred statements, in one
 // round trip, before a statement that cannot go in their pipeline.
 func (c *lazyConn) startNow(ctx context.Context) error {
-	if c.lost {
+	switch {
+	case c.state == txRefused:
+		return errRefused
+	case c.lost:
 		return errDeferredLost
 	}
 	if c.state != txPending && len(c.deferred) == 0 {
@@ -225,11 +240,14 @@ func (c *lazyConn) pipeline(ctx context.Context, query string, args []any, commi
 	if !conn.IsClosed() {
 		status = conn.PgConn().TxStatus()
 	}
+	var refused *pgconn.PgError
 	switch {
 	case first && (status == 'T' || status == 'E'):
 		c.state = txOpen
 	case first && status == 'I' && commit && err == nil && end.String() == "COMMIT":
 		c.state = txOpen // BEGIN ran, and the COMMIT below
+	case first && errors.As(err, &refused):
+		c.state = txRefused // the server refused a statement before BEGIN ran
 	}
 	if err != nil {
 		if len(deferred) > 0 {
@@ -237,44 +255,34 @@ func (c *lazyConn) pipeline(ctx context.Context, query string, args []any, commi
 		}
 		return tag, err
 	}
-	if commit {
-		if end.String() != "COMMIT" || status != 'I' {
-			return tag, fmt.Errorf("PostgreSQL: the merged COMMIT answered %q, the transaction status %q", end.String(), string(status))
-		}
-		c.state = txCommitted
+	if commit && (end.String() != "COMMIT" || status != 'I') {
+		return tag, fmt.Errorf("PostgreSQL: the COMMIT answered %q, the transaction status %q", end.String(), string(status))
 	}
 	return tag, nil
 }
 
 func (c *lazyConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	switch {
-	case c.state == txCommitted:
-		return nil, errAfterCommit
+	case c.state == txRefused:
+		return nil, errRefused
 	case c.lost:
 		return nil, errDeferredLost
 	}
-	commit := target.CommitsWith(ctx) && c.state != txNone
-	if c.state != txPending && len(c.deferred) == 0 && !commit {
+	if c.state != txPending && len(c.deferred) == 0 {
 		return c.baseConn.ExecContext(ctx, query, args)
 	}
 	vals := make([]any, len(args))
 	for i, a := range args {
 		vals[i] = a.Value
 	}
-	tag, err := c.pipeline(ctx, query, vals, commit)
+	tag, err := c.pipeline(ctx, query, vals, false)
 	if err != nil {
 		return nil, err
-	}
-	if commit {
-		target.Committed(ctx)
 	}
 	return driver.RowsAffected(tag.RowsAffected()), nil
 }
 
 func (c *lazyConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if c.state == txCommitted {
-		return nil, errAfterCommit
-	}
 	if err := c.startNow(ctx); err != nil {
 		return nil, err
 	}
@@ -282,9 +290,6 @@ func (c *lazyConn) QueryContext(ctx context.Context, query string, args []driver
 }
 
 func (c *lazyConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	if c.state == txCommitted {
-		return nil, errAfterCommit
-	}
 	if err := c.startNow(ctx); err != nil {
 		return nil, err
 	}
@@ -319,7 +324,11 @@ type lazyTx struct{ c *lazyConn }
 // Commit commits, as pgx's own Tx does: a COMMIT the server answers
 // ROLLBACK (the transaction had failed) is an error.
 func (t lazyTx) Commit() error {
-	if t.c.lost {
+	switch {
+	case t.c.state == txRefused:
+		_ = t.Rollback()
+		return pgx.ErrTxCommitRollback
+	case t.c.lost:
 		_ = t.Rollback()
 		return errDeferredLost
 	}
@@ -330,7 +339,7 @@ func (t lazyTx) Commit() error {
 		t.c.state, t.c.prepared = txNone, false
 		if err != nil {
 			if conn := t.c.Conn(); conn.IsClosed() || conn.PgConn().TxStatus() != 'I' {
-				t.c.broken = true
+				t.c.retire()
 			}
 		}
 		return err
@@ -344,7 +353,7 @@ func (t lazyTx) Commit() error {
 	tag, err := conn.Exec(t.c.ctx, "commit")
 	if err != nil {
 		if conn.IsClosed() || conn.PgConn().TxStatus() != 'I' {
-			t.c.broken = true
+			t.c.retire()
 		}
 		return err
 	}
@@ -363,8 +372,18 @@ func (t lazyTx) Rollback() error {
 		return nil
 	}
 	if _, err := t.c.Conn().Exec(t.c.ctx, "rollback"); err != nil {
-		t.c.broken = true
+		t.c.retire()
 		return err
 	}
 	return nil
+}
+
+// retire closes a connection whose COMMIT or ROLLBACK failed, as pgx's
+// own Tx does: the server may still be in the transaction, and nothing
+// may ever commit it (BeginTx answers driver.ErrBadConn from then on).
+func (c *lazyConn) retire() {
+	c.broken = true
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = c.Conn().Close(ctx)
 }

@@ -28,9 +28,6 @@ type session struct {
 	tx   *sql.Tx
 	pid  int64 // the server process, for Abandon
 	ns   string
-	// committed: a write committed the transaction (target.CommitWith);
-	// Commit only ends it on the client.
-	committed bool
 }
 
 // Connect implements target.Target: a connection of db's pool.
@@ -60,7 +57,7 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 // first batch pays the query. The namespace is read in the same query for
 // a pool this package did not open.
 func (s *session) Begin(ctx context.Context) error {
-	s.pid, s.committed = 0, false
+	s.pid = 0
 	if err := s.conn.Raw(func(dc any) error {
 		s.pid = rememberedPID(dc)
 		return nil
@@ -129,13 +126,9 @@ func rememberPID(dc any, pid int64) {
 // fails the whole attempt (PostgreSQL has aborted the transaction then).
 func (s *session) Write(ctx context.Context, changes []target.Change) (refused map[int]error, err error) {
 	w := s.writer()
-	refused, err = w.Write(ctx, changes, func(ctx context.Context, rows []target.UniqueRow) (map[int]error, error) {
+	return w.Write(ctx, changes, func(ctx context.Context, rows []target.UniqueRow) (map[int]error, error) {
 		return applyUnique(ctx, w, s.ns, rows)
 	})
-	if err == nil && target.CommittedWith(ctx) {
-		s.committed = true
-	}
-	return refused, err
 }
 
 // writer writes in the session's transaction, to the session's namespace.
@@ -163,24 +156,12 @@ func builders(ns string) target.DML {
 	}
 }
 
-// Commit commits the transaction, unless the last write already did
-// (target.CommitWith: then it only ends it). database/sql's Commit takes
-// no context, but the writer's connections (lazybegin.go) commit under
-// the context BeginTx was given (Begin's), as pgx's own transactions do,
-// so that context's deadline or cancellation bounds the COMMIT as well,
-// besides the I/O timeout of the writer's connections (WriterIOTimeout).
-//
-// After a write that committed, database/sql's Commit would report the
-// transaction's context ending meanwhile as a failed commit, without
-// asking the driver: the Tx is ended by a rollback, which the connection
-// answers without sending anything (lazyTx), and the commit stands.
-func (s *session) Commit() error {
-	if s.committed {
-		_ = s.tx.Rollback() // nothing left to roll back; ErrTxDone if database/sql ended it
-		return nil
-	}
-	return s.writer().Commit()
-}
+// Commit commits the transaction. database/sql's Commit takes no context,
+// but the writer's connections (lazybegin.go) commit under the context
+// BeginTx was given (Begin's), as pgx's own transactions do, so that
+// context's deadline or cancellation bounds the COMMIT as well, besides
+// the I/O timeout of the writer's connections (WriterIOTimeout).
+func (s *session) Commit() error { return s.writer().Commit() }
 
 // Rollback rolls the transaction back, if one was started.
 func (s *session) Rollback() error { return s.writer().Rollback() }
