@@ -175,7 +175,6 @@ func TestLazyBatchErrorsClassified(t *testing.T) {
 	}
 }
 
-
 // TestLazyFailedRollbackThroughSQLConn is TestLazyFailedRollbackRetiresTheConnection
 // through database/sql: a Tx of a sql.Conn whose context ends, rolled back
 // by its owner at once (before database/sql's own watcher does, which
@@ -223,7 +222,6 @@ func TestLazyFailedRollbackThroughSQLConn(t *testing.T) {
 	}
 }
 
-
 // TestLazyCancelledCommitWithDoesNotCommitLater (review): a statement of a
 // CommitWith context that waits for a row lock while its context ends is
 // reported failed, and pgx closes the connection; the server rolls the
@@ -269,7 +267,6 @@ func TestLazyCancelledCommitWithDoesNotCommitLater(t *testing.T) {
 		t.Errorf("a transaction reported failed (cancelled) committed afterwards: row 1 is %q, %d rows", v, n)
 	}
 }
-
 
 // TestLazyFirstStatementRefusedFailsTheTransaction: in PostgreSQL a
 // statement the server refuses aborts its transaction: what follows fails
