@@ -244,8 +244,6 @@ func (c *lazyConn) pipeline(ctx context.Context, query string, args []any, commi
 	switch {
 	case first && (status == 'T' || status == 'E'):
 		c.state = txOpen
-	case first && status == 'I' && commit && err == nil && end.String() == "COMMIT":
-		c.state = txOpen // BEGIN ran, and the COMMIT below
 	case first && errors.As(err, &refused):
 		c.state = txRefused // the server refused a statement before BEGIN ran
 	}

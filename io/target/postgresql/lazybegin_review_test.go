@@ -95,13 +95,7 @@ func TestLockTimeoutOnDeferredLockClassified(t *testing.T) {
 func TestLazyFailedRollbackRetiresTheConnection(t *testing.T) {
 	d, db := sessionPool(t, 1, lazyDDL)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
-		c := dc.(*lazyConn)
+	onLazyConn(t, db, func(c *lazyConn) error {
 		txCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		tx, err := c.BeginTx(txCtx, driver.TxOptions{Isolation: driver.IsolationLevel(sql.LevelReadCommitted)})
@@ -134,9 +128,6 @@ func TestLazyFailedRollbackRetiresTheConnection(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestLazyBatchErrorsClassified: the server's refusal of a statement sent

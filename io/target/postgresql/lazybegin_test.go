@@ -38,6 +38,20 @@ func backendState(t *testing.T, d testenv.PGDatabase, pid int64) string {
 	return st
 }
 
+// onLazyConn runs f on the driver connection of one of db's connections,
+// a lazyConn, to drive it without database/sql in the way.
+func onLazyConn(t *testing.T, db *sql.DB, f func(c *lazyConn) error) {
+	t.Helper()
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Raw(func(dc any) error { return f(dc.(*lazyConn)) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestLazyBeginHoldsEveryStatement: whatever the transaction's first
 // statement is (a write with arguments or without, sent in one pipeline
 // with BEGIN; a query or a prepared statement, each after a BEGIN of its
@@ -242,13 +256,7 @@ func TestLazyUnsentFirstStatementKeepsTheTransaction(t *testing.T) {
 func TestLazyFirstStatementNotSent(t *testing.T) {
 	d, db := sessionPool(t, 1, lazyDDL)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
-		c := dc.(*lazyConn)
+	onLazyConn(t, db, func(c *lazyConn) error {
 		tx, err := c.BeginTx(ctx, driver.TxOptions{Isolation: driver.IsolationLevel(sql.LevelReadCommitted)})
 		if err != nil {
 			return err
@@ -266,9 +274,6 @@ func TestLazyFirstStatementNotSent(t *testing.T) {
 		}
 		return tx.Rollback()
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if n := lazyRows(t, d); n != 0 {
 		t.Errorf("%d rows after the rollback, want 0", n)
 	}
@@ -337,13 +342,7 @@ func TestLockKeysGoWithTheNextStatement(t *testing.T) {
 func TestDeferredStatementLost(t *testing.T) {
 	d, db := sessionPool(t, 1, lazyDDL)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
-		c := dc.(*lazyConn)
+	onLazyConn(t, db, func(c *lazyConn) error {
 		for _, open := range []bool{false, true} {
 			tx, err := c.BeginTx(ctx, driver.TxOptions{})
 			if err != nil {
@@ -398,9 +397,6 @@ func TestDeferredStatementLost(t *testing.T) {
 		c.deferStatement("test", `INSERT INTO app.lazy_t VALUES (7, 'g')`)
 		return tx.Commit()
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if got := rows(t, d, `SELECT id, v FROM app.lazy_t`); got != "(6,f) (7,g)" {
 		t.Errorf("rows %s, want (6,f) (7,g)", got)
 	}
