@@ -56,8 +56,9 @@ type Session interface {
 	Write(ctx context.Context, changes []Change) (refused map[int]error, err error)
 	Commit() error
 	Rollback() error
-	// Abandon gives up on the session after a deadline: it closes the
-	// connection and makes the server end the transaction.
+	// Abandon gives up on the session after a deadline or a cancellation:
+	// it closes the connection and makes the server end the transaction.
+	// It must work with ctx already ended.
 	Abandon(ctx context.Context)
 	// Close gives the connection back.
 	Close() error

@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -79,8 +78,9 @@ func timedOut(parent, deadlined context.Context, what string, after time.Duratio
 // it back in the pool. The server, though, only notices the closed
 // connection when the statement ends: one waiting for a row lock would
 // keep its transaction, and the locks of the batch's earlier statements,
-// until its own lock wait timeout, blocking every retry of those rows. So a
-// missed deadline abandons the session (target.Session.Abandon: the server
+// until its own lock wait timeout, blocking every retry of those rows, and
+// would then go on with the transaction. So a missed deadline, or the end
+// of the parent context, abandons the session (target.Session.Abandon: the server
 // thread is killed too; on a server that does not answer, that fails
 // within its own timeout, and the server rolls the transaction back when
 // it sees the closed connection).
@@ -109,12 +109,15 @@ func (a *Applier) openAttempt(ctx context.Context, db *sql.DB) (*attempt, error)
 }
 
 // fail ends the attempt after err and returns err, as a TimeoutError when
-// the deadline caused it: the session is then abandoned, otherwise rolled
-// back (a no-op after a commit).
+// the deadline caused it. An attempt whose context ended, by the deadline
+// or with its parent (the bundle's), is abandoned, otherwise rolled back (a
+// no-op after a commit): a statement given up while it waited for a lock
+// goes on in the server once the lock comes, and on MySQL the last write
+// carries the COMMIT (target.CommitWith), which would then commit a batch
+// reported failed.
 func (t *attempt) fail(err error) error {
 	err = timedOut(t.parent, t.ctx, t.what, MySQLTimeout, err)
-	var te *TimeoutError
-	if errors.As(err, &te) {
+	if t.ctx.Err() != nil {
 		t.sess.Abandon(t.parent) // closes the connection and kills its server thread
 	} else {
 		_ = t.sess.Rollback()

@@ -109,7 +109,7 @@ func (s *session) Rollback() error { return s.writer().Rollback() }
 // Close gives the connection back to the pool.
 func (s *session) Close() error { return s.conn.Close() }
 
-// Abandon gives up on a session after a deadline. The server only notices
+// Abandon gives up on a session after a deadline or a cancellation. The server only notices
 // the closed connection when the statement ends: one waiting for a row lock
 // would keep its transaction, and the locks of the batch's earlier
 // statements, until its own lock wait timeout, blocking every retry of

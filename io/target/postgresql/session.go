@@ -169,7 +169,7 @@ func (s *session) Rollback() error { return s.writer().Rollback() }
 // Close gives the connection back to the pool.
 func (s *session) Close() error { return s.conn.Close() }
 
-// Abandon gives up on a session after a deadline. A backend waiting for a
+// Abandon gives up on a session after a deadline or a cancellation. A backend waiting for a
 // row lock does not notice its client is gone until the wait ends, and
 // keeps the locks of the batch's earlier statements meanwhile, blocking
 // every retry of those rows; so the backend is terminated too (a user may
