@@ -109,15 +109,16 @@ func (a *Applier) openAttempt(ctx context.Context, db *sql.DB) (*attempt, error)
 }
 
 // fail ends the attempt after err and returns err, as a TimeoutError when
-// the deadline caused it. An attempt whose context ended, by the deadline
-// or with its parent (the bundle's), is abandoned, otherwise rolled back (a
-// no-op after a commit): a statement given up while it waited for a lock
-// goes on in the server once the lock comes, and on MySQL the last write
-// carries the COMMIT (target.CommitWith), which would then commit a batch
-// reported failed.
+// the deadline caused it. An attempt whose context ended (by the deadline
+// or with its parent, the bundle's) or whose connection failed without an
+// answer from the server (target.Unreachable: a read timeout, a reset) is
+// abandoned, otherwise rolled back (a no-op after a commit): a statement
+// the client gave up while it waited for a lock goes on in the server
+// once the lock comes, and on MySQL the last write carries the COMMIT
+// (target.CommitWith), which would then commit a batch reported failed.
 func (t *attempt) fail(err error) error {
 	err = timedOut(t.parent, t.ctx, t.what, MySQLTimeout, err)
-	if t.ctx.Err() != nil {
+	if t.ctx.Err() != nil || target.Unreachable(err) {
 		t.sess.Abandon(t.parent) // closes the connection and kills its server thread
 	} else {
 		_ = t.sess.Rollback()

@@ -85,15 +85,15 @@ func (c lazyConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	var refused *mysqldriver.MySQLError
 	switch {
 	case errors.As(err, &refused):
-		return &lazyConn{baseConn: bc, plain: true}, nil
+		return &lazyConn{baseConn: bc, side: c.base, plain: true}, nil
 	case err != nil:
 		_ = bc.Close()
 		return nil, err
 	}
 	if all, ok := res.(mysqldriver.Result); !ok || len(all.AllRowsAffected()) != 2 {
-		return &lazyConn{baseConn: bc, plain: true}, nil // the second went unanswered
+		return &lazyConn{baseConn: bc, side: c.base, plain: true}, nil // the second went unanswered
 	}
-	return &lazyConn{baseConn: bc}, nil
+	return &lazyConn{baseConn: bc, side: c.base}, nil
 }
 
 // multiProbe is sent once per connection: two statements in one call,
@@ -118,6 +118,9 @@ func openLazy(cfg *mysqldriver.Config) (*sql.DB, error) {
 // time, so its state needs no lock.
 type lazyConn struct {
 	baseConn
+	// side opens connections to the same server outside the pool, for
+	// the KILL of an abandoned session (session.Abandon).
+	side  driver.Connector
 	state txState
 	// plain: the server (or a proxy) refused several statements in one
 	// call; every transaction is the driver's own, CommitWith is ignored.

@@ -109,25 +109,38 @@ func (s *session) Rollback() error { return s.writer().Rollback() }
 // Close gives the connection back to the pool.
 func (s *session) Close() error { return s.conn.Close() }
 
-// Abandon gives up on a session after a deadline or a cancellation. The server only notices
-// the closed connection when the statement ends: one waiting for a row lock
-// would keep its transaction, and the locks of the batch's earlier
+// Abandon gives up on a session after a deadline, a cancellation or a
+// connection lost in the middle of a statement. The server only notices
+// the closed connection when the statement ends: one waiting for a row
+// lock would keep its transaction, and the locks of the batch's earlier
 // statements, until its own lock wait timeout, blocking every retry of
-// those rows. So the server thread is killed too (a user may kill its own
-// threads); on a server that does not answer, that fails within
-// killTimeout, and the server rolls the transaction back when it sees the
-// closed connection.
+// those rows; and once the lock came it would go on, with the COMMIT sent
+// with it (target.CommitWith) committing a batch reported failed. So the
+// server thread is killed too (a user may kill its own threads), over a
+// connection of its own (target.ExecAside), never queued behind the
+// pool's waiting batches; on a server that does not answer, that fails
+// within killTimeout, and the server rolls the transaction back when it
+// sees the closed connection.
 //
 // The connection is discarded (conn.Raw reporting driver.ErrBadConn), not
 // handed back: one whose deadline passed between statements is still
 // sound, and a session waiting for a connection of the full pool would
-// take it at once, then lose its transaction to the KILL. Discarding it
-// also frees its slot in the pool for the KILL.
+// take it at once, then lose its transaction to the KILL.
 func (s *session) Abandon(ctx context.Context) {
-	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	var side driver.Connector
+	_ = s.conn.Raw(func(dc any) error {
+		if lc, ok := dc.(*lazyConn); ok {
+			side = lc.side
+		}
+		return driver.ErrBadConn
+	})
 	_ = s.conn.Close()
 	if s.id != 0 {
-		killThread(ctx, s.db, s.id)
+		// KILL, not KILL QUERY: the transaction must end, not only its
+		// statement. Best effort: a thread already gone, or a server that
+		// does not answer (it rolls back once it sees the connection
+		// closed), leaves nothing to do.
+		_ = target.ExecAside(ctx, side, s.db, killTimeout, "KILL ?", s.id)
 	}
 }
 
@@ -201,14 +214,5 @@ func threadID(ctx context.Context, conn *sql.Conn) (int64, error) {
 	return id, nil
 }
 
-// killTimeout bounds killing a timed-out batch's server thread.
+// killTimeout bounds killing an abandoned session's server thread.
 const killTimeout = 2 * time.Second
-
-// killThread ends the server thread of a connection the writer gave up on,
-// and with it its transaction and locks. Best effort: a thread already
-// gone, or a server that does not answer, changes nothing for the batch.
-func killThread(ctx context.Context, db *sql.DB, id int64) {
-	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
-	defer cancel()
-	_, _ = db.ExecContext(kctx, "KILL ?", id)
-}

@@ -92,7 +92,7 @@ func (c lazyConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		_ = dc.Close()
 		return nil, errors.New("PostgreSQL: the driver's connection lacks an interface the writer needs")
 	}
-	return &lazyConn{baseConn: bc}, nil
+	return &lazyConn{baseConn: bc, side: c.base}, nil
 }
 
 func (c lazyConnector) Driver() driver.Driver { return c.base.Driver() }
@@ -111,6 +111,9 @@ func pgxConn(dc any) *pgx.Conn {
 // time, so its state needs no lock.
 type lazyConn struct {
 	baseConn
+	// side opens connections to the same server outside the pool, to
+	// terminate the backend of an abandoned session (session.Abandon).
+	side  driver.Connector
 	state txState
 	begin string          // the pending transaction's BEGIN
 	ctx   context.Context // BeginTx's, which bounds COMMIT and ROLLBACK (as pgx's own Tx)

@@ -169,26 +169,32 @@ func (s *session) Rollback() error { return s.writer().Rollback() }
 // Close gives the connection back to the pool.
 func (s *session) Close() error { return s.conn.Close() }
 
-// Abandon gives up on a session after a deadline or a cancellation. A backend waiting for a
+// Abandon gives up on a session after a deadline, a cancellation or a
+// connection lost in the middle of a statement. A backend waiting for a
 // row lock does not notice its client is gone until the wait ends, and
 // keeps the locks of the batch's earlier statements meanwhile, blocking
 // every retry of those rows; so the backend is terminated too (a user may
-// terminate its own backends). Best effort, within killTimeout.
+// terminate its own backends), over a connection of its own
+// (target.ExecAside), never queued behind the pool's waiting batches.
+// Best effort, within killTimeout.
 //
 // The connection is discarded (conn.Raw reporting driver.ErrBadConn), not
 // handed back: a connection back in the pool could be taken by another
 // session just before its backend is terminated, failing that session's
-// batch instead. Discarding it also frees its slot in the pool for the
-// terminating statement.
+// batch instead.
 func (s *session) Abandon(ctx context.Context) {
-	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	var side driver.Connector
+	_ = s.conn.Raw(func(dc any) error {
+		if lc, ok := dc.(*lazyConn); ok {
+			side = lc.side
+		}
+		return driver.ErrBadConn
+	})
 	_ = s.conn.Close()
 	if s.pid != 0 {
-		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killTimeout)
-		defer cancel()
-		_, _ = s.db.ExecContext(kctx, "SELECT pg_terminate_backend($1)", s.pid)
+		_ = target.ExecAside(ctx, side, s.db, killTimeout, "SELECT pg_terminate_backend($1)", s.pid)
 	}
 }
 
-// killTimeout bounds terminating a timed-out batch's backend.
+// killTimeout bounds terminating an abandoned session's backend.
 const killTimeout = 2 * time.Second

@@ -1,0 +1,28 @@
+package target
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"time"
+)
+
+// ExecAside runs query, within timeout even when ctx has already ended, on
+// a connection of its own that side opens outside every pool, or on db's
+// pool when side is nil. It is how a session that gives up ends its
+// server thread (Session.Abandon): through the writer's pool the statement
+// would queue behind the batches waiting for a connection, which
+// database/sql serves in no set order, and the statement it must stop
+// (a write waiting for a lock, and on MySQL the COMMIT sent with it,
+// CommitWith) could meanwhile get its lock and commit.
+func ExecAside(ctx context.Context, side driver.Connector, db *sql.DB, timeout time.Duration, query string, args ...any) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if side != nil {
+		db = sql.OpenDB(side)
+		db.SetMaxOpenConns(1)
+		defer db.Close()
+	}
+	_, err := db.ExecContext(ctx, query, args...)
+	return err
+}
