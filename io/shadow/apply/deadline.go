@@ -119,7 +119,11 @@ func (a *Applier) openAttempt(ctx context.Context, db *sql.DB) (*attempt, error)
 func (t *attempt) fail(err error) error {
 	err = timedOut(t.parent, t.ctx, t.what, MySQLTimeout, err)
 	if t.ctx.Err() != nil || target.Unreachable(err) {
-		t.sess.Abandon(t.parent) // closes the connection and kills its server thread
+		// The context's end also ends the transaction on the client
+		// (database/sql rolls it back), which discarding its connection
+		// waits for.
+		t.cancel()
+		t.sess.Abandon(t.parent) // kills the server thread and discards the connection
 	} else {
 		_ = t.sess.Rollback()
 	}

@@ -25,6 +25,9 @@ type session struct {
 	conn *sql.Conn
 	tx   *sql.Tx
 	id   int64 // the server thread, for Abandon
+	// side opens a connection outside the pool, for Abandon's KILL; nil
+	// for a pool this package did not open.
+	side driver.Connector
 	// committed: a write committed the transaction (target.CommitWith);
 	// Commit only ends it on the client.
 	committed bool
@@ -48,6 +51,14 @@ func (s *session) Begin(ctx context.Context) error {
 		return fmt.Errorf("MySQL: reading the connection id: %w", Classify(err))
 	}
 	s.id = id
+	if err := s.conn.Raw(func(dc any) error {
+		if lc, ok := dc.(*lazyConn); ok {
+			s.side = lc.side
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("MySQL: starting a transaction: %w", Classify(err))
+	}
 	tx, err := s.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("MySQL: starting a transaction: %w", Classify(err))
@@ -122,26 +133,22 @@ func (s *session) Close() error { return s.conn.Close() }
 // within killTimeout, and the server rolls the transaction back when it
 // sees the closed connection.
 //
-// The connection is discarded (conn.Raw reporting driver.ErrBadConn), not
-// handed back: one whose deadline passed between statements is still
-// sound, and a session waiting for a connection of the full pool would
-// take it at once, then lose its transaction to the KILL.
+// The connection is then discarded (conn.Raw reporting driver.ErrBadConn),
+// never handed back: its thread is killed, even when the connection itself
+// was sound (a deadline that passed between statements). Discarding waits
+// for the transaction's end on the client: the caller ends its context
+// first.
 func (s *session) Abandon(ctx context.Context) {
-	var side driver.Connector
-	_ = s.conn.Raw(func(dc any) error {
-		if lc, ok := dc.(*lazyConn); ok {
-			side = lc.side
-		}
-		return driver.ErrBadConn
-	})
-	_ = s.conn.Close()
 	if s.id != 0 {
 		// KILL, not KILL QUERY: the transaction must end, not only its
 		// statement. Best effort: a thread already gone, or a server that
 		// does not answer (it rolls back once it sees the connection
-		// closed), leaves nothing to do.
-		_ = target.ExecAside(ctx, side, s.db, killTimeout, "KILL ?", s.id)
+		// closed), leaves nothing to do. It goes first: discarding the
+		// connection waits for the transaction's end on the client.
+		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, "KILL ?", s.id)
 	}
+	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = s.conn.Close()
 }
 
 // threadIDs remembers the server thread of each driver connection, so

@@ -27,6 +27,9 @@ type session struct {
 	conn *sql.Conn
 	tx   *sql.Tx
 	pid  int64 // the server process, for Abandon
+	// side opens a connection outside the pool, for Abandon; nil for a
+	// pool this package did not open.
+	side driver.Connector
 	ns   string
 }
 
@@ -57,9 +60,12 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 // first batch pays the query. The namespace is read in the same query for
 // a pool this package did not open.
 func (s *session) Begin(ctx context.Context) error {
-	s.pid = 0
+	s.pid, s.side = 0, nil
 	if err := s.conn.Raw(func(dc any) error {
 		s.pid = rememberedPID(dc)
+		if lc, ok := dc.(*lazyConn); ok {
+			s.side = lc.side
+		}
 		return nil
 	}); err != nil {
 		return fmt.Errorf("PostgreSQL: reading the backend pid: %w", Classify(err))
@@ -178,22 +184,16 @@ func (s *session) Close() error { return s.conn.Close() }
 // (target.ExecAside), never queued behind the pool's waiting batches.
 // Best effort, within killTimeout.
 //
-// The connection is discarded (conn.Raw reporting driver.ErrBadConn), not
-// handed back: a connection back in the pool could be taken by another
-// session just before its backend is terminated, failing that session's
-// batch instead.
+// The connection is then discarded (conn.Raw reporting driver.ErrBadConn),
+// never handed back: its backend is terminated, even when the connection
+// itself was sound. Discarding waits for the transaction's end on the
+// client: the caller ends its context first.
 func (s *session) Abandon(ctx context.Context) {
-	var side driver.Connector
-	_ = s.conn.Raw(func(dc any) error {
-		if lc, ok := dc.(*lazyConn); ok {
-			side = lc.side
-		}
-		return driver.ErrBadConn
-	})
-	_ = s.conn.Close()
-	if s.pid != 0 {
-		_ = target.ExecAside(ctx, side, s.db, killTimeout, "SELECT pg_terminate_backend($1)", s.pid)
+	if s.pid != 0 { // first: discarding the connection waits for the transaction's end on the client
+		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, "SELECT pg_terminate_backend($1)", s.pid)
 	}
+	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = s.conn.Close()
 }
 
 // killTimeout bounds terminating an abandoned session's backend.
