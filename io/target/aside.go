@@ -14,7 +14,9 @@ import (
 // would queue behind the batches waiting for a connection, which
 // database/sql serves in no set order, and the statement it must stop
 // (a write waiting for a lock, and on MySQL the COMMIT sent with it,
-// CommitWith) could meanwhile get its lock and commit.
+// CommitWith) could meanwhile get its lock and commit. That connection
+// is one beyond the pool's size (maxShardConnections), for at most
+// timeout.
 func ExecAside(ctx context.Context, side driver.Connector, db *sql.DB, timeout time.Duration, query string, args ...any) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
