@@ -18,6 +18,14 @@ import (
 // is one beyond the pool's size (maxShardConnections), for at most
 // timeout.
 func ExecAside(ctx context.Context, side driver.Connector, db *sql.DB, timeout time.Duration, query string, args ...any) error {
+	return RunAside(ctx, side, db, timeout, func(ctx context.Context, c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, query, args...)
+		return err
+	})
+}
+
+// RunAside is ExecAside for several statements on the one connection.
+func RunAside(ctx context.Context, side driver.Connector, db *sql.DB, timeout time.Duration, f func(context.Context, *sql.Conn) error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	if side != nil {
@@ -25,6 +33,10 @@ func ExecAside(ctx context.Context, side driver.Connector, db *sql.DB, timeout t
 		db.SetMaxOpenConns(1)
 		defer db.Close()
 	}
-	_, err := db.ExecContext(ctx, query, args...)
-	return err
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return f(ctx, c)
 }

@@ -133,9 +133,9 @@ func TestSourceConnectionLostWhileBlockedIsNeverReportedFailedButCommitted(t *te
 				t.Fatal(err)
 			}
 			defer release()
+			start := time.Now() // before the attempt's deadline starts
 			_, blocker, done := f.blockedBatch(t, context.Background(), db)
-			waiting := time.Now()
-			released := waiting.Add(2 * time.Second)
+			released := time.Now().Add(2 * time.Second)
 			time.AfterFunc(time.Until(released), func() { _ = blocker.Rollback() })
 			var berr error
 			select {
@@ -145,7 +145,7 @@ func TestSourceConnectionLostWhileBlockedIsNeverReportedFailedButCommitted(t *te
 			}
 			// Not a timing assertion: a batch whose connection was lost
 			// must not hang until its deadline ends the transaction.
-			if d := time.Since(waiting); d >= MySQLTimeout {
+			if d := time.Since(start); d >= MySQLTimeout {
 				t.Errorf("the batch returned (%v) only after %v, when its deadline ended its transaction (MySQLTimeout %v)", berr, d, MySQLTimeout)
 			}
 			// A surviving server thread goes on once the lock comes.

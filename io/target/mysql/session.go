@@ -25,6 +25,9 @@ type session struct {
 	conn *sql.Conn
 	tx   *sql.Tx
 	id   int64 // the server thread, for Abandon
+	// host is the thread's client address as the server lists it, which
+	// tells it from a thread of the same id after a restart (Abandon).
+	host string
 	// side opens a connection outside the pool, for Abandon's KILL; nil
 	// for a pool this package did not open.
 	side driver.Connector
@@ -46,11 +49,11 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 // transaction: on the writer's connections (lazybegin.go) that sends
 // nothing yet, START TRANSACTION goes with the first statement.
 func (s *session) Begin(ctx context.Context) error {
-	id, err := threadID(ctx, s.conn)
+	th, err := threadID(ctx, s.conn)
 	if err != nil {
 		return fmt.Errorf("MySQL: reading the connection id: %w", Classify(err))
 	}
-	s.id = id
+	s.id, s.host = th.id, th.host
 	if err := s.conn.Raw(func(dc any) error {
 		if lc, ok := dc.(*lazyConn); ok {
 			s.side = lc.side
@@ -137,18 +140,20 @@ func (s *session) Close() error { return s.conn.Close() }
 // never handed back: its thread is killed, even when the connection itself
 // was sound (a deadline that passed between statements). Discarding waits
 // for the transaction's end on the client: the caller ends its context
-// first.
+// first. On a pool this package did not open (no connection aside), the
+// connection is discarded first, freeing its slot for the KILL.
 func (s *session) Abandon(ctx context.Context) {
-	if s.id != 0 {
-		// KILL, not KILL QUERY: the transaction must end, not only its
-		// statement. Best effort: a thread already gone, or a server that
-		// does not answer (it rolls back once it sees the connection
-		// closed), leaves nothing to do. It goes first: discarding the
-		// connection waits for the transaction's end on the client.
-		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, "KILL ?", s.id)
+	discard := func() {
+		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+		_ = s.conn.Close()
 	}
-	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
-	_ = s.conn.Close()
+	if s.side == nil {
+		discard() // the KILL goes through the pool: it needs this slot
+	}
+	if s.id != 0 {
+		_ = target.RunAside(ctx, s.side, s.db, killTimeout, s.kill)
+	}
+	discard() // a second time: ErrConnDone
 }
 
 // threadIDs remembers the server thread of each driver connection, so
@@ -167,8 +172,15 @@ func (s *session) Abandon(ctx context.Context) {
 // leave it full: their threads are read again on the next use).
 var threadIDs = struct {
 	sync.Mutex
-	m map[weak.Pointer[byte]]int64
-}{m: map[weak.Pointer[byte]]int64{}}
+	m map[weak.Pointer[byte]]thread
+}{m: map[weak.Pointer[byte]]thread{}}
+
+// thread is a connection's server thread: its id, and its client address
+// as the server's process list shows it ("" when not read).
+type thread struct {
+	id   int64
+	host string
+}
 
 const maxThreadIDs = 1024
 
@@ -184,24 +196,24 @@ func connKey(dc any) (key weak.Pointer[byte], ok bool) {
 }
 
 // threadID is the server thread of conn's driver connection.
-func threadID(ctx context.Context, conn *sql.Conn) (int64, error) {
+func threadID(ctx context.Context, conn *sql.Conn) (thread, error) {
 	var key weak.Pointer[byte]
 	cacheable := false
 	// The driver connection only serves as the key, never used outside.
 	if err := conn.Raw(func(dc any) error { key, cacheable = connKey(dc); return nil }); err != nil {
-		return 0, err
+		return thread{}, err
 	}
 	if cacheable {
 		threadIDs.Lock()
-		id, ok := threadIDs.m[key]
+		th, ok := threadIDs.m[key]
 		threadIDs.Unlock()
 		if ok {
-			return id, nil
+			return th, nil
 		}
 	}
-	var id int64
-	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
-		return 0, err
+	var th thread
+	if err := conn.QueryRowContext(ctx, threadQuery).Scan(&th.id, &th.host); err != nil {
+		return thread{}, err
 	}
 	if cacheable {
 		threadIDs.Lock()
@@ -215,10 +227,32 @@ func threadID(ctx context.Context, conn *sql.Conn) (int64, error) {
 				clear(threadIDs.m)
 			}
 		}
-		threadIDs.m[key] = id
+		threadIDs.m[key] = th
 		threadIDs.Unlock()
 	}
-	return id, nil
+	return th, nil
+}
+
+// threadQuery reads a connection's thread. Every user sees its own threads
+// in the process list.
+const threadQuery = "SELECT CONNECTION_ID(), COALESCE((SELECT HOST FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()), '')"
+
+// kill ends the session's server thread on c, a connection of its own:
+// KILL, not KILL QUERY, for the transaction must end, not only its
+// statement. Only the thread the session read is killed: after a restart
+// of the server, or a switch to another behind the same address, its id
+// may be another connection's, of another client address. Best effort: a
+// thread already gone, or a server that does not answer (it rolls back
+// once it sees the connection closed), leaves nothing to do.
+func (s *session) kill(ctx context.Context, c *sql.Conn) error {
+	if s.host != "" {
+		var n int
+		if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ? AND HOST = ?", s.id, s.host).Scan(&n); err != nil || n == 0 {
+			return err
+		}
+	}
+	_, err := c.ExecContext(ctx, "KILL ?", s.id)
+	return err
 }
 
 // killTimeout bounds killing an abandoned session's server thread.

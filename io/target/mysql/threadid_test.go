@@ -79,8 +79,8 @@ func TestThreadIDsKeepNoClosedConnection(t *testing.T) {
 			key, _ := connKey(dc)
 			threadIDs.Lock()
 			defer threadIDs.Unlock()
-			if id, ok := threadIDs.m[key]; !ok || id != s.id {
-				t.Errorf("threadIDs holds %d, %v for the connection; want %d", id, ok, s.id)
+			if th, ok := threadIDs.m[key]; !ok || th.id != s.id || th.host == "" {
+				t.Errorf("threadIDs holds %+v, %v for the connection; want thread %d and its client address", th, ok, s.id)
 			}
 			return nil
 		}); err != nil {
@@ -165,5 +165,55 @@ func TestAbandonKillsOnlyItsOwnSession(t *testing.T) {
 	}
 	if err != nil {
 		t.Errorf("the session that waited for a connection while another was abandoned: %v", err)
+	}
+}
+
+// TestKillSparesAnotherThreadOfItsID: Abandon kills only the thread its
+// session read. After a restart of the server, or a switch to another
+// behind the same address, the same thread id is another connection's, of
+// another client address: here the session's record of its thread's
+// address is made another's, and its live thread must stay.
+func TestKillSparesAnotherThreadOfItsID(t *testing.T) {
+	admin, dsn := testenv.MySQL(t)
+	db := lazyPool(t, dsn, 0)
+	ctx := context.Background()
+	sess, err := Target{}.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sess.(*session)
+	defer s.Close()
+	if err := s.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Rollback() //nolint:errcheck // test cleanup
+	if s.id == 0 || s.host == "" || s.side == nil {
+		t.Fatalf("the session read thread %d, address %q, connector aside %v", s.id, s.host, s.side)
+	}
+	alive := func() bool {
+		t.Helper()
+		var n int
+		if err := admin.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?", s.id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	host := s.host
+	s.host = "198.51.100.7:3306"
+	if err := target.RunAside(ctx, s.side, s.db, killTimeout, s.kill); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // a killed thread would be gone by now
+	if !alive() {
+		t.Fatal("kill ended a thread of another client address than its session's")
+	}
+	s.host = host
+	if err := target.RunAside(ctx, s.side, s.db, killTimeout, s.kill); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(2 * time.Second); alive(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("kill left the session's own thread")
+		}
 	}
 }

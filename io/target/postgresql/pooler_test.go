@@ -105,7 +105,7 @@ func TestSessionRemembersPID(t *testing.T) {
 			defer c.Close()
 			var kept int64
 			_ = c.Raw(func(dc any) error {
-				kept = rememberedPID(dc)
+				kept, _ = rememberedPID(dc)
 				return nil
 			})
 			if want := map[bool]int64{true: first, false: 0}[tt.remember]; kept != want {

@@ -27,6 +27,9 @@ type session struct {
 	conn *sql.Conn
 	tx   *sql.Tx
 	pid  int64 // the server process, for Abandon
+	// started is when it started (µs since 1970; 0 when not known), which
+	// tells it from a process of the same id after a restart (Abandon).
+	started int64
 	// side opens a connection outside the pool, for Abandon; nil for a
 	// pool this package did not open.
 	side driver.Connector
@@ -60,9 +63,9 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 // first batch pays the query. The namespace is read in the same query for
 // a pool this package did not open.
 func (s *session) Begin(ctx context.Context) error {
-	s.pid, s.side = 0, nil
+	s.pid, s.started, s.side = 0, 0, nil
 	if err := s.conn.Raw(func(dc any) error {
-		s.pid = rememberedPID(dc)
+		s.pid, s.started = rememberedPID(dc)
 		if lc, ok := dc.(*lazyConn); ok {
 			s.side = lc.side
 		}
@@ -89,9 +92,11 @@ func (s *session) Begin(ctx context.Context) error {
 // this package did not open, the namespace.
 func (s *session) readBackend(ctx context.Context, tx *sql.Tx) error {
 	var current sql.NullString
-	if err := tx.QueryRowContext(ctx, "SELECT pg_backend_pid(), current_schema()").Scan(&s.pid, &current); err != nil {
+	var started sql.NullInt64 // NULL if the user may not see it
+	if err := tx.QueryRowContext(ctx, backendQuery).Scan(&s.pid, &current, &started); err != nil {
 		return fmt.Errorf("PostgreSQL: reading the backend pid: %w", Classify(err))
 	}
+	s.started = started.Int64
 	if s.ns == "" {
 		if !current.Valid {
 			return fmt.Errorf("PostgreSQL: the connection has no current schema (search_path names none that exists)")
@@ -99,30 +104,40 @@ func (s *session) readBackend(ctx context.Context, tx *sql.Tx) error {
 		s.ns = current.String
 	}
 	return s.conn.Raw(func(dc any) error {
-		rememberPID(dc, s.pid)
+		rememberPID(dc, s.pid, s.started)
 		return nil
 	})
 }
 
-// pidKey is where a connection keeps its server process id (pgconn's
-// CustomData).
-const pidKey = "revrepl.backend_pid"
+// backendQuery reads the transaction's server process, the namespace and
+// when the process started.
+const backendQuery = `SELECT pg_backend_pid(), current_schema(),
+  (SELECT (extract(epoch FROM backend_start) * 1000000)::bigint FROM pg_stat_activity WHERE pid = pg_backend_pid())`
 
-// rememberedPID is the server process id a connection kept, or 0.
-func rememberedPID(dc any) int64 {
+// pidKey and startedKey are where a connection keeps its server process
+// id and its start (pgconn's CustomData).
+const (
+	pidKey     = "revrepl.backend_pid"
+	startedKey = "revrepl.backend_started"
+)
+
+// rememberedPID is the server process id a connection kept, or 0, and
+// the process's start.
+func rememberedPID(dc any) (pid, started int64) {
 	if c := pgxConn(dc); c != nil {
-		pid, _ := c.PgConn().CustomData()[pidKey].(int64)
-		return pid
+		pid, _ = c.PgConn().CustomData()[pidKey].(int64)
+		started, _ = c.PgConn().CustomData()[startedKey].(int64)
 	}
-	return 0
+	return pid, started
 }
 
 // rememberPID keeps pid on a connection that keeps prepared statements:
 // only such a connection is sure to talk to one server process for its
 // life (a pooler in transaction mode cannot keep them: prepareThreshold=0).
-func rememberPID(dc any, pid int64) {
+func rememberPID(dc any, pid, started int64) {
 	if c := pgxConn(dc); c != nil && c.Config().DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
 		c.PgConn().CustomData()[pidKey] = pid
+		c.PgConn().CustomData()[startedKey] = started
 	}
 }
 
@@ -187,13 +202,33 @@ func (s *session) Close() error { return s.conn.Close() }
 // The connection is then discarded (conn.Raw reporting driver.ErrBadConn),
 // never handed back: its backend is terminated, even when the connection
 // itself was sound. Discarding waits for the transaction's end on the
-// client: the caller ends its context first.
+// client: the caller ends its context first. On a pool this package did
+// not open (no connection aside), the connection is discarded first,
+// freeing its slot for the statement.
 func (s *session) Abandon(ctx context.Context) {
-	if s.pid != 0 { // first: discarding the connection waits for the transaction's end on the client
+	discard := func() {
+		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
+		_ = s.conn.Close()
+	}
+	if s.side == nil {
+		discard() // the statement goes through the pool: it needs this slot
+	}
+	s.terminate(ctx)
+	discard() // a second time: ErrConnDone
+}
+
+// terminate ends the session's backend, over a connection aside. Only the
+// process the session read: after a restart of the server, or a switch to
+// another behind the same address, its id may be another's, started at
+// another time.
+func (s *session) terminate(ctx context.Context) {
+	switch {
+	case s.pid != 0 && s.started != 0:
+		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+  WHERE pid = $1 AND (extract(epoch FROM backend_start) * 1000000)::bigint = $2`, s.pid, s.started)
+	case s.pid != 0:
 		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, "SELECT pg_terminate_backend($1)", s.pid)
 	}
-	_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
-	_ = s.conn.Close()
 }
 
 // killTimeout bounds terminating an abandoned session's backend.

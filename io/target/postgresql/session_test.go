@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/revrepl/spanner-to-sourcedb/integration_test/testenv"
 	"github.com/revrepl/spanner-to-sourcedb/io/target"
@@ -258,4 +259,40 @@ func begun(ctx context.Context, t *testing.T, db *sql.DB) target.Session {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestTerminateSparesAnotherProcessOfItsID: Abandon terminates only the
+// process its session read. After a restart of the server, or a switch to
+// another behind the same address, the same process id is another
+// process, started at another time: here the session's record of its
+// process's start is made another's, and its live backend must stay.
+func TestTerminateSparesAnotherProcessOfItsID(t *testing.T) {
+	d, db := sessionDB(t, `CREATE TABLE app.t (id int PRIMARY KEY, v int)`)
+	ctx := context.Background()
+	s := begun(ctx, t, db).(*session)
+	if s.pid == 0 || s.started == 0 || s.side == nil {
+		t.Fatalf("the session read pid %d, start %d, connector aside %v", s.pid, s.started, s.side)
+	}
+	alive := func() bool {
+		t.Helper()
+		var ok bool
+		if err := d.DB.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)`, s.pid).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	started := s.started
+	s.started++
+	s.terminate(ctx)
+	time.Sleep(300 * time.Millisecond) // a terminated backend would be gone by now
+	if !alive() {
+		t.Fatal("terminate ended a process started at another time than its session's")
+	}
+	s.started = started
+	s.terminate(ctx)
+	for end := time.Now().Add(2 * time.Second); alive(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("terminate left the session's own process")
+		}
+	}
 }
