@@ -110,9 +110,10 @@ func (s *session) readBackend(ctx context.Context, tx *sql.Tx) error {
 }
 
 // backendQuery reads the transaction's server process, the namespace and
-// when the process started.
+// when the process started (pg_stat_get_activity of the one process, not
+// the pg_stat_activity view, which copies every backend's status).
 const backendQuery = `SELECT pg_backend_pid(), current_schema(),
-  (SELECT (extract(epoch FROM backend_start) * 1000000)::bigint FROM pg_stat_activity WHERE pid = pg_backend_pid())`
+  (SELECT (extract(epoch FROM backend_start) * 1000000)::bigint FROM pg_stat_get_activity(pg_backend_pid()))`
 
 // pidKey and startedKey are where a connection keeps its server process
 // id and its start (pgconn's CustomData).
@@ -224,8 +225,8 @@ func (s *session) Abandon(ctx context.Context) {
 func (s *session) terminate(ctx context.Context) {
 	switch {
 	case s.pid != 0 && s.started != 0:
-		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-  WHERE pid = $1 AND (extract(epoch FROM backend_start) * 1000000)::bigint = $2`, s.pid, s.started)
+		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, `SELECT pg_terminate_backend(pid) FROM pg_stat_get_activity($1::int)
+  WHERE (extract(epoch FROM backend_start) * 1000000)::bigint = $2`, s.pid, s.started)
 	case s.pid != 0:
 		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, "SELECT pg_terminate_backend($1)", s.pid)
 	}

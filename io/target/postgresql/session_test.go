@@ -285,7 +285,8 @@ func TestTerminateSparesAnotherProcessOfItsID(t *testing.T) {
 	s.started++
 	s.terminate(ctx)
 	time.Sleep(300 * time.Millisecond) // a terminated backend would be gone by now
-	if !alive() {
+	var one int
+	if !alive() || s.tx.QueryRowContext(ctx, "SELECT 1").Scan(&one) != nil {
 		t.Fatal("terminate ended a process started at another time than its session's")
 	}
 	s.started = started
