@@ -56,9 +56,11 @@ type Session interface {
 	Write(ctx context.Context, changes []Change) (refused map[int]error, err error)
 	Commit() error
 	Rollback() error
-	// Abandon gives up on the session after a deadline or a cancellation:
-	// it closes the connection and makes the server end the transaction.
-	// It must work with ctx already ended.
+	// Abandon gives up on the session after a deadline, a cancellation or
+	// a connection lost in the middle of a statement: it makes the server
+	// end the transaction and discards the connection. It must work with
+	// ctx already ended. The caller ends the context the session's
+	// transaction began with first: discarding waits for its end.
 	Abandon(ctx context.Context)
 	// Close gives the connection back.
 	Close() error

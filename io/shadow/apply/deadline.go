@@ -79,8 +79,9 @@ func timedOut(parent, deadlined context.Context, what string, after time.Duratio
 // connection when the statement ends: one waiting for a row lock would
 // keep its transaction, and the locks of the batch's earlier statements,
 // until its own lock wait timeout, blocking every retry of those rows, and
-// would then go on with the transaction. So a missed deadline, or the end
-// of the parent context, abandons the session (target.Session.Abandon: the server
+// would then go on with the transaction. So a missed deadline, the end of
+// the parent context or a connection lost in the middle of a statement
+// abandons the session (target.Session.Abandon, see fail: the server
 // thread is killed too; on a server that does not answer, that fails
 // within its own timeout, and the server rolls the transaction back when
 // it sees the closed connection).
