@@ -49,19 +49,23 @@ func (Target) Connect(ctx context.Context, db *sql.DB) (target.Session, error) {
 // transaction: on the writer's connections (lazybegin.go) that sends
 // nothing yet, START TRANSACTION goes with the first statement.
 func (s *session) Begin(ctx context.Context) error {
-	th, err := threadID(ctx, s.conn)
-	if err != nil {
-		return fmt.Errorf("MySQL: reading the connection id: %w", Classify(err))
-	}
-	s.id, s.host = th.id, th.host
+	var key weak.Pointer[byte]
+	cacheable := false
+	// The driver connection only serves as the key, never used outside.
 	if err := s.conn.Raw(func(dc any) error {
+		key, cacheable = connKey(dc)
 		if lc, ok := dc.(*lazyConn); ok {
 			s.side = lc.side
 		}
 		return nil
 	}); err != nil {
-		return fmt.Errorf("MySQL: starting a transaction: %w", Classify(err))
+		return fmt.Errorf("MySQL: reading the connection id: %w", Classify(err))
 	}
+	th, err := threadID(ctx, s.conn, key, cacheable)
+	if err != nil {
+		return fmt.Errorf("MySQL: reading the connection id: %w", Classify(err))
+	}
+	s.id, s.host = th.id, th.host
 	tx, err := s.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("MySQL: starting a transaction: %w", Classify(err))
@@ -131,29 +135,17 @@ func (s *session) Close() error { return s.conn.Close() }
 // those rows; and once the lock came it would go on, with the COMMIT sent
 // with it (target.CommitWith) committing a batch reported failed. So the
 // server thread is killed too (a user may kill its own threads), over a
-// connection of its own (target.ExecAside), never queued behind the
-// pool's waiting batches; on a server that does not answer, that fails
-// within killTimeout, and the server rolls the transaction back when it
-// sees the closed connection.
-//
-// The connection is then discarded (conn.Raw reporting driver.ErrBadConn),
-// never handed back: its thread is killed, even when the connection itself
-// was sound (a deadline that passed between statements). Discarding waits
-// for the transaction's end on the client: the caller ends its context
-// first. On a pool this package did not open (no connection aside), the
-// connection is discarded first, freeing its slot for the KILL.
+// connection of its own (target.AbandonConn); on a server that does not
+// answer, that fails within killTimeout, and the server rolls the
+// transaction back when it sees the closed connection. The connection is
+// discarded, even when it was sound (a deadline that passed between
+// statements): its thread is killed.
 func (s *session) Abandon(ctx context.Context) {
-	discard := func() {
-		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
-		_ = s.conn.Close()
-	}
-	if s.side == nil {
-		discard() // the KILL goes through the pool: it needs this slot
-	}
+	var kill func(context.Context, *sql.Conn) error
 	if s.id != 0 {
-		_ = target.RunAside(ctx, s.side, s.db, killTimeout, s.kill)
+		kill = s.kill
 	}
-	discard() // a second time: ErrConnDone
+	target.AbandonConn(ctx, s.conn, s.side, s.db, killTimeout, kill)
 }
 
 // threadIDs remembers the server thread of each driver connection, so
@@ -195,14 +187,9 @@ func connKey(dc any) (key weak.Pointer[byte], ok bool) {
 	return weak.Make((*byte)(v.UnsafePointer())), true
 }
 
-// threadID is the server thread of conn's driver connection.
-func threadID(ctx context.Context, conn *sql.Conn) (thread, error) {
-	var key weak.Pointer[byte]
-	cacheable := false
-	// The driver connection only serves as the key, never used outside.
-	if err := conn.Raw(func(dc any) error { key, cacheable = connKey(dc); return nil }); err != nil {
-		return thread{}, err
-	}
+// threadID is the server thread of conn's driver connection, whose key in
+// threadIDs is key (when cacheable, see connKey).
+func threadID(ctx context.Context, conn *sql.Conn, key weak.Pointer[byte], cacheable bool) (thread, error) {
 	if cacheable {
 		threadIDs.Lock()
 		th, ok := threadIDs.m[key]

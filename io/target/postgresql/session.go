@@ -197,39 +197,28 @@ func (s *session) Close() error { return s.conn.Close() }
 // keeps the locks of the batch's earlier statements meanwhile, blocking
 // every retry of those rows; so the backend is terminated too (a user may
 // terminate its own backends), over a connection of its own
-// (target.ExecAside), never queued behind the pool's waiting batches.
-// Best effort, within killTimeout.
-//
-// The connection is then discarded (conn.Raw reporting driver.ErrBadConn),
-// never handed back: its backend is terminated, even when the connection
-// itself was sound. Discarding waits for the transaction's end on the
-// client: the caller ends its context first. On a pool this package did
-// not open (no connection aside), the connection is discarded first,
-// freeing its slot for the statement.
+// (target.AbandonConn). Best effort, within killTimeout. The connection is
+// discarded, even when it was sound: its backend is terminated.
 func (s *session) Abandon(ctx context.Context) {
-	discard := func() {
-		_ = s.conn.Raw(func(any) error { return driver.ErrBadConn })
-		_ = s.conn.Close()
+	var terminate func(context.Context, *sql.Conn) error
+	if s.pid != 0 {
+		terminate = s.terminate
 	}
-	if s.side == nil {
-		discard() // the statement goes through the pool: it needs this slot
-	}
-	s.terminate(ctx)
-	discard() // a second time: ErrConnDone
+	target.AbandonConn(ctx, s.conn, s.side, s.db, killTimeout, terminate)
 }
 
-// terminate ends the session's backend, over a connection aside. Only the
-// process the session read: after a restart of the server, or a switch to
-// another behind the same address, its id may be another's, started at
-// another time.
-func (s *session) terminate(ctx context.Context) {
-	switch {
-	case s.pid != 0 && s.started != 0:
-		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, `SELECT pg_terminate_backend(pid) FROM pg_stat_get_activity($1::int)
-  WHERE (extract(epoch FROM backend_start) * 1000000)::bigint = $2`, s.pid, s.started)
-	case s.pid != 0:
-		_ = target.ExecAside(ctx, s.side, s.db, killTimeout, "SELECT pg_terminate_backend($1)", s.pid)
+// terminate ends the session's backend on c, a connection of its own. Only
+// the process the session read: after a restart of the server, or a switch
+// to another behind the same address, its id may be another's, started at
+// another time (unguarded when the start is not known).
+func (s *session) terminate(ctx context.Context, c *sql.Conn) error {
+	if s.started == 0 {
+		_, err := c.ExecContext(ctx, "SELECT pg_terminate_backend($1)", s.pid)
+		return err
 	}
+	_, err := c.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_get_activity($1::int)
+  WHERE (extract(epoch FROM backend_start) * 1000000)::bigint = $2`, s.pid, s.started)
+	return err
 }
 
 // killTimeout bounds terminating an abandoned session's backend.

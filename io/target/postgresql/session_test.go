@@ -281,16 +281,27 @@ func TestTerminateSparesAnotherProcessOfItsID(t *testing.T) {
 		}
 		return ok
 	}
+	terminate := func() {
+		t.Helper()
+		c, err := d.DB.Conn(ctx) // a connection aside, as Abandon's
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := s.terminate(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
 	started := s.started
 	s.started++
-	s.terminate(ctx)
+	terminate()
 	time.Sleep(300 * time.Millisecond) // a terminated backend would be gone by now
 	var one int
 	if !alive() || s.tx.QueryRowContext(ctx, "SELECT 1").Scan(&one) != nil {
 		t.Fatal("terminate ended a process started at another time than its session's")
 	}
 	s.started = started
-	s.terminate(ctx)
+	terminate()
 	for end := time.Now().Add(2 * time.Second); alive(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(end) {
 			t.Fatal("terminate left the session's own process")
